@@ -1,0 +1,148 @@
+//! The command line: `serve`, `export`, `check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::server::{self, Face};
+use crate::store::Store;
+
+/// signaal — an anonymous signal channel, encrypted at the door.
+#[derive(Debug, Parser)]
+#[command(name = "signaal", version, about)]
+struct Cli {
+    /// The TOML configuration file (also SIGNAAL_CONFIG).
+    #[arg(long, global = true, env = "SIGNAAL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the intake and review faces (the default).
+    Serve {
+        /// Refuse demo keys and require https public_url.
+        #[arg(long)]
+        production: bool,
+        /// Which faces to serve in this process.
+        #[arg(long, value_enum, default_value = "both")]
+        face: Face,
+    },
+    /// Write stored envelopes out as age files.
+    Export {
+        /// Folder to write `<id>.age` files into.
+        #[arg(long = "encrypted", value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Check configuration, keys and database; exit non-zero on any problem.
+    Check,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    match cli.command.unwrap_or(Command::Serve {
+        production: false,
+        face: Face::Both,
+    }) {
+        Command::Serve { production, face } => {
+            config.production |= production;
+            if let Err(e) = config.validate() {
+                return fail(&e);
+            }
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            match runtime.block_on(server::run(config, face)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Export { dir } => export(&config, &dir),
+        Command::Check => check(&config),
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("signaal: {error}");
+    ExitCode::from(2)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNAAL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn export(config: &Config, dir: &std::path::Path) -> ExitCode {
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(&format!("cannot create {}: {}", dir.display(), e.kind()));
+    }
+    let envelopes = match store.envelopes_blocking() {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    for env in &envelopes {
+        let path = dir.join(format!("{}.age", env.id));
+        if let Err(e) = std::fs::write(&path, &env.envelope) {
+            return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
+        }
+    }
+    store.close();
+    println!("exported {} signals to {}", envelopes.len(), dir.display());
+    ExitCode::SUCCESS
+}
+
+fn check(config: &Config) -> ExitCode {
+    let mut problems = Vec::new();
+    if let Err(e) = server::check_templates() {
+        problems.push(e.to_string());
+    }
+    match crate::keys::load_team(&config.keys_dir) {
+        Ok(team) if team.demo && config.production => {
+            problems.push("production mode refuses the demo keys in team.pub".to_owned());
+        }
+        Ok(_) => {}
+        Err(e) => problems.push(e.to_string()),
+    }
+    match Store::open(&config.data_dir) {
+        Ok(store) => {
+            match store.integrity_check() {
+                Ok(rows) if rows == ["ok"] => {}
+                Ok(rows) => problems.push(format!("database integrity check: {}", rows.join("; "))),
+                Err(e) => problems.push(e.to_string()),
+            }
+            store.close();
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    if problems.is_empty() {
+        println!("ok");
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            eprintln!("signaal check: {p}");
+        }
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,360 @@
+//! Settings: defaults, then the TOML file, then `SIGNAAL_*` environment variables.
+//!
+//! Everything is validated once, here, before a socket is opened. An error names
+//! the setting and where its value came from, and says what to do; it never
+//! repeats a value that could be a secret.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// How precisely the day a signal arrived is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// The calendar day (UTC).
+    Day,
+    /// The Monday of the ISO week (UTC).
+    Week,
+}
+
+/// Rate limits for submissions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Submissions one client address may make at once before the hourly rate applies.
+    pub submit_burst: u32,
+    /// Sustained submissions per client address per hour.
+    pub submit_per_hour: u32,
+    /// Submissions per second for all clients together.
+    pub global_per_second: u32,
+    /// Receipt-code look-ups per client address per hour (follow-up).
+    pub lookup_per_hour: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // A ministry's intranet may reach us through one egress address: dozens of
+        // colleagues a day must fit in a burst of 30 and 120 an hour, while a script
+        // flooding the form is stopped after 30.
+        Self {
+            submit_burst: 30,
+            submit_per_hour: 120,
+            global_per_second: 100,
+            lookup_per_hour: 60,
+        }
+    }
+}
+
+/// The validated settings of one signaal installation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address of the public intake face.
+    pub intake_addr: SocketAddr,
+    /// Address of the restricted review face (keep it on loopback or an internal network).
+    pub review_addr: SocketAddr,
+    /// Folder of the database.
+    pub data_dir: PathBuf,
+    /// Folder of `team.pub` and `reviewers/`.
+    pub keys_dir: PathBuf,
+    /// Refuse demo keys and refuse to start without team recipients.
+    pub production: bool,
+    /// The address people use to reach the form (for links and QR codes).
+    pub public_url: String,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// How precisely the arrival of a signal is kept.
+    pub received_precision: Precision,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Address ranges of government work networks (a notice is shown to visitors from them).
+    pub work_networks: Vec<IpNet>,
+    /// Most connections open at once on each face.
+    pub max_connections: usize,
+    /// Seconds a client may take to send its request headers.
+    pub header_timeout_secs: u64,
+    /// Seconds a whole request may take, body included.
+    pub request_timeout_secs: u64,
+    /// Rate limits.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            intake_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            review_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            data_dir: PathBuf::from("./data"),
+            keys_dir: PathBuf::from("./keys"),
+            production: false,
+            public_url: String::from("http://127.0.0.1:8080/"),
+            max_body_bytes: 64 * 1024,
+            received_precision: Precision::Day,
+            trusted_proxies: Vec::new(),
+            work_networks: Vec::new(),
+            max_connections: 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A setting that cannot be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error(
+        "cannot read the configuration file {path}: {reason}. Check SIGNAAL_CONFIG or --config."
+    )]
+    Unreadable { path: PathBuf, reason: String },
+    /// The configuration file is not valid TOML or has an unknown or mistyped setting.
+    #[error("the configuration file {path} has a problem: {reason}")]
+    Syntax { path: PathBuf, reason: String },
+    /// An environment variable holds a value of the wrong shape.
+    #[error("the environment variable {name} is not valid: {expected}")]
+    Env {
+        name: &'static str,
+        expected: &'static str,
+    },
+    /// A value is of the right shape but cannot work.
+    #[error("the setting {name} {problem}")]
+    Invalid { name: &'static str, problem: String },
+}
+
+impl Config {
+    /// Reads the settings: defaults, then `file` (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+            path: path.to_owned(),
+            reason: e.kind().to_string(),
+        })?;
+        Self::from_toml(&text).map_err(|reason| ConfigError::Syntax {
+            path: path.to_owned(),
+            reason,
+        })
+    }
+
+    /// Parses TOML text on top of the defaults.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        // toml's message names the key and the line; it quotes the offending value,
+        // which is acceptable because this file holds no secrets.
+        toml::from_str(text).map_err(|e| e.message().to_owned() + &line_of(text, e.span()))
+    }
+
+    /// Applies `SIGNAAL_*` variables, read through `var` so tests can supply them.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            value: &str,
+            name: &'static str,
+            expected: &'static str,
+        ) -> Result<T, ConfigError> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Env { name, expected })
+        }
+        const ADDR: &str = "expected an address and port such as 127.0.0.1:8080";
+        const BOOL: &str = "expected true or false";
+        const NUM: &str = "expected a whole number";
+        if let Some(v) = var("SIGNAAL_INTAKE_ADDR") {
+            self.intake_addr = parse(&v, "SIGNAAL_INTAKE_ADDR", ADDR)?;
+        }
+        if let Some(v) = var("SIGNAAL_REVIEW_ADDR") {
+            self.review_addr = parse(&v, "SIGNAAL_REVIEW_ADDR", ADDR)?;
+        }
+        if let Some(v) = var("SIGNAAL_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("SIGNAAL_KEYS_DIR") {
+            self.keys_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("SIGNAAL_PRODUCTION") {
+            self.production = parse(&v, "SIGNAAL_PRODUCTION", BOOL)?;
+        }
+        if let Some(v) = var("SIGNAAL_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = var("SIGNAAL_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse(&v, "SIGNAAL_MAX_BODY_BYTES", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_TRUSTED_PROXIES") {
+            self.trusted_proxies = parse_nets(&v).ok_or(ConfigError::Env {
+                name: "SIGNAAL_TRUSTED_PROXIES",
+                expected: "expected comma-separated addresses or ranges such as 10.0.0.1/32",
+            })?;
+        }
+        if let Some(v) = var("SIGNAAL_WORK_NETWORKS") {
+            self.work_networks = parse_nets(&v).ok_or(ConfigError::Env {
+                name: "SIGNAAL_WORK_NETWORKS",
+                expected: "expected comma-separated ranges such as 147.181.0.0/16",
+            })?;
+        }
+        if let Some(v) = var("SIGNAAL_SUBMIT_BURST") {
+            self.limits.submit_burst = parse(&v, "SIGNAAL_SUBMIT_BURST", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_SUBMIT_PER_HOUR") {
+            self.limits.submit_per_hour = parse(&v, "SIGNAAL_SUBMIT_PER_HOUR", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_GLOBAL_PER_SECOND") {
+            self.limits.global_per_second = parse(&v, "SIGNAAL_GLOBAL_PER_SECOND", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_LOOKUP_PER_HOUR") {
+            self.limits.lookup_per_hour = parse(&v, "SIGNAAL_LOOKUP_PER_HOUR", NUM)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the settings can work together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |name, problem: &str| ConfigError::Invalid {
+            name,
+            problem: problem.to_owned(),
+        };
+        if self.intake_addr == self.review_addr && self.intake_addr.port() != 0 {
+            return Err(invalid(
+                "review_addr",
+                "must differ from intake_addr: the review face never shares the public listener",
+            ));
+        }
+        if self.max_body_bytes < 1024 || self.max_body_bytes > 1024 * 1024 {
+            return Err(invalid(
+                "max_body_bytes",
+                "must be between 1024 and 1048576",
+            ));
+        }
+        for (name, value) in [
+            ("limits.submit_burst", self.limits.submit_burst),
+            ("limits.submit_per_hour", self.limits.submit_per_hour),
+            ("limits.global_per_second", self.limits.global_per_second),
+            ("limits.lookup_per_hour", self.limits.lookup_per_hour),
+        ] {
+            if value == 0 {
+                return Err(invalid(name, "must be at least 1"));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(invalid("max_connections", "must be at least 1"));
+        }
+        if self.header_timeout_secs == 0 || self.request_timeout_secs == 0 {
+            return Err(invalid(
+                "header_timeout_secs",
+                "and request_timeout_secs must be at least 1 second",
+            ));
+        }
+        if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://")) {
+            return Err(invalid(
+                "public_url",
+                "must start with https:// (or http:// for a demo)",
+            ));
+        }
+        if self.production && !self.public_url.starts_with("https://") {
+            return Err(invalid(
+                "public_url",
+                "must start with https:// in production",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_nets(text: &str) -> Option<Vec<IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .ok()
+                .or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+        })
+        .collect()
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text
+                .get(..span.start)
+                .map_or(0, |before| before.matches('\n').count())
+                + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_contract_defaults_hold() {
+        let c = Config::default();
+        assert_eq!(c.intake_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.review_addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.keys_dir, PathBuf::from("./keys"));
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn toml_then_environment_override_the_defaults() {
+        let mut c = Config::from_toml(
+            "intake_addr = \"127.0.0.1:9000\"\ndata_dir = \"/srv/x\"\n[limits]\nsubmit_burst = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.intake_addr.port(), 9000);
+        assert_eq!(c.limits.submit_burst, 5);
+        assert_eq!(c.limits.submit_per_hour, Limits::default().submit_per_hour);
+        c.apply_env(|n| (n == "SIGNAAL_INTAKE_ADDR").then(|| "127.0.0.1:9100".to_owned()))
+            .unwrap();
+        assert_eq!(c.intake_addr.port(), 9100);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/x"));
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_named_with_its_line() {
+        let err =
+            Config::from_toml("intake_addr = \"127.0.0.1:1\"\nreveiw_addr = \"x\"\n").unwrap_err();
+        assert!(err.contains("reveiw_addr"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_address_in_the_environment_names_the_variable() {
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|n| (n == "SIGNAAL_REVIEW_ADDR").then(|| "localhost".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("SIGNAAL_REVIEW_ADDR"));
+    }
+
+    #[test]
+    fn the_review_face_cannot_share_the_intake_address() {
+        let c = Config {
+            review_addr: Config::default().intake_addr,
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("review_addr")
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! The public face: the form, submission, the receipt.
+//!
+//! Invariant: this face holds team *recipients* only, never an identity that
+//! opens a signal; it sets no cookie and serves no review route.
+
+pub mod form;
+pub mod questions;
+pub mod seal;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::config::Config;
+use crate::keys::TeamKeys;
+use crate::limits::{self, Limiters};
+use crate::store::Store;
+use crate::views::{self, FormView, Lang};
+use crate::web::{self, BodyError};
+
+/// What the intake's handlers share.
+#[derive(Clone)]
+pub struct IntakeState {
+    /// The store.
+    pub store: Store,
+    /// The team's recipients.
+    pub team: Arc<TeamKeys>,
+    /// Submission limits.
+    pub limiters: Arc<Limiters>,
+    /// Settings.
+    pub config: Arc<Config>,
+}
+
+/// Everything that can go wrong for a visitor of the intake, each with its page.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntakeError {
+    /// The body could not be read as a form.
+    #[error("bad request")]
+    BadRequest,
+    /// The body was larger than allowed.
+    #[error("too large")]
+    TooLarge {
+        /// The limit, for the page's text.
+        max_bytes: usize,
+    },
+    /// Not a form submission.
+    #[error("unsupported media type")]
+    Unsupported,
+    /// Over a rate limit.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until it may work.
+        retry_after_secs: u64,
+    },
+    /// Storing failed; nothing was kept.
+    #[error("store unavailable")]
+    Unavailable,
+    /// No such page.
+    #[error("not found")]
+    NotFound,
+}
+
+/// An [`IntakeError`] in the visitor's language: the one place errors become pages.
+#[derive(Debug)]
+pub struct Failure(pub Lang, pub IntakeError);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let Failure(lang, error) = self;
+        let (status, key, body) = match &error {
+            IntakeError::BadRequest => (StatusCode::BAD_REQUEST, "page.bad_request", None),
+            IntakeError::TooLarge { max_bytes } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "page.too_large",
+                Some(
+                    lang.t("page.too_large.body")
+                        .replace("{max}", &(max_bytes / 1024).to_string()),
+                ),
+            ),
+            IntakeError::Unsupported => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "page.unsupported", None)
+            }
+            IntakeError::RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "page.rate_limited",
+                Some(lang.t("page.rate_limited.body").replace(
+                    "{minutes}",
+                    &retry_after_secs.div_ceil(60).max(1).to_string(),
+                )),
+            ),
+            IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
+            IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
+        };
+        let title = lang.t(&format!("{key}.title"));
+        let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
+        let mut res = (status, views::message_page(lang, title, &body)).into_response();
+        if let IntakeError::RateLimited { retry_after_secs } = error {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// The intake's routes. Layers wrap from the inside out: logging sees the
+/// matched route, then headers are added to every response, fallback included.
+pub fn router(state: IntakeState) -> Router {
+    Router::new()
+        .route("/", get(form_page))
+        .route("/signal", get(form_page).post(submit))
+        .route("/style.css", get(stylesheet))
+        .route_layer(axum::middleware::from_fn(web::log_request))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(web::security_headers))
+        .with_state(state)
+}
+
+async fn form_page(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let lang = Lang::negotiate(query.as_deref(), &headers);
+    views::form_page(lang, &FormView::default()).into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        views::STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
+    Failure(
+        Lang::negotiate(query.as_deref(), &headers),
+        IntakeError::NotFound,
+    )
+}
+
+async fn submit(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let mut lang = Lang::negotiate(query.as_deref(), &headers);
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !is_form {
+        return Err(Failure(lang, IntakeError::Unsupported));
+    }
+    let raw = web::read_body(body, state.config.max_body_bytes)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => Failure(
+                lang,
+                IntakeError::TooLarge {
+                    max_bytes: state.config.max_body_bytes,
+                },
+            ),
+            _ => Failure(lang, IntakeError::BadRequest),
+        })?;
+    let decoded = form::decode(&raw).map_err(|_| Failure(lang, IntakeError::BadRequest))?;
+    drop(raw);
+    if let Some(l) = decoded.extra.get("lang").and_then(|l| Lang::parse(l)) {
+        lang = l;
+    }
+    let errors = form::validate(&decoded.answers);
+    if !errors.is_empty() {
+        let view = FormView {
+            answers: Some(&decoded.answers),
+            errors: &errors,
+        };
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::form_page(lang, &view),
+        )
+            .into_response());
+    }
+    let client = state.limiters.client_key(limits::client_addr(
+        peer,
+        &headers,
+        &state.config.trusted_proxies,
+    ));
+    state.limiters.check_submit(&client).map_err(|l| {
+        Failure(
+            lang,
+            IntakeError::RateLimited {
+                retry_after_secs: l.retry_after_secs,
+            },
+        )
+    })?;
+    let receipt = seal::seal_and_store(
+        &state.store,
+        &state.team.recipients,
+        state.config.received_precision,
+        lang,
+        &decoded.answers,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
+        Failure(lang, IntakeError::Unavailable)
+    })?;
+    Ok(views::receipt_page(lang, &receipt.grouped()).into_response())
+}

@@ -1,0 +1,81 @@
+//! The form's questions, as `templates/questions.toml` defines them.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// How a question is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A multi-line text.
+    Textarea,
+    /// A one-line text.
+    Text,
+    /// A drop-down choice.
+    Select,
+    /// Radio buttons.
+    Radio,
+}
+
+/// One question of the form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Field name, also the key in the sealed answers.
+    pub name: String,
+    /// How it is asked.
+    pub kind: Kind,
+    /// Whether an answer is needed.
+    #[serde(default)]
+    pub required: bool,
+    /// Most characters accepted (texts).
+    #[serde(default = "default_max")]
+    pub max_chars: usize,
+    /// Allowed values (choices).
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+fn default_max() -> usize {
+    200
+}
+
+#[derive(Deserialize)]
+struct File {
+    question: Vec<Question>,
+}
+
+static QUESTIONS: LazyLock<Result<Vec<Question>, String>> = LazyLock::new(|| {
+    toml::from_str::<File>(include_str!("../../templates/questions.toml"))
+        .map(|f| f.question)
+        .map_err(|e| format!("templates/questions.toml is not valid: {}", e.message()))
+});
+
+/// The questions in order (empty if the file is broken; [`check`] stops the start then).
+pub fn all() -> &'static [Question] {
+    QUESTIONS.as_deref().unwrap_or_default()
+}
+
+/// Checks the questions and that every text they need exists in both languages.
+pub fn check() -> Result<(), String> {
+    let questions = QUESTIONS.as_ref().map_err(Clone::clone)?;
+    if !questions.iter().any(|q| q.required) {
+        return Err("templates/questions.toml must have one required question".into());
+    }
+    for q in questions {
+        let mut keys = vec![format!("q.{}.label", q.name), format!("q.{}.hint", q.name)];
+        keys.extend(q.options.iter().map(|o| format!("q.{}.{o}", q.name)));
+        for key in keys {
+            for lang in [crate::views::Lang::Nl, crate::views::Lang::En] {
+                if lang.t(&key).is_empty() && !key.ends_with(".hint") {
+                    return Err(format!(
+                        "the text {key} is missing in templates/{}.toml",
+                        lang.code()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

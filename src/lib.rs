@@ -1,0 +1,17 @@
+//! signaal: an anonymous signal channel for frontline professionals in
+//! government. Signals are encrypted with age at the door; only the programme
+//! team's reviewers, with their own unlocked identities, can read them.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod intake;
+pub mod keys;
+pub mod limits;
+pub mod review;
+pub mod server;
+pub mod store;
+pub mod views;
+pub mod web;

@@ -1,0 +1,194 @@
+//! Starting and stopping the faces: keys, store, limiters, listeners, shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::intake::{self, IntakeState};
+use crate::keys::{self, KeysError};
+use crate::limits::Limiters;
+use crate::review::{self, ReviewState};
+use crate::store::{Store, StoreError};
+use crate::web::{self, ServeOptions};
+
+/// Which faces a process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Face {
+    /// The public intake only.
+    Intake,
+    /// The review face only.
+    Review,
+    /// Both (the default).
+    Both,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A text or question is missing or broken.
+    #[error("{0}")]
+    Templates(String),
+    /// The keys cannot be used.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+    /// The store cannot be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A listener could not be opened.
+    #[error("cannot listen on {setting} = {addr}: {reason}")]
+    Bind {
+        /// The setting naming the address.
+        setting: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// What the system said.
+        reason: String,
+    },
+}
+
+/// Checks the embedded texts and questions; run before anything else.
+pub fn check_templates() -> Result<(), StartError> {
+    crate::views::i18n::check().map_err(StartError::Templates)?;
+    intake::questions::check().map_err(StartError::Templates)
+}
+
+/// Runs the faces until SIGTERM or Ctrl-C, then shuts down in order: stop
+/// accepting, let requests finish, drain the writer.
+pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
+    check_templates()?;
+    let (team, demo_created) = keys::load_or_make_demo(&config.keys_dir, config.production)?;
+    if team.demo {
+        announce_demo(&config, demo_created.as_ref());
+    }
+    let store = Store::open(&config.data_dir)?;
+    let config = Arc::new(config);
+    let limiters = Arc::new(Limiters::new(&config.limits));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let options = ServeOptions {
+        max_connections: config.max_connections,
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+    };
+    let request_timeout = Duration::from_secs(config.request_timeout_secs);
+
+    let mut tasks = Vec::new();
+    if face != Face::Review {
+        let listener = bind("intake_addr", config.intake_addr).await?;
+        let app = intake::router(IntakeState {
+            store: store.clone(),
+            team: Arc::new(team.clone()),
+            limiters: Arc::clone(&limiters),
+            config: Arc::clone(&config),
+        })
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ));
+        announce("intake", &listener);
+        tasks.push(tokio::spawn(web::serve(
+            listener,
+            app,
+            options,
+            stop_rx.clone(),
+        )));
+    }
+    if face != Face::Intake {
+        let listener = bind("review_addr", config.review_addr).await?;
+        let app = review::router(ReviewState { demo: team.demo });
+        announce("review", &listener);
+        tasks.push(tokio::spawn(web::serve(
+            listener,
+            app,
+            options,
+            stop_rx.clone(),
+        )));
+    }
+    tokio::spawn(maintain_limiters(Arc::clone(&limiters), stop_rx.clone()));
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: finishing open requests");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    let closing = store.clone();
+    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bind(
+    setting: &'static str,
+    addr: std::net::SocketAddr,
+) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
+        setting,
+        addr,
+        reason: e.kind().to_string(),
+    })
+}
+
+fn announce(face: &str, listener: &TcpListener) {
+    if let Ok(addr) = listener.local_addr() {
+        // The contract: tests and operators wait for exactly this line.
+        println!("{face} listening on http://{addr}");
+    }
+}
+
+fn announce_demo(config: &Config, created: Option<&keys::DemoCreated>) {
+    let keys_dir = config.keys_dir.display();
+    eprintln!("==============================================================");
+    eprintln!(" DEMO MODE: signaal is using demo keys from {keys_dir}.");
+    eprintln!(" Never use this installation for real signals.");
+    match created {
+        Some(c) => {
+            eprintln!(" Demo reviewer:   demo");
+            eprintln!(" Its passphrase:  {}", c.passphrase.as_str());
+            eprintln!(" (shown this once; delete {keys_dir}/team.pub and");
+            eprintln!("  {keys_dir}/reviewers/demo.age to make new demo keys)");
+        }
+        None => {
+            eprintln!(" Demo reviewer: demo (its passphrase was shown when it was made;");
+            eprintln!(" delete {keys_dir}/team.pub and reviewers/demo.age for new ones)");
+        }
+    }
+    eprintln!("==============================================================");
+}
+
+async fn maintain_limiters(limiters: Arc<Limiters>, mut stop: watch::Receiver<bool>) {
+    let mut trim = tokio::time::interval(Duration::from_secs(60));
+    let mut rotate = tokio::time::interval(Duration::from_secs(24 * 3600));
+    rotate.tick().await;
+    loop {
+        tokio::select! {
+            _ = trim.tick() => limiters.trim(),
+            _ = rotate.tick() => limiters.rotate_secret(),
+            () = web::stopped(&mut stop) => return,
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

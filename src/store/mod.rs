@@ -1,0 +1,339 @@
+//! The SQLite store: one file, one writer thread with group commit, a few readers.
+//!
+//! Invariant: only envelopes (age ciphertext) and plaintext metadata that says
+//! nothing about the sender are written; the connection runs in WAL mode with
+//! `synchronous=FULL` and `secure_delete=ON`.
+
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+pub use schema::{CURRENT_VERSION, SchemaError};
+
+/// The database file inside the data folder.
+pub const DB_FILE: &str = "signaal.db";
+/// Read connections kept open for reuse.
+const READERS_KEPT: usize = 8;
+
+/// A failure of the store. Messages never contain stored content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The writer is gone or could not commit: nothing of the request was kept.
+    #[error("the database cannot store anything right now")]
+    Unavailable,
+    /// The data folder cannot be used.
+    #[error("the data folder {path} cannot be used: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    /// The schema is not usable.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// SQLite refused a statement.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A signal as it is written: everything the sender wrote is inside `envelope`.
+#[derive(Debug)]
+pub struct NewSignal {
+    /// Random identifier.
+    pub id: String,
+    /// Coarsened day of arrival, `YYYY-MM-DD`.
+    pub received_on: String,
+    /// HKDF tag derived from the receipt code.
+    pub lookup_tag: [u8; 32],
+    /// age recipient derived from the receipt code.
+    pub source_recipient: String,
+    /// Envelope format, e.g. [`crate::crypto::FORMAT_AGE_X25519`].
+    pub format: &'static str,
+    /// The age file.
+    pub envelope: Vec<u8>,
+}
+
+/// A stored envelope, as `export` writes it out.
+#[derive(Debug)]
+pub struct StoredEnvelope {
+    /// The signal's id (the file name of its export).
+    pub id: String,
+    /// The envelope format.
+    pub format: String,
+    /// The age file.
+    pub envelope: Vec<u8>,
+}
+
+struct Inner {
+    path: PathBuf,
+    sender: Mutex<Option<mpsc::Sender<writer::Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    install_salt: [u8; 32],
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store(Arc<Inner>);
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.0.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (and if needed creates and migrates) the database in `data_dir`, and
+    /// starts the writer thread.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        prepare_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = open_writer(&path).map_err(|e| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+        schema::migrate(&mut conn)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('install_salt', ?1)",
+            params![crate::crypto::random_bytes::<32>().as_slice()],
+        )?;
+        let salt: Vec<u8> = conn.query_row(
+            "SELECT value FROM meta WHERE key = 'install_salt'",
+            [],
+            |r| r.get(0),
+        )?;
+        let install_salt: [u8; 32] = salt.try_into().map_err(|_| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason: "its install salt is damaged".to_owned(),
+        })?;
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("signaal-writer".into())
+            .spawn(move || writer::run(conn, rx))
+            .map_err(|e| StoreError::DataDir {
+                path: data_dir.to_owned(),
+                reason: format!("cannot start the writer thread: {e}"),
+            })?;
+        Ok(Self(Arc::new(Inner {
+            path,
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            install_salt,
+        })))
+    }
+
+    /// The random salt of this installation, mixed into receipt derivations.
+    pub fn install_salt(&self) -> &[u8; 32] {
+        &self.0.install_salt
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// Runs `f` in the writer's next group transaction and returns once that
+    /// transaction has committed durably.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(None));
+        let put = Arc::clone(&slot);
+        let (done, committed) = oneshot::channel();
+        let job = writer::Job {
+            run: Box::new(move |conn| {
+                let value = f(conn)?;
+                if let Ok(mut s) = put.lock() {
+                    *s = Some(value);
+                }
+                Ok(())
+            }),
+            done,
+        };
+        {
+            let sender = self.0.sender.lock().map_err(|_| StoreError::Unavailable)?;
+            sender
+                .as_ref()
+                .ok_or(StoreError::Unavailable)?
+                .send(job)
+                .map_err(|_| StoreError::Unavailable)?;
+        }
+        committed.await.map_err(|_| StoreError::Unavailable)??;
+        let value = slot
+            .lock()
+            .map_err(|_| StoreError::Unavailable)?
+            .take()
+            .ok_or(StoreError::Unavailable)?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a read-only connection, off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Runs `f` on a read-only connection on the calling thread.
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> rusqlite::Result<T>,
+    {
+        let pooled = self.0.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_reader(&self.0.path)?,
+        };
+        let result = f(&conn);
+        if let Ok(mut readers) = self.0.readers.lock() {
+            if readers.len() < READERS_KEPT {
+                readers.push(conn);
+            }
+        }
+        Ok(result?)
+    }
+
+    /// Stores a new signal; returns once it is durable.
+    pub async fn insert_signal(&self, signal: NewSignal) -> Result<(), StoreError> {
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO signals (id, received_on, status, lookup_tag, source_recipient, format, envelope)
+                 VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                signal.id,
+                signal.received_on,
+                signal.lookup_tag.as_slice(),
+                signal.source_recipient,
+                signal.format,
+                signal.envelope
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Number of stored signals.
+    pub async fn count_signals(&self) -> Result<u64, StoreError> {
+        self.read(|c| c.query_row("SELECT count(*) FROM signals", [], |r| r.get(0)))
+            .await
+    }
+
+    /// Every stored signal envelope, for `export`.
+    pub fn envelopes_blocking(&self) -> Result<Vec<StoredEnvelope>, StoreError> {
+        self.read_blocking(|c| {
+            let mut stmt = c.prepare("SELECT id, format, envelope FROM signals ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(StoredEnvelope {
+                    id: r.get(0)?,
+                    format: r.get(1)?,
+                    envelope: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The envelope of one signal, if it exists.
+    pub async fn envelope(&self, id: String) -> Result<Option<StoredEnvelope>, StoreError> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id, format, envelope FROM signals WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(StoredEnvelope {
+                        id: r.get(0)?,
+                        format: r.get(1)?,
+                        envelope: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Stops accepting writes, lets the writer commit what it holds, and waits for it.
+    pub fn close(&self) {
+        if let Ok(mut sender) = self.0.sender.lock() {
+            sender.take();
+        }
+        let handle = self.0.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        if let Ok(mut readers) = self.0.readers.lock() {
+            readers.clear();
+        }
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when it says "ok".
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read_blocking(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })
+    }
+}
+
+fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let err = |reason: String| StoreError::DataDir {
+        path: dir.to_owned(),
+        reason,
+    };
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                err(format!(
+                    "cannot create it ({}); create it or fix SIGNAAL_DATA_DIR",
+                    e.kind()
+                ))
+            })?;
+    }
+    // Prove it is writable before promising anyone a receipt.
+    let probe = dir.join(".signaal-write-probe");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            err(format!(
+                "it is not writable ({}); give the signaal user write access",
+                e.kind()
+            ))
+        })
+}
+
+fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}

@@ -1,0 +1,155 @@
+//! The signal form, with the GOV.UK / NL Design System error pattern: a summary
+//! at the top linking to each field, each error beside its field.
+
+use maud::{Markup, html};
+
+use super::{Lang, href, intake_layout};
+use crate::intake::form::{Answers, FieldError};
+use crate::intake::questions::{self, Kind, Question};
+
+/// What the form shows: what was typed and what is wrong with it.
+#[derive(Debug, Default)]
+pub struct FormView<'a> {
+    /// Answers to show again.
+    pub answers: Option<&'a Answers>,
+    /// Problems by field.
+    pub errors: &'a [(&'static str, FieldError)],
+}
+
+fn error_text(lang: Lang, error: FieldError) -> String {
+    match error {
+        FieldError::Required => lang.t("error.required").to_owned(),
+        FieldError::TooLong(max) => lang.t("error.too_long").replace("{max}", &max.to_string()),
+        FieldError::BadChoice => lang.t("error.bad_choice").to_owned(),
+    }
+}
+
+/// The whole form page.
+pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
+    let title = if view.errors.is_empty() {
+        lang.t("form.title").to_owned()
+    } else {
+        format!("{}: {}", lang.t("error.summary"), lang.t("form.title"))
+    };
+    let value = |name: &str| view.answers.map_or("", |a| a.get(name));
+    let error_of = |name: &str| {
+        view.errors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| *e)
+    };
+    let all = questions::all();
+    let (required, optional): (Vec<&Question>, Vec<&Question>) =
+        all.iter().partition(|q| q.required);
+    let open_more = optional
+        .iter()
+        .any(|q| !value(&q.name).is_empty() || error_of(&q.name).is_some());
+    intake_layout(
+        lang,
+        &title,
+        "/",
+        html! {
+            @if !view.errors.is_empty() {
+                div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 #error-summary-title { (lang.t("error.summary")) }
+                    ul {
+                        @for (name, error) in view.errors {
+                            li { a href={ "#" (name) } { (error_text(lang, *error)) } }
+                        }
+                    }
+                }
+            }
+            h1 { (lang.t("form.title")) }
+            p.lead { (lang.t("form.intro")) }
+            form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
+                input type="hidden" name="lang" value=(lang.code());
+                @for q in &required {
+                    (field(lang, q, value(&q.name), error_of(&q.name)))
+                }
+                p.hint { (lang.t("form.required_note")) }
+                details.more open[open_more] {
+                    summary { (lang.t("form.more")) }
+                    @for q in &optional {
+                        (field(lang, q, value(&q.name), error_of(&q.name)))
+                    }
+                }
+                p.safe { (lang.t("form.safe")) }
+                button.primary type="submit" { (lang.t("form.submit")) }
+            }
+            p.acute { (lang.t("form.acute")) }
+        },
+    )
+}
+
+fn field(lang: Lang, q: &Question, value: &str, error: Option<FieldError>) -> Markup {
+    let label = lang.t(&format!("q.{}.label", q.name));
+    let hint = lang.t(&format!("q.{}.hint", q.name));
+    let hint_id = format!("{}-hint", q.name);
+    let error_id = format!("{}-error", q.name);
+    let mut described = Vec::new();
+    if !hint.is_empty() {
+        described.push(hint_id.clone());
+    }
+    if error.is_some() {
+        described.push(error_id.clone());
+    }
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let class = if error.is_some() {
+        "field has-error"
+    } else {
+        "field"
+    };
+    let error_line = error.map(|e| error_text(lang, e));
+    match q.kind {
+        Kind::Radio => html! {
+            div class=(class) {
+                fieldset aria-describedby=[described.as_deref()] {
+                    legend { (label) }
+                    @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
+                    @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
+                    @for (i, option) in q.options.iter().enumerate() {
+                        @let id = if i == 0 { q.name.clone() } else { format!("{}-{}", q.name, option) };
+                        div.choice {
+                            input type="radio" id=(id) name=(q.name) value=(option) checked[value == option];
+                            label for=(id) { (lang.t(&format!("q.{}.{}", q.name, option))) }
+                        }
+                    }
+                }
+            }
+        },
+        _ => html! {
+            div class=(class) {
+                label for=(q.name) {
+                    (label)
+                    @if q.required { " " span.req aria-hidden="true" { "*" } }
+                }
+                @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
+                @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
+                @match q.kind {
+                    Kind::Textarea => {
+                        textarea id=(q.name) name=(q.name) rows=(if q.required { 8 } else { 4 })
+                            required[q.required] aria-required=[q.required.then_some("true")]
+                            aria-invalid=[error.map(|_| "true")]
+                            aria-describedby=[described.as_deref()] { (value) }
+                    }
+                    Kind::Select => {
+                        select id=(q.name) name=(q.name) aria-invalid=[error.map(|_| "true")]
+                            aria-describedby=[described.as_deref()] {
+                            option value="" { (lang.t("form.choose")) }
+                            @for option in &q.options {
+                                option value=(option) selected[value == option] {
+                                    (lang.t(&format!("q.{}.{}", q.name, option)))
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        input type="text" id=(q.name) name=(q.name) value=(value)
+                            autocomplete="off" aria-invalid=[error.map(|_| "true")]
+                            aria-describedby=[described.as_deref()];
+                    }
+                }
+            }
+        },
+    }
+}

@@ -1,0 +1,105 @@
+//! maud layouts and components shared by the pages of both faces.
+//!
+//! Invariant: user data is only ever rendered through maud's escaping; no user
+//! data goes into `<script>`, `<style>` or URL attributes.
+
+mod form;
+pub mod i18n;
+
+pub use form::{FormView, form_page};
+pub use i18n::Lang;
+
+use maud::{DOCTYPE, Markup, html};
+
+/// The stylesheet, embedded at build time.
+pub const STYLESHEET: &str = include_str!("../../templates/style.css");
+
+/// Adds `?lang=en` for English links; Dutch is the default and needs nothing.
+pub fn href(path: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nl => path.to_owned(),
+        Lang::En => format!("{path}?lang=en"),
+    }
+}
+
+/// The page frame of the intake: language, skip link, header, footer.
+pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " — " (lang.t("site.name")) }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t("skip")) }
+                header.site {
+                    div.wrap {
+                        a.brand href=(href("/", lang)) { (lang.t("site.name")) }
+                        a.lang href=(href(self_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
+                            (lang.t("nav.other_lang"))
+                        }
+                    }
+                }
+                main #main.wrap tabindex="-1" { (body) }
+                footer.site {
+                    nav.wrap aria-label=(lang.t("site.name")) {
+                        ul {
+                            li { a href=(href("/", lang)) { (lang.t("nav.form")) } }
+                            li { a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
+                            li { a href=(href("/privacy", lang)) { (lang.t("nav.privacy")) } }
+                            li { a href=(href(accessibility_path(lang), lang)) { (lang.t("nav.accessibility")) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The accessibility statement's path in each language.
+pub fn accessibility_path(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nl => "/toegankelijkheid",
+        Lang::En => "/accessibility",
+    }
+}
+
+/// A page that explains a refusal or a fault, with a way back.
+pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
+    intake_layout(
+        lang,
+        title,
+        "/",
+        html! {
+            h1 { (title) }
+            p { (body) }
+            p { a href=(href("/", lang)) { (lang.t("page.back")) } }
+        },
+    )
+}
+
+/// The receipt page: shown only after the signal is durably stored.
+pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
+    intake_layout(
+        lang,
+        lang.t("receipt.title"),
+        "/",
+        html! {
+            div.panel.success {
+                h1 { (lang.t("receipt.title")) }
+                p.code-label #code-label { (lang.t("receipt.code_label")) }
+                p.receipt data-receipt=(grouped_code) aria-labelledby="code-label" { (grouped_code) }
+            }
+            p { (lang.t("receipt.keep")) }
+            h2 { (lang.t("receipt.next_title")) }
+            p { (lang.t("receipt.next")) }
+            p { (lang.t("receipt.back")) " " a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
+            p.no-print { (lang.t("receipt.print")) }
+            p.no-print { a href=(href("/", lang)) { (lang.t("receipt.another")) } }
+        },
+    )
+}
