@@ -78,6 +78,9 @@ pub struct Config {
     pub header_timeout_secs: u64,
     /// Seconds a whole request may take, body included.
     pub request_timeout_secs: u64,
+    /// Largest size of the database in MiB (0: no limit but the disk). Past it,
+    /// submissions are refused with "nothing was kept" instead of filling the disk.
+    pub max_db_mib: u64,
     /// Rate limits.
     pub limits: Limits,
 }
@@ -98,6 +101,7 @@ impl Default for Config {
             max_connections: 1024,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            max_db_mib: 0,
             limits: Limits::default(),
         }
     }
@@ -203,6 +207,9 @@ impl Config {
                 name: "SIGNAAL_WORK_NETWORKS",
                 expected: "expected comma-separated ranges such as 147.181.0.0/16",
             })?;
+        }
+        if let Some(v) = var("SIGNAAL_MAX_DB_MIB") {
+            self.max_db_mib = parse(&v, "SIGNAAL_MAX_DB_MIB", NUM)?;
         }
         if let Some(v) = var("SIGNAAL_SUBMIT_BURST") {
             self.limits.submit_burst = parse(&v, "SIGNAAL_SUBMIT_BURST", NUM)?;

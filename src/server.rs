@@ -64,7 +64,8 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     if team.demo {
         announce_demo(&config, demo_created.as_ref());
     }
-    let store = Store::open(&config.data_dir)?;
+    let max_db = (config.max_db_mib > 0).then(|| config.max_db_mib * 1024 * 1024);
+    let store = Store::open_with(&config.data_dir, max_db)?;
     let config = Arc::new(config);
     let limiters = Arc::new(Limiters::new(&config.limits));
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -4,6 +4,7 @@
 //! nothing about the sender are written; the connection runs in WAL mode with
 //! `synchronous=FULL` and `secure_delete=ON`.
 
+pub mod review;
 mod schema;
 mod writer;
 
@@ -89,12 +90,23 @@ impl Store {
     /// Opens (and if needed creates and migrates) the database in `data_dir`, and
     /// starts the writer thread.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, None)
+    }
+
+    /// As [`Store::open`], with a ceiling on the database size in bytes: past it,
+    /// writes fail as on a full disk (and the sender is told nothing was kept)
+    /// instead of filling the disk that the rest of the machine needs.
+    pub fn open_with(data_dir: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
         prepare_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let mut conn = open_writer(&path).map_err(|e| StoreError::DataDir {
             path: data_dir.to_owned(),
             reason: e.to_string(),
         })?;
+        if let Some(max) = max_bytes {
+            let page_size: u64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+            conn.pragma_update(None, "max_page_count", (max / page_size.max(512)).max(16))?;
+        }
         schema::migrate(&mut conn)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('install_salt', ?1)",
