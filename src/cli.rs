@@ -39,6 +39,22 @@ enum Command {
     },
     /// Check configuration, keys and database; exit non-zero on any problem.
     Check,
+    /// Manage reviewer key files.
+    Reviewer {
+        #[command(subcommand)]
+        cmd: crate::reviewer_cmd::ReviewerCmd,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: crate::reviewer_cmd::AuditCmd,
+    },
+    /// Print the aggregate report (small counts suppressed).
+    Report {
+        /// As CSV on standard output (the only format).
+        #[arg(long, required = true)]
+        csv: bool,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -72,6 +88,9 @@ pub fn main() -> ExitCode {
         }
         Command::Export { dir } => export(&config, &dir),
         Command::Check => check(&config),
+        Command::Reviewer { cmd } => crate::reviewer_cmd::reviewer(&config, cmd),
+        Command::Audit { cmd } => crate::reviewer_cmd::audit(&config, cmd),
+        Command::Report { .. } => crate::reviewer_cmd::report_csv(&config),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod keys;
 pub mod limits;
 pub mod review;
+pub mod reviewer_cmd;
 pub mod server;
 pub mod store;
 pub mod views;

@@ -98,7 +98,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     }
     if face != Face::Intake {
         let listener = bind("review_addr", config.review_addr).await?;
-        let app = review::router(ReviewState { demo: team.demo });
+        let app = review::router(ReviewState::new(store.clone(), &team, &config));
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,

@@ -1,41 +1,238 @@
-//! The restricted face for the programme team. It listens on its own address
-//! (loopback by default) and shares no route with the intake.
+//! The restricted face for the programme team: login, queue, signal, triage,
+//! notes, messages, search, report, export.
+//!
+//! Invariants:
+//! - It is mounted only on `review_addr`; the intake router has none of these routes.
+//! - Every route but `/login` and `/style.css` needs an unlocked session
+//!   (the [`session::Reviewer`] extractor); every POST passes the Origin /
+//!   `Sec-Fetch-Site` check ([`session::same_origin_only`]) and the
+//!   session-bound `csrf` field.
+//! - Every response carries `X-Robots-Tag: noindex`, `Cache-Control: no-store`
+//!   and the strict CSP; every page shows a DEMO banner in demo mode.
+//! - Every decryption and every change is in the audit log before its result
+//!   is shown.
+
+pub mod audit;
+mod export;
+mod fields;
+mod login;
+mod queue;
+pub mod report;
+pub mod reviewers;
+mod search;
+pub mod session;
+mod signal;
+mod views;
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use maud::{DOCTYPE, html};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 
+use crate::config::Config;
+use crate::keys::TeamKeys;
+use crate::store::{Store, StoreError};
 use crate::web;
 
 /// What the review face's handlers share.
 #[derive(Clone)]
 pub struct ReviewState {
-    /// Whether demo keys are in use (shown on every page).
+    /// Whether demo keys are in use (shown on every page; TOTP optional).
     pub demo: bool,
+    /// Production mode: TOTP required, `__Host-` cookie with `Secure`.
+    pub production: bool,
+    /// The store.
+    pub store: Store,
+    /// The keys folder: `team.pub` is re-read on every request, so removing a
+    /// recipient revokes its reviewer at once.
+    pub keys_dir: PathBuf,
+    /// Unlocked sessions, in memory only.
+    pub sessions: Arc<session::Sessions>,
+    /// Login throttles and the TOTP replay guard.
+    pub guard: Arc<login::LoginGuard>,
 }
 
-/// The review face's routes.
+impl std::fmt::Debug for ReviewState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReviewState")
+            .field("demo", &self.demo)
+            .field("production", &self.production)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReviewState {
+    /// Builds the state from the validated settings; starts the session sweeper
+    /// when called inside a runtime.
+    pub fn new(store: Store, team: &TeamKeys, config: &Config) -> Self {
+        let sessions = Arc::new(session::Sessions::new(session::Timeouts::from_env()));
+        session::spawn_sweeper(&sessions);
+        Self {
+            demo: team.demo,
+            production: config.production,
+            store,
+            keys_dir: config.keys_dir.clone(),
+            sessions,
+            guard: Arc::new(login::LoginGuard::new()),
+        }
+    }
+}
+
+/// Every route of the review face, for the router and for the test that
+/// checks each one refuses a visitor without a session.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/signals/{id}"),
+    ("POST", "/signals/{id}/triage"),
+    ("POST", "/signals/{id}/notes"),
+    ("POST", "/signals/{id}/messages"),
+    ("GET", "/signals/{id}/envelope.age"),
+    ("GET", "/search"),
+    ("POST", "/search"),
+    ("GET", "/report"),
+    ("GET", "/report.csv"),
+    ("POST", "/export"),
+    ("POST", "/logout"),
+];
+
+/// The review face's routes. Layers wrap from the inside out: logging sees
+/// the matched route; the Origin check refuses foreign POSTs before any
+/// handler runs; the headers are added to every response, fallback included.
 pub fn router(state: ReviewState) -> Router {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(queue::page))
+        .route("/signals/{id}", get(signal::page))
+        .route("/signals/{id}/triage", post(signal::triage))
+        .route("/signals/{id}/notes", post(signal::note))
+        .route("/signals/{id}/messages", post(signal::message))
+        .route("/signals/{id}/envelope.age", get(export::one))
+        .route("/search", get(search::page).post(search::run))
+        .route("/report", get(report::page))
+        .route("/report.csv", get(report::csv))
+        .route("/export", post(export::selected))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/style.css", get(stylesheet))
         .route_layer(axum::middleware::from_fn(web::log_request))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn(review_headers))
         .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
 }
 
-async fn home(axum::extract::State(state): axum::extract::State<ReviewState>) -> impl IntoResponse {
+/// Headers of the review face on top of [`web::security_headers`]: never
+/// indexed, never cached (even the stylesheet: it is tiny and this face is private).
+async fn review_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow, noarchive"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn stylesheet() -> Response {
     (
-        [("x-robots-tag", "noindex, nofollow")],
-        html! {
-            (DOCTYPE)
-            html lang="nl" {
-                head { meta charset="utf-8"; title { "signaal — review" } }
-                body {
-                    @if state.demo { p { strong { "DEMO — demo keys, not for real signals" } } }
-                    h1 { "signaal — review" }
-                }
-            }
-        },
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        crate::views::STYLESHEET,
     )
+        .into_response()
+}
+
+async fn not_found(axum::extract::State(state): axum::extract::State<ReviewState>) -> Response {
+    ReviewError::NotFound.page(state.demo)
+}
+
+/// Everything that can go wrong on the review face; [`ReviewError::page`] is
+/// the one place these become responses.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReviewError {
+    /// No valid session: GET goes to the login page, anything else is refused.
+    #[error("no session")]
+    NoSession {
+        /// Whether the request was a GET (then: redirect).
+        get: bool,
+    },
+    /// The CSRF token or the Origin did not match.
+    #[error("forbidden")]
+    Forbidden,
+    /// No such signal or page.
+    #[error("not found")]
+    NotFound,
+    /// The form was malformed or a value is not allowed.
+    #[error("bad request")]
+    BadRequest,
+    /// The store or the keys failed; nothing was changed.
+    #[error("unavailable")]
+    Unavailable,
+    /// The envelope could not be opened with this reviewer's key.
+    #[error("cannot decrypt")]
+    CannotDecrypt,
+}
+
+impl From<StoreError> for ReviewError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "review: the store failed");
+        Self::Unavailable
+    }
+}
+
+impl ReviewError {
+    /// The response for this error, with the demo banner when needed.
+    pub fn page(&self, demo: bool) -> Response {
+        let (status, title, text) = match self {
+            Self::NoSession { get: true } => return Redirect::to("/login").into_response(),
+            Self::NoSession { get: false } => (
+                StatusCode::UNAUTHORIZED,
+                "Not logged in",
+                "Log in again; your session ended or never existed.",
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Refused",
+                "This request did not come from a page of this review face. Reload the page and try again.",
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such page or signal.",
+            ),
+            Self::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "Not understood",
+                "The form could not be read or holds a value that is not allowed.",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not available",
+                "The database or the keys cannot be used right now; nothing was changed. Try again.",
+            ),
+            Self::CannotDecrypt => (
+                StatusCode::FORBIDDEN,
+                "Cannot decrypt",
+                "This signal is not encrypted to your key. Ask a colleague whose key it is.",
+            ),
+        };
+        (status, views::message(demo, title, text)).into_response()
+    }
+}
+
+/// A [`ReviewError`] with the demo flag it needs to render.
+#[derive(Debug)]
+pub struct Failure(pub bool, pub ReviewError);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        self.1.page(self.0)
+    }
 }

@@ -24,6 +24,49 @@ const MIGRATIONS: &[&str] = &[
         envelope         BLOB NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX signals_by_received ON signals (received_on);",
+    // 2: review — triage columns, notes, the message thread, the hash-chained audit log.
+    // `origin` and `domain` are reviewer-confirmed categories of the hardship (not of
+    // the sender), kept in the clear so the queue and the report need no decryption.
+    // Notes and messages carry a per-signal `seq` for their order; their ids are random.
+    "ALTER TABLE signals ADD COLUMN origin TEXT;
+     ALTER TABLE signals ADD COLUMN labels TEXT NOT NULL DEFAULT '';
+     ALTER TABLE signals ADD COLUMN assignee TEXT;
+     ALTER TABLE signals ADD COLUMN acknowledged_on TEXT;
+     ALTER TABLE signals ADD COLUMN feedback_on TEXT;
+     CREATE INDEX signals_by_status ON signals (status, received_on);
+     CREATE INDEX signals_by_domain ON signals (domain, received_on);
+     CREATE TABLE notes (
+        id        TEXT PRIMARY KEY,
+        signal_id TEXT NOT NULL REFERENCES signals (id),
+        seq       INTEGER NOT NULL,
+        author    TEXT NOT NULL,
+        day       TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        envelope  BLOB NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX notes_by_signal ON notes (signal_id, seq);
+     CREATE TABLE messages (
+        id        TEXT PRIMARY KEY,
+        signal_id TEXT NOT NULL REFERENCES signals (id),
+        seq       INTEGER NOT NULL,
+        author    TEXT NOT NULL CHECK (author IN ('team', 'sender')),
+        day       TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        envelope  BLOB NOT NULL,
+        answered  INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE INDEX messages_by_signal ON messages (signal_id, seq);
+     CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        signal_id TEXT,
+        detail    TEXT NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash      BLOB NOT NULL
+     );
+     CREATE INDEX audit_by_signal ON audit (signal_id) WHERE signal_id IS NOT NULL;",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,332 @@
+//! The audit log: every login, unlock, decryption, triage change, note,
+//! message, search, export and report, appended as a hash-chained row.
+//!
+//! Invariant: a row holds who, what, which signal id and when — never signal
+//! content, never a passphrase or code. Each row stores the SHA-256 of its own
+//! canonical bytes, and those bytes include the previous row's hash, so changing,
+//! removing or reordering any row breaks the chain from that row on.
+//! Rows are appended only inside the store's single writer, so the chain has no
+//! forks.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// The hash standing before the first row.
+pub const GENESIS: [u8; 32] = [0u8; 32];
+
+/// What a reviewer (or the system) did; written as its `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// A successful login (identity unlocked, second factor accepted).
+    Login,
+    /// A refused login; the detail says which check failed, never the input.
+    LoginFailed,
+    /// A logout or an expired session.
+    Logout,
+    /// A signal was decrypted to be shown.
+    View,
+    /// Status, domain, origin, labels or assignee changed.
+    Triage,
+    /// An internal note was added.
+    Note,
+    /// A message to the sender was written.
+    Message,
+    /// A decrypt-and-scan search ran.
+    Search,
+    /// Envelopes were exported.
+    Export,
+    /// The aggregate report was made.
+    Report,
+}
+
+impl Action {
+    /// The stable name stored in the row.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::LoginFailed => "login-failed",
+            Self::Logout => "logout",
+            Self::View => "view",
+            Self::Triage => "triage",
+            Self::Note => "note",
+            Self::Message => "message",
+            Self::Search => "search",
+            Self::Export => "export",
+            Self::Report => "report",
+        }
+    }
+}
+
+/// One entry to append.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The reviewer's name (or the name someone tried to log in with).
+    pub actor: String,
+    /// What happened.
+    pub action: Action,
+    /// The signal concerned, if one.
+    pub signal_id: Option<String>,
+    /// Plain metadata (a changed field, a count) — never content.
+    pub detail: String,
+}
+
+impl Entry {
+    /// An entry about one signal.
+    pub fn on(actor: &str, action: Action, signal_id: &str, detail: impl Into<String>) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            action,
+            signal_id: Some(signal_id.to_owned()),
+            detail: detail.into(),
+        }
+    }
+
+    /// An entry about no particular signal.
+    pub fn general(actor: &str, action: Action, detail: impl Into<String>) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            action,
+            signal_id: None,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A stored row, as read back.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// UTC time, RFC 3339 to the second.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which signal.
+    pub signal_id: Option<String>,
+    /// Metadata.
+    pub detail: String,
+    /// The previous row's hash.
+    pub prev_hash: Vec<u8>,
+    /// This row's hash.
+    pub hash: Vec<u8>,
+}
+
+/// The bytes a row's hash is taken over: a version tag, then each field
+/// length-prefixed so no two different rows share them.
+pub fn canonical(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    signal_id: Option<&str>,
+    detail: &str,
+    prev_hash: &[u8],
+) -> Vec<u8> {
+    let seq = seq.to_string();
+    let fields: [&[u8]; 7] = [
+        seq.as_bytes(),
+        at.as_bytes(),
+        actor.as_bytes(),
+        action.as_bytes(),
+        signal_id.unwrap_or("").as_bytes(),
+        detail.as_bytes(),
+        prev_hash,
+    ];
+    let mut out = b"signaal-audit-v1\0".to_vec();
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u64).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    out.push(u8::from(signal_id.is_some()));
+    out
+}
+
+fn hash_of(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Now, in UTC, as the rows store it.
+pub fn now() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// Appends `entry` to the chain. Call only from inside a store write (the
+/// writer thread), so two appends never read the same previous row.
+pub fn append(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_vec()),
+    };
+    let at = now();
+    let action = entry.action.as_str();
+    let hash = hash_of(&canonical(
+        seq,
+        &at,
+        &entry.actor,
+        action,
+        entry.signal_id.as_deref(),
+        &entry.detail,
+        &prev,
+    ));
+    conn.prepare_cached(
+        "INSERT INTO audit (seq, at, actor, action, signal_id, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        seq,
+        at,
+        entry.actor,
+        action,
+        entry.signal_id,
+        entry.detail,
+        prev,
+        hash.as_slice()
+    ])?;
+    Ok(())
+}
+
+/// What checking the chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every row links to the one before and hashes to what it says.
+    Intact {
+        /// Rows checked.
+        rows: u64,
+    },
+    /// The first row where the chain does not hold.
+    Broken {
+        /// That row's `seq`.
+        seq: i64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Reads the whole chain in order and checks every link.
+pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_prev = GENESIS.to_vec();
+    let mut expected_seq = 1i64;
+    let mut count = 0u64;
+    while let Some(r) = rows.next()? {
+        let row = read_row(r)?;
+        if row.seq != expected_seq {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                reason: "a row before it is missing (sequence gap)",
+            });
+        }
+        if row.prev_hash != expected_prev {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                reason: "it does not link to the previous row",
+            });
+        }
+        let computed = hash_of(&canonical(
+            row.seq,
+            &row.at,
+            &row.actor,
+            &row.action,
+            row.signal_id.as_deref(),
+            &row.detail,
+            &row.prev_hash,
+        ));
+        if computed.as_slice() != row.hash.as_slice() {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                reason: "its content does not match its hash",
+            });
+        }
+        expected_prev = row.hash;
+        expected_seq += 1;
+        count += 1;
+    }
+    Ok(Verdict::Intact { rows: count })
+}
+
+/// Maps a `SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash` row.
+pub fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        signal_id: r.get(4)?,
+        detail: r.get(5)?,
+        prev_hash: r.get(6)?,
+        hash: r.get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+             action TEXT NOT NULL, signal_id TEXT, detail TEXT NOT NULL,
+             prev_hash BLOB NOT NULL, hash BLOB NOT NULL);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        let conn = db();
+        for i in 0..5 {
+            append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
+        }
+        assert_eq!(verify(&conn).unwrap(), Verdict::Intact { rows: 5 });
+    }
+
+    #[test]
+    fn an_edited_or_deleted_row_is_named() {
+        let conn = db();
+        for _ in 0..4 {
+            append(&conn, &Entry::general("ann", Action::Search, "scanned 3")).unwrap();
+        }
+        conn.execute("UPDATE audit SET actor = 'bob' WHERE seq = 3", [])
+            .unwrap();
+        assert!(matches!(
+            verify(&conn).unwrap(),
+            Verdict::Broken { seq: 3, .. }
+        ));
+        let conn = db();
+        for _ in 0..4 {
+            append(&conn, &Entry::general("ann", Action::Search, "")).unwrap();
+        }
+        conn.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
+        assert!(matches!(
+            verify(&conn).unwrap(),
+            Verdict::Broken { seq: 3, .. }
+        ));
+    }
+
+    #[test]
+    fn fields_cannot_be_shifted_between_columns() {
+        let a = canonical(1, "t", "ab", "c", None, "", &GENESIS);
+        let b = canonical(1, "t", "a", "bc", None, "", &GENESIS);
+        assert_ne!(a, b);
+        let c = canonical(1, "t", "a", "b", Some(""), "", &GENESIS);
+        let d = canonical(1, "t", "a", "b", None, "", &GENESIS);
+        assert_ne!(c, d);
+    }
+}

@@ -1,0 +1,234 @@
+//! Login and logout: unlock the reviewer's identity file with their passphrase,
+//! check the recipient is still in `team.pub`, check the TOTP code, start a session.
+//!
+//! Invariants:
+//! - Unknown name, wrong passphrase, revoked key, wrong or replayed code: one
+//!   answer (401, the same page), and the same cost — an unknown name still
+//!   runs scrypt on a real reviewer file ([`reviewers::unlock`]).
+//! - scrypt runs on the blocking pool, at most [`UNLOCKS_AT_ONCE`] at a time,
+//!   after the per-name and overall attempt limits.
+//! - A TOTP step, once accepted for a reviewer, is never accepted again
+//!   (in memory; a restart forgets it, but a restart also ends every session).
+//! - The passphrase and code are never logged or audited; a failed attempt is
+//!   audited with a fixed reason, and an unknown name is recorded as
+//!   `(unknown)`, so a passphrase typed into the name field is not kept.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+
+use super::audit::{Action, Entry};
+use super::fields::Fields;
+use super::reviewers;
+use super::session::{self, Reviewer};
+use super::{Failure, ReviewError, ReviewState, views};
+
+/// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
+pub const UNLOCKS_AT_ONCE: usize = 2;
+
+/// Attempt limits, the unlock semaphore and the TOTP replay guard.
+pub struct LoginGuard {
+    per_name: DefaultKeyedRateLimiter<String>,
+    overall: DefaultDirectRateLimiter,
+    unlocks: Arc<Semaphore>,
+    last_step: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for LoginGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginGuard")
+    }
+}
+
+fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+impl Default for LoginGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LoginGuard {
+    /// Ten attempts per name, then one a minute; sixty a minute overall.
+    pub fn new() -> Self {
+        Self {
+            per_name: RateLimiter::keyed(Quota::per_minute(nz(1)).allow_burst(nz(10))),
+            overall: RateLimiter::direct(Quota::per_minute(nz(60)).allow_burst(nz(30))),
+            unlocks: Arc::new(Semaphore::new(UNLOCKS_AT_ONCE)),
+            last_step: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn allow(&self, name: &str) -> bool {
+        let key = if reviewers::valid_name(name) {
+            name.to_owned()
+        } else {
+            String::new()
+        };
+        if self.per_name.len() > 10_000 {
+            self.per_name.retain_recent();
+        }
+        self.overall.check().is_ok() && self.per_name.check_key(&key).is_ok()
+    }
+
+    /// Records `step` as used by `name`; `false` if it (or a later one) was used.
+    fn claim_step(&self, name: &str, step: u64) -> bool {
+        let Ok(mut map) = self.last_step.lock() else {
+            return false;
+        };
+        match map.get(name) {
+            Some(&last) if step <= last => false,
+            _ => {
+                map.insert(name.to_owned(), step);
+                true
+            }
+        }
+    }
+}
+
+/// `GET /login`.
+pub async fn form(State(state): State<ReviewState>) -> Response {
+    views::login(state.demo, state.production, None).into_response()
+}
+
+/// `POST /login`.
+pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
+    let Some(fields) = Fields::read(body).await else {
+        return ReviewError::BadRequest.page(state.demo);
+    };
+    let name = fields.get("name").trim().to_owned();
+    let actor = if reviewers::valid_name(&name) && reviewers::list(&state.keys_dir).contains(&name)
+    {
+        name.clone()
+    } else {
+        "(unknown)".to_owned()
+    };
+    if !state.guard.allow(&name) {
+        audit_failure(&state, &actor, "rate-limited").await;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            views::login(
+                state.demo,
+                state.production,
+                Some("Too many attempts. Wait a few minutes and try again."),
+            ),
+        )
+            .into_response();
+    }
+    match unlock(&state, &name, &fields).await {
+        Ok(identity) => {
+            let Some(token) = state.sessions.create(&name, identity) else {
+                return ReviewError::Unavailable.page(state.demo);
+            };
+            if let Err(e) = state
+                .store
+                .audit(Entry::general(&name, Action::Login, ""))
+                .await
+            {
+                state.sessions.end(&token);
+                return ReviewError::from(e).page(state.demo);
+            }
+            let mut res = Redirect::to("/").into_response();
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                session::set_cookie(state.production, &token),
+            );
+            res
+        }
+        Err(reason) => {
+            audit_failure(&state, &actor, reason).await;
+            (
+                StatusCode::UNAUTHORIZED,
+                views::login(
+                    state.demo,
+                    state.production,
+                    Some("Name, passphrase or code not accepted."),
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn audit_failure(state: &ReviewState, actor: &str, reason: &'static str) {
+    if let Err(e) = state
+        .store
+        .audit(Entry::general(actor, Action::LoginFailed, reason))
+        .await
+    {
+        tracing::error!(error = %e, "a failed login could not be audited");
+    }
+}
+
+/// Runs the checks in order; every refusal carries a reason for the audit only.
+async fn unlock(
+    state: &ReviewState,
+    name: &str,
+    fields: &Fields,
+) -> Result<age::x25519::Identity, reviewers::Refusal> {
+    let permit = Arc::clone(&state.guard.unlocks)
+        .acquire_owned()
+        .await
+        .map_err(|_| "busy")?;
+    let keys_dir = state.keys_dir.clone();
+    let owned_name = name.to_owned();
+    let passphrase = zeroize::Zeroizing::new(fields.get("passphrase").to_owned());
+    let identity = tokio::task::spawn_blocking(move || {
+        let result = reviewers::unlock(&keys_dir, &owned_name, &passphrase);
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(|_| "busy")??;
+    if !reviewers::is_listed(&state.keys_dir, &identity) {
+        return Err("revoked");
+    }
+    let code = fields.get("totp");
+    match reviewers::open_totp(&state.keys_dir, name, &identity)? {
+        None if state.production => Err("no-totp-configured"),
+        None => Ok(identity),
+        Some(totp) => {
+            let step =
+                reviewers::matching_step(&totp, code, reviewers::unix_now()).ok_or("totp")?;
+            if state.guard.claim_step(name, step) {
+                Ok(identity)
+            } else {
+                Err("totp-replayed")
+            }
+        }
+    }
+}
+
+/// `POST /logout`: ends the session (the identity is wiped), clears the cookie.
+pub async fn logout(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+    body: Body,
+) -> Result<Response, Failure> {
+    let fields = Fields::read(body)
+        .await
+        .ok_or(Failure(state.demo, ReviewError::BadRequest))?;
+    if !reviewer.csrf_ok(fields.get("csrf")) {
+        return Err(Failure(state.demo, ReviewError::Forbidden));
+    }
+    state.sessions.end(reviewer.token());
+    state
+        .store
+        .audit(Entry::general(&reviewer.name, Action::Logout, ""))
+        .await
+        .map_err(|e| Failure(state.demo, e.into()))?;
+    drop(reviewer);
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie(state.production));
+    Ok(res)
+}

@@ -1,0 +1,144 @@
+//! The aggregate report: signals by month × domain × status × origin, for the
+//! programme's annual report, as a page (`GET /report`), as CSV
+//! (`GET /report.csv`) and from the command line (`signaal report --csv`).
+//!
+//! Invariant: every count below [`SUPPRESS_BELOW`] is shown as `<5`, so no
+//! figure points at a person. The report reads plaintext metadata only:
+//! `domain` and `origin` are the reviewer-confirmed categories set at triage,
+//! so making it needs no decryption and no unlocked key.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use super::audit::{Action, Entry};
+use super::session::Reviewer;
+use super::{Failure, ReviewError, ReviewState, views};
+use crate::store::review::ReportCell;
+
+/// Counts below this are suppressed.
+pub const SUPPRESS_BELOW: u64 = 5;
+
+/// A count as it may be published.
+pub fn shown(count: u64) -> String {
+    if count < SUPPRESS_BELOW {
+        "<5".to_owned()
+    } else {
+        count.to_string()
+    }
+}
+
+/// One CSV field: quoted when needed, and a leading `= + - @` defused so a
+/// spreadsheet does not run it as a formula (OWASP "CSV injection").
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s != "-" {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The report as CSV, suppression applied.
+pub fn to_csv(cells: &[ReportCell]) -> String {
+    let mut out = String::from("month,domain,status,origin,count\n");
+    for c in cells {
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            csv_field(&c.month),
+            csv_field(&c.domain),
+            csv_field(&c.status),
+            csv_field(&c.origin),
+            shown(c.count)
+        ));
+    }
+    out
+}
+
+async fn cells(state: &ReviewState, who: &str) -> Result<Vec<ReportCell>, Failure> {
+    let fail = |e: crate::store::StoreError| Failure(state.demo, ReviewError::from(e));
+    state
+        .store
+        .audit(Entry::general(who, Action::Report, ""))
+        .await
+        .map_err(fail)?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.report_cells_blocking())
+        .await
+        .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?
+        .map_err(fail)
+}
+
+/// `GET /report`.
+pub async fn page(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+) -> Result<Response, Failure> {
+    let cells = cells(&state, &reviewer.name).await?;
+    Ok(views::layout(
+        state.demo,
+        "Report",
+        Some(&reviewer),
+        html! {
+            h1 { "Report" }
+            p { "Signals by month of arrival, domain, status and origin (as confirmed at triage). "
+                "Counts below 5 are shown as <5. " a href="/report.csv" download { "Download as CSV" } }
+            table.report {
+                thead { tr { th { "Month" } th { "Domain" } th { "Status" } th { "Origin" } th { "Signals" } } }
+                tbody { @for c in &cells {
+                    tr { td { (c.month) } td { (c.domain) } td { (c.status) } td { (c.origin) } td.count { (shown(c.count)) } }
+                } }
+            }
+        },
+    )
+    .into_response())
+}
+
+/// `GET /report.csv`.
+pub async fn csv(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+) -> Result<Response, Failure> {
+    let cells = cells(&state, &reviewer.name).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"signaal-report.csv\"",
+            ),
+        ],
+        to_csv(&cells),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(domain: &str, count: u64) -> ReportCell {
+        ReportCell {
+            month: "2026-11".into(),
+            domain: domain.into(),
+            status: "new".into(),
+            origin: "-".into(),
+            count,
+        }
+    }
+
+    #[test]
+    fn small_counts_are_suppressed_and_formulas_defused() {
+        let csv = to_csv(&[cell("taxes", 4), cell("=cmd|calc", 5), cell("a,b", 12)]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.first(), Some(&"month,domain,status,origin,count"));
+        assert_eq!(lines.get(1), Some(&"2026-11,taxes,new,-,<5"));
+        assert_eq!(lines.get(2), Some(&"2026-11,'=cmd|calc,new,-,5"));
+        assert_eq!(lines.get(3), Some(&"2026-11,\"a,b\",new,-,12"));
+    }
+}

@@ -1,0 +1,396 @@
+//! Server-side sessions of unlocked reviewers, the one session cookie, and the
+//! CSRF defences.
+//!
+//! Invariants:
+//! - A session lives only in this process's memory and is never serialised; a
+//!   restart locks everyone out. The map is keyed by SHA-256 of the cookie's
+//!   256-bit random token, so the token itself is not kept.
+//! - The unlocked identity is held in an `Arc` that only the session and a
+//!   request in flight share; when the session ends (logout, idle 15 min,
+//!   absolute 8 h, revocation, shutdown) and the last request finishes, it is
+//!   dropped, and x25519-dalek's `StaticSecret` wipes itself on drop.
+//! - Every POST passes [`same_origin_only`]; every state-changing handler also
+//!   checks the session-bound `csrf` field with a constant-time comparison.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use age::x25519;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{HeaderMap, HeaderValue, Method, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{Failure, ReviewError, ReviewState};
+
+/// Cookie name behind https (production): `__Host-` binds it to this exact
+/// host, path `/`, and `Secure`, so no sibling host or plain-http page can set it.
+pub const COOKIE_SECURE: &str = "__Host-signaal-review";
+/// Cookie name on a plain-http loopback demo, where browsers refuse a
+/// `__Host-` cookie without `Secure`, and `Secure` would keep it off http.
+pub const COOKIE_PLAIN: &str = "signaal-review";
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Ends a session this long after its last request.
+    pub idle: Duration,
+    /// Ends a session this long after login, however busy.
+    pub absolute: Duration,
+}
+
+impl Timeouts {
+    /// 15 minutes idle, 8 hours absolute; `SIGNAAL_REVIEW_IDLE_SECS` and
+    /// `SIGNAAL_REVIEW_ABSOLUTE_SECS` may shorten them (never lengthen).
+    pub fn from_env() -> Self {
+        let read = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|v| (1..=default).contains(v))
+                .unwrap_or(default)
+        };
+        Self {
+            idle: Duration::from_secs(read("SIGNAAL_REVIEW_IDLE_SECS", 15 * 60)),
+            absolute: Duration::from_secs(read("SIGNAAL_REVIEW_ABSOLUTE_SECS", 8 * 3600)),
+        }
+    }
+}
+
+struct Session {
+    name: String,
+    recipient: String,
+    identity: Arc<x25519::Identity>,
+    csrf: [u8; 32],
+    created: Instant,
+    last_seen: Instant,
+}
+
+/// The unlocked sessions.
+pub struct Sessions {
+    map: Mutex<HashMap<[u8; 32], Session>>,
+    timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sessions")
+    }
+}
+
+fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl Sessions {
+    /// An empty set.
+    pub fn new(timeouts: Timeouts) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            timeouts,
+        }
+    }
+
+    /// Starts a session for an unlocked identity; returns the cookie token
+    /// (256 bits from the operating system, hex).
+    pub fn create(&self, name: &str, identity: x25519::Identity) -> Option<String> {
+        let token = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<32>());
+        let now = Instant::now();
+        let session = Session {
+            name: name.to_owned(),
+            recipient: identity.to_public().to_string(),
+            identity: Arc::new(identity),
+            csrf: crate::crypto::random_bytes::<32>(),
+            created: now,
+            last_seen: now,
+        };
+        self.map.lock().ok()?.insert(token_key(&token), session);
+        Some(token)
+    }
+
+    /// Ends the session of `token`; its identity is wiped once no request holds it.
+    pub fn end(&self, token: &str) -> Option<String> {
+        let removed = self.map.lock().ok()?.remove(&token_key(token));
+        removed.map(|s| s.name)
+    }
+
+    /// Removes expired sessions.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, s| self.alive(s, now));
+        }
+    }
+
+    fn alive(&self, s: &Session, now: Instant) -> bool {
+        now.duration_since(s.last_seen) < self.timeouts.idle
+            && now.duration_since(s.created) < self.timeouts.absolute
+    }
+
+    /// Looks `token` up, refreshing its idle clock; ends it if it has expired.
+    fn touch(&self, token: &str) -> Option<Reviewer> {
+        let key = token_key(token);
+        let now = Instant::now();
+        let mut map = self.map.lock().ok()?;
+        let alive = map.get(&key).map(|s| self.alive(s, now))?;
+        if !alive {
+            map.remove(&key);
+            return None;
+        }
+        let s = map.get_mut(&key)?;
+        s.last_seen = now;
+        Some(Reviewer {
+            name: s.name.clone(),
+            recipient: s.recipient.clone(),
+            identity: Arc::clone(&s.identity),
+            csrf: data_encoding::HEXLOWER.encode(&s.csrf),
+            token: token.to_owned(),
+        })
+    }
+
+    /// Number of live sessions (for tests and the log).
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    /// Whether no session is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Sweeps expired sessions every 30 seconds while the set exists.
+pub fn spawn_sweeper(sessions: &Arc<Sessions>) {
+    let weak: Weak<Sessions> = Arc::downgrade(sessions);
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(s) => s.sweep(),
+                    None => return,
+                }
+            }
+        });
+    }
+}
+
+/// The reviewer of a request with a live session.
+pub struct Reviewer {
+    /// Reviewer name.
+    pub name: String,
+    /// Their age recipient.
+    pub recipient: String,
+    /// Their unlocked identity.
+    pub identity: Arc<x25519::Identity>,
+    /// The session's CSRF token (hex), for forms.
+    pub csrf: String,
+    token: String,
+}
+
+impl std::fmt::Debug for Reviewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reviewer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reviewer {
+    /// Whether `sent` is this session's CSRF token (constant time).
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        bool::from(sent.as_bytes().ct_eq(self.csrf.as_bytes()))
+    }
+
+    /// The cookie token, for logout.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// Reads the session token from the request's cookies.
+fn token_from(headers: &HeaderMap, production: bool) -> Option<String> {
+    let name = cookie_name(production);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl FromRequestParts<ReviewState> for Reviewer {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ReviewState,
+    ) -> Result<Self, Self::Rejection> {
+        let refuse = || {
+            Failure(
+                state.demo,
+                ReviewError::NoSession {
+                    get: parts.method == Method::GET,
+                },
+            )
+        };
+        let token = token_from(&parts.headers, state.production).ok_or_else(refuse)?;
+        let reviewer = state.sessions.touch(&token).ok_or_else(refuse)?;
+        // Revocation takes effect at once: the recipient must still be in team.pub.
+        let listed = crate::keys::load_team(&state.keys_dir)
+            .map(|t| {
+                t.recipients
+                    .iter()
+                    .any(|r| r.to_string() == reviewer.recipient)
+            })
+            .unwrap_or(false);
+        if !listed {
+            state.sessions.end(&token);
+            return Err(refuse());
+        }
+        Ok(reviewer)
+    }
+}
+
+/// The session cookie's name in this mode.
+pub fn cookie_name(production: bool) -> &'static str {
+    if production {
+        COOKIE_SECURE
+    } else {
+        COOKIE_PLAIN
+    }
+}
+
+/// The one constructor of the session cookie, so its attributes cannot drift.
+/// No `Max-Age`: it is a browser-session cookie; the server ends it sooner.
+pub fn set_cookie(production: bool, token: &str) -> HeaderValue {
+    let value = if production {
+        format!("{COOKIE_SECURE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict")
+    } else {
+        format!("{COOKIE_PLAIN}={token}; Path=/; HttpOnly; SameSite=Strict")
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The cookie that clears the session cookie.
+pub fn clear_cookie(production: bool) -> HeaderValue {
+    HeaderValue::from_static(if production {
+        "__Host-signaal-review=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
+    } else {
+        "signaal-review=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    })
+}
+
+/// Refuses a state-changing request that a browser says came from another
+/// site: `Sec-Fetch-Site` must be `same-origin` when sent, and `Origin` must
+/// name this host when sent (OWASP CSRF cheat sheet, "Verifying origin with
+/// standard headers"). Clients that send neither still need the `csrf` field.
+pub async fn same_origin_only(
+    axum::extract::State(state): axum::extract::State<ReviewState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    if !same_origin(req.headers()) {
+        return ReviewError::Forbidden.page(state.demo).into_response();
+    }
+    next.run(req).await
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text("sec-fetch-site") {
+        if site != "same-origin" {
+            return false;
+        }
+    }
+    match text("origin") {
+        None => true,
+        Some(origin) => {
+            let host = text("host").unwrap_or("");
+            let bare = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            !host.is_empty() && bare == Some(host)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn a_post_from_another_site_is_not_same_origin() {
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:8081")])));
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "http://127.0.0.1:8081")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
+
+    #[test]
+    fn an_idle_session_ends_and_its_token_opens_nothing() {
+        let sessions = Sessions::new(Timeouts {
+            idle: Duration::from_millis(30),
+            absolute: Duration::from_secs(60),
+        });
+        let token = sessions
+            .create("ann", x25519::Identity::generate())
+            .unwrap();
+        assert!(sessions.touch(&token).is_some());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(sessions.touch(&token).is_none());
+        assert!(sessions.is_empty());
+    }
+
+    #[test]
+    fn the_csrf_token_is_bound_to_the_session() {
+        let sessions = Sessions::new(Timeouts::from_env());
+        let a = sessions
+            .create("ann", x25519::Identity::generate())
+            .unwrap();
+        let b = sessions
+            .create("bob", x25519::Identity::generate())
+            .unwrap();
+        let ra = sessions.touch(&a).unwrap();
+        let rb = sessions.touch(&b).unwrap();
+        assert!(ra.csrf_ok(&ra.csrf));
+        assert!(!ra.csrf_ok(&rb.csrf));
+        assert!(!ra.csrf_ok(""));
+    }
+}

@@ -1,0 +1,305 @@
+//! One signal: `GET /signals/{id}` (decrypt and show), and the changes made
+//! from its page: triage, internal notes, messages to the sender.
+//!
+//! Invariants:
+//! - The view is audited (durably) before anything is decrypted.
+//! - Decrypted text exists only in wiped buffers and the wiped response body.
+//! - Notes are sealed to every team recipient; messages to the team and the
+//!   signal's receipt-derived source recipient — before they reach the store.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::fields::Fields;
+use super::session::Reviewer;
+use super::{Failure, ReviewError, ReviewState, reviewers, views};
+use crate::crypto::{self, CryptoError};
+use crate::store::review::{STATUSES, Triage};
+
+/// Longest note or message, in characters.
+pub const MAX_TEXT: usize = 10_000;
+
+/// Whether `id` looks like a signal id (keeps junk out of queries and the log).
+pub fn valid_id(id: &str) -> bool {
+    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[derive(Deserialize)]
+struct SignalDoc {
+    #[serde(default)]
+    answers: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct TextDoc {
+    #[serde(default)]
+    text: String,
+}
+
+/// Decrypts a signal envelope into (field name, answer) pairs in form order.
+pub fn open_answers(
+    envelope: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<Vec<(String, Zeroizing<String>)>, CryptoError> {
+    let plain = crypto::open(envelope, &[identity])?;
+    let mut doc: SignalDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
+    let mut out = Vec::with_capacity(doc.answers.len());
+    for q in crate::intake::questions::all() {
+        if let Some(v) = doc.answers.remove(&q.name) {
+            out.push((q.name.clone(), Zeroizing::new(v)));
+        }
+    }
+    for (k, v) in std::mem::take(&mut doc.answers) {
+        out.push((k, Zeroizing::new(v)));
+    }
+    Ok(out)
+}
+
+/// Seals a note or message text as padded `{"v":1,"text":…}` JSON.
+pub fn seal_text(text: &str, recipients: &[&dyn age::Recipient]) -> Result<Vec<u8>, CryptoError> {
+    let json = Zeroizing::new(
+        serde_json::to_vec(&serde_json::json!({ "v": 1, "text": text }))
+            .map_err(|_| CryptoError::Seal)?,
+    );
+    let mut plain = Zeroizing::new(Vec::with_capacity(crypto::padded_len(json.len())));
+    plain.extend_from_slice(&json);
+    crypto::pad(&mut plain);
+    crypto::seal(&plain, recipients)
+}
+
+/// Opens a note or message.
+pub fn open_text(
+    envelope: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<Zeroizing<String>, CryptoError> {
+    let plain = crypto::open(envelope, &[identity])?;
+    let doc: TextDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
+    Ok(Zeroizing::new(doc.text))
+}
+
+fn label(name: &str) -> String {
+    let text = crate::views::Lang::En.t(&format!("q.{name}.label"));
+    if text.is_empty() {
+        name.to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `GET /signals/{id}`.
+pub async fn page(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let fail = |e: ReviewError| Failure(state.demo, e);
+    if !valid_id(&id) {
+        return Err(fail(ReviewError::NotFound));
+    }
+    let record = state
+        .store
+        .signal_record(id.clone())
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ReviewError::NotFound))?;
+    state
+        .store
+        .audit_view(&reviewer.name, &id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let extras = state
+        .store
+        .signal_extras(id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let identity = &*reviewer.identity;
+    let answers: Vec<(String, Zeroizing<String>)> = open_answers(&record.envelope, identity)
+        .map_err(|_| fail(ReviewError::CannotDecrypt))?
+        .into_iter()
+        .map(|(name, text)| (label(&name), text))
+        .collect();
+    let unseal = |items: Vec<crate::store::review::SealedItem>| {
+        items
+            .into_iter()
+            .map(|n| {
+                let text = open_text(&n.envelope, identity).unwrap_or_else(|_| {
+                    Zeroizing::new("(cannot be decrypted with your key)".into())
+                });
+                (n.author, n.day, text)
+            })
+            .collect::<Vec<_>>()
+    };
+    let notes = unseal(extras.notes);
+    let thread = unseal(extras.messages);
+    let trail = extras.trail;
+    let view = views::SignalView {
+        record: &record,
+        answers: &answers,
+        notes: &notes,
+        thread: &thread,
+        trail: &trail,
+    };
+    Ok(views::wiped(views::signal(state.demo, &reviewer, &view)))
+}
+
+async fn checked_form(
+    state: &ReviewState,
+    reviewer: &Reviewer,
+    id: &str,
+    body: Body,
+) -> Result<Fields, Failure> {
+    if !valid_id(id) {
+        return Err(Failure(state.demo, ReviewError::NotFound));
+    }
+    let fields = Fields::read(body)
+        .await
+        .ok_or(Failure(state.demo, ReviewError::BadRequest))?;
+    if !reviewer.csrf_ok(fields.get("csrf")) {
+        return Err(Failure(state.demo, ReviewError::Forbidden));
+    }
+    Ok(fields)
+}
+
+fn back_to(id: &str) -> Response {
+    Redirect::to(&format!("/signals/{id}")).into_response()
+}
+
+fn short(s: &str, max: usize) -> Option<String> {
+    let s = s.trim();
+    (s.chars().count() <= max && !s.chars().any(char::is_control)).then(|| s.to_owned())
+}
+
+/// `POST /signals/{id}/triage`.
+pub async fn triage(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Failure> {
+    let fields = checked_form(&state, &reviewer, &id, body).await?;
+    let bad = || Failure(state.demo, ReviewError::BadRequest);
+    let status = fields.get("status");
+    if !STATUSES.contains(&status) {
+        return Err(bad());
+    }
+    let assignee = short(fields.get("assignee"), 32).ok_or_else(bad)?;
+    if !assignee.is_empty() && !reviewers::valid_name(&assignee) {
+        return Err(bad());
+    }
+    let t = Triage {
+        status: status.to_owned(),
+        domain: short(fields.get("domain"), 64).ok_or_else(bad)?,
+        origin: short(fields.get("origin"), 64).ok_or_else(bad)?,
+        labels: short(fields.get("labels"), 200).ok_or_else(bad)?,
+        assignee,
+    };
+    let found = state
+        .store
+        .triage(id.clone(), reviewer.name.clone(), t)
+        .await
+        .map_err(|e| Failure(state.demo, e.into()))?;
+    if !found {
+        return Err(Failure(state.demo, ReviewError::NotFound));
+    }
+    Ok(back_to(&id))
+}
+
+fn team_recipients(state: &ReviewState) -> Result<Vec<age::x25519::Recipient>, Failure> {
+    crate::keys::load_team(&state.keys_dir)
+        .map(|t| t.recipients)
+        .map_err(|e| {
+            tracing::error!(error = %e, "team.pub cannot be read");
+            Failure(state.demo, ReviewError::Unavailable)
+        })
+}
+
+fn text_field(
+    state: &ReviewState,
+    fields: &Fields,
+    name: &str,
+) -> Result<Zeroizing<String>, Failure> {
+    let text = fields.get(name);
+    if text.trim().is_empty() || text.chars().count() > MAX_TEXT {
+        return Err(Failure(state.demo, ReviewError::BadRequest));
+    }
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+/// `POST /signals/{id}/notes`.
+pub async fn note(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Failure> {
+    let fields = checked_form(&state, &reviewer, &id, body).await?;
+    let mut text = text_field(&state, &fields, "note")?;
+    drop(fields);
+    let team = team_recipients(&state)?;
+    let envelope = {
+        let recipients: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
+        seal_text(&text, &recipients)
+    }
+    .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+    text.zeroize();
+    let found = state
+        .store
+        .add_note(
+            id.clone(),
+            reviewer.name.clone(),
+            crypto::FORMAT_AGE_X25519,
+            envelope,
+        )
+        .await
+        .map_err(|e| Failure(state.demo, e.into()))?;
+    if !found {
+        return Err(Failure(state.demo, ReviewError::NotFound));
+    }
+    Ok(back_to(&id))
+}
+
+/// `POST /signals/{id}/messages`: a message to the sender, sealed to the team
+/// and to the signal's source recipient (the sender opens it with the receipt).
+pub async fn message(
+    State(state): State<ReviewState>,
+    reviewer: Reviewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Failure> {
+    let fields = checked_form(&state, &reviewer, &id, body).await?;
+    let text = text_field(&state, &fields, "message")?;
+    drop(fields);
+    let record = state
+        .store
+        .signal_record(id.clone())
+        .await
+        .map_err(|e| Failure(state.demo, e.into()))?
+        .ok_or(Failure(state.demo, ReviewError::NotFound))?;
+    let source = crypto::parse_recipient(&record.source_recipient)
+        .ok_or(Failure(state.demo, ReviewError::Unavailable))?;
+    let team = team_recipients(&state)?;
+    let envelope = {
+        let mut recipients: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
+        recipients.push(&source);
+        seal_text(&text, &recipients)
+    }
+    .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+    drop(text);
+    let found = state
+        .store
+        .add_team_message(
+            id.clone(),
+            reviewer.name.clone(),
+            crypto::FORMAT_AGE_X25519,
+            envelope,
+        )
+        .await
+        .map_err(|e| Failure(state.demo, e.into()))?;
+    if !found {
+        return Err(Failure(state.demo, ReviewError::NotFound));
+    }
+    Ok(back_to(&id))
+}

@@ -1,0 +1,342 @@
+//! Command-line tools of the review side: `reviewer add|list|remove`,
+//! `audit verify`, `report --csv`.
+//!
+//! Invariants: a passphrase is read from the terminal without echo (or from
+//! standard input when it is not a terminal, for automation), held in wiped
+//! buffers, and never printed; identity files are written owner-only; the
+//! TOTP secret is shown once (otpauth URI and QR code) and stored only sealed
+//! to the reviewer's own recipient.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use age::x25519;
+use clap::Subcommand;
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::crypto;
+use crate::keys;
+use crate::review::audit::{Action, Entry, Verdict};
+use crate::review::{report, reviewers};
+use crate::store::Store;
+
+/// Shortest passphrase accepted.
+const MIN_PASSPHRASE: usize = 10;
+/// age's own default scrypt work factor.
+const DEFAULT_WORK_FACTOR: u8 = 18;
+
+/// `signaal reviewer …`
+#[derive(Debug, Subcommand)]
+pub enum ReviewerCmd {
+    /// Make `keys/reviewers/NAME.age` and set up its TOTP second factor.
+    Add {
+        /// Reviewer name: a-z, 0-9, _ and -, at most 32.
+        name: String,
+        /// Wrap this existing identity instead of making a new one: a plain
+        /// `age-keygen` file, or a file `age -p` already encrypted (kept as is).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<std::path::PathBuf>,
+        /// Append the reviewer's recipient to team.pub.
+        #[arg(long)]
+        add_recipient: bool,
+        /// Do not set up TOTP (allowed in demo mode only; production refuses the login).
+        #[arg(long)]
+        no_totp: bool,
+        /// scrypt work factor (log2 N) for a new file; age's default is 18.
+        #[arg(long, default_value_t = DEFAULT_WORK_FACTOR, value_parser = clap::value_parser!(u8).range(10..=22))]
+        work_factor: u8,
+    },
+    /// List the reviewer files and whether each has TOTP.
+    List,
+    /// Delete a reviewer's files (also remove their recipient from team.pub).
+    Remove {
+        /// Reviewer name.
+        name: String,
+    },
+}
+
+/// `signaal audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain of the audit log; names the first broken row.
+    Verify,
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("signaal: {msg}");
+    ExitCode::from(2)
+}
+
+/// Runs `signaal reviewer …`.
+pub fn reviewer(config: &Config, cmd: ReviewerCmd) -> ExitCode {
+    match cmd {
+        ReviewerCmd::Add {
+            name,
+            identity,
+            add_recipient,
+            no_totp,
+            work_factor,
+        } => add(
+            config,
+            &name,
+            identity.as_deref(),
+            add_recipient,
+            no_totp,
+            work_factor,
+        ),
+        ReviewerCmd::List => {
+            for name in reviewers::list(&config.keys_dir) {
+                let totp = reviewers::totp_path(&config.keys_dir, &name).exists();
+                println!("{name}\ttotp: {}", if totp { "yes" } else { "no" });
+            }
+            ExitCode::SUCCESS
+        }
+        ReviewerCmd::Remove { name } => remove(config, &name),
+    }
+}
+
+/// Reads the passphrase twice: from the terminal without echo, or as the first
+/// two lines of standard input (the second may be omitted there).
+fn read_passphrase() -> Result<Zeroizing<String>, String> {
+    if std::io::stdin().is_terminal() {
+        let first = Zeroizing::new(
+            rpassword::prompt_password("Passphrase: ").map_err(|e| e.kind().to_string())?,
+        );
+        let second = Zeroizing::new(
+            rpassword::prompt_password("Passphrase again: ").map_err(|e| e.kind().to_string())?,
+        );
+        if *first != *second {
+            return Err("the two passphrases differ".into());
+        }
+        return Ok(first);
+    }
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    let mut first = Zeroizing::new(String::new());
+    lines
+        .read_line(&mut first)
+        .map_err(|e| e.kind().to_string())?;
+    let mut second = Zeroizing::new(String::new());
+    let _ = lines.read_line(&mut second);
+    let first = Zeroizing::new(first.trim_end_matches(['\r', '\n']).to_owned());
+    let second = second.trim_end_matches(['\r', '\n']);
+    if !second.is_empty() && second != first.as_str() {
+        return Err("the two passphrases differ".into());
+    }
+    Ok(first)
+}
+
+fn add(
+    config: &Config,
+    name: &str,
+    identity_file: Option<&Path>,
+    add_recipient: bool,
+    no_totp: bool,
+    work_factor: u8,
+) -> ExitCode {
+    if !reviewers::valid_name(name) {
+        return fail(
+            "a reviewer name is 1–32 of a-z, 0-9, _ and -, starting with a letter or digit",
+        );
+    }
+    if no_totp && config.production {
+        return fail("production mode needs TOTP for every reviewer; leave out --no-totp");
+    }
+    let dir = reviewers::folder(&config.keys_dir);
+    let path = keys::reviewer_path(&config.keys_dir, name);
+    if path.exists() {
+        return fail(&format!(
+            "{} exists; remove that reviewer first",
+            path.display()
+        ));
+    }
+    let passphrase = match read_passphrase() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the passphrase: {e}")),
+    };
+    if passphrase.chars().count() < MIN_PASSPHRASE {
+        return fail(&format!(
+            "the passphrase must have at least {MIN_PASSPHRASE} characters"
+        ));
+    }
+    let (identity, file) = match make_identity_file(identity_file, &passphrase, work_factor) {
+        Ok(pair) => pair,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return fail(&format!("cannot create {}: {}", dir.display(), e.kind()));
+    }
+    if let Err(e) = keys::write_private(&path, &file) {
+        return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
+    }
+    let recipient = identity.to_public();
+    println!("reviewer {name} written to {}", path.display());
+    println!("recipient: {recipient}");
+    if !no_totp {
+        if let Err(e) = setup_totp(config, name, &recipient) {
+            return fail(&e);
+        }
+    }
+    if add_recipient {
+        let team = keys::team_pub_path(&config.keys_dir);
+        let line = format!("# reviewer {name}\n{recipient}\n");
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&team)
+            .and_then(|mut f| f.write_all(line.as_bytes()).and_then(|()| f.sync_all()));
+        if let Err(e) = appended {
+            return fail(&format!(
+                "cannot append to {}: {}",
+                team.display(),
+                e.kind()
+            ));
+        }
+        println!("recipient appended to {}", team.display());
+    } else if !is_listed(&config.keys_dir, &recipient) {
+        println!(
+            "this reviewer cannot log in until the recipient is in {} (or use --add-recipient)",
+            keys::team_pub_path(&config.keys_dir).display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn is_listed(keys_dir: &Path, recipient: &x25519::Recipient) -> bool {
+    let mine = recipient.to_string();
+    keys::load_team(keys_dir).is_ok_and(|t| t.recipients.iter().any(|r| r.to_string() == mine))
+}
+
+/// The identity and the bytes of its passphrase-protected file.
+fn make_identity_file(
+    from: Option<&Path>,
+    passphrase: &str,
+    work_factor: u8,
+) -> Result<(x25519::Identity, Vec<u8>), String> {
+    let Some(from) = from else {
+        let identity = x25519::Identity::generate();
+        let file = crypto::wrap_identity(&identity, passphrase, Some(work_factor))
+            .map_err(|_| "cannot encrypt the identity".to_owned())?;
+        return Ok((identity, file));
+    };
+    let bytes = Zeroizing::new(
+        std::fs::read(from).map_err(|e| format!("cannot read {}: {}", from.display(), e.kind()))?,
+    );
+    let encrypted = bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        || bytes.starts_with(b"age-encryption.org/v1");
+    if encrypted {
+        // Made by `age -p`: keep it byte for byte, after proving the passphrase opens it.
+        let identity = crypto::unwrap_identity(&bytes, passphrase).map_err(|_| {
+            format!(
+                "{} does not open with that passphrase (or holds no age identity)",
+                from.display()
+            )
+        })?;
+        return Ok((identity, bytes.to_vec()));
+    }
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| format!("{} is not text", from.display()))?;
+    let identity = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .and_then(|l| l.parse::<x25519::Identity>().ok())
+        .ok_or_else(|| format!("{} holds no AGE-SECRET-KEY-1 line", from.display()))?;
+    let file = crypto::wrap_identity(&identity, passphrase, Some(work_factor))
+        .map_err(|_| "cannot encrypt the identity".to_owned())?;
+    Ok((identity, file))
+}
+
+fn setup_totp(config: &Config, name: &str, recipient: &x25519::Recipient) -> Result<(), String> {
+    let secret = reviewers::new_totp_secret();
+    let totp = reviewers::totp(name, &secret).ok_or("cannot set up TOTP")?;
+    let sealed = reviewers::seal_totp(&secret, recipient).ok_or("cannot seal the TOTP secret")?;
+    let path = reviewers::totp_path(&config.keys_dir, name);
+    keys::write_private(&path, &sealed)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
+    let url = Zeroizing::new(totp.get_url());
+    println!("TOTP second factor: scan this code with an authenticator app, or enter the URI.");
+    println!("otpauth URI: {}", url.as_str());
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => {
+            let art = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            println!("{art}");
+        }
+        Err(_) => println!("(the QR code could not be drawn; use the URI)"),
+    }
+    Ok(())
+}
+
+fn remove(config: &Config, name: &str) -> ExitCode {
+    if !reviewers::valid_name(name) {
+        return fail("no such reviewer name");
+    }
+    let path = keys::reviewer_path(&config.keys_dir, name);
+    if !path.exists() {
+        return fail(&format!("{} does not exist", path.display()));
+    }
+    for p in [path, reviewers::totp_path(&config.keys_dir, name)] {
+        if p.exists() {
+            if let Err(e) = std::fs::remove_file(&p) {
+                return fail(&format!("cannot remove {}: {}", p.display(), e.kind()));
+            }
+        }
+    }
+    println!(
+        "reviewer {name} removed. Also delete their recipient line from {} to revoke access to \
+         new signals (and end their sessions at once).",
+        keys::team_pub_path(&config.keys_dir).display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Runs `signaal audit verify`.
+pub fn audit(config: &Config, cmd: AuditCmd) -> ExitCode {
+    let AuditCmd::Verify = cmd;
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let verdict = store.verify_audit_blocking();
+    store.close();
+    match verdict {
+        Ok(Verdict::Intact { rows }) => {
+            println!("audit chain intact: {rows} rows");
+            ExitCode::SUCCESS
+        }
+        Ok(Verdict::Broken { seq, reason }) => {
+            println!("audit chain broken at row {seq}: {reason}");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Runs `signaal report --csv`: the same suppressed counts as `GET /report.csv`.
+pub fn report_csv(config: &Config) -> ExitCode {
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let user = std::env::var("USER").unwrap_or_default();
+    let actor = format!(
+        "(command line {})",
+        user.chars().take(32).collect::<String>()
+    );
+    let result = store
+        .audit_blocking(Entry::general(&actor, Action::Report, "csv"))
+        .and_then(|()| store.report_cells_blocking());
+    store.close();
+    match result {
+        Ok(cells) => {
+            print!("{}", report::to_csv(&cells));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}

@@ -1,0 +1,577 @@
+//! What the review face reads and writes: the queue (metadata only), one
+//! signal with its notes, thread and audit trail, triage changes, notes,
+//! messages, search batches and the report's counts.
+//!
+//! Invariant: every write that records a reviewer's action appends its audit
+//! row in the same transaction, so an action is never stored without its trace;
+//! nothing here ever sees plaintext — notes and messages arrive sealed.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::review::audit::{self, Action, Entry};
+
+/// The statuses a signal can have, in workflow order.
+pub const STATUSES: &[&str] = &[
+    "new",
+    "in_progress",
+    "forwarded",
+    "closed",
+    "not_admissible",
+];
+/// Statuses after which the sender has had feedback.
+const FINAL_STATUSES: &[&str] = &["forwarded", "closed", "not_admissible"];
+/// Signals on one queue page.
+pub const PER_PAGE: u32 = 50;
+
+/// The order of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Most recently received first.
+    #[default]
+    Newest,
+    /// Longest waiting first.
+    Oldest,
+    /// By status, then newest.
+    Status,
+}
+
+impl Sort {
+    /// Parses the `sort` query value; anything else is the default.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "oldest" => Self::Oldest,
+            "status" => Self::Status,
+            _ => Self::Newest,
+        }
+    }
+
+    /// The query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::Status => "status",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::Newest => "received_on DESC, id",
+            Self::Oldest => "received_on ASC, id",
+            Self::Status => "status, received_on DESC, id",
+        }
+    }
+}
+
+/// Which part of the queue to show.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Only this status (one of [`STATUSES`]).
+    pub status: Option<String>,
+    /// Only this domain.
+    pub domain: Option<String>,
+    /// The order.
+    pub sort: Sort,
+    /// Page number from 1.
+    pub page: u32,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// The signal id.
+    pub id: String,
+    /// Coarsened arrival day.
+    pub received_on: String,
+    /// Status.
+    pub status: String,
+    /// Reviewer-assigned domain.
+    pub domain: Option<String>,
+    /// Reviewer labels (comma-separated).
+    pub labels: String,
+    /// Assigned reviewer.
+    pub assignee: Option<String>,
+    /// Days since arrival.
+    pub days_open: i64,
+    /// Messages from the sender the team has not answered yet.
+    pub unanswered: i64,
+    /// Not acknowledged within 7 days.
+    pub ack_overdue: bool,
+    /// No feedback within 3 months.
+    pub feedback_overdue: bool,
+}
+
+/// A page of the queue and how many signals match in all.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    /// The lines.
+    pub rows: Vec<QueueRow>,
+    /// Matching signals.
+    pub total: u64,
+}
+
+/// One signal as stored, envelope included.
+#[derive(Debug, Clone)]
+pub struct SignalRecord {
+    /// The id.
+    pub id: String,
+    /// Arrival day.
+    pub received_on: String,
+    /// Status.
+    pub status: String,
+    /// Domain.
+    pub domain: Option<String>,
+    /// Reviewer-confirmed origin of the hardship.
+    pub origin: Option<String>,
+    /// Labels.
+    pub labels: String,
+    /// Assignee.
+    pub assignee: Option<String>,
+    /// The receipt-derived recipient that replies are also sealed to.
+    pub source_recipient: String,
+    /// Envelope format.
+    pub format: String,
+    /// The age file.
+    pub envelope: Vec<u8>,
+}
+
+/// A sealed note or message.
+#[derive(Debug, Clone)]
+pub struct SealedItem {
+    /// Order within the signal.
+    pub seq: i64,
+    /// Reviewer name (notes), or `team` / `sender` (messages).
+    pub author: String,
+    /// Day written.
+    pub day: String,
+    /// Envelope format.
+    pub format: String,
+    /// The age file.
+    pub envelope: Vec<u8>,
+}
+
+/// One signal handed to a search.
+#[derive(Debug, Clone)]
+pub struct ScanItem {
+    /// The id.
+    pub id: String,
+    /// Arrival day.
+    pub received_on: String,
+    /// Status.
+    pub status: String,
+    /// The age file.
+    pub envelope: Vec<u8>,
+}
+
+/// What a signal's page shows besides the signal: sealed notes, the sealed
+/// thread, and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct SignalExtras {
+    /// Notes, in order.
+    pub notes: Vec<SealedItem>,
+    /// Messages, in order.
+    pub messages: Vec<SealedItem>,
+    /// Audit rows about this signal.
+    pub trail: Vec<audit::Row>,
+}
+
+/// A triage decision.
+#[derive(Debug, Clone)]
+pub struct Triage {
+    /// One of [`STATUSES`].
+    pub status: String,
+    /// Domain (empty clears).
+    pub domain: String,
+    /// Origin (empty clears).
+    pub origin: String,
+    /// Labels, comma-separated.
+    pub labels: String,
+    /// Assignee (empty clears).
+    pub assignee: String,
+}
+
+/// One cell of the report before suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCell {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Domain or `-`.
+    pub domain: String,
+    /// Status.
+    pub status: String,
+    /// Origin or `-`.
+    pub origin: String,
+    /// Signals.
+    pub count: u64,
+}
+
+fn today() -> String {
+    crate::intake::seal::received_on(
+        crate::config::Precision::Day,
+        time::OffsetDateTime::now_utc().date(),
+    )
+}
+
+fn none_if_empty(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (!s.is_empty()).then_some(s)
+}
+
+impl Store {
+    /// Appends one audit row on its own (logins, searches, reports).
+    pub async fn audit(&self, entry: Entry) -> Result<(), StoreError> {
+        self.write(move |c| audit::append(c, &entry)).await
+    }
+
+    /// Appends one audit row, on the calling thread (command-line tools).
+    pub fn audit_blocking(&self, entry: Entry) -> Result<(), StoreError> {
+        let handle = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|_| StoreError::Unavailable)?;
+        handle.block_on(self.audit(entry))
+    }
+
+    /// A page of the queue, from plaintext metadata only.
+    pub async fn queue(&self, filter: QueueFilter) -> Result<QueuePage, StoreError> {
+        self.read(move |c| {
+            let today = today();
+            let page = filter.page.max(1);
+            let offset = i64::from(page - 1) * i64::from(PER_PAGE);
+            let status = filter.status.as_deref();
+            let domain = filter.domain.as_deref();
+            let total: u64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM signals
+                     WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR domain = ?2)",
+                )?
+                .query_row(params![status, domain], |r| r.get(0))?;
+            let sql = format!(
+                "SELECT id, received_on, status, domain, labels, assignee,
+                    CAST(julianday(?3) - julianday(received_on) AS INTEGER),
+                    (SELECT count(*) FROM messages m
+                       WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
+                    acknowledged_on IS NULL AND received_on <= date(?3, '-7 days'),
+                    feedback_on IS NULL AND received_on <= date(?3, '-3 months')
+                 FROM signals s
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR domain = ?2)
+                 ORDER BY {} LIMIT ?4 OFFSET ?5",
+                filter.sort.order_by()
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params![status, domain, today, PER_PAGE, offset], |r| {
+                    Ok(QueueRow {
+                        id: r.get(0)?,
+                        received_on: r.get(1)?,
+                        status: r.get(2)?,
+                        domain: r.get(3)?,
+                        labels: r.get(4)?,
+                        assignee: r.get(5)?,
+                        days_open: r.get(6)?,
+                        unanswered: r.get(7)?,
+                        ack_overdue: r.get(8)?,
+                        feedback_overdue: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(QueuePage { rows, total })
+        })
+        .await
+    }
+
+    /// The domains in use, for the queue's filter.
+    pub async fn domains_in_use(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT domain FROM signals WHERE domain IS NOT NULL ORDER BY domain",
+            )?;
+            stmt.query_map([], |r| r.get(0))?.collect()
+        })
+        .await
+    }
+
+    /// One signal with its envelope, if it exists.
+    pub async fn signal_record(&self, id: String) -> Result<Option<SignalRecord>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, received_on, status, domain, origin, labels, assignee,
+                        source_recipient, format, envelope
+                 FROM signals WHERE id = ?1",
+            )?
+            .query_row(params![id], |r| {
+                Ok(SignalRecord {
+                    id: r.get(0)?,
+                    received_on: r.get(1)?,
+                    status: r.get(2)?,
+                    domain: r.get(3)?,
+                    origin: r.get(4)?,
+                    labels: r.get(5)?,
+                    assignee: r.get(6)?,
+                    source_recipient: r.get(7)?,
+                    format: r.get(8)?,
+                    envelope: r.get(9)?,
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    /// The sealed notes and the sealed thread of a signal, in order, and its audit trail.
+    pub async fn signal_extras(&self, id: String) -> Result<SignalExtras, StoreError> {
+        self.read(move |c| {
+            let sealed = |table: &str| -> rusqlite::Result<Vec<SealedItem>> {
+                let sql = format!(
+                    "SELECT seq, author, day, format, envelope FROM {table}
+                     WHERE signal_id = ?1 ORDER BY seq"
+                );
+                c.prepare_cached(&sql)?
+                    .query_map(params![id], |r| {
+                        Ok(SealedItem {
+                            seq: r.get(0)?,
+                            author: r.get(1)?,
+                            day: r.get(2)?,
+                            format: r.get(3)?,
+                            envelope: r.get(4)?,
+                        })
+                    })?
+                    .collect()
+            };
+            let notes = sealed("notes")?;
+            let messages = sealed("messages")?;
+            let trail = c
+                .prepare_cached(
+                    "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash
+                     FROM audit WHERE signal_id = ?1 ORDER BY seq",
+                )?
+                .query_map(params![id], audit::read_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(SignalExtras {
+                notes,
+                messages,
+                trail,
+            })
+        })
+        .await
+    }
+
+    /// Records that `actor` decrypts signal `id`; returns once the row is durable.
+    pub async fn audit_view(&self, actor: &str, id: &str) -> Result<(), StoreError> {
+        self.audit(Entry::on(actor, Action::View, id, "")).await
+    }
+
+    /// Applies a triage decision with its audit row; `false` if no such signal.
+    pub async fn triage(&self, id: String, actor: String, t: Triage) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let today = today();
+            let is_final = FINAL_STATUSES.contains(&t.status.as_str());
+            let changed = c
+                .prepare_cached(
+                    "UPDATE signals SET status = ?2, domain = ?3, origin = ?4, labels = ?5,
+                        assignee = ?6,
+                        acknowledged_on = CASE WHEN ?2 <> 'new'
+                            THEN coalesce(acknowledged_on, ?7) ELSE acknowledged_on END,
+                        feedback_on = CASE WHEN ?8 THEN coalesce(feedback_on, ?7) ELSE feedback_on END
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    t.status,
+                    none_if_empty(&t.domain),
+                    none_if_empty(&t.origin),
+                    t.labels.trim(),
+                    none_if_empty(&t.assignee),
+                    today,
+                    is_final
+                ])?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            let detail = format!(
+                "status={} domain={} origin={} labels={} assignee={}",
+                t.status,
+                t.domain.trim(),
+                t.origin.trim(),
+                t.labels.trim(),
+                t.assignee.trim()
+            );
+            audit::append(c, &Entry::on(&actor, Action::Triage, &id, detail))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Stores a sealed note with its audit row; `false` if no such signal.
+    pub async fn add_note(
+        &self,
+        id: String,
+        actor: String,
+        format: &'static str,
+        envelope: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            if !exists(c, &id)? {
+                return Ok(false);
+            }
+            let seq: i64 = c
+                .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM notes WHERE signal_id = ?1")?
+                .query_row(params![id], |r| r.get(0))?;
+            c.prepare_cached(
+                "INSERT INTO notes (id, signal_id, seq, author, day, format, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                crate::crypto::random_id(),
+                id,
+                seq,
+                actor,
+                today(),
+                format,
+                envelope
+            ])?;
+            audit::append(
+                c,
+                &Entry::on(&actor, Action::Note, &id, format!("note {seq}")),
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Stores a sealed message from the team to the sender, marks the sender's
+    /// earlier messages answered, and counts as acknowledgement; `false` if no
+    /// such signal.
+    pub async fn add_team_message(
+        &self,
+        id: String,
+        actor: String,
+        format: &'static str,
+        envelope: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            if !exists(c, &id)? {
+                return Ok(false);
+            }
+            let today = today();
+            let seq: i64 = c
+                .prepare_cached(
+                    "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE signal_id = ?1",
+                )?
+                .query_row(params![id], |r| r.get(0))?;
+            c.prepare_cached(
+                "INSERT INTO messages (id, signal_id, seq, author, day, format, envelope, answered)
+                 VALUES (?1, ?2, ?3, 'team', ?4, ?5, ?6, 1)",
+            )?
+            .execute(params![
+                crate::crypto::random_id(),
+                id,
+                seq,
+                today,
+                format,
+                envelope
+            ])?;
+            c.prepare_cached(
+                "UPDATE messages SET answered = 1 WHERE signal_id = ?1 AND author = 'sender'",
+            )?
+            .execute(params![id])?;
+            c.prepare_cached(
+                "UPDATE signals SET acknowledged_on = coalesce(acknowledged_on, ?2) WHERE id = ?1",
+            )?
+            .execute(params![id, today])?;
+            audit::append(
+                c,
+                &Entry::on(&actor, Action::Message, &id, format!("message {seq}")),
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Up to `limit` signals received before `(after_day, after_id)` (newest
+    /// first) with their envelopes: one batch of a search.
+    pub fn search_batch_blocking(
+        &self,
+        after: Option<(String, String)>,
+        limit: u32,
+    ) -> Result<Vec<ScanItem>, StoreError> {
+        self.read_blocking(move |c| {
+            let (day, id) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), String::new()));
+            c.prepare_cached(
+                "SELECT id, received_on, status, envelope FROM signals
+                 WHERE received_on < ?1 OR (received_on = ?1 AND id > ?2)
+                 ORDER BY received_on DESC, id LIMIT ?3",
+            )?
+            .query_map(params![day, id, limit], |r| {
+                Ok(ScanItem {
+                    id: r.get(0)?,
+                    received_on: r.get(1)?,
+                    status: r.get(2)?,
+                    envelope: r.get(3)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// The report's counts by month, domain, status and origin (unsuppressed).
+    pub fn report_cells_blocking(&self) -> Result<Vec<ReportCell>, StoreError> {
+        self.read_blocking(|c| {
+            c.prepare_cached(
+                "SELECT substr(received_on, 1, 7), coalesce(domain, '-'), status,
+                        coalesce(origin, '-'), count(*)
+                 FROM signals GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+            )?
+            .query_map([], |r| {
+                Ok(ReportCell {
+                    month: r.get(0)?,
+                    domain: r.get(1)?,
+                    status: r.get(2)?,
+                    origin: r.get(3)?,
+                    count: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// The envelopes of the signals named in `ids` that exist.
+    pub async fn envelopes_of(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<Vec<super::StoredEnvelope>, StoreError> {
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, format, envelope FROM signals WHERE id = ?1")?;
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(env) = stmt
+                    .query_row(params![id], |r| {
+                        Ok(super::StoredEnvelope {
+                            id: r.get(0)?,
+                            format: r.get(1)?,
+                            envelope: r.get(2)?,
+                        })
+                    })
+                    .optional()?
+                {
+                    out.push(env);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Checks the audit chain.
+    pub fn verify_audit_blocking(&self) -> Result<audit::Verdict, StoreError> {
+        self.read_blocking(audit::verify)
+    }
+}
+
+fn exists(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
+    Ok(c.prepare_cached("SELECT 1 FROM signals WHERE id = ?1")?
+        .query_row(params![id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
