@@ -1,21 +1,27 @@
-//! The public face: the form, submission, the receipt.
+//! The public face: the form, submission, the receipt, and the pages around
+//! them (privacy, accessibility statement, embed kit with its QR code).
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
-//! opens a signal; it sets no cookie and serves no review route.
+//! opens a signal; it sets no cookie and serves no review route. A signal the
+//! personal-data guard holds back leaves no trace: nothing stored, nothing
+//! logged beyond the route and a 200 that a received signal also gets.
 
 pub mod form;
+pub mod guard;
+pub mod network;
+pub mod qr;
 pub mod questions;
 pub mod seal;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 
 use crate::config::Config;
 use crate::keys::TeamKeys;
@@ -113,19 +119,112 @@ impl IntoResponse for Failure {
 /// The intake's routes. Layers wrap from the inside out: logging sees the
 /// matched route, then headers are added to every response, fallback included.
 pub fn router(state: IntakeState) -> Router {
+    let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
+        tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
+        qr::Qr::default()
+    }));
     Router::new()
         .route("/", get(form_page))
         .route("/signal", get(form_page).post(submit))
         .route("/style.css", get(stylesheet))
+        .route("/privacy", get(privacy))
+        .route("/toegankelijkheid", get(accessibility_nl))
+        .route("/accessibility", get(accessibility_en))
+        .route("/embed", get(embed))
+        .route("/embed/qr.svg", get(qr_svg))
+        .route("/embed/qr.png", get(qr_png))
+        .layer(Extension(qr))
         .route_layer(axum::middleware::from_fn(web::log_request))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
 }
 
-async fn form_page(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn form_page(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::form_page(lang, &FormView::default()).into_response()
+    let view = FormView {
+        work_network: network::on_work_network(&state.config, peer, &headers)
+            .then_some(state.config.public_url.as_str()),
+        ..FormView::default()
+    };
+    views::form_page(lang, &view).into_response()
+}
+
+async fn privacy(
+    State(state): State<IntakeState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.as_deref(), &headers);
+    views::privacy_page(lang, &state.config.public_url).into_response()
+}
+
+/// The Dutch address of the statement is Dutch unless `?lang=en` says otherwise.
+async fn accessibility_nl(RawQuery(query): RawQuery) -> Response {
+    let lang = query
+        .as_deref()
+        .and_then(|q| {
+            Lang::negotiate(Some(q), &HeaderMap::new())
+                .eq(&Lang::En)
+                .then_some(Lang::En)
+        })
+        .unwrap_or(Lang::Nl);
+    views::accessibility_page(lang).into_response()
+}
+
+/// The English address of the statement is English unless `?lang=nl` says otherwise.
+async fn accessibility_en(RawQuery(query): RawQuery) -> Response {
+    let lang = query
+        .as_deref()
+        .and_then(|q| {
+            Lang::negotiate(Some(q), &HeaderMap::new())
+                .eq(&Lang::Nl)
+                .then_some(Lang::Nl)
+        })
+        .unwrap_or(Lang::En);
+    views::accessibility_page(lang).into_response()
+}
+
+async fn embed(
+    State(state): State<IntakeState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.as_deref(), &headers);
+    views::embed_page(lang, &state.config.public_url).into_response()
+}
+
+async fn qr_svg(Extension(qr): Extension<Arc<qr::Qr>>) -> Response {
+    if qr.svg.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        qr.svg.clone(),
+    )
+        .into_response()
+}
+
+async fn qr_png(Extension(qr): Extension<Arc<qr::Qr>>) -> Response {
+    if qr.png.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        qr.png.clone(),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {
@@ -187,12 +286,30 @@ async fn submit(
         let view = FormView {
             answers: Some(&decoded.answers),
             errors: &errors,
+            ..FormView::default()
         };
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             views::form_page(lang, &view),
         )
             .into_response());
+    }
+    // The personal-data guard: hold back until the sender has looked. Answered
+    // with 200 like a receipt, so not even the request log tells the two apart.
+    let confirmed = decoded
+        .extra
+        .get(views::CONFIRM_FIELD)
+        .is_some_and(|v| v == "yes");
+    if !confirmed {
+        let findings = guard::scan(&decoded.answers);
+        if !findings.is_empty() {
+            let view = FormView {
+                answers: Some(&decoded.answers),
+                findings: &findings,
+                ..FormView::default()
+            };
+            return Ok(views::form_page(lang, &view).into_response());
+        }
     }
     let client = state.limiters.client_key(limits::client_addr(
         peer,
@@ -219,5 +336,9 @@ async fn submit(
         tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
         Failure(lang, IntakeError::Unavailable)
     })?;
-    Ok(views::receipt_page(lang, &receipt.grouped()).into_response())
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        views::receipt_page(lang, &receipt.grouped()),
+    )
+        .into_response())
 }

@@ -1,19 +1,32 @@
 //! The signal form, with the GOV.UK / NL Design System error pattern: a summary
-//! at the top linking to each field, each error beside its field.
+//! at the top linking to each field, each error beside its field, everything
+//! typed kept. The personal-data notice follows the same pattern.
+//!
+//! Invariant: what the sender typed is shown back only through maud's escaping,
+//! and only in the page that answers their own request. No JavaScript: focus
+//! goes to a summary through `autofocus` on an element with `tabindex="-1"`.
 
 use maud::{Markup, html};
 
 use super::{Lang, href, intake_layout};
 use crate::intake::form::{Answers, FieldError};
+use crate::intake::guard::Finding;
 use crate::intake::questions::{self, Kind, Question};
 
-/// What the form shows: what was typed and what is wrong with it.
+/// The checkbox that lets a held-back signal through.
+pub const CONFIRM_FIELD: &str = "confirm_personal_data";
+
+/// What the form shows: what was typed, what is wrong with it, and notices.
 #[derive(Debug, Default)]
 pub struct FormView<'a> {
     /// Answers to show again.
     pub answers: Option<&'a Answers>,
     /// Problems by field.
     pub errors: &'a [(&'static str, FieldError)],
+    /// Personal data the guard found, by field and kind (never the value).
+    pub findings: &'a [Finding],
+    /// `Some(public_url)` when the visitor seems to be on a work network.
+    pub work_network: Option<&'a str>,
 }
 
 fn error_text(lang: Lang, error: FieldError) -> String {
@@ -26,10 +39,12 @@ fn error_text(lang: Lang, error: FieldError) -> String {
 
 /// The whole form page.
 pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
-    let title = if view.errors.is_empty() {
-        lang.t("form.title").to_owned()
-    } else {
+    let title = if !view.errors.is_empty() {
         format!("{}: {}", lang.t("error.summary"), lang.t("form.title"))
+    } else if !view.findings.is_empty() {
+        format!("{}: {}", lang.t("guard.title"), lang.t("form.title"))
+    } else {
+        lang.t("form.title").to_owned()
     };
     let value = |name: &str| view.answers.map_or("", |a| a.get(name));
     let error_of = |name: &str| {
@@ -41,16 +56,25 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     let all = questions::all();
     let (required, optional): (Vec<&Question>, Vec<&Question>) =
         all.iter().partition(|q| q.required);
-    let open_more = optional
-        .iter()
-        .any(|q| !value(&q.name).is_empty() || error_of(&q.name).is_some());
+    let warning_of = |name: &str| {
+        let kinds: Vec<&str> = view
+            .findings
+            .iter()
+            .filter(|f| f.field == name)
+            .map(|f| lang.t(&format!("guard.kind.{}", f.kind.key())))
+            .collect();
+        (!kinds.is_empty()).then(|| format!("{} {}", lang.t("guard.field_note"), kinds.join(", ")))
+    };
+    let open_more = optional.iter().any(|q| {
+        !value(&q.name).is_empty() || error_of(&q.name).is_some() || warning_of(&q.name).is_some()
+    });
     intake_layout(
         lang,
         &title,
         "/",
         html! {
             @if !view.errors.is_empty() {
-                div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
                     h2 #error-summary-title { (lang.t("error.summary")) }
                     ul {
                         @for (name, error) in view.errors {
@@ -58,22 +82,35 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
                         }
                     }
                 }
+            } @else if !view.findings.is_empty() {
+                (guard_notice(lang, view.findings))
+            }
+            @if let Some(url) = view.work_network {
+                (work_network_notice(lang, url))
             }
             h1 { (lang.t("form.title")) }
             p.lead { (lang.t("form.intro")) }
             form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
                 @for q in &required {
-                    (field(lang, q, value(&q.name), error_of(&q.name)))
+                    (field(lang, q, value(&q.name), error_of(&q.name), warning_of(&q.name)))
                 }
                 p.hint { (lang.t("form.required_note")) }
                 details.more open[open_more] {
                     summary { (lang.t("form.more")) }
                     @for q in &optional {
-                        (field(lang, q, value(&q.name), error_of(&q.name)))
+                        (field(lang, q, value(&q.name), error_of(&q.name), warning_of(&q.name)))
                     }
                 }
-                p.safe { (lang.t("form.safe")) }
+                @if !view.findings.is_empty() {
+                    div.confirm #confirm {
+                        div.choice {
+                            input type="checkbox" id=(CONFIRM_FIELD) name=(CONFIRM_FIELD) value="yes";
+                            label for=(CONFIRM_FIELD) { (lang.t("guard.confirm")) }
+                        }
+                    }
+                }
+                p.safe { (lang.t("form.safe")) " " a href=(href("/privacy", lang)) { (lang.t("form.privacy_link")) } }
                 button.primary type="submit" { (lang.t("form.submit")) }
             }
             p.acute { (lang.t("form.acute")) }
@@ -81,11 +118,57 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     )
 }
 
-fn field(lang: Lang, q: &Question, value: &str, error: Option<FieldError>) -> Markup {
+/// The notice of the personal-data guard: what kind was found and where, and
+/// the two ways on. Lists field labels and kinds, never the values.
+fn guard_notice(lang: Lang, findings: &[Finding]) -> Markup {
+    html! {
+        div.guard-summary #guard-summary role="alert" aria-labelledby="guard-summary-title" tabindex="-1" autofocus {
+            h2 #guard-summary-title { (lang.t("guard.title")) }
+            p { (lang.t("guard.intro")) }
+            ul {
+                @for f in findings {
+                    li {
+                        a href={ "#" (f.field) } {
+                            (lang.t(&format!("guard.kind.{}", f.kind.key())))
+                            " — " (lang.t("guard.in")) " ‘" (lang.t(&format!("q.{}.label", f.field))) "’"
+                        }
+                    }
+                }
+            }
+            p { (lang.t("guard.why")) }
+            p { (lang.t("guard.ways")) " " a href="#confirm" { (lang.t("guard.confirm")) } }
+        }
+    }
+}
+
+/// A calm notice for visitors who seem to be on a work network, with the QR
+/// code to continue on a personal phone.
+fn work_network_notice(lang: Lang, public_url: &str) -> Markup {
+    html! {
+        aside.notice.work-network aria-labelledby="work-network-title" {
+            h2 #work-network-title { (lang.t("network.title")) }
+            p { (lang.t("network.body")) }
+            div.qr-row {
+                img.qr src="/embed/qr.png" width="160" height="160" alt=(lang.t("qr.alt"));
+                p { (lang.t("network.scan")) br; span.url { (public_url) } }
+            }
+            p { a href=(href("/privacy", lang)) { (lang.t("network.more")) } }
+        }
+    }
+}
+
+fn field(
+    lang: Lang,
+    q: &Question,
+    value: &str,
+    error: Option<FieldError>,
+    warning: Option<String>,
+) -> Markup {
     let label = lang.t(&format!("q.{}.label", q.name));
     let hint = lang.t(&format!("q.{}.hint", q.name));
     let hint_id = format!("{}-hint", q.name);
     let error_id = format!("{}-error", q.name);
+    let warning_id = format!("{}-warning", q.name);
     let mut described = Vec::new();
     if !hint.is_empty() {
         described.push(hint_id.clone());
@@ -93,9 +176,14 @@ fn field(lang: Lang, q: &Question, value: &str, error: Option<FieldError>) -> Ma
     if error.is_some() {
         described.push(error_id.clone());
     }
+    if warning.is_some() {
+        described.push(warning_id.clone());
+    }
     let described = (!described.is_empty()).then(|| described.join(" "));
     let class = if error.is_some() {
         "field has-error"
+    } else if warning.is_some() {
+        "field has-warning"
     } else {
         "field"
     };
@@ -107,6 +195,7 @@ fn field(lang: Lang, q: &Question, value: &str, error: Option<FieldError>) -> Ma
                     legend { (label) }
                     @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
                     @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
+                @if let Some(msg) = &warning { p.warning #(warning_id) { (msg) } }
                     @for (i, option) in q.options.iter().enumerate() {
                         @let id = if i == 0 { q.name.clone() } else { format!("{}-{}", q.name, option) };
                         div.choice {
@@ -125,6 +214,7 @@ fn field(lang: Lang, q: &Question, value: &str, error: Option<FieldError>) -> Ma
                 }
                 @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
                 @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
+                @if let Some(msg) = &warning { p.warning #(warning_id) { (msg) } }
                 @match q.kind {
                     Kind::Textarea => {
                         textarea id=(q.name) name=(q.name) rows=(if q.required { 8 } else { 4 })

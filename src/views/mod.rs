@@ -3,11 +3,15 @@
 //! Invariant: user data is only ever rendered through maud's escaping; no user
 //! data goes into `<script>`, `<style>` or URL attributes.
 
+mod embed;
 mod form;
 pub mod i18n;
+mod pages;
 
-pub use form::{FormView, form_page};
+pub use embed::{embed_page, snippets};
+pub use form::{CONFIRM_FIELD, FormView, form_page};
 pub use i18n::Lang;
+pub use pages::{accessibility_page, privacy_page};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -51,6 +55,7 @@ pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> 
                             li { a href=(href("/", lang)) { (lang.t("nav.form")) } }
                             li { a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
                             li { a href=(href("/privacy", lang)) { (lang.t("nav.privacy")) } }
+                            li { a href=(href("/embed", lang)) { (lang.t("nav.embed")) } }
                             li { a href=(href(accessibility_path(lang), lang)) { (lang.t("nav.accessibility")) } }
                         }
                     }
@@ -68,6 +73,24 @@ pub fn accessibility_path(lang: Lang) -> &'static str {
     }
 }
 
+/// Renders a longer text from `templates/`: blank lines part paragraphs, and a
+/// block whose lines all start with `- ` becomes a list. Everything is escaped.
+pub fn prose(text: &str) -> Markup {
+    html! {
+        @for block in text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
+            @if block.lines().all(|l| l.trim_start().starts_with("- ")) {
+                ul {
+                    @for line in block.lines() {
+                        li { (line.trim_start().trim_start_matches("- ")) }
+                    }
+                }
+            } @else {
+                p { (block) }
+            }
+        }
+    }
+}
+
 /// A page that explains a refusal or a fault, with a way back.
 pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
     intake_layout(
@@ -82,7 +105,8 @@ pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
     )
 }
 
-/// The receipt page: shown only after the signal is durably stored.
+/// The receipt page: shown only after the signal is durably stored. The code
+/// stands alone in its element so it can be selected and copied in one go.
 pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
     intake_layout(
         lang,
@@ -91,13 +115,19 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
         html! {
             div.panel.success {
                 h1 { (lang.t("receipt.title")) }
+                p { (lang.t("receipt.stored")) }
+            }
+            div.code-box {
                 p.code-label #code-label { (lang.t("receipt.code_label")) }
                 p.receipt data-receipt=(grouped_code) aria-labelledby="code-label" { (grouped_code) }
+                p.hint { (lang.t("receipt.code_hint")) }
             }
-            p { (lang.t("receipt.keep")) }
+            h2 { (lang.t("receipt.keep_title")) }
+            (prose(lang.t("receipt.keep")))
             h2 { (lang.t("receipt.next_title")) }
-            p { (lang.t("receipt.next")) }
-            p { (lang.t("receipt.back")) " " a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
+            (prose(lang.t("receipt.next")))
+            h2 { (lang.t("receipt.back_title")) }
+            p { (lang.t("receipt.back")) " " a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } "." }
             p.no-print { (lang.t("receipt.print")) }
             p.no-print { a href=(href("/", lang)) { (lang.t("receipt.another")) } }
         },
