@@ -1,0 +1,211 @@
+//! Who may enter the review face: reviewers made with `signaal reviewer add` or
+//! with the Debian age CLI, unlocking with passphrase and TOTP; everyone else
+//! gets one answer, and every attempt is audited.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+mod review_support;
+
+use common::{Options, Server, TeamKey, canary};
+use review_support::*;
+
+const PASS: &str = "correct horse battery staple";
+
+fn production(team: &TeamKey) -> Options {
+    Options {
+        team: vec![team.recipient()],
+        env: vec![
+            ("SIGNAAL_PRODUCTION".into(), "true".into()),
+            ("SIGNAAL_PUBLIC_URL".into(), "https://signaal.example/".into()),
+        ],
+        ..Options::default()
+    }
+}
+
+fn audit_rows(server: &Server) -> Vec<(String, String, String)> {
+    let conn = db(server);
+    let mut stmt = conn
+        .prepare("SELECT actor, action, detail FROM audit ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_age_cli_opens_the_export() {
+    let team = TeamKey::generate();
+    let mut server = Server::start_with(production(&team));
+    let out = add_reviewer(&server, "alice", PASS, &[]);
+    assert!(out.contains("recipient: age1"), "{out}");
+    assert!(out.contains('█') || out.contains('▀'), "a terminal QR code is printed");
+    let totp = totp_in(&out);
+    // The intake seals to the recipients it read at start: restart to include alice.
+    server.restart();
+    let secret = canary("login");
+    submit_signal(&server, &[("situation", &format!("Het ging mis: {secret}"))]).await;
+
+    let s = login(&server, "alice", PASS, &code(&totp, 0)).await;
+    let c = &s.set_cookie;
+    assert!(c.starts_with("__Host-signaal-review="), "{c}");
+    for attr in ["; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(c.contains(attr), "{attr} missing in {c}");
+    }
+    assert!(!c.to_ascii_lowercase().contains("domain="), "{c}");
+    let token = s.cookie.split_once('=').unwrap().1;
+    assert_eq!(token.len(), 64, "256 bits, hex");
+
+    let (status, queue) = s.get("/").await;
+    assert_eq!(status, 200);
+    assert!(!queue.contains(&secret), "the queue never decrypts");
+    let ids = signal_ids(&queue);
+    assert_eq!(ids.len(), 1);
+    let (status, page) = s.get(&format!("/signals/{}", ids[0])).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&secret), "the reviewer reads what the sender wrote");
+
+    if !common::age_cli_available() {
+        return;
+    }
+    let export = server.root.path().join("export");
+    let (code, out, err) = server.run(&["export", "--encrypted", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let identity = server.keys_dir().join("reviewers/alice.age");
+    let file = export.join(format!("{}.age", ids[0]));
+    // The passphrase-protected identity file itself, typed at age's prompt.
+    let args = format!("-d -i {} -o plain.json {}", identity.display(), file.display());
+    assert!(age_with_tty(server.root.path(), &args, PASS, 1), "age -d -i alice.age failed");
+    let plain = std::fs::read_to_string(server.root.path().join("plain.json")).unwrap();
+    assert!(plain.contains(&secret));
+}
+
+#[tokio::test]
+async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
+    if !common::age_cli_available() {
+        return;
+    }
+    let team = TeamKey::generate();
+    let mut server = Server::start_with(production(&team));
+    let dir = server.root.path().to_owned();
+    let keygen = std::process::Command::new("age-keygen")
+        .args(["-o", "plain.txt"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    assert!(age_with_tty(&dir, "-p -a -o made-by-age.age plain.txt", PASS, 2));
+    let made = std::fs::read(dir.join("made-by-age.age")).unwrap();
+    let out = add_reviewer(&server, "bob", PASS, &["--identity", "made-by-age.age"]);
+    assert_eq!(
+        std::fs::read(server.keys_dir().join("reviewers/bob.age")).unwrap(),
+        made,
+        "an age -p file is kept byte for byte"
+    );
+    let totp = totp_in(&out);
+    server.restart();
+    let secret = canary("agep");
+    submit_signal(&server, &[("situation", &format!("Regel raakt hard: {secret}"))]).await;
+    let s = login(&server, "bob", PASS, &code(&totp, 0)).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    assert!(s.get(&format!("/signals/{}", ids[0])).await.1.contains(&secret));
+
+    // A plain age-keygen file is wrapped with the passphrase instead.
+    let out = add_reviewer(&server, "carol", PASS, &["--identity", "plain.txt"]);
+    assert!(out.contains("recipient: age1"));
+    let wrapped = std::fs::read(server.keys_dir().join("reviewers/carol.age")).unwrap();
+    assert!(wrapped.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"));
+}
+
+#[tokio::test]
+async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and_are_audited() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+
+    let mut answers = Vec::new();
+    for (name, pass, code) in [
+        ("alice", "wrong passphrase!", code(&totp, 0)),
+        ("nobody", PASS, code(&totp, 0)),
+        ("alice", PASS, "000000".to_owned()),
+        ("alice", PASS, String::new()),
+    ] {
+        let res = try_login(&server, name, pass, &code).await;
+        let status = res.status().as_u16();
+        assert!(res.headers().get("set-cookie").is_none());
+        answers.push((status, res.text().await.unwrap()));
+    }
+    for (status, body) in &answers {
+        assert_eq!(*status, 401);
+        assert!(body.contains("Name, passphrase or code not accepted."));
+    }
+    let first = code(&totp, 0);
+    login(&server, "alice", PASS, &first).await;
+    let replay = try_login(&server, "alice", PASS, &first).await;
+    assert_eq!(replay.status().as_u16(), 401, "a used time step is refused");
+    login(&server, "alice", PASS, &code(&totp, 1)).await;
+
+    let rows = audit_rows(&server);
+    let failed: Vec<_> = rows.iter().filter(|r| r.1 == "login-failed").collect();
+    let reasons: Vec<&str> = failed.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["passphrase", "unknown-name", "totp", "totp", "totp-replayed"]
+    );
+    assert_eq!(failed[1].0, "(unknown)", "a typed unknown name is not kept");
+    assert_eq!(rows.iter().filter(|r| r.1 == "login").count(), 2);
+    let log = server.output();
+    assert!(!log.contains(PASS) && !log.contains("wrong passphrase!"));
+}
+
+#[tokio::test]
+async fn a_revoked_reviewer_cannot_log_in_and_loses_an_open_session_at_once() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let out = add_reviewer(&server, "alice", PASS, &[]);
+    let totp = totp_in(&out);
+    let s = login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(s.get("/").await.0, 200);
+
+    let recipient = out
+        .lines()
+        .find_map(|l| l.strip_prefix("recipient: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let team_pub = server.keys_dir().join("team.pub");
+    let kept: String = std::fs::read_to_string(&team_pub)
+        .unwrap()
+        .lines()
+        .filter(|l| l.trim() != recipient)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&team_pub, kept).unwrap();
+
+    let res = s.get_raw("/").await;
+    assert_eq!(res.status().as_u16(), 303, "the open session ends");
+    let res = try_login(&server, "alice", PASS, &code(&totp, 1)).await;
+    assert_eq!(res.status().as_u16(), 401);
+    assert!(audit_rows(&server).iter().any(|r| r.1 == "login-failed" && r.2 == "revoked"));
+}
+
+#[tokio::test]
+async fn the_demo_reviewer_logs_in_with_the_printed_passphrase_under_a_demo_banner() {
+    let server = Server::start();
+    let (status, page) = {
+        let res = common::client()
+            .get(format!("{}/login", server.review))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    assert!(page.contains("data-demo"));
+    let s = demo_login(&server).await;
+    assert!(s.set_cookie.starts_with("signaal-review="), "{}", s.set_cookie);
+    assert!(s.set_cookie.contains("; HttpOnly") && s.set_cookie.contains("; SameSite=Strict"));
+    let (status, queue) = s.get("/").await;
+    assert_eq!(status, 200);
+    assert!(queue.contains("data-demo"), "the DEMO banner is on every page");
+}
