@@ -1,0 +1,190 @@
+//! The review face's doors: no route without a session, no state change from
+//! another site, sessions that really end, and headers that keep pages out of
+//! indexes and caches.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+mod review_support;
+
+use common::{Options, Server};
+use review_support::*;
+
+/// Public routes of the review face: the login form and the stylesheet.
+const PUBLIC: &[&str] = &["/login", "/style.css"];
+
+async fn server_with_one_signal() -> (Server, String) {
+    let server = Server::start();
+    submit_signal(&server, &[("situation", "Een regel die te hard uitpakt")]).await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    (server, id)
+}
+
+#[test]
+fn every_route_in_the_router_is_listed_for_the_session_test() {
+    let source = include_str!("../src/review/mod.rs");
+    let mut routed = Vec::new();
+    for (i, _) in source.match_indices(".route(\"") {
+        let rest = &source[i + 8..];
+        routed.push(rest[..rest.find('"').unwrap()].to_owned());
+    }
+    assert!(routed.len() > 5);
+    for path in routed {
+        let listed = signaal::review::ROUTES.iter().any(|(_, p)| *p == path);
+        assert!(
+            listed || PUBLIC.contains(&path.as_str()),
+            "{path} is routed but not in review::ROUTES: add it so the session test covers it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_every_review_route_redirects_to_login_or_is_refused() {
+    let (server, id) = server_with_one_signal().await;
+    let client = common::client();
+    let bogus = format!("signaal-review={}", "ab".repeat(32));
+    for cookie in [None, Some(bogus.as_str())] {
+        for (method, path) in signaal::review::ROUTES {
+            let url = format!("{}{}", server.review, path.replace("{id}", &id));
+            let mut req = match *method {
+                "GET" => client.get(&url),
+                "POST" => client
+                    .post(&url)
+                    .header("origin", &server.review)
+                    .form(&[("csrf", "x"), ("status", "closed"), ("note", "n"), ("id", &id)]),
+                other => panic!("unexpected method {other}"),
+            };
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            match *method {
+                "GET" => {
+                    assert_eq!(status, 303, "{method} {path}");
+                    assert_eq!(res.headers()["location"], "/login", "{method} {path}");
+                }
+                _ => assert!(status == 401 || status == 403, "{method} {path}: {status}"),
+            }
+            let body = res.text().await.unwrap();
+            assert!(!body.contains("Een regel"), "{method} {path} leaked content");
+        }
+    }
+    let (status, _) = {
+        let res = client.get(format!("{}/login", server.review)).send().await.unwrap();
+        (res.status().as_u16(), ())
+    };
+    assert_eq!(status, 200, "the login page itself is public");
+}
+
+#[tokio::test]
+async fn the_intake_listener_serves_no_review_route() {
+    let (server, id) = server_with_one_signal().await;
+    let client = common::client();
+    for (method, path) in signaal::review::ROUTES.iter().chain([("GET", "/login"), ("POST", "/login")].iter()) {
+        if *path == "/" {
+            continue; // the intake's own form
+        }
+        let url = format!("{}{}", server.intake, path.replace("{id}", &id));
+        let res = match *method {
+            "GET" => client.get(&url).send().await.unwrap(),
+            _ => client
+                .post(&url)
+                .form(&[("name", "demo"), ("passphrase", "x")])
+                .send()
+                .await
+                .unwrap(),
+        };
+        let status = res.status().as_u16();
+        assert!(
+            status == 404 || status == 405 || status == 415,
+            "{method} {path} answered {status} on the intake"
+        );
+        assert!(res.headers().get("set-cookie").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
+    let (server, id) = server_with_one_signal().await;
+    let s = demo_login(&server).await;
+    let csrf = s.csrf().await;
+    let url = format!("{}/signals/{id}/triage", server.review);
+    let post = |origin: &str, site: Option<&str>, csrf: &str| {
+        let mut req = s
+            .client
+            .post(&url)
+            .header("cookie", &s.cookie)
+            .header("origin", origin.to_owned())
+            .form(&[("csrf", csrf.to_owned()), ("status", "closed".to_owned())]);
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site.to_owned());
+        }
+        req.send()
+    };
+    assert_eq!(post(&server.review, None, "").await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        post(&server.review, None, &"0".repeat(64)).await.unwrap().status().as_u16(),
+        403
+    );
+    assert_eq!(
+        post("https://evil.example", None, &csrf).await.unwrap().status().as_u16(),
+        403
+    );
+    assert_eq!(
+        post(&server.review, Some("cross-site"), &csrf).await.unwrap().status().as_u16(),
+        403
+    );
+    let status: String = db(&server)
+        .query_row("SELECT status FROM signals WHERE id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "new", "nothing was changed");
+    let ok = post(&server.review, Some("same-origin"), &csrf).await.unwrap();
+    assert_eq!(ok.status().as_u16(), 303);
+    let login = common::client()
+        .post(format!("{}/login", server.review))
+        .header("origin", "https://evil.example")
+        .form(&[("name", "demo"), ("passphrase", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 403, "a cross-site login post is refused");
+}
+
+#[tokio::test]
+async fn after_logout_or_the_idle_timeout_the_old_cookie_opens_nothing() {
+    let server = Server::start_with(Options {
+        env: vec![("SIGNAAL_REVIEW_IDLE_SECS".into(), "2".into())],
+        ..Options::default()
+    });
+    let s = demo_login(&server).await;
+    assert_eq!(s.get("/").await.0, 200);
+    let res = s.post("/logout", &[]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/login");
+    let cleared = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(s.get_raw("/").await.status().as_u16(), 303, "logged out");
+
+    let s = demo_login(&server).await;
+    assert_eq!(s.get("/").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(s.get_raw("/").await.status().as_u16(), 303, "idle timeout");
+}
+
+#[tokio::test]
+async fn every_review_response_is_noindex_no_store_and_under_the_strict_csp() {
+    let (server, id) = server_with_one_signal().await;
+    let s = demo_login(&server).await;
+    let signal = format!("/signals/{id}");
+    for path in ["/", signal.as_str(), "/search", "/report", "/login", "/no-such-page"] {
+        let res = s.get_raw(path).await;
+        let h = res.headers();
+        assert!(h["x-robots-tag"].to_str().unwrap().contains("noindex"), "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["content-security-policy"], signaal::web::CSP, "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("data-demo"), "{path} shows the DEMO banner");
+    }
+}
