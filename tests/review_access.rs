@@ -1,7 +1,12 @@
 //! The review face's doors: no route without a session, no state change from
 //! another site, sessions that really end, and headers that keep pages out of
 //! indexes and caches.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 mod review_support;
@@ -48,10 +53,12 @@ async fn without_a_session_every_review_route_redirects_to_login_or_is_refused()
             let url = format!("{}{}", server.review, path.replace("{id}", &id));
             let mut req = match *method {
                 "GET" => client.get(&url),
-                "POST" => client
-                    .post(&url)
-                    .header("origin", &server.review)
-                    .form(&[("csrf", "x"), ("status", "closed"), ("note", "n"), ("id", &id)]),
+                "POST" => client.post(&url).header("origin", &server.review).form(&[
+                    ("csrf", "x"),
+                    ("status", "closed"),
+                    ("note", "n"),
+                    ("id", &id),
+                ]),
                 other => panic!("unexpected method {other}"),
             };
             if let Some(c) = cookie {
@@ -67,11 +74,18 @@ async fn without_a_session_every_review_route_redirects_to_login_or_is_refused()
                 _ => assert!(status == 401 || status == 403, "{method} {path}: {status}"),
             }
             let body = res.text().await.unwrap();
-            assert!(!body.contains("Een regel"), "{method} {path} leaked content");
+            assert!(
+                !body.contains("Een regel"),
+                "{method} {path} leaked content"
+            );
         }
     }
     let (status, _) = {
-        let res = client.get(format!("{}/login", server.review)).send().await.unwrap();
+        let res = client
+            .get(format!("{}/login", server.review))
+            .send()
+            .await
+            .unwrap();
         (res.status().as_u16(), ())
     };
     assert_eq!(status, 200, "the login page itself is public");
@@ -81,7 +95,10 @@ async fn without_a_session_every_review_route_redirects_to_login_or_is_refused()
 async fn the_intake_listener_serves_no_review_route() {
     let (server, id) = server_with_one_signal().await;
     let client = common::client();
-    for (method, path) in signaal::review::ROUTES.iter().chain([("GET", "/login"), ("POST", "/login")].iter()) {
+    for (method, path) in signaal::review::ROUTES
+        .iter()
+        .chain([("GET", "/login"), ("POST", "/login")].iter())
+    {
         if *path == "/" {
             continue; // the intake's own form
         }
@@ -122,24 +139,47 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
         }
         req.send()
     };
-    assert_eq!(post(&server.review, None, "").await.unwrap().status().as_u16(), 403);
     assert_eq!(
-        post(&server.review, None, &"0".repeat(64)).await.unwrap().status().as_u16(),
+        post(&server.review, None, "")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
         403
     );
     assert_eq!(
-        post("https://evil.example", None, &csrf).await.unwrap().status().as_u16(),
+        post(&server.review, None, &"0".repeat(64))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
         403
     );
     assert_eq!(
-        post(&server.review, Some("cross-site"), &csrf).await.unwrap().status().as_u16(),
+        post("https://evil.example", None, &csrf)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        post(&server.review, Some("cross-site"), &csrf)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
         403
     );
     let status: String = db(&server)
-        .query_row("SELECT status FROM signals WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row("SELECT status FROM signals WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(status, "new", "nothing was changed");
-    let ok = post(&server.review, Some("same-origin"), &csrf).await.unwrap();
+    let ok = post(&server.review, Some("same-origin"), &csrf)
+        .await
+        .unwrap();
     assert_eq!(ok.status().as_u16(), 303);
     let login = common::client()
         .post(format!("{}/login", server.review))
@@ -148,7 +188,11 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(login.status().as_u16(), 403, "a cross-site login post is refused");
+    assert_eq!(
+        login.status().as_u16(),
+        403,
+        "a cross-site login post is refused"
+    );
 }
 
 #[tokio::test]
@@ -177,10 +221,20 @@ async fn every_review_response_is_noindex_no_store_and_under_the_strict_csp() {
     let (server, id) = server_with_one_signal().await;
     let s = demo_login(&server).await;
     let signal = format!("/signals/{id}");
-    for path in ["/", signal.as_str(), "/search", "/report", "/login", "/no-such-page"] {
+    for path in [
+        "/",
+        signal.as_str(),
+        "/search",
+        "/report",
+        "/login",
+        "/no-such-page",
+    ] {
         let res = s.get_raw(path).await;
         let h = res.headers();
-        assert!(h["x-robots-tag"].to_str().unwrap().contains("noindex"), "{path}");
+        assert!(
+            h["x-robots-tag"].to_str().unwrap().contains("noindex"),
+            "{path}"
+        );
         assert_eq!(h["cache-control"], "no-store", "{path}");
         assert_eq!(h["content-security-policy"], signaal::web::CSP, "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");

@@ -1,7 +1,12 @@
 //! Who may enter the review face: reviewers made with `signaal reviewer add` or
 //! with the Debian age CLI, unlocking with passphrase and TOTP; everyone else
 //! gets one answer, and every attempt is audited.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 mod review_support;
@@ -16,7 +21,10 @@ fn production(team: &TeamKey) -> Options {
         team: vec![team.recipient()],
         env: vec![
             ("SIGNAAL_PRODUCTION".into(), "true".into()),
-            ("SIGNAAL_PUBLIC_URL".into(), "https://signaal.example/".into()),
+            (
+                "SIGNAAL_PUBLIC_URL".into(),
+                "https://signaal.example/".into(),
+            ),
         ],
         ..Options::default()
     }
@@ -34,17 +42,25 @@ fn audit_rows(server: &Server) -> Vec<(String, String, String)> {
 }
 
 #[tokio::test]
-async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_age_cli_opens_the_export() {
+async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_age_cli_opens_the_export()
+ {
     let team = TeamKey::generate();
     let mut server = Server::start_with(production(&team));
     let out = add_reviewer(&server, "alice", PASS, &[]);
     assert!(out.contains("recipient: age1"), "{out}");
-    assert!(out.contains('█') || out.contains('▀'), "a terminal QR code is printed");
+    assert!(
+        out.contains('█') || out.contains('▀'),
+        "a terminal QR code is printed"
+    );
     let totp = totp_in(&out);
     // The intake seals to the recipients it read at start: restart to include alice.
     server.restart();
     let secret = canary("login");
-    submit_signal(&server, &[("situation", &format!("Het ging mis: {secret}"))]).await;
+    submit_signal(
+        &server,
+        &[("situation", &format!("Het ging mis: {secret}"))],
+    )
+    .await;
 
     let s = login(&server, "alice", PASS, &code(&totp, 0)).await;
     let c = &s.set_cookie;
@@ -63,7 +79,10 @@ async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_a
     assert_eq!(ids.len(), 1);
     let (status, page) = s.get(&format!("/signals/{}", ids[0])).await;
     assert_eq!(status, 200);
-    assert!(page.contains(&secret), "the reviewer reads what the sender wrote");
+    assert!(
+        page.contains(&secret),
+        "the reviewer reads what the sender wrote"
+    );
 
     if !common::age_cli_available() {
         return;
@@ -74,8 +93,15 @@ async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_a
     let identity = server.keys_dir().join("reviewers/alice.age");
     let file = export.join(format!("{}.age", ids[0]));
     // The passphrase-protected identity file itself, typed at age's prompt.
-    let args = format!("-d -i {} -o plain.json {}", identity.display(), file.display());
-    assert!(age_with_tty(server.root.path(), &args, PASS, 1), "age -d -i alice.age failed");
+    let args = format!(
+        "-d -i {} -o plain.json {}",
+        identity.display(),
+        file.display()
+    );
+    assert!(
+        age_with_tty(server.root.path(), &args, PASS, 1),
+        "age -d -i alice.age failed"
+    );
     let plain = std::fs::read_to_string(server.root.path().join("plain.json")).unwrap();
     assert!(plain.contains(&secret));
 }
@@ -94,7 +120,12 @@ async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
         .output()
         .unwrap();
     assert!(keygen.status.success());
-    assert!(age_with_tty(&dir, "-p -a -o made-by-age.age plain.txt", PASS, 2));
+    assert!(age_with_tty(
+        &dir,
+        "-p -a -o made-by-age.age plain.txt",
+        PASS,
+        2
+    ));
     let made = std::fs::read(dir.join("made-by-age.age")).unwrap();
     let out = add_reviewer(&server, "bob", PASS, &["--identity", "made-by-age.age"]);
     assert_eq!(
@@ -105,10 +136,19 @@ async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
     let totp = totp_in(&out);
     server.restart();
     let secret = canary("agep");
-    submit_signal(&server, &[("situation", &format!("Regel raakt hard: {secret}"))]).await;
+    submit_signal(
+        &server,
+        &[("situation", &format!("Regel raakt hard: {secret}"))],
+    )
+    .await;
     let s = login(&server, "bob", PASS, &code(&totp, 0)).await;
     let ids = signal_ids(&s.get("/").await.1);
-    assert!(s.get(&format!("/signals/{}", ids[0])).await.1.contains(&secret));
+    assert!(
+        s.get(&format!("/signals/{}", ids[0]))
+            .await
+            .1
+            .contains(&secret)
+    );
 
     // A plain age-keygen file is wrapped with the passphrase instead.
     let out = add_reviewer(&server, "carol", PASS, &["--identity", "plain.txt"]);
@@ -150,7 +190,13 @@ async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and
     let reasons: Vec<&str> = failed.iter().map(|r| r.2.as_str()).collect();
     assert_eq!(
         reasons,
-        ["passphrase", "unknown-name", "totp", "totp", "totp-replayed"]
+        [
+            "passphrase",
+            "unknown-name",
+            "totp",
+            "totp",
+            "totp-replayed"
+        ]
     );
     assert_eq!(failed[1].0, "(unknown)", "a typed unknown name is not kept");
     assert_eq!(rows.iter().filter(|r| r.1 == "login").count(), 2);
@@ -186,7 +232,11 @@ async fn a_revoked_reviewer_cannot_log_in_and_loses_an_open_session_at_once() {
     assert_eq!(res.status().as_u16(), 303, "the open session ends");
     let res = try_login(&server, "alice", PASS, &code(&totp, 1)).await;
     assert_eq!(res.status().as_u16(), 401);
-    assert!(audit_rows(&server).iter().any(|r| r.1 == "login-failed" && r.2 == "revoked"));
+    assert!(
+        audit_rows(&server)
+            .iter()
+            .any(|r| r.1 == "login-failed" && r.2 == "revoked")
+    );
 }
 
 #[tokio::test]
@@ -203,9 +253,16 @@ async fn the_demo_reviewer_logs_in_with_the_printed_passphrase_under_a_demo_bann
     assert_eq!(status, 200);
     assert!(page.contains("data-demo"));
     let s = demo_login(&server).await;
-    assert!(s.set_cookie.starts_with("signaal-review="), "{}", s.set_cookie);
+    assert!(
+        s.set_cookie.starts_with("signaal-review="),
+        "{}",
+        s.set_cookie
+    );
     assert!(s.set_cookie.contains("; HttpOnly") && s.set_cookie.contains("; SameSite=Strict"));
     let (status, queue) = s.get("/").await;
     assert_eq!(status, 200);
-    assert!(queue.contains("data-demo"), "the DEMO banner is on every page");
+    assert!(
+        queue.contains("data-demo"),
+        "the DEMO banner is on every page"
+    );
 }

@@ -42,7 +42,14 @@ pub fn run_with_stdin(server: &Server, args: &[&str], stdin: &str) -> (i32, Stri
 /// `signaal reviewer add NAME --add-recipient --work-factor 12 EXTRA…`, the
 /// passphrase given twice on stdin. Returns its stdout.
 pub fn add_reviewer(server: &Server, name: &str, passphrase: &str, extra: &[&str]) -> String {
-    let mut args = vec!["reviewer", "add", name, "--add-recipient", "--work-factor", "12"];
+    let mut args = vec![
+        "reviewer",
+        "add",
+        name,
+        "--add-recipient",
+        "--work-factor",
+        "12",
+    ];
     args.extend_from_slice(extra);
     let (code, out, err) = run_with_stdin(server, &args, &format!("{passphrase}\n{passphrase}\n"));
     assert_eq!(code, 0, "reviewer add failed:\n{out}\n{err}");
@@ -68,7 +75,12 @@ pub fn code(totp: &totp_rs::TOTP, offset: i64) -> String {
 }
 
 /// Attempts a login; returns the response.
-pub async fn try_login(server: &Server, name: &str, passphrase: &str, totp: &str) -> reqwest::Response {
+pub async fn try_login(
+    server: &Server,
+    name: &str,
+    passphrase: &str,
+    totp: &str,
+) -> reqwest::Response {
     common::client()
         .post(format!("{}/login", server.review))
         .header("origin", &server.review)

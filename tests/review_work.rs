@@ -1,0 +1,319 @@
+//! What a reviewer does once inside: read, triage, note, write to the sender,
+//! search, report, export — and what none of that leaves behind.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use common::{Server, canary, contains};
+use review_support::*;
+
+#[tokio::test]
+async fn reading_noting_messaging_and_searching_leave_no_plaintext_on_disk_or_in_the_log() {
+    let server = Server::start();
+    let (said, noted, asked) = (canary("SIG"), canary("NOTE"), canary("MSG"));
+    let (status, receipt_page) = common::submit(
+        &common::client(),
+        &server,
+        &[("situation", &format!("Toeslag teruggevorderd {said}"))],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let receipt = common::receipt_in(&receipt_page).unwrap();
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let page_path = format!("/signals/{id}");
+    assert!(s.get(&page_path).await.1.contains(&said));
+
+    let res = s
+        .post(
+            &format!("{page_path}/triage"),
+            &[
+                ("status", "in_progress"),
+                ("domain", "benefits"),
+                ("origin", "law"),
+                ("labels", "urgent"),
+                ("assignee", "demo"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        s.post(&format!("{page_path}/notes"), &[("note", &noted)])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        s.post(&format!("{page_path}/messages"), &[("message", &asked)])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, page) = s.get(&page_path).await;
+    assert!(page.contains(&noted) && page.contains(&asked));
+    assert!(page.contains("data-status=\"in_progress\""));
+    for action in ["view", "triage", "note", "message"] {
+        assert!(
+            page.contains(&format!("data-action=\"{action}\"")),
+            "{action} in the trail"
+        );
+    }
+
+    let hit = s
+        .post("/search", &[("q", &said.to_lowercase())])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(hit.contains(&format!("data-signal=\"{id}\"")), "{hit}");
+    assert!(hit.contains("Searched 1 of 1"), "{hit}");
+    let miss = s
+        .post("/search", &[("q", "nothing like this")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(miss.contains("0 found."));
+
+    // The sender can read the team's message with the receipt and nothing else.
+    let conn = db(&server);
+    let salt: Vec<u8> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'install_salt'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let envelope: Vec<u8> = conn
+        .query_row(
+            "SELECT envelope FROM messages WHERE signal_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let source = signaal::crypto::Receipt::parse(&receipt)
+        .unwrap()
+        .derive(&salt)
+        .unwrap();
+    let plain = signaal::crypto::open(&envelope, &[&source.identity]).unwrap();
+    assert!(contains(&plain, asked.as_bytes()));
+    drop(conn);
+
+    for (path, bytes) in server.data_files() {
+        for secret in [&said, &noted, &asked] {
+            assert!(
+                !contains(&bytes, secret.as_bytes()),
+                "{secret} in {}",
+                path.display()
+            );
+        }
+    }
+    let log = server.output();
+    for secret in [&said, &noted, &asked] {
+        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+    }
+}
+
+#[tokio::test]
+async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypting() {
+    let server = Server::start();
+    for i in 0..53 {
+        submit_signal(&server, &[("situation", &format!("Signaal nummer {i}"))]).await;
+    }
+    let conn = db(&server);
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM signals ORDER BY id LIMIT 3")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    conn.execute(
+        "UPDATE signals SET received_on = date('now', '-10 days') WHERE id = ?1",
+        [&ids[0]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE signals SET received_on = date('now', '-4 months') WHERE id = ?1",
+        [&ids[1]],
+    )
+    .unwrap();
+    drop(conn);
+    let s = demo_login(&server).await;
+    s.post(
+        &format!("/signals/{}/triage", ids[2]),
+        &[
+            ("status", "closed"),
+            ("domain", "taxes"),
+            ("origin", ""),
+            ("labels", ""),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+
+    let (_, first) = s.get("/").await;
+    assert_eq!(signal_ids(&first).len(), 50);
+    assert!(first.contains("data-total=\"53\""));
+    assert!(
+        !first.contains("Signaal nummer"),
+        "the queue shows metadata only"
+    );
+    let (_, second) = s.get("/?page=2").await;
+    assert_eq!(signal_ids(&second).len(), 3);
+    let (_, oldest) = s.get("/?sort=oldest").await;
+    assert_eq!(signal_ids(&oldest)[0], ids[1]);
+    assert!(oldest.contains("data-flag=\"feedback\""));
+    assert!(oldest.contains("data-flag=\"ack\""));
+    let (_, closed) = s.get("/?status=closed").await;
+    assert_eq!(signal_ids(&closed), [ids[2].clone()]);
+    let (_, taxes) = s.get("/?domain=taxes").await;
+    assert_eq!(signal_ids(&taxes), [ids[2].clone()]);
+    let conn = db(&server);
+    let views: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'view'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(views, 0, "listing decrypts nothing");
+}
+
+#[tokio::test]
+async fn the_report_shows_counts_below_five_as_less_than_five_on_the_page_in_csv_and_from_the_cli()
+{
+    let server = Server::start();
+    for i in 0..7 {
+        submit_signal(&server, &[("situation", &format!("Hardheid {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    for id in &ids[..6] {
+        s.post(
+            &format!("/signals/{id}/triage"),
+            &[
+                ("status", "in_progress"),
+                ("domain", "benefits"),
+                ("origin", "law"),
+                ("labels", ""),
+                ("assignee", ""),
+            ],
+        )
+        .await;
+    }
+    let (_, page) = s.get("/report").await;
+    assert!(page.contains("<td class=\"count\">6</td>"), "{page}");
+    assert!(page.contains("<td class=\"count\">&lt;5</td>"), "{page}");
+    let (_, csv) = s.get("/report.csv").await;
+    let month = &csv.lines().nth(1).unwrap()[..7];
+    assert!(
+        csv.contains(&format!("{month},benefits,in_progress,law,6\n")),
+        "{csv}"
+    );
+    assert!(csv.contains(&format!("{month},-,new,-,<5\n")), "{csv}");
+    let (code, out, err) = server.run(&["report", "--csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, csv, "the command line prints the same report");
+    let reports: i64 = db(&server)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'report'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reports, 3);
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_and_a_tampered_or_deleted_row_is_named() {
+    let server = Server::start();
+    submit_signal(&server, &[("situation", "Iets dat misging")]).await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    s.get(&format!("/signals/{id}")).await;
+    s.post(
+        &format!("/signals/{id}/triage"),
+        &[
+            ("status", "forwarded"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", ""),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    s.get(&format!("/signals/{id}")).await;
+    let (code, out, _) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("audit chain intact: 4 rows"), "{out}");
+
+    let conn = db(&server);
+    conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2", [])
+        .unwrap();
+    let (code, out, _) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("broken at row 2"), "{out}");
+    conn.execute("UPDATE audit SET actor = 'demo' WHERE seq = 2", [])
+        .unwrap();
+    assert_eq!(
+        server.run(&["audit", "verify"]).0,
+        0,
+        "restored, it verifies again"
+    );
+    conn.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+    let (code, out, _) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("broken at row 4"), "{out}");
+}
+
+#[tokio::test]
+async fn a_selection_exports_as_a_tar_of_the_stored_age_files() {
+    let server = Server::start();
+    for i in 0..3 {
+        submit_signal(&server, &[("situation", &format!("Export {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    let res = s.post("/export", &[("id", &ids[0]), ("id", &ids[2])]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/x-tar");
+    let bytes = res.bytes().await.unwrap();
+    let mut archive = tar::Archive::new(&bytes[..]);
+    let conn = db(&server);
+    let mut names = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        let id = name.strip_suffix(".age").unwrap().to_owned();
+        let stored: Vec<u8> = conn
+            .query_row("SELECT envelope FROM signals WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(content, stored, "byte for byte the stored envelope");
+        names.push(id);
+    }
+    names.sort();
+    let mut want = vec![ids[0].clone(), ids[2].clone()];
+    want.sort();
+    assert_eq!(names, want);
+    let exports: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'export'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(exports, 2);
+}
