@@ -266,3 +266,46 @@ async fn the_demo_reviewer_logs_in_with_the_printed_passphrase_under_a_demo_bann
         "the DEMO banner is on every page"
     );
 }
+
+#[tokio::test]
+async fn reviewers_are_listed_and_a_removed_reviewer_cannot_log_in() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+    let (code, out, _) = server.run(&["reviewer", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "alice\ttotp: yes\n");
+    let (code, again, _) = run_with_stdin(
+        &server,
+        &["reviewer", "add", "alice", "--work-factor", "12"],
+        &format!("{PASS}\n{PASS}\n"),
+    );
+    assert_ne!(code, 0, "an existing reviewer is not overwritten: {again}");
+    let (code, _, err) = run_with_stdin(
+        &server,
+        &["reviewer", "add", "bob", "--work-factor", "12"],
+        "short\nshort\n",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("at least"), "{err}");
+    let (code, _, err) = run_with_stdin(
+        &server,
+        &["reviewer", "add", "bob", "--no-totp"],
+        &format!("{PASS}\n{PASS}\n"),
+    );
+    assert_ne!(code, 0, "production needs TOTP: {err}");
+
+    let (code, out, _) = server.run(&["reviewer", "remove", "alice"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("team.pub"),
+        "reminds to remove the recipient: {out}"
+    );
+    assert_eq!(server.run(&["reviewer", "list"]).1, "");
+    let res = try_login(&server, "alice", PASS, &code_now(&totp)).await;
+    assert_eq!(res.status().as_u16(), 401);
+}
+
+fn code_now(totp: &totp_rs::TOTP) -> String {
+    code(totp, 0)
+}

@@ -177,6 +177,13 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     assert_eq!(signal_ids(&closed), [ids[2].clone()]);
     let (_, taxes) = s.get("/?domain=taxes").await;
     assert_eq!(signal_ids(&taxes), [ids[2].clone()]);
+    let partial = s
+        .post("/search", &[("q", "signaal nummer 7"), ("scope", "10")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(partial.contains("Searched 10 of 53"), "{partial}");
     let conn = db(&server);
     let views: i64 = conn
         .query_row(

@@ -116,8 +116,17 @@ pub async fn page(
         .await
         .map_err(|e| fail(e.into()))?;
     let identity = &*reviewer.identity;
-    let answers: Vec<(String, Zeroizing<String>)> = open_answers(&record.envelope, identity)
-        .map_err(|_| fail(ReviewError::CannotDecrypt))?
+    let opened =
+        open_answers(&record.envelope, identity).map_err(|_| fail(ReviewError::CannotDecrypt))?;
+    // The sender's own choice of domain and origin, offered for the reviewer to confirm.
+    let suggest = |field: &str| {
+        opened
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, v)| v.as_str().to_owned())
+    };
+    let suggested = (suggest("domain"), suggest("origin"));
+    let answers: Vec<(String, Zeroizing<String>)> = opened
         .into_iter()
         .map(|(name, text)| (label(&name), text))
         .collect();
@@ -138,6 +147,8 @@ pub async fn page(
     let view = views::SignalView {
         record: &record,
         answers: &answers,
+        suggested_domain: suggested.0.as_deref(),
+        suggested_origin: suggested.1.as_deref(),
         notes: &notes,
         thread: &thread,
         trail: &trail,

@@ -186,6 +186,10 @@ pub struct SignalView<'a> {
     pub record: &'a SignalRecord,
     /// Decrypted answers, (label, text), in form order.
     pub answers: &'a [(String, Zeroizing<String>)],
+    /// The domain the sender chose, offered when none is confirmed yet.
+    pub suggested_domain: Option<&'a str>,
+    /// The origin the sender chose, offered when none is confirmed yet.
+    pub suggested_origin: Option<&'a str>,
     /// Decrypted notes: (author, day, text).
     pub notes: &'a [(String, String, Zeroizing<String>)],
     /// Decrypted thread: (author, day, text).
@@ -222,8 +226,8 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                     p { label { "Status " select name="status" {
                         @for s in STATUSES { option value=(s) selected[r.status == *s] { (s) } }
                     } } }
-                    p { label { "Domain " input name="domain" value=(r.domain.as_deref().unwrap_or("")) maxlength="64"; } }
-                    p { label { "Origin " input name="origin" value=(r.origin.as_deref().unwrap_or("")) maxlength="64"; } }
+                    p { label { "Domain " input name="domain" value=(r.domain.as_deref().or(v.suggested_domain).unwrap_or("")) maxlength="64"; } }
+                    p { label { "Origin " input name="origin" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
                     p { label { "Labels " input name="labels" value=(r.labels) maxlength="200"; } }
                     p { label { "Assignee " input name="assignee" value=(r.assignee.as_deref().unwrap_or("")) maxlength="32"; } }
                     p { button type="submit" { "Save triage" } }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Review-face benchmark: seeds N signals (default 100,000), logs in, and measures
+# the queue page, opening one signal, and a search over 10,000 signals.
+# Not a test: run it by hand on a quiet machine. Needs wrk and curl.
+#
+#   bench/review.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-100000}
+ROOT=$(mktemp -d)
+trap 'kill "$PID" 2>/dev/null || true; rm -rf "$ROOT"' EXIT
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
+
+cargo build --release --quiet --bin signaal --example review_seed
+echo "seeding $N signals into $ROOT"
+target/release/examples/review_seed "$ROOT" "$N"
+
+export SIGNAAL_DATA_DIR=$ROOT/data SIGNAAL_KEYS_DIR=$ROOT/keys SIGNAAL_LOG=warn
+export SIGNAAL_INTAKE_ADDR=127.0.0.1:0 SIGNAAL_REVIEW_ADDR=127.0.0.1:0
+target/release/signaal serve >"$ROOT/out" 2>&1 &
+PID=$!
+for _ in $(seq 100); do grep -q "review listening" "$ROOT/out" && break; sleep 0.1; done
+BASE=$(sed -n 's/^review listening on //p' "$ROOT/out")
+echo "review face at $BASE"
+
+COOKIE=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
+  --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
+  "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$COOKIE" ] || { echo "login failed"; exit 1; }
+QUEUE=$(curl -s -H "Cookie: $COOKIE" "$BASE/")
+CSRF=$(grep -o 'name="csrf" value="[0-9a-f]*"' <<<"$QUEUE" | head -1 | sed 's/.*value="//; s/"//')
+ID=$(grep -o 'data-signal="[a-z0-9]*"' <<<"$QUEUE" | head -1 | sed 's/.*="//; s/"//')
+
+cat >"$ROOT/cookie.lua" <<LUA
+wrk.headers["Cookie"] = "$COOKIE"
+LUA
+
+echo; echo "== queue page (GET /, 50 of $N, newest first) =="
+wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/" | grep -E "Requests/sec|50%|99%"
+echo; echo "== queue page, filtered and deep (GET /?status=new&sort=oldest&page=200) =="
+wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?status=new&sort=oldest&page=200" | grep -E "Requests/sec|50%|99%"
+echo; echo "== open one signal (GET /signals/$ID: audit row + decrypt) =="
+wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/signals/$ID" | grep -E "Requests/sec|50%|99%"
+echo; echo "== search over the newest 10,000 signals (3 runs) =="
+for _ in 1 2 3; do
+  curl -s -o "$ROOT/search.html" -w "%{time_total} s\n" -H "Cookie: $COOKIE" -H "Origin: $BASE" \
+    --data-urlencode "csrf=$CSRF" --data-urlencode "q=no such words here" --data-urlencode scope=10000 \
+    "$BASE/search"
+  grep -o 'Searched [0-9]* of [0-9]* signals in [0-9]* ms' "$ROOT/search.html"
+done
