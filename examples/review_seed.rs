@@ -18,13 +18,21 @@ use signaal::store::Store;
 use zeroize::Zeroizing;
 
 const DOMAINS: &[&str] = &["benefits", "taxes", "care", "youth", "housing", "work"];
-const STATUSES: &[&str] = &["new", "in_progress", "forwarded", "closed", "not_admissible"];
+const STATUSES: &[&str] = &[
+    "new",
+    "in_progress",
+    "forwarded",
+    "closed",
+    "not_admissible",
+];
 const BATCH: usize = 2000;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(root), Some(n)) = (args.get(1), args.get(2).and_then(|n| n.parse::<usize>().ok()))
-    else {
+    let (Some(root), Some(n)) = (
+        args.get(1),
+        args.get(2).and_then(|n| n.parse::<usize>().ok()),
+    ) else {
         eprintln!("usage: review_seed ROOT N");
         return ExitCode::from(2);
     };
@@ -48,7 +56,9 @@ fn seed(root: &std::path::Path, n: usize) -> Result<(), Box<dyn std::error::Erro
         format!("# benchmark team\n{}\n", identity.to_public()),
     )?;
     let store = Store::open(&root.join("data"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let recipient = identity.to_public();
     let today = time::OffsetDateTime::now_utc().date();
     let mut rng = rand::thread_rng();
