@@ -324,3 +324,23 @@ async fn a_selection_exports_as_a_tar_of_the_stored_age_files() {
         .unwrap();
     assert_eq!(exports, 2);
 }
+
+#[tokio::test]
+async fn the_signal_page_flags_what_the_personal_data_guard_finds() {
+    let server = Server::start();
+    submit_signal(
+        &server,
+        &[
+            (
+                "situation",
+                "Mail me op jan.jansen@example.nl over deze regel",
+            ),
+            ("confirm_personal_data", "yes"),
+        ],
+    )
+    .await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let (_, page) = s.get(&format!("/signals/{id}")).await;
+    assert!(page.contains("data-guard=\"email\""), "{page}");
+}

@@ -130,6 +130,16 @@ pub async fn page(
         .into_iter()
         .map(|(name, text)| (label(&name), text))
         .collect();
+    // What the intake's personal-data guard would flag, so the reviewer sees it at once.
+    let flags: Vec<Vec<&'static str>> = answers
+        .iter()
+        .map(|(_, text)| {
+            crate::intake::guard::kinds_in(text)
+                .into_iter()
+                .map(|k| k.key())
+                .collect()
+        })
+        .collect();
     let unseal = |items: Vec<crate::store::review::SealedItem>| {
         items
             .into_iter()
@@ -147,6 +157,7 @@ pub async fn page(
     let view = views::SignalView {
         record: &record,
         answers: &answers,
+        flags: &flags,
         suggested_domain: suggested.0.as_deref(),
         suggested_origin: suggested.1.as_deref(),
         notes: &notes,

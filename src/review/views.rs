@@ -186,6 +186,8 @@ pub struct SignalView<'a> {
     pub record: &'a SignalRecord,
     /// Decrypted answers, (label, text), in form order.
     pub answers: &'a [(String, Zeroizing<String>)],
+    /// Per answer, the kinds of personal data the intake's guard finds in it.
+    pub flags: &'a [Vec<&'static str>],
     /// The domain the sender chose, offered when none is confirmed yet.
     pub suggested_domain: Option<&'a str>,
     /// The origin the sender chose, offered when none is confirmed yet.
@@ -213,9 +215,14 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
             section.answers {
                 h2 { "What the sender wrote" }
                 dl {
-                    @for (label, text) in v.answers {
+                    @for (i, (label, text)) in v.answers.iter().enumerate() {
                         dt { (label) }
                         dd.answer { (text.as_str()) }
+                        @if let Some(kinds) = v.flags.get(i).filter(|k| !k.is_empty()) {
+                            dd.guard data-guard=(kinds.join(" ")) {
+                                "May contain personal data: " (kinds.join(", "))
+                            }
+                        }
                     }
                 }
             }
