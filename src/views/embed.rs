@@ -84,7 +84,7 @@ pub fn embed_page(lang: Lang, public_url: &str) -> Markup {
                         @let id = format!("snippet-{}-{}", s.style, s.lang.code());
                         div.field {
                             label for=(id) { (lang.t(&format!("embed.for_{}", s.lang.code()))) }
-                            textarea.snippet id=(id) readonly rows="4" spellcheck="false" { (s.html) }
+                            textarea.snippet id=(id) readonly rows=(if s.style == "button" { 6 } else { 3 }) spellcheck="false" { (s.html) }
                         }
                     }
                     p { (lang.t("embed.preview")) }

@@ -85,11 +85,11 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
             } @else if !view.findings.is_empty() {
                 (guard_notice(lang, view.findings))
             }
+            h1 { (lang.t("form.title")) }
+            p.lead { (lang.t("form.intro")) }
             @if let Some(url) = view.work_network {
                 (work_network_notice(lang, url))
             }
-            h1 { (lang.t("form.title")) }
-            p.lead { (lang.t("form.intro")) }
             form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
                 @for q in &required {

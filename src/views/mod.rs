@@ -18,12 +18,11 @@ use maud::{DOCTYPE, Markup, html};
 /// The stylesheet, embedded at build time.
 pub const STYLESHEET: &str = include_str!("../../templates/style.css");
 
-/// Adds `?lang=en` for English links; Dutch is the default and needs nothing.
+/// A link to `path` in `lang`. The language is always in the link, so a choice
+/// made by link holds even when the browser asks for the other language (and
+/// no cookie is needed to remember it).
 pub fn href(path: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Nl => path.to_owned(),
-        Lang::En => format!("{path}?lang=en"),
-    }
+    format!("{path}?lang={}", lang.code())
 }
 
 /// The page frame of the intake: language, skip link, header, footer.

@@ -1,0 +1,122 @@
+//! Browser tests: the real binary, twice, driven by real headless Chromium
+//! through `tests/browser/run.mjs` (playwright-core + axe-core).
+//!
+//! Without Chromium, node or `tests/browser/node_modules` the test says so and
+//! passes as skipped; with `CI=true` a missing piece is a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Options, Server};
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("SIGNAAL_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// What is missing to run the browser tests, if anything.
+fn missing() -> Option<String> {
+    if !chromium().exists() {
+        return Some(format!(
+            "no browser at {} (apt-get install chromium)",
+            chromium().display()
+        ));
+    }
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("node is not installed".into());
+    }
+    for package in ["playwright-core", "axe-core"] {
+        if !browser_dir().join("node_modules").join(package).exists() {
+            return Some(format!(
+                "{package} is not installed (npm ci --prefix tests/browser)"
+            ));
+        }
+    }
+    None
+}
+
+fn available() -> bool {
+    match missing() {
+        None => true,
+        Some(what) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "browser tests cannot run in CI: {what}"
+            );
+            eprintln!("skipping the browser tests: {what}");
+            false
+        }
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_form_works_in_a_real_browser_without_javascript_by_keyboard_and_passes_axe_in_both_languages()
+ {
+    if !available() {
+        return;
+    }
+    let server = Server::start();
+    // Tight limits so the 429 and 413 pages can be reached, and loopback
+    // counted as a work network so the notice shows.
+    let strict = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_SUBMIT_BURST", "1"),
+            ("SIGNAAL_SUBMIT_PER_HOUR", "1"),
+            ("SIGNAAL_MAX_BODY_BYTES", "2048"),
+            ("SIGNAAL_WORK_NETWORKS", "127.0.0.0/8"),
+        ]),
+        ..Options::default()
+    });
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new("node");
+    cmd.arg("run.mjs")
+        .current_dir(browser_dir())
+        .env("SIGNAAL_URL", &server.intake)
+        .env("SIGNAAL_STRICT_URL", &strict.intake)
+        .env("SIGNAAL_REPORT", report.path())
+        .env("SIGNAAL_CHROMIUM", chromium());
+    let out = cmd.output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+    let rows = report["axe"].as_array().unwrap();
+    // Ten pages, two languages, each checked and clean.
+    assert_eq!(rows.len(), 20, "{rows:?}");
+    assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
+    // Nothing the browser typed reached the log.
+    let log = server.output();
+    for typed in ["123456782", "Gemeente Voorbeeld", "j.jansen@example.nl"] {
+        assert!(
+            !log.contains(typed),
+            "{typed} appears in the server's output"
+        );
+    }
+}

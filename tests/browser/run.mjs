@@ -1,0 +1,350 @@
+// Browser tests of the intake in real headless Chromium (Debian's), driven by
+// playwright-core, with axe-core for the WCAG 2.1 A/AA rules.
+//
+// Started by tests/browser.rs, which runs two real signaal servers:
+//   SIGNAAL_URL         an ordinary server
+//   SIGNAAL_STRICT_URL  one with tight limits (a burst of 1, a 2 KiB body) that
+//                       treats loopback as a work network
+// Optional: SIGNAAL_SHOTS (folder for screenshots at 320 and 1280 px),
+//           SIGNAAL_REPORT (file for the axe table as JSON),
+//           SIGNAAL_CHROMIUM (the browser; default /usr/bin/chromium).
+//
+// Prints one line per check and closes with "N passed, N failed".
+
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const BASE = process.env.SIGNAAL_URL;
+const STRICT = process.env.SIGNAAL_STRICT_URL;
+const SHOTS = process.env.SIGNAAL_SHOTS;
+const REPORT = process.env.SIGNAAL_REPORT;
+if (!BASE || !STRICT) {
+  console.error('SIGNAAL_URL and SIGNAAL_STRICT_URL must be set (tests/browser.rs sets them)');
+  process.exit(2);
+}
+const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin]);
+const RECEIPT = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/;
+
+// ---- a tiny harness ----
+
+const results = [];
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`not ok - ${name}\n    ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 4).join('\n    ')}`);
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// ---- the browser, watched for other origins, cookies, CSP reports ----
+
+// playwright-core gives every launch a fresh, empty --user-data-dir of its own
+// and removes it afterwards.
+const browser = await chromium.launch({
+  executablePath: process.env.SIGNAAL_CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+const foreign = [];   // requests to another origin
+const cspReports = []; // console reports of a Content-Security-Policy violation
+const documents = []; // main-document responses: { url, status, headers }
+const contexts = [];
+
+async function newContext({ js = false, lang = 'nl', width = 1280 } = {}) {
+  const ctx = await browser.newContext({
+    javaScriptEnabled: js,
+    locale: lang === 'nl' ? 'nl-NL' : 'en-GB',
+    viewport: { width, height: 900 },
+  });
+  contexts.push(ctx);
+  ctx.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!['data:', 'about:'].includes(url.protocol) && !ORIGINS.has(url.origin)) {
+      foreign.push(req.url());
+    }
+  });
+  ctx.on('response', async (res) => {
+    if (res.request().resourceType() === 'document') {
+      documents.push({ url: res.url(), status: res.status(), headers: await res.allHeaders() });
+    }
+  });
+  ctx.on('page', (page) => {
+    page.on('console', (msg) => {
+      if (/Content.Security.Policy/i.test(msg.text())) cspReports.push(msg.text());
+    });
+  });
+  return ctx;
+}
+
+async function activeId(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    return el ? (el.id || el.tagName.toLowerCase()) : null;
+  });
+}
+
+async function receiptOf(page) {
+  const el = page.locator('[data-receipt]');
+  assert((await el.count()) === 1, `no receipt on ${page.url()}`);
+  const code = await el.getAttribute('data-receipt');
+  assert(RECEIPT.test(code), `odd receipt code ${code}`);
+  assert((await el.innerText()).trim() === code, 'the code shown differs from data-receipt');
+  return code;
+}
+
+const t = {
+  nl: { submit: 'Signaal versturen', more: 'Meer vertellen', confirm: 'Ik heb dit gecontroleerd' },
+  en: { submit: 'Send signal', more: 'Tell us more', confirm: 'I have checked this' },
+};
+
+// ---- functional checks with JavaScript off ----
+
+for (const lang of ['nl', 'en']) {
+  await check(`a professional fills in and sends the form with JavaScript off (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    const res = await page.goto(`${BASE}/`);
+    assert(res.status() === 200, `status ${res.status()}`);
+    assert((await page.getAttribute('html', 'lang')) === lang, 'html lang follows Accept-Language');
+    await page.fill('#situation', 'Bij een kleine fout in de aanvraag vervalt de hele toeslag, ook als de fout niets uitmaakt.');
+    await page.click('details.more summary');
+    await page.fill('#rule', 'Artikel 3 van de regeling');
+    await page.selectOption('#domain', 'benefits');
+    await page.check('#origin');
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    await receiptOf(page);
+    assert((await page.getAttribute('html', 'lang')) === lang, 'the receipt is in the same language');
+  });
+
+  await check(`a blank submit shows the error summary and moves focus to it, without JavaScript (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.click('details.more summary');
+    await page.fill('#organisation', 'Gemeente Voorbeeld');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/signal')),
+      page.click(`button:has-text("${t[lang].submit}")`),
+    ]);
+    assert(res.status() === 422, `status ${res.status()}`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('#error-summary').isVisible(), 'no error summary');
+    assert((await activeId(page)) === 'error-summary', `focus is on ${await activeId(page)}`);
+    assert((await page.getAttribute('#error-summary a', 'href')) === '#situation', 'the summary links to the field');
+    assert((await page.getAttribute('#situation', 'aria-invalid')) === 'true', 'the field is marked invalid');
+    const described = await page.getAttribute('#situation', 'aria-describedby');
+    assert(described.split(' ').includes('situation-error'), `aria-describedby is ${described}`);
+    assert((await page.inputValue('#organisation')) === 'Gemeente Voorbeeld', 'what was typed is kept');
+    assert(await page.locator('#organisation').isVisible(), 'optional answers come back in an open group');
+    assert((await page.title()).length > 0 && (await page.title()) !== (await page.locator('h1').innerText()), 'the title says there is a problem');
+    // Following the summary's link puts the cursor in the field.
+    await page.click('#error-summary a');
+    assert((await activeId(page)) === 'situation', 'the link leads to the field');
+  });
+
+  await check(`the guard holds back a BSN and lets it through after confirmation (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/?lang=${lang}`);
+    const text = 'Mevrouw met BSN 123456782 kreeg een boete omdat de regel geen uitzondering kent.';
+    await page.fill('#situation', text);
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('#guard-summary').isVisible(), 'no personal-data notice');
+    assert((await page.locator('[data-receipt]').count()) === 0, 'a receipt was shown for a held-back signal');
+    assert((await activeId(page)) === 'guard-summary', `focus is on ${await activeId(page)}`);
+    assert((await page.inputValue('#situation')) === text, 'the text is kept');
+    assert(/BSN/.test(await page.locator('#guard-summary').innerText()), 'the notice names the kind');
+    assert(!(await page.locator('#guard-summary').innerText()).includes('123456782'), 'the notice repeats the number');
+    await page.check('#confirm_personal_data');
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    await receiptOf(page);
+  });
+}
+
+// ---- keyboard only ----
+
+await check('a keyboard user reaches every part and sends a signal without a mouse', async () => {
+  const ctx = await newContext({ js: true, lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/`);
+  await page.keyboard.press('Tab');
+  assert((await page.evaluate(() => document.activeElement.className)) === 'skip', 'the skip link comes first');
+  await page.keyboard.press('Enter');
+  let tabs = 0;
+  while ((await activeId(page)) !== 'situation' && tabs++ < 10) await page.keyboard.press('Tab');
+  assert((await activeId(page)) === 'situation', 'Tab reaches the question');
+  await page.keyboard.type('Wie een dag te laat een formulier inlevert, verliest drie maanden zijn uitkering.');
+  // Open the optional questions with the keyboard and answer one.
+  while ((await activeId(page)) !== 'summary' && tabs++ < 20) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  assert((await activeId(page)) === 'rule', 'the optional questions open with Enter');
+  await page.keyboard.type('Sanctiebeleid');
+  while ((await activeId(page)) !== 'button' && tabs++ < 40) await page.keyboard.press('Tab');
+  assert((await activeId(page)) === 'button', 'Tab reaches the send button');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await receiptOf(page);
+});
+
+// ---- the work-network notice ----
+
+await check('a visitor on a work network sees a calm notice with the QR code', async () => {
+  const ctx = await newContext({ js: true, lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${STRICT}/`);
+  assert(await page.locator('.work-network').isVisible(), 'no notice');
+  const width = await page.evaluate(() => document.querySelector('.work-network img.qr').naturalWidth);
+  assert(width > 100, 'the QR image did not load');
+  const other = await (await newContext({ js: true })).newPage();
+  await other.goto(`${BASE}/`);
+  assert((await other.locator('.work-network').count()) === 0, 'the notice shows off a work network');
+});
+
+// ---- axe-core on every page, both languages ----
+
+const axeTable = [];
+
+async function axe(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  }, WCAG_TAGS);
+}
+
+async function shoot(page, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  for (const width of [1280, 320]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+// Each page: how to get there in a fresh tab.
+const pages = {
+  'form': async (p, l) => p.goto(`${BASE}/?lang=${l}`),
+  'form with errors': async (p, l) => {
+    await p.goto(`${BASE}/?lang=${l}`);
+    await p.click(`button:has-text("${t[l].submit}")`);
+  },
+  'guard notice': async (p, l) => {
+    await p.goto(`${BASE}/?lang=${l}`);
+    await p.fill('#situation', 'Bel 06-12345678 of mail j.jansen@example.nl over NL91ABNA0417164300.');
+    await p.click(`button:has-text("${t[l].submit}")`);
+  },
+  'receipt': async (p, l) => {
+    await p.goto(`${BASE}/?lang=${l}`);
+    await p.fill('#situation', 'Een regel die te hard uitpakt.');
+    await p.click(`button:has-text("${t[l].submit}")`);
+  },
+  'privacy': async (p, l) => p.goto(`${BASE}/privacy?lang=${l}`),
+  'embed kit': async (p, l) => p.goto(`${BASE}/embed?lang=${l}`),
+  'accessibility statement': async (p, l) => p.goto(`${BASE}${l === 'nl' ? '/toegankelijkheid' : '/accessibility'}`),
+  'work-network notice': async (p, l) => p.goto(`${STRICT}/?lang=${l}`),
+  '429 page': async (p, l) => {
+    for (let i = 0; i < 3; i++) {
+      await p.goto(`${STRICT}/?lang=${l}`);
+      await p.fill('#situation', 'Een regel die te hard uitpakt.');
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().includes('/signal')),
+        p.click(`button:has-text("${t[l].submit}")`),
+      ]);
+      if (res.status() === 429) return;
+    }
+    throw new Error('no 429 after three submissions');
+  },
+  '413 page': async (p, l) => {
+    await p.goto(`${STRICT}/?lang=${l}`);
+    await p.fill('#situation', 'Te lang. '.repeat(400));
+    const [res] = await Promise.all([
+      p.waitForResponse((r) => r.url().includes('/signal')),
+      p.click(`button:has-text("${t[l].submit}")`),
+    ]);
+    assert(res.status() === 413, `status ${res.status()}`);
+  },
+};
+
+for (const [name, go] of Object.entries(pages)) {
+  for (const lang of ['nl', 'en']) {
+    await check(`axe-core finds no WCAG 2.1 A/AA violation on the ${name} (${lang})`, async () => {
+      const ctx = await newContext({ js: true, lang });
+      const page = await ctx.newPage();
+      await go(page, lang);
+      await page.waitForLoadState('load');
+      assert((await page.getAttribute('html', 'lang')) === lang, `html lang is not ${lang}`);
+      const violations = await axe(page);
+      axeTable.push({ page: name, lang, violations: violations.length, ids: violations.map((v) => v.id) });
+      // Fits a 320 px screen: nothing wider than the viewport.
+      await page.setViewportSize({ width: 320, height: 900 });
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await shoot(page, `${name.replace(/\W+/g, '-')}-${lang}`);
+      assert(violations.length === 0, JSON.stringify(violations, null, 1));
+      assert(wide <= 320, `the page is ${wide} px wide at 320 px`);
+    });
+  }
+}
+
+// ---- what every page must (not) do ----
+
+await check('no page loads anything from another origin', async () => {
+  assert(foreign.length === 0, `requests to other origins: ${foreign.join(', ')}`);
+});
+
+await check('no page sets a cookie', async () => {
+  for (const ctx of contexts) {
+    const cookies = await ctx.cookies();
+    assert(cookies.length === 0, `cookies: ${cookies.map((c) => c.name).join(', ')}`);
+  }
+  for (const d of documents) assert(!('set-cookie' in d.headers), `Set-Cookie on ${d.url}`);
+});
+
+await check('no page breaks its Content-Security-Policy (no inline style, no script)', async () => {
+  assert(cspReports.length === 0, cspReports.join('\n'));
+});
+
+await check('every page carries the intake headers', async () => {
+  assert(documents.length > 20, `only ${documents.length} pages seen`);
+  for (const d of documents) {
+    const h = d.headers;
+    const where = `${d.status} ${d.url}`;
+    assert((h['content-security-policy'] || '').startsWith("default-src 'none'"), `CSP on ${where}`);
+    assert(h['referrer-policy'] === 'no-referrer', `Referrer-Policy on ${where}`);
+    assert(h['x-content-type-options'] === 'nosniff', `nosniff on ${where}`);
+    assert(h['x-frame-options'] === 'DENY', `X-Frame-Options on ${where}`);
+    assert(h['cache-control'] === 'no-store', `Cache-Control on ${where}`);
+    assert(!('server' in h), `Server header on ${where}`);
+  }
+});
+
+await browser.close();
+
+console.log('\naxe-core (WCAG 2.1 A/AA) violations per page:');
+for (const row of axeTable) {
+  console.log(`  ${row.page.padEnd(24)} ${row.lang}  ${row.violations}${row.ids.length ? ' ' + row.ids.join(',') : ''}`);
+}
+if (REPORT) writeFileSync(REPORT, JSON.stringify({ axe: axeTable, results }, null, 1));
+
+const failed = results.filter((r) => !r.ok).length;
+console.log(`\nbrowser: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
