@@ -236,3 +236,42 @@ async fn the_receipt_page_shows_the_code_large_explains_what_next_and_is_never_c
         assert!(page.contains(text), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_signal_refused_by_the_rate_limit_comes_back_in_the_form_with_its_text() {
+    let server = common::Server::start_with(common::Options {
+        env: vec![
+            ("SIGNAAL_SUBMIT_BURST".into(), "1".into()),
+            ("SIGNAAL_SUBMIT_PER_HOUR".into(), "1".into()),
+        ],
+        ..common::Options::default()
+    });
+    let c = client();
+    let (status, _) = submit(
+        &c,
+        &server,
+        &[("situation", "Eerste signaal."), ("lang", "nl")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let res = c
+        .post(format!("{}/signal", server.intake))
+        .form(&[
+            ("situation", "Tweede signaal, nog niet bewaard."),
+            ("lang", "nl"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Even wachten"), "the page says what happened");
+    assert!(page.contains("niet opgeslagen"));
+    assert!(
+        page.contains(">Tweede signaal, nog niet bewaard.</textarea>"),
+        "the text is kept"
+    );
+    assert!(receipt_in(&page).is_none());
+    assert_eq!(server.signal_count(), 1);
+}

@@ -164,30 +164,24 @@ async fn privacy(
     views::privacy_page(lang, &state.config.public_url).into_response()
 }
 
-/// The Dutch address of the statement is Dutch unless `?lang=en` says otherwise.
+/// `/toegankelijkheid` is Dutch unless a `?lang=` link says otherwise.
 async fn accessibility_nl(RawQuery(query): RawQuery) -> Response {
-    let lang = query
-        .as_deref()
-        .and_then(|q| {
-            Lang::negotiate(Some(q), &HeaderMap::new())
-                .eq(&Lang::En)
-                .then_some(Lang::En)
-        })
-        .unwrap_or(Lang::Nl);
+    let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::Nl);
     views::accessibility_page(lang).into_response()
 }
 
-/// The English address of the statement is English unless `?lang=nl` says otherwise.
+/// `/accessibility` is English unless a `?lang=` link says otherwise.
 async fn accessibility_en(RawQuery(query): RawQuery) -> Response {
-    let lang = query
-        .as_deref()
-        .and_then(|q| {
-            Lang::negotiate(Some(q), &HeaderMap::new())
-                .eq(&Lang::Nl)
-                .then_some(Lang::Nl)
-        })
-        .unwrap_or(Lang::En);
+    let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::En);
     views::accessibility_page(lang).into_response()
+}
+
+/// The language a `?lang=` link asks for, if any.
+fn lang_in_query(query: &str) -> Option<Lang> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(Lang::parse)
 }
 
 async fn embed(
@@ -243,6 +237,16 @@ async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
         Lang::negotiate(query.as_deref(), &headers),
         IntakeError::NotFound,
     )
+}
+
+/// The form again with what was typed, under a notice of what went wrong.
+fn form_again(lang: Lang, answers: &form::Answers, title_key: &str, text: String) -> Response {
+    let view = FormView {
+        answers: Some(answers),
+        problem: Some((lang.t(title_key), text)),
+        ..FormView::default()
+    };
+    views::form_page(lang, &view).into_response()
 }
 
 async fn submit(
@@ -316,15 +320,21 @@ async fn submit(
         &headers,
         &state.config.trusted_proxies,
     ));
-    state.limiters.check_submit(&client).map_err(|l| {
-        Failure(
-            lang,
-            IntakeError::RateLimited {
-                retry_after_secs: l.retry_after_secs,
-            },
-        )
-    })?;
-    let receipt = seal::seal_and_store(
+    // Refused or failed: nothing was kept, and the form comes back with the
+    // text in it so that trying again is one press of the button.
+    if let Err(limited) = state.limiters.check_submit(&client) {
+        let minutes = limited.retry_after_secs.div_ceil(60).max(1).to_string();
+        let text = lang
+            .t("page.rate_limited.form")
+            .replace("{minutes}", &minutes);
+        let mut res = form_again(lang, &decoded.answers, "page.rate_limited.title", text);
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = HeaderValue::from_str(&limited.retry_after_secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(res);
+    }
+    let receipt = match seal::seal_and_store(
         &state.store,
         &state.team.recipients,
         state.config.received_precision,
@@ -332,10 +342,16 @@ async fn submit(
         &decoded.answers,
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
-        Failure(lang, IntakeError::Unavailable)
-    })?;
+    {
+        Ok(receipt) => receipt,
+        Err(e) => {
+            tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
+            let text = lang.t("page.unavailable.form").to_owned();
+            let mut res = form_again(lang, &decoded.answers, "page.unavailable.title", text);
+            *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return Ok(res);
+        }
+    };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         views::receipt_page(lang, &receipt.grouped()),

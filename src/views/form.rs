@@ -27,6 +27,8 @@ pub struct FormView<'a> {
     pub findings: &'a [Finding],
     /// `Some(public_url)` when the visitor seems to be on a work network.
     pub work_network: Option<&'a str>,
+    /// A refusal or fault to explain above the kept form: (title, text).
+    pub problem: Option<(&'a str, String)>,
 }
 
 fn error_text(lang: Lang, error: FieldError) -> String {
@@ -39,7 +41,9 @@ fn error_text(lang: Lang, error: FieldError) -> String {
 
 /// The whole form page.
 pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
-    let title = if !view.errors.is_empty() {
+    let title = if let Some((problem, _)) = &view.problem {
+        format!("{problem}: {}", lang.t("form.title"))
+    } else if !view.errors.is_empty() {
         format!("{}: {}", lang.t("error.summary"), lang.t("form.title"))
     } else if !view.findings.is_empty() {
         format!("{}: {}", lang.t("guard.title"), lang.t("form.title"))
@@ -73,7 +77,12 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
         &title,
         "/",
         html! {
-            @if !view.errors.is_empty() {
+            @if let Some((problem, text)) = &view.problem {
+                div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+                    h2 #error-summary-title { (problem) }
+                    p { (text) }
+                }
+            } @else if !view.errors.is_empty() {
                 div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
                     h2 #error-summary-title { (lang.t("error.summary")) }
                     ul {

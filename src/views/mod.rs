@@ -27,6 +27,12 @@ pub fn href(path: &str, lang: Lang) -> String {
 
 /// The page frame of the intake: language, skip link, header, footer.
 pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> Markup {
+    // The accessibility statement has a path of its own in each language.
+    let other_path = if self_path == accessibility_path(lang) {
+        accessibility_path(lang.other())
+    } else {
+        self_path
+    };
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -42,7 +48,7 @@ pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> 
                 header.site {
                     div.wrap {
                         a.brand href=(href("/", lang)) { (lang.t("site.name")) }
-                        a.lang href=(href(self_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
+                        a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
                             (lang.t("nav.other_lang"))
                         }
                     }
