@@ -309,3 +309,62 @@ async fn reviewers_are_listed_and_a_removed_reviewer_cannot_log_in() {
 fn code_now(totp: &totp_rs::TOTP) -> String {
     code(totp, 0)
 }
+
+#[tokio::test]
+async fn an_unknown_name_costs_as_much_time_as_a_wrong_passphrase() {
+    // The demo reviewer's file uses scrypt work factor 16: tenths of a second.
+    let server = Server::start();
+    let median = |name: &'static str| {
+        let server = &server;
+        async move {
+            let mut times = Vec::new();
+            for _ in 0..3 {
+                let started = std::time::Instant::now();
+                let res = try_login(server, name, "not the passphrase", "").await;
+                assert_eq!(res.status().as_u16(), 401);
+                times.push(started.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            times[1]
+        }
+    };
+    let known = median("demo").await;
+    let unknown = median("nobody").await;
+    let ratio = unknown / known;
+    assert!(
+        (0.33..3.0).contains(&ratio),
+        "unknown name {unknown:.3}s vs wrong passphrase {known:.3}s"
+    );
+}
+
+#[tokio::test]
+async fn guessing_one_reviewers_passphrase_is_slowed_to_a_trickle() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+    for i in 0..10 {
+        let res = try_login(&server, "alice", &format!("guess number {i}"), "").await;
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(
+        res.status().as_u16(),
+        429,
+        "even the right passphrase waits now"
+    );
+    assert!(res.text().await.unwrap().contains("Too many attempts"));
+    let other = try_login(&server, "bob", "whatever it is", "").await;
+    assert_eq!(
+        other.status().as_u16(),
+        401,
+        "another name is not held back"
+    );
+    let limited: i64 = db(&server)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'login-failed' AND detail = 'rate-limited'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(limited, 1);
+}

@@ -379,6 +379,23 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_session_still_ends_at_the_absolute_limit() {
+        let sessions = Sessions::new(Timeouts {
+            idle: Duration::from_secs(60),
+            absolute: Duration::from_millis(80),
+        });
+        let token = sessions
+            .create("ann", x25519::Identity::generate())
+            .unwrap();
+        for _ in 0..3 {
+            assert!(sessions.touch(&token).is_some());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(sessions.touch(&token).is_none());
+    }
+
+    #[test]
     fn the_csrf_token_is_bound_to_the_session() {
         let sessions = Sessions::new(Timeouts::from_env());
         let a = sessions
