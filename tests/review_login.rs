@@ -160,7 +160,7 @@ async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
 #[tokio::test]
 async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and_are_audited() {
     let team = TeamKey::generate();
-    let server = Server::start_with(production(&team));
+    let mut server = Server::start_with(production(&team));
     let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
 
     let mut answers = Vec::new();
@@ -183,7 +183,15 @@ async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and
     login(&server, "alice", PASS, &first).await;
     let replay = try_login(&server, "alice", PASS, &first).await;
     assert_eq!(replay.status().as_u16(), 401, "a used time step is refused");
-    login(&server, "alice", PASS, &code(&totp, 1)).await;
+    let next = code(&totp, 1);
+    login(&server, "alice", PASS, &next).await;
+    server.restart();
+    let after_restart = try_login(&server, "alice", PASS, &next).await;
+    assert_eq!(
+        after_restart.status().as_u16(),
+        401,
+        "a restart does not reopen the replay window"
+    );
 
     let rows = audit_rows(&server);
     let failed: Vec<_> = rows.iter().filter(|r| r.1 == "login-failed").collect();
@@ -195,6 +203,7 @@ async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and
             "unknown-name",
             "totp",
             "totp",
+            "totp-replayed",
             "totp-replayed"
         ]
     );

@@ -7,15 +7,14 @@
 //!   runs scrypt on a real reviewer file ([`reviewers::unlock`]).
 //! - scrypt runs on the blocking pool, at most [`UNLOCKS_AT_ONCE`] at a time,
 //!   after the per-name and overall attempt limits.
-//! - A TOTP step, once accepted for a reviewer, is never accepted again
-//!   (in memory; a restart forgets it, but a restart also ends every session).
+//! - A TOTP step, once accepted for a reviewer, is never accepted again (the
+//!   last used step is kept in the database, so a restart does not forget it).
 //! - The passphrase and code are never logged or audited; a failed attempt is
 //!   audited with a fixed reason, and an unknown name is recorded as
 //!   `(unknown)`, so a passphrase typed into the name field is not kept.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -33,12 +32,11 @@ use super::{Failure, ReviewError, ReviewState, views};
 /// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
 pub const UNLOCKS_AT_ONCE: usize = 2;
 
-/// Attempt limits, the unlock semaphore and the TOTP replay guard.
+/// Attempt limits and the unlock semaphore.
 pub struct LoginGuard {
     per_name: DefaultKeyedRateLimiter<String>,
     overall: DefaultDirectRateLimiter,
     unlocks: Arc<Semaphore>,
-    last_step: Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for LoginGuard {
@@ -64,7 +62,6 @@ impl LoginGuard {
             per_name: RateLimiter::keyed(Quota::per_minute(nz(1)).allow_burst(nz(10))),
             overall: RateLimiter::direct(Quota::per_minute(nz(60)).allow_burst(nz(30))),
             unlocks: Arc::new(Semaphore::new(UNLOCKS_AT_ONCE)),
-            last_step: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,20 +75,6 @@ impl LoginGuard {
             self.per_name.retain_recent();
         }
         self.overall.check().is_ok() && self.per_name.check_key(&key).is_ok()
-    }
-
-    /// Records `step` as used by `name`; `false` if it (or a later one) was used.
-    fn claim_step(&self, name: &str, step: u64) -> bool {
-        let Ok(mut map) = self.last_step.lock() else {
-            return false;
-        };
-        match map.get(name) {
-            Some(&last) if step <= last => false,
-            _ => {
-                map.insert(name.to_owned(), step);
-                true
-            }
-        }
     }
 }
 
@@ -199,10 +182,10 @@ async fn unlock(
         Some(totp) => {
             let step =
                 reviewers::matching_step(&totp, code, reviewers::unix_now()).ok_or("totp")?;
-            if state.guard.claim_step(name, step) {
-                Ok(identity)
-            } else {
-                Err("totp-replayed")
+            match state.store.claim_totp_step(name, step).await {
+                Ok(true) => Ok(identity),
+                Ok(false) => Err("totp-replayed"),
+                Err(_) => Err("unavailable"),
             }
         }
     }

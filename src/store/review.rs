@@ -563,6 +563,29 @@ impl Store {
         .await
     }
 
+    /// Records that `reviewer` used TOTP time step `step`; `false` if that step
+    /// or a later one was used before. Kept in the database, so a restart does
+    /// not reopen the replay window.
+    pub async fn claim_totp_step(&self, reviewer: &str, step: u64) -> Result<bool, StoreError> {
+        let key = format!("totp_last_step/{reviewer}");
+        self.write(move |c| {
+            let last: Option<Vec<u8>> = c
+                .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row(params![key], |r| r.get(0))
+                .optional()?;
+            let last = last
+                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                .map(u64::from_be_bytes);
+            if last.is_some_and(|l| step <= l) {
+                return Ok(false);
+            }
+            c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+                .execute(params![key, step.to_be_bytes().as_slice()])?;
+            Ok(true)
+        })
+        .await
+    }
+
     /// Checks the audit chain.
     pub fn verify_audit_blocking(&self) -> Result<audit::Verdict, StoreError> {
         self.read_blocking(audit::verify)
