@@ -633,4 +633,27 @@ mod tests {
             .is_empty()
         );
     }
+
+    #[test]
+    fn a_long_hostile_text_is_scanned_quickly() {
+        let mut text = String::new();
+        for chunk in [
+            "1 ",
+            "NL12 ",
+            "a@",
+            "@b.",
+            "1234 AB ",
+            "geboren 1-1-",
+            "+31 ",
+        ] {
+            text.push_str(&chunk.repeat(64 * 1024 / chunk.len() / 7));
+        }
+        let started = std::time::Instant::now();
+        let _ = kinds_in(&text);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
