@@ -4,16 +4,27 @@
 # Not a test: run it by hand on a quiet machine. Needs wrk and curl.
 #
 #   bench/review.sh [N]
+#   BENCH_ROOT=/tmp/seeded bench/review.sh   # keep (and on later runs reuse) the seeded folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
-ROOT=$(mktemp -d)
-trap 'kill "$PID" 2>/dev/null || true; rm -rf "$ROOT"' EXIT
+PID=
+if [ -n "${BENCH_ROOT:-}" ]; then
+  ROOT=$BENCH_ROOT
+  trap 'kill "$PID" 2>/dev/null || true' EXIT
+else
+  ROOT=$(mktemp -d)
+  trap 'kill "$PID" 2>/dev/null || true; rm -rf "$ROOT"' EXIT
+fi
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
 
 cargo build --release --quiet --bin signaal --example review_seed
-echo "seeding $N signals into $ROOT"
-target/release/examples/review_seed "$ROOT" "$N"
+if [ -f "$ROOT/data/signaal.db" ]; then
+  echo "reusing the signals seeded in $ROOT"
+else
+  echo "seeding $N signals into $ROOT"
+  target/release/examples/review_seed "$ROOT" "$N"
+fi
 
 export SIGNAAL_DATA_DIR=$ROOT/data SIGNAAL_KEYS_DIR=$ROOT/keys SIGNAAL_LOG=warn
 export SIGNAAL_INTAKE_ADDR=127.0.0.1:0 SIGNAAL_REVIEW_ADDR=127.0.0.1:0

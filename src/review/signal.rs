@@ -163,6 +163,7 @@ pub async fn page(
         notes: &notes,
         thread: &thread,
         trail: &trail,
+        trail_total: extras.trail_total,
     };
     Ok(views::wiped(views::signal(state.demo, &reviewer, &view)))
 }

@@ -196,8 +196,10 @@ pub struct SignalView<'a> {
     pub notes: &'a [(String, String, Zeroizing<String>)],
     /// Decrypted thread: (author, day, text).
     pub thread: &'a [(String, String, Zeroizing<String>)],
-    /// This signal's audit trail.
+    /// This signal's latest audit rows, newest first.
     pub trail: &'a [audit::Row],
+    /// How many audit rows this signal has in all.
+    pub trail_total: u64,
 }
 
 /// One signal, decrypted.
@@ -267,6 +269,7 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
             }
             section {
                 h2 { "Audit trail of this signal" }
+                p { "Newest first; " (v.trail.len()) " of " (v.trail_total) " shown." }
                 table.audit {
                     thead { tr { th { "#" } th { "When (UTC)" } th { "Who" } th { "What" } th { "Detail" } } }
                     tbody { @for a in v.trail {

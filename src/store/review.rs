@@ -21,6 +21,8 @@ pub const STATUSES: &[&str] = &[
 ];
 /// Statuses after which the sender has had feedback.
 const FINAL_STATUSES: &[&str] = &["forwarded", "closed", "not_admissible"];
+/// Audit rows shown on a signal's page (the newest).
+pub const TRAIL_SHOWN: u32 = 100;
 /// Signals on one queue page.
 pub const PER_PAGE: u32 = 50;
 
@@ -32,7 +34,7 @@ pub enum Sort {
     Newest,
     /// Longest waiting first.
     Oldest,
-    /// By status, then newest.
+    /// By status, longest waiting first within each.
     Status,
 }
 
@@ -57,9 +59,10 @@ impl Sort {
 
     fn order_by(self) -> &'static str {
         match self {
-            Self::Newest => "received_on DESC, id",
-            Self::Oldest => "received_on ASC, id",
-            Self::Status => "status, received_on DESC, id",
+            // Same direction on every column, so an index is walked, never sorted.
+            Self::Newest => "received_on DESC, id DESC",
+            Self::Oldest => "received_on ASC, id ASC",
+            Self::Status => "status ASC, received_on ASC, id ASC",
         }
     }
 }
@@ -172,8 +175,10 @@ pub struct SignalExtras {
     pub notes: Vec<SealedItem>,
     /// Messages, in order.
     pub messages: Vec<SealedItem>,
-    /// Audit rows about this signal.
+    /// The latest audit rows about this signal, newest first.
     pub trail: Vec<audit::Row>,
+    /// All audit rows about this signal.
+    pub trail_total: u64,
 }
 
 /// A triage decision.
@@ -238,29 +243,41 @@ impl Store {
             let today = today();
             let page = filter.page.max(1);
             let offset = i64::from(page - 1) * i64::from(PER_PAGE);
-            let status = filter.status.as_deref();
-            let domain = filter.domain.as_deref();
+            // Only the conditions in use, so SQLite can take the (status|domain,
+            // received_on) index instead of scanning every row.
+            let mut conditions = Vec::new();
+            let mut args: Vec<rusqlite::types::Value> =
+                vec![today.into(), PER_PAGE.into(), offset.into()];
+            for (column, value) in [("status", &filter.status), ("domain", &filter.domain)] {
+                if let Some(v) = value {
+                    args.push(v.clone().into());
+                    conditions.push(format!("{column} = ?{}", args.len()));
+                }
+            }
+            let filter_sql = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            };
             let total: u64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM signals
-                     WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR domain = ?2)",
-                )?
-                .query_row(params![status, domain], |r| r.get(0))?;
+                .prepare_cached(&format!("SELECT count(*) FROM signals {filter_sql}"))?
+                .query_row(rusqlite::params_from_iter(args.iter().skip(3)), |r| {
+                    r.get(0)
+                })?;
             let sql = format!(
                 "SELECT id, received_on, status, domain, labels, assignee,
-                    CAST(julianday(?3) - julianday(received_on) AS INTEGER),
+                    CAST(julianday(?1) - julianday(received_on) AS INTEGER),
                     (SELECT count(*) FROM messages m
                        WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
-                    acknowledged_on IS NULL AND received_on <= date(?3, '-7 days'),
-                    feedback_on IS NULL AND received_on <= date(?3, '-3 months')
-                 FROM signals s
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR domain = ?2)
-                 ORDER BY {} LIMIT ?4 OFFSET ?5",
+                    acknowledged_on IS NULL AND received_on <= date(?1, '-7 days'),
+                    feedback_on IS NULL AND received_on <= date(?1, '-3 months')
+                 FROM signals s {filter_sql}
+                 ORDER BY {} LIMIT ?2 OFFSET ?3",
                 filter.sort.order_by()
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt
-                .query_map(params![status, domain, today, PER_PAGE, offset], |r| {
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
                     Ok(QueueRow {
                         id: r.get(0)?,
                         received_on: r.get(1)?,
@@ -343,14 +360,18 @@ impl Store {
             let trail = c
                 .prepare_cached(
                     "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash
-                     FROM audit WHERE signal_id = ?1 ORDER BY seq",
+                     FROM audit WHERE signal_id = ?1 ORDER BY seq DESC LIMIT ?2",
                 )?
-                .query_map(params![id], audit::read_row)?
+                .query_map(params![id, TRAIL_SHOWN], audit::read_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let trail_total: u64 = c
+                .prepare_cached("SELECT count(*) FROM audit WHERE signal_id = ?1")?
+                .query_row(params![id], |r| r.get(0))?;
             Ok(SignalExtras {
                 notes,
                 messages,
                 trail,
+                trail_total,
             })
         })
         .await
@@ -496,11 +517,12 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ScanItem>, StoreError> {
         self.read_blocking(move |c| {
-            let (day, id) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), String::new()));
+            // A row-value bound walks the (received_on, id) index backwards.
+            let (day, id) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), "~".to_owned()));
             c.prepare_cached(
                 "SELECT id, received_on, status, envelope FROM signals
-                 WHERE received_on < ?1 OR (received_on = ?1 AND id > ?2)
-                 ORDER BY received_on DESC, id LIMIT ?3",
+                 WHERE (received_on, id) < (?1, ?2)
+                 ORDER BY received_on DESC, id DESC LIMIT ?3",
             )?
             .query_map(params![day, id, limit], |r| {
                 Ok(ScanItem {
