@@ -245,25 +245,33 @@ impl Store {
             let offset = i64::from(page - 1) * i64::from(PER_PAGE);
             // Only the conditions in use, so SQLite can take the (status|domain,
             // received_on) index instead of scanning every row.
-            let mut conditions = Vec::new();
-            let mut args: Vec<rusqlite::types::Value> =
-                vec![today.into(), PER_PAGE.into(), offset.into()];
+            let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            let mut columns = Vec::new();
             for (column, value) in [("status", &filter.status), ("domain", &filter.domain)] {
                 if let Some(v) = value {
-                    args.push(v.clone().into());
-                    conditions.push(format!("{column} = ?{}", args.len()));
+                    values.push(v.clone().into());
+                    columns.push(column);
                 }
             }
-            let filter_sql = if conditions.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", conditions.join(" AND "))
+            // Placeholders numbered from `first`, one per column in use.
+            let where_sql = |first: usize| {
+                if columns.is_empty() {
+                    return String::new();
+                }
+                let parts: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{c} = ?{}", first + i))
+                    .collect();
+                format!("WHERE {}", parts.join(" AND "))
             };
             let total: u64 = c
-                .prepare_cached(&format!("SELECT count(*) FROM signals {filter_sql}"))?
-                .query_row(rusqlite::params_from_iter(args.iter().skip(3)), |r| {
-                    r.get(0)
-                })?;
+                .prepare_cached(&format!("SELECT count(*) FROM signals {}", where_sql(1)))?
+                .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+            let filter_sql = where_sql(4);
+            let mut args: Vec<rusqlite::types::Value> =
+                vec![today.into(), PER_PAGE.into(), offset.into()];
+            args.extend(values);
             let sql = format!(
                 "SELECT id, received_on, status, domain, labels, assignee,
                     CAST(julianday(?1) - julianday(received_on) AS INTEGER),
