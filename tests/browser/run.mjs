@@ -130,6 +130,13 @@ for (const lang of ['nl', 'en']) {
     await page.waitForLoadState('load');
     await receiptOf(page);
     assert((await page.getAttribute('html', 'lang')) === lang, 'the receipt is in the same language');
+    // On paper: the code and the advice, without the site's header, footer or links onward.
+    await page.emulateMedia({ media: 'print' });
+    assert(await page.locator('[data-receipt]').isVisible(), 'the code prints');
+    for (const gone of ['header.site', 'footer.site', '.no-print >> nth=0']) {
+      assert(!(await page.locator(gone).isVisible()), `${gone} is printed`);
+    }
+    await page.emulateMedia({ media: 'screen' });
   });
 
   await check(`a blank submit shows the error summary and moves focus to it, without JavaScript (${lang})`, async () => {
