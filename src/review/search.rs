@@ -17,6 +17,7 @@ use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Failure, ReviewError, ReviewState, signal, views};
+use crate::store::review::ScanItem;
 
 /// Signals scanned when the form does not say.
 pub const DEFAULT_SCOPE: u32 = 10_000;
@@ -35,7 +36,13 @@ pub struct Outcome {
     pub timed_out: bool,
 }
 
-/// Scans up to `scope` signals, newest first, for `needle` (case-insensitive).
+/// Threads that decrypt at once: the machine's cores, at most four.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Scans up to `scope` signals, newest first, for `needle` (case-insensitive),
+/// each batch split over [`workers`] threads.
 pub fn scan(
     store: &crate::store::Store,
     identity: &age::x25519::Identity,
@@ -47,29 +54,59 @@ pub fn scan(
     let mut out = Outcome::default();
     let mut after = None;
     let mut left = scope;
-    while left > 0 {
+    while left > 0 && !out.timed_out {
         let batch = store.search_batch_blocking(after.take(), BATCH.min(left))?;
         let Some(last) = batch.last() else { break };
         after = Some((last.received_on.clone(), last.id.clone()));
-        for item in batch {
-            if Instant::now() >= deadline {
-                out.timed_out = true;
-                return Ok(out);
-            }
-            out.scanned += 1;
-            left = left.saturating_sub(1);
-            let Ok(answers) = signal::open_answers(&item.envelope, identity) else {
-                continue;
-            };
-            let hit = answers
-                .iter()
-                .any(|(_, text)| Zeroizing::new(text.to_lowercase()).contains(needle.as_str()));
-            if hit {
-                out.hits.push((item.id, item.received_on, item.status));
-            }
+        left = left.saturating_sub(u32::try_from(batch.len()).unwrap_or(u32::MAX));
+        let per_worker = batch.len().div_ceil(workers()).max(1);
+        let parts: Vec<Outcome> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(per_worker)
+                .map(|part| s.spawn(|| scan_part(part, identity, &needle, deadline)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for part in parts {
+            out.scanned += part.scanned;
+            out.timed_out |= part.timed_out;
+            out.hits.extend(part.hits);
         }
     }
     Ok(out)
+}
+
+fn scan_part(
+    items: &[ScanItem],
+    identity: &age::x25519::Identity,
+    needle: &str,
+    deadline: Instant,
+) -> Outcome {
+    let mut out = Outcome::default();
+    for item in items {
+        if Instant::now() >= deadline {
+            out.timed_out = true;
+            break;
+        }
+        out.scanned += 1;
+        let Ok(answers) = signal::open_answers(&item.envelope, identity) else {
+            continue;
+        };
+        let hit = answers
+            .iter()
+            .any(|(_, text)| Zeroizing::new(text.to_lowercase()).contains(needle));
+        if hit {
+            out.hits.push((
+                item.id.clone(),
+                item.received_on.clone(),
+                item.status.clone(),
+            ));
+        }
+    }
+    out
 }
 
 fn form(who: &Reviewer, scope: u32) -> maud::Markup {
