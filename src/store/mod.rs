@@ -220,10 +220,11 @@ impl Store {
     pub async fn insert_signal(&self, signal: NewSignal) -> Result<(), StoreError> {
         self.write(move |c| {
             c.prepare_cached(
-                "INSERT INTO signals (id, received_on, status, lookup_tag, source_recipient, format, envelope)
-                 VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6)",
+                "INSERT INTO signals (rowid, id, received_on, status, lookup_tag, source_recipient, format, envelope)
+                 VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
+                random_rowid(),
                 signal.id,
                 signal.received_on,
                 signal.lookup_tag.as_slice(),
@@ -348,4 +349,11 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// A random positive `rowid`, so the physical order of rows says nothing about
+/// when they arrived. 63 random bits: a collision is not a practical concern (and
+/// would fail the insert, never overwrite).
+pub fn random_rowid() -> i64 {
+    i64::from_le_bytes(crate::crypto::random_bytes::<8>()) & i64::MAX
 }

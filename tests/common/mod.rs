@@ -1,6 +1,12 @@
 //! The test kit: starts the real `signaal` binary on free loopback ports with
 //! its own data and keys folders, and collects everything it prints.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -18,7 +24,9 @@ pub struct TeamKey {
 
 impl TeamKey {
     pub fn generate() -> Self {
-        Self { identity: x25519::Identity::generate() }
+        Self {
+            identity: x25519::Identity::generate(),
+        }
     }
     pub fn recipient(&self) -> String {
         self.identity.to_public().to_string()
@@ -101,8 +109,14 @@ impl Server {
         let mut env = vec![
             ("SIGNAAL_INTAKE_ADDR".into(), "127.0.0.1:0".into()),
             ("SIGNAAL_REVIEW_ADDR".into(), "127.0.0.1:0".into()),
-            ("SIGNAAL_DATA_DIR".into(), self.data_dir().display().to_string()),
-            ("SIGNAAL_KEYS_DIR".into(), self.keys_dir().display().to_string()),
+            (
+                "SIGNAAL_DATA_DIR".into(),
+                self.data_dir().display().to_string(),
+            ),
+            (
+                "SIGNAAL_KEYS_DIR".into(),
+                self.keys_dir().display().to_string(),
+            ),
             ("SIGNAAL_SUBMIT_BURST".into(), "10000".into()),
             ("SIGNAAL_SUBMIT_PER_HOUR".into(), "100000".into()),
             ("SIGNAAL_GLOBAL_PER_SECOND".into(), "100000".into()),
@@ -186,9 +200,11 @@ impl Server {
 
     /// The demo reviewer's passphrase, as printed at first start.
     pub fn demo_passphrase(&self) -> Option<String> {
-        self.output()
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Its passphrase:").map(|p| p.trim().to_owned()))
+        self.output().lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("Its passphrase:")
+                .map(|p| p.trim().to_owned())
+        })
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.
@@ -202,7 +218,10 @@ impl Server {
     /// Asks the process to stop (SIGTERM) and waits for it.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         child.wait().unwrap()
     }
 
@@ -224,7 +243,8 @@ impl Server {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .unwrap();
-        conn.query_row("SELECT count(*) FROM signals", [], |r| r.get(0)).unwrap()
+        conn.query_row("SELECT count(*) FROM signals", [], |r| r.get(0))
+            .unwrap()
     }
 }
 
@@ -277,7 +297,11 @@ pub fn client_from(ip: &str) -> reqwest::Client {
 }
 
 /// Submits `situation` (plus extra fields); returns (status, body).
-pub async fn submit(client: &reqwest::Client, server: &Server, fields: &[(&str, &str)]) -> (u16, String) {
+pub async fn submit(
+    client: &reqwest::Client,
+    server: &Server,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
     let res = client
         .post(format!("{}/signal", server.intake))
         .form(fields)
@@ -309,9 +333,15 @@ pub fn age_cli_decrypt(identity_file: &Path, file: &Path) -> Option<Vec<u8>> {
 
 /// Whether the `age` CLI exists; with CI=true its absence is a failure.
 pub fn age_cli_available() -> bool {
-    let ok = Command::new("age").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("age")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var("CI").is_err(), "the age CLI is missing in CI: install the Debian package age");
+        assert!(
+            std::env::var("CI").is_err(),
+            "the age CLI is missing in CI: install the Debian package age"
+        );
         eprintln!("skipping: the age CLI is not installed (apt-get install age)");
     }
     ok

@@ -1,0 +1,115 @@
+//! A flood is stopped without locking out a ministry, and without storing addresses.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use common::{Options, Server, client_from, submit};
+
+fn server_with(env: &[(&str, &str)]) -> Server {
+    Server::start_with(Options {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Options::default()
+    })
+}
+
+#[tokio::test]
+async fn a_burst_from_one_address_is_limited_while_a_colleague_elsewhere_still_gets_receipts() {
+    let server = server_with(&[
+        ("SIGNAAL_SUBMIT_BURST", "3"),
+        ("SIGNAAL_SUBMIT_PER_HOUR", "3"),
+    ]);
+    let flooder = client_from("127.0.0.2");
+    for _ in 0..3 {
+        assert_eq!(
+            submit(&flooder, &server, &[("situation", "een patroon")])
+                .await
+                .0,
+            200
+        );
+    }
+    let res = flooder
+        .post(format!("{}/signal", server.intake))
+        .form(&[("situation", "nog een"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Please wait a moment"), "{page}");
+    assert!(page.contains("was not stored"));
+    assert!(!page.contains("data-receipt"));
+
+    let colleague = client_from("127.0.0.3");
+    let (status, page) = submit(&colleague, &server, &[("situation", "ander patroon")]).await;
+    assert_eq!(status, 200);
+    assert!(common::receipt_in(&page).is_some());
+    assert_eq!(server.signal_count(), 4);
+}
+
+#[tokio::test]
+async fn the_global_limit_holds_under_many_addresses() {
+    let server = server_with(&[("SIGNAAL_GLOBAL_PER_SECOND", "5")]);
+    let mut accepted = 0;
+    let mut limited = 0;
+    for i in 10..40 {
+        let c = client_from(&format!("127.0.1.{i}"));
+        match submit(&c, &server, &[("situation", "veel adressen")])
+            .await
+            .0
+        {
+            200 => accepted += 1,
+            429 => limited += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // 30 requests from 30 addresses in well under three seconds: the global
+    // quota (5 a second, burst 5) lets through at most a handful.
+    assert!(accepted >= 5, "accepted {accepted}");
+    assert!(accepted <= 15, "accepted {accepted}");
+    assert_eq!(accepted + limited, 30);
+    assert_eq!(server.signal_count(), accepted);
+}
+
+#[tokio::test]
+async fn the_default_limits_let_a_ministry_behind_one_address_through() {
+    // Defaults: dozens of colleagues a day behind one egress address must fit.
+    let server = Server::start_with(Options {
+        env: vec![
+            ("SIGNAAL_SUBMIT_BURST".into(), "30".into()),
+            ("SIGNAAL_SUBMIT_PER_HOUR".into(), "120".into()),
+            ("SIGNAAL_GLOBAL_PER_SECOND".into(), "100".into()),
+        ],
+        ..Options::default()
+    });
+    let egress = client_from("127.0.0.9");
+    for _ in 0..30 {
+        assert_eq!(
+            submit(&egress, &server, &[("situation", "collega")])
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(
+        submit(&egress, &server, &[("situation", "te veel")])
+            .await
+            .0,
+        429
+    );
+    let defaults = signaal::config::Limits::default();
+    assert_eq!((defaults.submit_burst, defaults.submit_per_hour), (30, 120));
+}
