@@ -9,6 +9,7 @@
 pub mod form;
 pub mod guard;
 pub mod network;
+mod pages;
 pub mod qr;
 pub mod questions;
 pub mod seal;
@@ -126,13 +127,13 @@ pub fn router(state: IntakeState) -> Router {
     Router::new()
         .route("/", get(form_page))
         .route("/signal", get(form_page).post(submit))
-        .route("/style.css", get(stylesheet))
-        .route("/privacy", get(privacy))
-        .route("/toegankelijkheid", get(accessibility_nl))
-        .route("/accessibility", get(accessibility_en))
-        .route("/embed", get(embed))
-        .route("/embed/qr.svg", get(qr_svg))
-        .route("/embed/qr.png", get(qr_png))
+        .route("/style.css", get(pages::stylesheet))
+        .route("/privacy", get(pages::privacy))
+        .route("/toegankelijkheid", get(pages::accessibility_nl))
+        .route("/accessibility", get(pages::accessibility_en))
+        .route("/embed", get(pages::embed))
+        .route("/embed/qr.svg", get(pages::qr_svg))
+        .route("/embed/qr.png", get(pages::qr_png))
         .layer(Extension(qr))
         .route_layer(axum::middleware::from_fn(web::log_request))
         .fallback(not_found)
@@ -153,83 +154,6 @@ async fn form_page(
         ..FormView::default()
     };
     views::form_page(lang, &view).into_response()
-}
-
-async fn privacy(
-    State(state): State<IntakeState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::privacy_page(lang, &state.config.public_url).into_response()
-}
-
-/// `/toegankelijkheid` is Dutch unless a `?lang=` link says otherwise.
-async fn accessibility_nl(RawQuery(query): RawQuery) -> Response {
-    let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::Nl);
-    views::accessibility_page(lang).into_response()
-}
-
-/// `/accessibility` is English unless a `?lang=` link says otherwise.
-async fn accessibility_en(RawQuery(query): RawQuery) -> Response {
-    let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::En);
-    views::accessibility_page(lang).into_response()
-}
-
-/// The language a `?lang=` link asks for, if any.
-fn lang_in_query(query: &str) -> Option<Lang> {
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("lang="))
-        .and_then(Lang::parse)
-}
-
-async fn embed(
-    State(state): State<IntakeState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::embed_page(lang, &state.config.public_url).into_response()
-}
-
-async fn qr_svg(Extension(qr): Extension<Arc<qr::Qr>>) -> Response {
-    if qr.svg.is_empty() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        qr.svg.clone(),
-    )
-        .into_response()
-}
-
-async fn qr_png(Extension(qr): Extension<Arc<qr::Qr>>) -> Response {
-    if qr.png.is_empty() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        qr.png.clone(),
-    )
-        .into_response()
-}
-
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        views::STYLESHEET,
-    )
-        .into_response()
 }
 
 async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
