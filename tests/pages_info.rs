@@ -78,9 +78,7 @@ async fn the_accessibility_statement_names_wcag_2_1_aa_in_both_languages() {
     let (status, _, nl) = page(&client(), format!("{}/toegankelijkheid", server.intake)).await;
     assert_eq!(status, 200);
     assert!(nl.contains(r#"<html lang="nl">"#));
-    assert!(
-        nl.contains("verklaring") && nl.contains("WCAG") && nl.contains("2.1")
-    );
+    assert!(nl.contains("verklaring") && nl.contains("WCAG") && nl.contains("2.1"));
     let (status, _, en) = page(&client(), format!("{}/accessibility", server.intake)).await;
     assert_eq!(status, 200);
     assert!(en.contains(r#"<html lang="en">"#));
@@ -110,6 +108,10 @@ async fn the_embed_kit_offers_plain_links_to_the_public_url_without_tracking() {
         kit.matches(r#"rel="noreferrer noopener""#).count(),
         2,
         "2 previews"
+    );
+    assert!(
+        !kit.contains(r#"style=""#),
+        "the button's style is text to copy, not an attribute of this page"
     );
     for bad in ["iframe&gt;", "&lt;script", "utm_source", "onclick"] {
         assert!(!kit.contains(bad), "{bad}");

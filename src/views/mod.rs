@@ -138,3 +138,23 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longer_texts_become_paragraphs_and_lists_and_stay_escaped() {
+        let html = prose("Eerst <b>dit</b>.\n\n- een\n- twee\n\nTot slot.").into_string();
+        assert_eq!(
+            html,
+            "<p>Eerst &lt;b&gt;dit&lt;/b&gt;.</p><ul><li>een</li><li>twee</li></ul><p>Tot slot.</p>"
+        );
+    }
+
+    #[test]
+    fn every_link_carries_its_language() {
+        assert_eq!(href("/privacy", Lang::Nl), "/privacy?lang=nl");
+        assert_eq!(href("/", Lang::En), "/?lang=en");
+    }
+}

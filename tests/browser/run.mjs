@@ -107,9 +107,10 @@ async function receiptOf(page) {
   return code;
 }
 
+// The send button's text in each language.
 const t = {
-  nl: { submit: 'Signaal versturen', more: 'Meer vertellen', confirm: 'Ik heb dit gecontroleerd' },
-  en: { submit: 'Send signal', more: 'Tell us more', confirm: 'I have checked this' },
+  nl: { submit: 'Signaal versturen' },
+  en: { submit: 'Send signal' },
 };
 
 // ---- functional checks with JavaScript off ----
