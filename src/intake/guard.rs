@@ -318,7 +318,7 @@ fn has_email(b: &[u8]) -> bool {
 
 // ---- postcode with house number ----
 
-/// A postcode (`1234 AB`, capitals) right after or right before a house number:
+/// A postcode (`1234 AB` in capitals, or `1234ab`) right after or right before a house number:
 /// `1234 AB 12`, `Kerkstraat 12a, 1234 AB`. A postcode alone names an area, not
 /// a home, and passes.
 fn has_address(b: &[u8]) -> bool {
@@ -342,10 +342,20 @@ fn postcode_at(b: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     let mut j = i + 4;
-    if at(b, j) == b' ' {
+    let spaced = at(b, j) == b' ';
+    if spaced {
         j += 1;
     }
-    let letters = at(b, j).is_ascii_uppercase() && at(b, j + 1).is_ascii_uppercase();
+    // `1234 AB` needs capitals, or "in 2023 en 2024" would be an address;
+    // written as one word (`1234ab`) any case will do.
+    let letter = |c: u8| {
+        if spaced {
+            c.is_ascii_uppercase()
+        } else {
+            c.is_ascii_alphabetic()
+        }
+    };
+    let letters = letter(at(b, j)) && letter(at(b, j + 1));
     (letters && !at(b, j + 2).is_ascii_alphanumeric()).then_some(j + 2)
 }
 
@@ -580,6 +590,7 @@ mod tests {
     fn a_postcode_with_house_number_is_found_and_a_postcode_alone_passes() {
         assert_eq!(finds("woont op 1234 AB 12"), vec![Kind::Address]);
         assert_eq!(finds("1234AB, 5"), vec![Kind::Address]);
+        assert_eq!(finds("op 1234ab 5"), vec![Kind::Address]);
         assert_eq!(
             finds("Kerkstraat 12a, 1234 AB Utrecht"),
             vec![Kind::Address]
