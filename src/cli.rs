@@ -1,4 +1,5 @@
-//! The command line: `serve`, `export`, `check`.
+//! The command line: `serve`, `export`, `check`, and the operator's
+//! `backup`, `restore`, `purge` and `keys rewrap`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,26 @@ enum Command {
         #[command(subcommand)]
         cmd: crate::reviewer_cmd::AuditCmd,
     },
+    /// Copy the database, consistently, to the new file DEST (safe while serving).
+    Backup {
+        /// The backup file to write (must not exist yet).
+        dest: PathBuf,
+    },
+    /// Replace the database by a backup, after checking it (stop signaal first).
+    Restore {
+        /// The backup file.
+        src: PathBuf,
+        /// Overwrite a database that holds signals.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Delete signals past their retention period (the [retention] settings).
+    Purge,
+    /// Work with the team's keys.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
     /// Print the aggregate report (small counts suppressed).
     Report {
         /// As CSV on standard output (the only format).
@@ -57,8 +78,22 @@ enum Command {
     },
 }
 
+/// `signaal keys …`
+#[derive(Debug, Subcommand)]
+enum KeysCmd {
+    /// Re-encrypt every envelope to the recipients now in team.pub.
+    Rewrap {
+        /// The reviewer whose identity opens the envelopes (passphrase from
+        /// the terminal, or the first line of standard input).
+        #[arg(long)]
+        reviewer: String,
+    },
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    // Before anything holds a secret: no core dumps, no ptrace of this process.
+    let hardened = crate::ops::hardening::harden();
     let cli = Cli::parse();
     init_tracing();
     let mut config = match Config::load(cli.config.as_deref()) {
@@ -70,6 +105,7 @@ pub fn main() -> ExitCode {
         face: Face::Both,
     }) {
         Command::Serve { production, face } => {
+            crate::ops::hardening::log(&hardened);
             config.production |= production;
             if let Err(e) = config.validate() {
                 return fail(&e);
@@ -87,7 +123,13 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Export { dir } => export(&config, &dir),
-        Command::Check => check(&config),
+        Command::Check => crate::ops::commands::check(&config),
+        Command::Backup { dest } => crate::ops::commands::backup(&config, &dest),
+        Command::Restore { src, replace } => crate::ops::commands::restore(&config, &src, replace),
+        Command::Purge => crate::ops::commands::purge(&config),
+        Command::Keys {
+            cmd: KeysCmd::Rewrap { reviewer },
+        } => crate::ops::commands::rewrap(&config, &reviewer),
         Command::Reviewer { cmd } => crate::reviewer_cmd::reviewer(&config, cmd),
         Command::Audit { cmd } => crate::reviewer_cmd::audit(&config, cmd),
         Command::Report { .. } => crate::reviewer_cmd::report_csv(&config),
@@ -131,38 +173,4 @@ fn export(config: &Config, dir: &std::path::Path) -> ExitCode {
     store.close();
     println!("exported {} signals to {}", envelopes.len(), dir.display());
     ExitCode::SUCCESS
-}
-
-fn check(config: &Config) -> ExitCode {
-    let mut problems = Vec::new();
-    if let Err(e) = server::check_templates() {
-        problems.push(e.to_string());
-    }
-    match crate::keys::load_team(&config.keys_dir) {
-        Ok(team) if team.demo && config.production => {
-            problems.push("production mode refuses the demo keys in team.pub".to_owned());
-        }
-        Ok(_) => {}
-        Err(e) => problems.push(e.to_string()),
-    }
-    match Store::open(&config.data_dir) {
-        Ok(store) => {
-            match store.integrity_check() {
-                Ok(rows) if rows == ["ok"] => {}
-                Ok(rows) => problems.push(format!("database integrity check: {}", rows.join("; "))),
-                Err(e) => problems.push(e.to_string()),
-            }
-            store.close();
-        }
-        Err(e) => problems.push(e.to_string()),
-    }
-    if problems.is_empty() {
-        println!("ok");
-        ExitCode::SUCCESS
-    } else {
-        for p in &problems {
-            eprintln!("signaal check: {p}");
-        }
-        ExitCode::from(1)
-    }
 }

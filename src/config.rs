@@ -48,6 +48,55 @@ impl Default for Limits {
     }
 }
 
+/// How long signals are kept, per status, counted in days from the day the
+/// signal reached a final status (or, for open statuses, from the day it
+/// arrived). 0 keeps signals of that status for ever. `signaal purge` and the
+/// server's daily run delete what is older, for real (see `ops::purge`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Signals nobody has looked at yet.
+    pub new_days: u32,
+    /// Signals being worked on.
+    pub in_progress_days: u32,
+    /// Signals passed on to the organisation concerned.
+    pub forwarded_days: u32,
+    /// Closed signals.
+    pub closed_days: u32,
+    /// Signals found not admissible.
+    pub not_admissible_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        // Open work is never deleted behind a reviewer's back; finished work
+        // goes half a year after it was finished.
+        Self {
+            new_days: 0,
+            in_progress_days: 0,
+            forwarded_days: 0,
+            closed_days: 180,
+            not_admissible_days: 180,
+        }
+    }
+}
+
+impl Retention {
+    /// `(status, days)` for every status with a limit (days > 0).
+    pub fn limits(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("new", self.new_days),
+            ("in_progress", self.in_progress_days),
+            ("forwarded", self.forwarded_days),
+            ("closed", self.closed_days),
+            ("not_admissible", self.not_admissible_days),
+        ]
+        .into_iter()
+        .filter(|(_, days)| *days > 0)
+        .collect()
+    }
+}
+
 /// The validated settings of one signaal installation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -83,6 +132,8 @@ pub struct Config {
     pub max_db_mib: u64,
     /// Rate limits.
     pub limits: Limits,
+    /// How long signals are kept, per status.
+    pub retention: Retention,
 }
 
 impl Default for Config {
@@ -103,6 +154,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_db_mib: 0,
             limits: Limits::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -223,6 +275,22 @@ impl Config {
         if let Some(v) = var("SIGNAAL_LOOKUP_PER_HOUR") {
             self.limits.lookup_per_hour = parse(&v, "SIGNAAL_LOOKUP_PER_HOUR", NUM)?;
         }
+        if let Some(v) = var("SIGNAAL_RETENTION_NEW_DAYS") {
+            self.retention.new_days = parse(&v, "SIGNAAL_RETENTION_NEW_DAYS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_RETENTION_IN_PROGRESS_DAYS") {
+            self.retention.in_progress_days = parse(&v, "SIGNAAL_RETENTION_IN_PROGRESS_DAYS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_RETENTION_FORWARDED_DAYS") {
+            self.retention.forwarded_days = parse(&v, "SIGNAAL_RETENTION_FORWARDED_DAYS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_RETENTION_CLOSED_DAYS") {
+            self.retention.closed_days = parse(&v, "SIGNAAL_RETENTION_CLOSED_DAYS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS") {
+            self.retention.not_admissible_days =
+                parse(&v, "SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", NUM)?;
+        }
         Ok(())
     }
 
@@ -268,6 +336,18 @@ impl Config {
                 "public_url",
                 "must start with https:// (or http:// for a demo)",
             ));
+        }
+        // A century is far past any retention period a policy would set; a
+        // larger number is a typo (or a date pasted in the wrong place).
+        for (status, days) in self.retention.limits() {
+            if days > 36_600 {
+                return Err(ConfigError::Invalid {
+                    name: "retention",
+                    problem: format!(
+                        "{status}_days must be at most 36600 (100 years); use 0 to keep for ever"
+                    ),
+                });
+            }
         }
         if self.production && !self.public_url.starts_with("https://") {
             return Err(invalid(
@@ -349,6 +429,23 @@ mod tests {
             .apply_env(|n| (n == "SIGNAAL_REVIEW_ADDR").then(|| "localhost".to_owned()))
             .unwrap_err();
         assert!(err.to_string().contains("SIGNAAL_REVIEW_ADDR"));
+    }
+
+    #[test]
+    fn retention_is_set_per_status_and_zero_keeps_for_ever() {
+        let c = Config::from_toml("[retention]\nclosed_days = 30\nnew_days = 0\n").unwrap();
+        assert_eq!(
+            c.retention.limits(),
+            [("closed", 30), ("not_admissible", 180)]
+        );
+        let c = Config::from_toml("[retention]\nclosed_days = 99999\n").unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("closed_days")
+        );
+        assert!(Config::from_toml("[retention]\nclosed = 3\n").is_err());
     }
 
     #[test]

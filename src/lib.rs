@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod intake;
 pub mod keys;
 pub mod limits;
+pub mod ops;
 pub mod review;
 pub mod reviewer_cmd;
 pub mod server;

@@ -108,6 +108,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         )));
     }
     tokio::spawn(maintain_limiters(Arc::clone(&limiters), stop_rx.clone()));
+    if face != Face::Intake {
+        // Retention runs where the review face runs: with two processes, the
+        // intake does nothing but take signals in.
+        tokio::spawn(apply_retention_daily(Arc::clone(&config), stop_rx.clone()));
+    }
 
     wait_for_signal().await;
     tracing::info!("shutting down: finishing open requests");
@@ -168,6 +173,39 @@ async fn maintain_limiters(limiters: Arc<Limiters>, mut stop: watch::Receiver<bo
             _ = trim.tick() => limiters.trim(),
             _ = rotate.tick() => limiters.rotate_secret(),
             () = web::stopped(&mut stop) => return,
+        }
+    }
+}
+
+/// Applies the retention settings at start and then once a day.
+async fn apply_retention_daily(config: Arc<Config>, mut stop: watch::Receiver<bool>) {
+    if config.retention.limits().is_empty() {
+        return;
+    }
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tokio::select! {
+            _ = daily.tick() => {}
+            () = web::stopped(&mut stop) => return,
+        }
+        let config = Arc::clone(&config);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let today = time::OffsetDateTime::now_utc().date();
+            crate::ops::purge::purge(&config.data_dir, &config.retention, today, "(retention)")
+        })
+        .await;
+        match outcome {
+            Ok(Ok(p)) if p.signals > 0 => {
+                tracing::info!(
+                    signals = p.signals,
+                    "retention: purged signals past their period"
+                );
+            }
+            Ok(Ok(_)) => tracing::debug!("retention: nothing to purge"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "retention: the purge failed; try signaal purge")
+            }
+            Err(_) => tracing::error!("retention: the purge stopped unexpectedly"),
         }
     }
 }

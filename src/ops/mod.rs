@@ -1,0 +1,190 @@
+//! Operations: what an operator runs besides `serve` — backup and restore,
+//! retention (purge), re-encryption after a key change (rewrap), the health
+//! check's database part, and the hardening of the serving process.
+//!
+//! Invariant: no operation here ever writes plaintext anywhere. Rewrap holds
+//! one envelope's plaintext at a time, in a wiped buffer, between opening and
+//! resealing it; every other operation moves envelopes as opaque bytes.
+
+pub mod backup;
+pub mod commands;
+pub mod hardening;
+pub mod purge;
+pub mod rewrap;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// A failure of an operation. Messages name paths and settings, never content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpsError {
+    /// A file or folder could not be used.
+    #[error("{path}: {problem}")]
+    Path {
+        /// The path concerned.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+    /// A database is damaged, too new, or not a signaal database.
+    #[error("{path} {problem}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What the check found.
+        problem: String,
+    },
+    /// The keys cannot be used.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeysError),
+    /// A reviewer's identity could not be unlocked.
+    #[error("{0}")]
+    Unlock(String),
+    /// SQLite refused a statement.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl OpsError {
+    fn path(path: &Path, problem: impl Into<String>) -> Self {
+        Self::Path {
+            path: path.to_owned(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Opens the database for an operation beside (or instead of) a running
+/// server: the same pragmas as the server's writer, and a patient busy timeout
+/// so it waits for the writer's group commits instead of failing.
+pub fn open_db(path: &Path) -> Result<Connection, OpsError> {
+    if !path.exists() {
+        return Err(OpsError::path(
+            path,
+            "does not exist; check data_dir / SIGNAAL_DATA_DIR",
+        ));
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// What [`inspect`] found in a database file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// `PRAGMA user_version`.
+    pub schema_version: usize,
+    /// Stored signals.
+    pub signals: u64,
+}
+
+/// Checks a database file read-only: SQLite's integrity check, a schema this
+/// build knows, and the signals table. Never writes, never migrates.
+pub fn inspect(path: &Path) -> Result<Health, OpsError> {
+    let damaged = |problem: String| OpsError::Database {
+        path: path.to_owned(),
+        problem,
+    };
+    if !path.is_file() {
+        return Err(OpsError::path(path, "is not a file"));
+    }
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let rows: Vec<String> = match conn.prepare("PRAGMA integrity_check").and_then(|mut s| {
+        s.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()
+    }) {
+        Ok(rows) => rows,
+        Err(_) => return Err(damaged("is not a readable SQLite database".into())),
+    };
+    if rows != ["ok"] {
+        let first: Vec<&str> = rows.iter().take(3).map(String::as_str).collect();
+        return Err(damaged(format!(
+            "fails the integrity check: {}",
+            first.join("; ")
+        )));
+    }
+    let schema_version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = crate::store::CURRENT_VERSION;
+    if schema_version > known {
+        return Err(damaged(format!(
+            "has schema version {schema_version}, newer than this signaal knows ({known}); upgrade signaal"
+        )));
+    }
+    if schema_version == 0 {
+        return Err(damaged("holds no signaal schema (version 0)".into()));
+    }
+    let signals: u64 = conn
+        .query_row("SELECT count(*) FROM signals", [], |r| r.get(0))
+        .map_err(|_| damaged("has no signals table".into()))?;
+    Ok(Health {
+        schema_version,
+        signals,
+    })
+}
+
+/// Appends a row to the audit chain for something the system (not a reviewer)
+/// did: a purge, a rewrap, a restore. Uses the chain's own canonical form, so
+/// `signaal audit verify` checks these rows like any other.
+///
+/// Call inside an IMMEDIATE (write-locked) transaction, so no other writer can
+/// append between reading the last row and inserting this one.
+pub fn audit_system(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    signal_id: Option<&str>,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    use crate::review::audit;
+    let last: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, audit::GENESIS.to_vec()),
+    };
+    let at = audit::now();
+    let hash: [u8; 32] = Sha256::digest(audit::canonical(
+        seq, &at, actor, action, signal_id, detail, &prev,
+    ))
+    .into();
+    conn.execute(
+        "INSERT INTO audit (seq, at, actor, action, signal_id, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            seq,
+            at,
+            actor,
+            action,
+            signal_id,
+            detail,
+            prev,
+            hash.as_slice()
+        ],
+    )?;
+    Ok(())
+}
+
+/// The actor of a command-line operation in the audit log.
+pub fn command_line_actor() -> String {
+    let user = std::env::var("USER").unwrap_or_default();
+    format!(
+        "(command line {})",
+        user.chars()
+            .filter(|c| !c.is_control())
+            .take(32)
+            .collect::<String>()
+    )
+}

@@ -1,0 +1,229 @@
+//! `signaal keys rewrap --reviewer NAME`: re-encrypts every stored envelope to
+//! the recipients now in `team.pub` (plus, for a signal and its messages, the
+//! sender's own recipient), so a reviewer removed from `team.pub` can no
+//! longer open anything, old signals included.
+//!
+//! Invariants:
+//! - Each envelope is replaced in its own transaction, and only if it is still
+//!   the one that was opened (compare and swap), so at every moment every row
+//!   holds a complete envelope that the new team can open; an interruption
+//!   loses nothing.
+//! - Progress is kept in `meta` under [`PROGRESS_KEY`], tied to a digest of
+//!   the recipient set, so a second run after an interruption continues where
+//!   the first stopped; a changed `team.pub` starts over.
+//! - The plaintext of one envelope lives in a wiped buffer between opening and
+//!   resealing; the unlocked identity is dropped (and wiped) when the run ends.
+
+use std::path::Path;
+
+use age::x25519;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+use super::{OpsError, audit_system, open_db};
+use crate::crypto;
+use crate::keys::TeamKeys;
+use crate::store::DB_FILE;
+
+/// Where the position of an interrupted run is kept.
+pub const PROGRESS_KEY: &str = "rewrap_progress";
+
+/// A table of envelopes. Adding a table of envelopes is one entry in [`TABLES`].
+struct Sealed {
+    /// The table's name, as kept in the progress marker.
+    table: &'static str,
+    /// The next row after `?1` in id order: `(id, envelope, source recipient or NULL)`.
+    next: &'static str,
+    /// Replaces the envelope of `?1` by `?2` if it is still `?3`.
+    swap: &'static str,
+}
+
+/// Every table that holds envelopes, in the order they are rewrapped.
+const TABLES: &[Sealed] = &[
+    Sealed {
+        table: "signals",
+        next: "SELECT id, envelope, source_recipient FROM signals
+               WHERE id > ?1 ORDER BY id LIMIT 1",
+        swap: "UPDATE signals SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
+    Sealed {
+        table: "messages",
+        next: "SELECT m.id, m.envelope, s.source_recipient FROM messages m
+               JOIN signals s ON s.id = m.signal_id
+               WHERE m.id > ?1 ORDER BY m.id LIMIT 1",
+        swap: "UPDATE messages SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
+    Sealed {
+        table: "notes",
+        next: "SELECT id, envelope, NULL FROM notes WHERE id > ?1 ORDER BY id LIMIT 1",
+        swap: "UPDATE notes SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
+];
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    /// Envelopes re-encrypted in this run.
+    pub rewrapped: u64,
+    /// Envelopes this reviewer's identity cannot open (left as they were).
+    pub not_openable: u64,
+    /// Whether this run continued an interrupted one.
+    pub resumed: bool,
+}
+
+/// Rewraps every envelope in the database of `data_dir` to `team`, opening
+/// each with `identity`. `reviewer` names the run in the audit log.
+pub fn rewrap(
+    data_dir: &Path,
+    team: &TeamKeys,
+    identity: &x25519::Identity,
+    reviewer: &str,
+) -> Result<Rewrapped, OpsError> {
+    let mut conn = open_db(&data_dir.join(DB_FILE))?;
+    let set = recipient_set_digest(team);
+    let mut done = Rewrapped::default();
+    let start = read_progress(&conn, &set)?;
+    done.resumed = start.is_some();
+    let (first_table, mut after) = start.unwrap_or((0, String::new()));
+    for (index, sealed) in TABLES.iter().enumerate().skip(first_table) {
+        if index != first_table {
+            after.clear();
+        }
+        while let Some((id, envelope, source)) = next_row(&conn, sealed, &after)? {
+            let fresh = reseal(&envelope, source.as_deref(), team, identity);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            match fresh {
+                Some(fresh) => {
+                    tx.execute(sealed.swap, params![id, fresh, envelope])?;
+                    done.rewrapped += 1;
+                }
+                None => done.not_openable += 1,
+            }
+            write_progress(&tx, &set, sealed.table, &id)?;
+            tx.commit()?;
+            after = id;
+        }
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM meta WHERE key = ?1", params![PROGRESS_KEY])?;
+    let detail = format!(
+        "rewrap to {} team recipients by {reviewer}: {} rewrapped, {} not openable",
+        team.recipients.len(),
+        done.rewrapped,
+        done.not_openable
+    );
+    audit_system(&tx, &super::command_line_actor(), "rewrap", None, &detail)?;
+    tx.commit()?;
+    // The old envelopes were overwritten in place (secure_delete); move the
+    // WAL's copies of them out too.
+    super::purge::scrub(&conn)?;
+    Ok(done)
+}
+
+/// Opens `envelope` with `identity` and seals the plaintext again to the team
+/// (and `source`, the sender's recipient, if any). `None` if it does not open.
+fn reseal(
+    envelope: &[u8],
+    source: Option<&str>,
+    team: &TeamKeys,
+    identity: &x25519::Identity,
+) -> Option<Vec<u8>> {
+    let plain = crypto::open(envelope, &[identity as &dyn age::Identity]).ok()?;
+    let source = match source {
+        Some(text) => Some(crypto::parse_recipient(text)?),
+        None => None,
+    };
+    let mut recipients: Vec<&dyn age::Recipient> = team
+        .recipients
+        .iter()
+        .map(|r| r as &dyn age::Recipient)
+        .collect();
+    if let Some(source) = &source {
+        recipients.push(source);
+    }
+    // `plain` is a Zeroizing buffer: wiped when it goes out of scope here.
+    crypto::seal(&plain, &recipients).ok()
+}
+
+/// A row to rewrap: id, envelope, and the sender's recipient if it has one.
+type Row = (String, Vec<u8>, Option<String>);
+
+fn next_row(conn: &Connection, sealed: &Sealed, after: &str) -> Result<Option<Row>, OpsError> {
+    Ok(conn
+        .query_row(sealed.next, params![after], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+/// A digest of the sorted recipient set, so progress made for another set is
+/// not trusted.
+fn recipient_set_digest(team: &TeamKeys) -> String {
+    let mut all: Vec<String> = team.recipients.iter().map(ToString::to_string).collect();
+    all.sort();
+    let mut hash = Sha256::new();
+    for r in &all {
+        hash.update(r.as_bytes());
+        hash.update(b"\n");
+    }
+    data_encoding::HEXLOWER.encode(&hash.finalize())
+}
+
+/// The progress marker: `digest table id`; returns the table's index in [`TABLES`].
+fn read_progress(conn: &Connection, set: &str) -> Result<Option<(usize, String)>, OpsError> {
+    let value: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![PROGRESS_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(value) = value else { return Ok(None) };
+    let text = String::from_utf8_lossy(&value);
+    let mut parts = text.splitn(3, ' ');
+    let (Some(digest), Some(table), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    if digest != set {
+        return Ok(None);
+    }
+    Ok(TABLES
+        .iter()
+        .position(|t| t.table == table)
+        .map(|i| (i, id.to_owned())))
+}
+
+fn write_progress(conn: &Connection, set: &str, table: &str, id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+        params![PROGRESS_KEY, format!("{set} {table} {id}").into_bytes()],
+    )?;
+    Ok(())
+}
+
+/// Unlocks `keys/reviewers/NAME.age` with `passphrase` and checks that its
+/// recipient is still in `team.pub` (a removed reviewer cannot rewrap).
+pub fn unlock(
+    keys_dir: &Path,
+    team: &TeamKeys,
+    name: &str,
+    passphrase: &str,
+) -> Result<x25519::Identity, OpsError> {
+    let path = crate::keys::reviewer_path(keys_dir, name);
+    let file = std::fs::read(&path)
+        .map_err(|e| OpsError::Unlock(format!("cannot read {} ({})", path.display(), e.kind())))?;
+    let identity = crypto::unwrap_identity(&file, passphrase).map_err(|_| {
+        OpsError::Unlock(format!(
+            "{} does not open with that passphrase",
+            path.display()
+        ))
+    })?;
+    let mine = identity.to_public().to_string();
+    if !team.recipients.iter().any(|r| r.to_string() == mine) {
+        return Err(OpsError::Unlock(format!(
+            "the recipient of {} is not in team.pub; rewrap as a reviewer who stays",
+            path.display()
+        )));
+    }
+    Ok(identity)
+}

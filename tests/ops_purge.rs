@@ -1,0 +1,165 @@
+//! Retention: `signaal purge` and the server's own daily run delete signals
+//! past their period for real, and the audit log keeps that they were purged.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod ops_support;
+
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, TeamKey, contains};
+use ops_support::{db, run, signal_of, submit_many};
+
+fn server() -> Server {
+    Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    })
+}
+
+/// Makes a signal look finished (or open) long ago, as if time had passed.
+fn age_signal(server: &Server, id: &str, status: &str) {
+    let conn = db(&server.data_dir().join("signaal.db"));
+    conn.execute(
+        "UPDATE signals SET status = ?2, received_on = '2020-01-01',
+            feedback_on = CASE WHEN ?2 IN ('closed', 'not_admissible', 'forwarded')
+                THEN '2020-01-02' END
+         WHERE id = ?1",
+        [id, status],
+    )
+    .unwrap();
+}
+
+fn envelope_of(server: &Server, id: &str) -> Vec<u8> {
+    db(&server.data_dir().join("signaal.db"))
+        .query_row("SELECT envelope FROM signals WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+fn traces_in_data_folder(server: &Server, needle: &[u8]) -> Vec<String> {
+    server
+        .data_files()
+        .into_iter()
+        .filter(|(_, bytes)| contains(bytes, needle))
+        .map(|(path, _)| path.display().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audit_log() {
+    let mut server = server();
+    let receipts = submit_many(&server, 3, "retention test").await;
+    let conn = db(&server.data_dir().join("signaal.db"));
+    let ids: Vec<String> = receipts
+        .iter()
+        .map(|r| signal_of(&conn, r).unwrap())
+        .collect();
+    drop(conn);
+    age_signal(&server, &ids[0], "closed");
+    age_signal(&server, &ids[1], "new");
+    let envelope = envelope_of(&server, &ids[0]);
+    // 64 bytes of the ciphertext body: they occur nowhere else by chance.
+    let needle = envelope[envelope.len() - 80..envelope.len() - 16].to_vec();
+    assert!(!traces_in_data_folder(&server, &needle).is_empty());
+
+    // While the server keeps serving.
+    let (code, out, err) = run(&server, &[], &["purge"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("purged 1 signals"), "{out}");
+    let found = traces_in_data_folder(&server, &needle);
+    assert!(
+        found.is_empty(),
+        "the purged envelope is still in {found:?}"
+    );
+
+    let conn = db(&server.data_dir().join("signaal.db"));
+    let remaining: Vec<String> = receipts
+        .iter()
+        .filter_map(|r| signal_of(&conn, r))
+        .collect();
+    assert_eq!(
+        remaining,
+        [ids[1].clone(), ids[2].clone()],
+        "an open signal is never purged"
+    );
+    let (action, actor, detail): (String, String, String) = conn
+        .query_row(
+            "SELECT action, actor, detail FROM audit WHERE signal_id = ?1 ORDER BY seq DESC",
+            [&ids[0]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(action, "purge");
+    assert!(actor.starts_with("(command line"), "{actor}");
+    assert!(detail.contains("closed"), "{detail}");
+    drop(conn);
+    let (code, out, err) = run(&server, &[], &["audit", "verify"], "");
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The server still takes signals, and after it stops nothing came back.
+    submit_many(&server, 1, "after the purge").await;
+    assert!(server.stop().success());
+    let found = traces_in_data_folder(&server, &needle);
+    assert!(found.is_empty(), "the purged envelope is back in {found:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_applies_retention_by_itself_when_it_starts_and_then_daily() {
+    let mut server = server();
+    let receipts = submit_many(&server, 2, "daily retention").await;
+    let conn = db(&server.data_dir().join("signaal.db"));
+    let ids: Vec<String> = receipts
+        .iter()
+        .map(|r| signal_of(&conn, r).unwrap())
+        .collect();
+    drop(conn);
+    server.stop();
+    age_signal(&server, &ids[0], "not_admissible");
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.signal_count() != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "not purged:\n{}",
+            server.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let conn = db(&server.data_dir().join("signaal.db"));
+    assert_eq!(signal_of(&conn, &receipts[1]), Some(ids[1].clone()));
+    let actor: String = conn
+        .query_row("SELECT actor FROM audit WHERE action = 'purge'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(actor, "(retention)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_follows_the_settings_and_zero_keeps_for_ever() {
+    let server = server();
+    let receipts = submit_many(&server, 1, "kept for ever").await;
+    let conn = db(&server.data_dir().join("signaal.db"));
+    let id = signal_of(&conn, &receipts[0]).unwrap();
+    drop(conn);
+    age_signal(&server, &id, "closed");
+    let keep = [("SIGNAAL_RETENTION_CLOSED_DAYS", "0")];
+    let (code, out, err) = run(&server, &keep, &["purge"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("purged 0 signals"), "{out}");
+    let (code, _, err) = run(
+        &server,
+        &[("SIGNAAL_RETENTION_CLOSED_DAYS", "soon")],
+        &["purge"],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("SIGNAAL_RETENTION_CLOSED_DAYS"), "{err}");
+}
