@@ -282,3 +282,29 @@ async fn submit(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_page_finds_its_texts_in_both_languages() {
+        for lang in [Lang::Nl, Lang::En] {
+            for error in [
+                IntakeError::BadRequest,
+                IntakeError::TooLarge { max_bytes: 65536 },
+                IntakeError::Unsupported,
+                IntakeError::RateLimited {
+                    retry_after_secs: 90,
+                },
+                IntakeError::Unavailable,
+                IntakeError::NotFound,
+            ] {
+                let res = Failure(lang, error).into_response();
+                assert!(res.status().is_client_error() || res.status().is_server_error());
+            }
+        }
+        let missing = crate::views::i18n::MISSING.with(|m| m.borrow().clone());
+        assert!(missing.is_empty(), "missing texts: {missing:?}");
+    }
+}

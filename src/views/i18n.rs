@@ -65,10 +65,19 @@ impl Lang {
             Some(text) => text.as_str(),
             None => {
                 tracing::error!(key, "missing text");
+                #[cfg(test)]
+                MISSING.with(|m| m.borrow_mut().push(key.to_owned()));
                 ""
             }
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Keys asked for but missing, so tests that render pages can catch them.
+    pub(crate) static MISSING: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn from_query(query: &str) -> Option<Lang> {

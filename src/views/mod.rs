@@ -141,6 +141,7 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -150,6 +151,67 @@ mod tests {
             html,
             "<p>Eerst &lt;b&gt;dit&lt;/b&gt;.</p><ul><li>een</li><li>twee</li></ul><p>Tot slot.</p>"
         );
+    }
+
+    #[test]
+    fn every_page_finds_every_text_it_needs_in_both_languages() {
+        use crate::intake::form::{FieldError, decode};
+        use crate::intake::guard::{Finding, Kind};
+        let answers = decode(b"situation=x&organisation=y")
+            .unwrap_or_default()
+            .answers;
+        let errors = [
+            ("situation", FieldError::Required),
+            ("rule", FieldError::TooLong(5)),
+            ("domain", FieldError::BadChoice),
+        ];
+        let kinds = [
+            Kind::Bsn,
+            Kind::Iban,
+            Kind::Email,
+            Kind::Phone,
+            Kind::Address,
+            Kind::BirthDate,
+        ];
+        let findings: Vec<Finding> = kinds
+            .iter()
+            .map(|&kind| Finding {
+                field: "solution",
+                kind,
+            })
+            .collect();
+        for lang in [Lang::Nl, Lang::En] {
+            let views = [
+                FormView {
+                    work_network: Some("https://x.example/"),
+                    ..FormView::default()
+                },
+                FormView {
+                    answers: Some(&answers),
+                    errors: &errors,
+                    ..FormView::default()
+                },
+                FormView {
+                    answers: Some(&answers),
+                    findings: &findings,
+                    ..FormView::default()
+                },
+                FormView {
+                    problem: Some(("t", "b".into())),
+                    ..FormView::default()
+                },
+            ];
+            for view in &views {
+                let _ = form_page(lang, view);
+            }
+            let _ = receipt_page(lang, "AAAA-BBBB");
+            let _ = privacy_page(lang, "https://x.example/");
+            let _ = accessibility_page(lang);
+            let _ = embed_page(lang, "https://x.example/");
+            let _ = message_page(lang, "t", "b");
+        }
+        let missing = i18n::MISSING.with(|m| m.borrow().clone());
+        assert!(missing.is_empty(), "missing texts: {missing:?}");
     }
 
     #[test]
