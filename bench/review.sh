@@ -11,10 +11,10 @@ N=${1:-100000}
 PID=
 if [ -n "${BENCH_ROOT:-}" ]; then
   ROOT=$BENCH_ROOT
-  trap 'kill "$PID" 2>/dev/null || true' EXIT
+  trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
 else
   ROOT=$(mktemp -d)
-  trap 'kill "$PID" 2>/dev/null || true; rm -rf "$ROOT"' EXIT
+  trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$ROOT"' EXIT
 fi
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
 
@@ -34,9 +34,14 @@ for _ in $(seq 100); do grep -q "review listening" "$ROOT/out" && break; sleep 0
 BASE=$(sed -n 's/^review listening on //p' "$ROOT/out")
 echo "review face at $BASE"
 
-COOKIE=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
-  --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
-  "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+COOKIE=
+for _ in 1 2 3 4 5; do
+  COOKIE=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
+    --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
+    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+  [ -n "$COOKIE" ] && break
+  sleep 1
+done
 [ -n "$COOKIE" ] || { echo "login failed"; exit 1; }
 QUEUE=$(curl -s -H "Cookie: $COOKIE" "$BASE/")
 CSRF=$(grep -o 'name="csrf" value="[0-9a-f]*"' <<<"$QUEUE" | head -1 | sed 's/.*value="//; s/"//')

@@ -377,3 +377,28 @@ async fn guessing_one_reviewers_passphrase_is_slowed_to_a_trickle() {
         .unwrap();
     assert_eq!(limited, 1);
 }
+
+#[tokio::test]
+async fn at_a_terminal_the_passphrase_is_asked_twice_without_echo_and_must_match() {
+    let server = Server::start();
+    let (ok, screen) = signaal_with_tty(
+        &server,
+        "reviewer add dave --no-totp --work-factor 12",
+        &[PASS, "a different passphrase"],
+    );
+    assert!(!ok, "{screen}");
+    assert!(screen.contains("Passphrase again"), "{screen}");
+    assert!(screen.contains("differ"), "{screen}");
+    let (ok, screen) = signaal_with_tty(
+        &server,
+        "reviewer add dave --no-totp --work-factor 12 --add-recipient",
+        &[PASS, PASS],
+    );
+    assert!(ok, "{screen}");
+    assert!(
+        !screen.contains(PASS),
+        "the passphrase is not echoed: {screen}"
+    );
+    let s = login(&server, "dave", PASS, "").await;
+    assert_eq!(s.get("/").await.0, 200);
+}

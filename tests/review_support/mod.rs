@@ -205,3 +205,29 @@ pub fn age_with_tty(dir: &std::path::Path, args: &str, passphrase: &str, prompts
     drop(stdin);
     child.wait_with_output().unwrap().status.success()
 }
+
+/// Runs `signaal ARGS` under a pseudo-terminal with the server's settings,
+/// typing each of `inputs` after a pause; returns (success, everything printed).
+pub fn signaal_with_tty(server: &Server, args: &str, inputs: &[&str]) -> (bool, String) {
+    let command = format!("{} {args}", common::binary().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .envs(server.env())
+        .current_dir(server.root.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for input in inputs {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let _ = stdin.write_all(format!("{input}\n").as_bytes());
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
