@@ -1,0 +1,122 @@
+//! `signaal check`, the health check operators and tests share: `ok` on a
+//! sound installation, one line per problem and a non-zero exit otherwise.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod ops_support;
+
+use common::{Options, Server, TeamKey};
+use ops_support::{db, run};
+
+fn stopped_server() -> Server {
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    assert!(server.stop().success());
+    server
+}
+
+#[test]
+fn check_says_ok_on_a_sound_installation() {
+    let server = stopped_server();
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "schema version {}",
+            signaal::store::CURRENT_VERSION
+        )),
+        "{out}"
+    );
+    assert_eq!(out.lines().last(), Some("ok"));
+}
+
+#[test]
+fn check_names_each_problem_on_its_own_line_and_fails() {
+    let server = stopped_server();
+    let keys = server.keys_dir();
+    std::fs::write(keys.join("team.pub"), "# team\nage1notarecipient\n").unwrap();
+    std::fs::create_dir_all(keys.join("reviewers")).unwrap();
+    std::fs::write(
+        keys.join("reviewers/ann.age"),
+        "AGE-SECRET-KEY-1PLAINTEXTSECRET\n",
+    )
+    .unwrap();
+    db(&server.data_dir().join("signaal.db"))
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("signaal check: ")),
+        "{err}"
+    );
+    assert!(lines[0].contains("team.pub line 2"), "{err}");
+    assert!(
+        lines[1].contains("ann.age is not an age-encrypted identity"),
+        "{err}"
+    );
+    assert!(lines[2].contains("schema version 99"), "{err}");
+    assert!(
+        !err.contains("PLAINTEXTSECRET"),
+        "a secret was echoed: {err}"
+    );
+}
+
+#[test]
+fn check_refuses_a_file_that_is_not_a_database_and_a_bad_setting() {
+    let server = stopped_server();
+    std::fs::remove_file(server.data_dir().join("signaal.db-wal")).ok();
+    std::fs::remove_file(server.data_dir().join("signaal.db-shm")).ok();
+    std::fs::write(server.data_dir().join("signaal.db"), vec![0x42; 8192]).unwrap();
+    let (code, _, err) = run(&server, &[], &["check"], "");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("signaal.db is not a readable SQLite database"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(&server, &[("SIGNAAL_MAX_BODY_BYTES", "12")], &["check"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("max_body_bytes"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_example_configuration_documents_every_setting_and_is_valid() {
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/signaal.toml.example"
+    ))
+    .unwrap();
+    let config = signaal::config::Config::from_toml(&example).unwrap();
+    config.validate().unwrap();
+    // Every field of the settings, nested tables included, as Debug names them.
+    let debug = format!("{:?}", signaal::config::Config::default());
+    let names: Vec<&str> = debug
+        .split([' ', '{', ',', '('])
+        .filter_map(|w| w.strip_suffix(':'))
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !w.is_empty())
+        .collect();
+    assert!(names.len() > 20, "{names:?}");
+    let documented = |name: &str| {
+        example.lines().any(|l| {
+            let l = l.trim_start_matches(['#', ' ']);
+            l.starts_with(&format!("{name} =")) || l.starts_with(&format!("[{name}]"))
+        })
+    };
+    let missing: Vec<&&str> = names.iter().filter(|n| !documented(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "not in deploy/signaal.toml.example: {missing:?}"
+    );
+}
