@@ -158,8 +158,28 @@ pub fn now() -> String {
 }
 
 /// Appends `entry` to the chain. Call only from inside a store write (the
-/// writer thread), so two appends never read the same previous row.
+/// writer thread, or a transaction that holds the write lock), so two appends
+/// never read the same previous row.
 pub fn append(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
+    append_named(
+        conn,
+        &entry.actor,
+        entry.action.as_str(),
+        entry.signal_id.as_deref(),
+        &entry.detail,
+    )
+}
+
+/// Appends a row whose action is not one of [`Action`] (system operations
+/// such as a retention purge or a key rewrap name their own), under the same
+/// rules as [`append`].
+pub fn append_named(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    signal_id: Option<&str>,
+    detail: &str,
+) -> rusqlite::Result<()> {
     let last: Option<(i64, Vec<u8>)> = conn
         .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -169,15 +189,8 @@ pub fn append(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
         None => (1, GENESIS.to_vec()),
     };
     let at = now();
-    let action = entry.action.as_str();
     let hash = hash_of(&canonical(
-        seq,
-        &at,
-        &entry.actor,
-        action,
-        entry.signal_id.as_deref(),
-        &entry.detail,
-        &prev,
+        seq, &at, actor, action, signal_id, detail, &prev,
     ));
     conn.prepare_cached(
         "INSERT INTO audit (seq, at, actor, action, signal_id, detail, prev_hash, hash)
@@ -186,10 +199,10 @@ pub fn append(conn: &Connection, entry: &Entry) -> rusqlite::Result<()> {
     .execute(params![
         seq,
         at,
-        entry.actor,
+        actor,
         action,
-        entry.signal_id,
-        entry.detail,
+        signal_id,
+        detail,
         prev,
         hash.as_slice()
     ])?;
