@@ -162,7 +162,14 @@ pub fn rewrap(config: &Config, reviewer: &str) -> ExitCode {
         Err(e) => return fail(&format!("cannot read the passphrase: {e}")),
     };
     let identity = match rewrap::unlock(&config.keys_dir, &team, reviewer, &passphrase) {
-        Ok(i) => i,
+        Ok((identity, true)) => identity,
+        Ok((identity, false)) => {
+            println!(
+                "{reviewer}'s recipient is not in team.pub: after this rewrap {reviewer}'s key \
+                 opens nothing stored"
+            );
+            identity
+        }
         Err(e) => return fail(&e),
     };
     drop(passphrase);

@@ -201,14 +201,15 @@ fn write_progress(conn: &Connection, set: &str, table: &str, id: &str) -> rusqli
     Ok(())
 }
 
-/// Unlocks `keys/reviewers/NAME.age` with `passphrase` and checks that its
-/// recipient is still in `team.pub` (a removed reviewer cannot rewrap).
+/// Unlocks `keys/reviewers/NAME.age` with `passphrase`. Also says whether its
+/// recipient is still in `team.pub`: when a shared team key is replaced, the
+/// old key (no longer listed) is the one that opens the stored envelopes.
 pub fn unlock(
     keys_dir: &Path,
     team: &TeamKeys,
     name: &str,
     passphrase: &str,
-) -> Result<x25519::Identity, OpsError> {
+) -> Result<(x25519::Identity, bool), OpsError> {
     let path = crate::keys::reviewer_path(keys_dir, name);
     let file = std::fs::read(&path)
         .map_err(|e| OpsError::Unlock(format!("cannot read {} ({})", path.display(), e.kind())))?;
@@ -219,11 +220,6 @@ pub fn unlock(
         ))
     })?;
     let mine = identity.to_public().to_string();
-    if !team.recipients.iter().any(|r| r.to_string() == mine) {
-        return Err(OpsError::Unlock(format!(
-            "the recipient of {} is not in team.pub; rewrap as a reviewer who stays",
-            path.display()
-        )));
-    }
-    Ok(identity)
+    let listed = team.recipients.iter().any(|r| r.to_string() == mine);
+    Ok((identity, listed))
 }
