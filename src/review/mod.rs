@@ -21,7 +21,7 @@ pub mod report;
 pub mod reviewers;
 mod search;
 pub mod session;
-mod signal;
+pub(crate) mod signal;
 mod views;
 
 use std::path::PathBuf;
@@ -51,8 +51,10 @@ pub struct ReviewState {
     pub keys_dir: PathBuf,
     /// Unlocked sessions, in memory only.
     pub sessions: Arc<session::Sessions>,
-    /// Login throttles and the TOTP replay guard.
+    /// Login throttles.
     pub guard: Arc<login::LoginGuard>,
+    /// Longest a whole request may take (a search stops itself well before).
+    pub request_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for ReviewState {
@@ -77,6 +79,11 @@ impl ReviewState {
             keys_dir: config.keys_dir.clone(),
             sessions,
             guard: Arc::new(login::LoginGuard::new()),
+            request_timeout: std::time::Duration::from_secs(
+                config
+                    .request_timeout_secs
+                    .max(search::TIME_BOUND.as_secs() + 5),
+            ),
         }
     }
 }
@@ -121,6 +128,10 @@ pub fn router(state: ReviewState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::same_origin_only,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
         ))
         .layer(axum::middleware::from_fn(review_headers))
         .layer(axum::middleware::from_fn(web::security_headers))
