@@ -1,6 +1,6 @@
 //! What both faces share: security headers, request logging without identifying
-//! data, bounded body reading, and a server loop with a connection bound, a
-//! header-read timeout and graceful shutdown.
+//! data, bounded body reading, pages sent from wiped buffers, and a server loop
+//! with a connection bound, a header-read timeout and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderValue, Response, header};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -112,6 +113,23 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Zeroizing<Vec<u8>>, B
         }
     }
     Ok(out)
+}
+
+/// Sends a page from a buffer that is wiped when hyper drops the body: for
+/// pages that show decrypted text or a receipt code.
+pub fn wiped(markup: maud::Markup) -> Response<Body> {
+    struct Wiped(Zeroizing<String>);
+    impl AsRef<[u8]> for Wiped {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    let body = bytes::Bytes::from_owner(Wiped(Zeroizing::new(markup.into_string())));
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(body),
+    )
+        .into_response()
 }
 
 /// Settings of one listener.

@@ -66,20 +66,9 @@ pub struct Decoded {
 pub fn decode(body: &[u8]) -> Result<Decoded, DecodeError> {
     let mut out = Decoded::default();
     let questions = questions::all();
-    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let mut parts = pair.splitn(2, |b| *b == b'=');
-        let name = decode_component(parts.next().unwrap_or_default())?;
-        let value = decode_component(parts.next().unwrap_or_default())?;
-        if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            return Err(DecodeError::ControlCharacter);
-        }
+    for_each_pair(body, |name, value| {
         if let Some(q) = questions.iter().find(|q| q.name == *name) {
             let key: &'static str = q.name.as_str();
-            // Browsers send CRLF in textareas; keep one form of line break.
-            let value = Zeroizing::new(value.replace("\r\n", "\n"));
             if out.answers.0.insert(key, value).is_some() {
                 return Err(DecodeError::Repeated);
             }
@@ -93,8 +82,54 @@ pub fn decode(body: &[u8]) -> Result<Decoded, DecodeError> {
             return Err(DecodeError::Repeated);
         }
         // Unknown long fields are dropped without being kept anywhere.
-    }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// Decodes a form strictly, keeping only the fields named in `names` (each
+/// at most once); other fields are checked as strictly and then dropped.
+pub fn decode_fields(
+    body: &[u8],
+    names: &[&'static str],
+) -> Result<BTreeMap<&'static str, Zeroizing<String>>, DecodeError> {
+    let mut out = BTreeMap::new();
+    for_each_pair(body, |name, value| {
+        if let Some(key) = names.iter().find(|n| **n == *name) {
+            if out.insert(*key, value).is_some() {
+                return Err(DecodeError::Repeated);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Hands each `name=value` pair to `each`, decoded, with the control-character
+/// rule applied and CRLF made LF. Both halves sit in wiped buffers.
+fn for_each_pair(
+    body: &[u8],
+    mut each: impl FnMut(Zeroizing<String>, Zeroizing<String>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut parts = pair.splitn(2, |b| *b == b'=');
+        let name = decode_component(parts.next().unwrap_or_default())?;
+        let value = decode_component(parts.next().unwrap_or_default())?;
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(DecodeError::ControlCharacter);
+        }
+        // Browsers send CRLF in textareas; keep one form of line break.
+        let value = if value.contains('\r') {
+            Zeroizing::new(value.replace("\r\n", "\n"))
+        } else {
+            value
+        };
+        each(name, value)?;
+    }
+    Ok(())
 }
 
 fn decode_component(raw: &[u8]) -> Result<Zeroizing<String>, DecodeError> {
@@ -204,6 +239,26 @@ mod tests {
         );
         let d = decode(b"situation=x").unwrap();
         assert!(validate(&d.answers).is_empty());
+    }
+
+    #[test]
+    fn named_fields_decode_strictly_and_others_are_dropped() {
+        let d = decode_fields(
+            b"receipt=abcd+efgh&message=Lang%0D%0Abericht&junk=x",
+            &["receipt", "message"],
+        )
+        .unwrap();
+        assert_eq!(d.get("receipt").map(|v| v.as_str()), Some("abcd efgh"));
+        assert_eq!(d.get("message").map(|v| v.as_str()), Some("Lang\nbericht"));
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            decode_fields(b"message=a&message=b", &["message"]).unwrap_err(),
+            DecodeError::Repeated
+        );
+        assert_eq!(
+            decode_fields(b"junk=%ff", &["message"]).unwrap_err(),
+            DecodeError::Malformed
+        );
     }
 
     #[test]

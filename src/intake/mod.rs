@@ -1,11 +1,13 @@
-//! The public face: the form, submission, the receipt, and the pages around
-//! them (privacy, accessibility statement, embed kit with its QR code).
+//! The public face: the form, submission, the receipt, coming back with the
+//! receipt code, and the pages around them (privacy, accessibility statement,
+//! embed kit with its QR code).
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
 //! opens a signal; it sets no cookie and serves no review route. A signal the
 //! personal-data guard holds back leaves no trace: nothing stored, nothing
 //! logged beyond the route and a 200 that a received signal also gets.
 
+mod follow_up;
 pub mod form;
 pub mod guard;
 pub mod network;
@@ -21,7 +23,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 
 use crate::config::Config;
@@ -66,6 +68,12 @@ pub enum IntakeError {
         /// Seconds until it may work.
         retry_after_secs: u64,
     },
+    /// Too many receipt codes tried.
+    #[error("look-ups limited")]
+    LookupLimited {
+        /// Seconds until it may work.
+        retry_after_secs: u64,
+    },
     /// Storing failed; nothing was kept.
     #[error("store unavailable")]
     Unavailable,
@@ -102,13 +110,23 @@ impl IntoResponse for Failure {
                     &retry_after_secs.div_ceil(60).max(1).to_string(),
                 )),
             ),
+            IntakeError::LookupLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "page.lookup_limited",
+                Some(lang.t("page.lookup_limited.body").replace(
+                    "{minutes}",
+                    &retry_after_secs.div_ceil(60).max(1).to_string(),
+                )),
+            ),
             IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
         };
         let title = lang.t(&format!("{key}.title"));
         let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
         let mut res = (status, views::message_page(lang, title, &body)).into_response();
-        if let IntakeError::RateLimited { retry_after_secs } = error {
+        if let IntakeError::RateLimited { retry_after_secs }
+        | IntakeError::LookupLimited { retry_after_secs } = error
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -127,6 +145,8 @@ pub fn router(state: IntakeState) -> Router {
     Router::new()
         .route("/", get(form_page))
         .route("/signal", get(form_page).post(submit))
+        .route("/follow-up", get(follow_up::start).post(follow_up::show))
+        .route("/follow-up/message", post(follow_up::message))
         .route("/style.css", get(pages::stylesheet))
         .route("/privacy", get(pages::privacy))
         .route("/toegankelijkheid", get(pages::accessibility_nl))
@@ -173,6 +193,19 @@ fn form_again(lang: Lang, answers: &form::Answers, title_key: &str, text: String
     views::form_page(lang, &view).into_response()
 }
 
+/// Whether the request says it carries `application/x-www-form-urlencoded`.
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
 async fn submit(
     State(state): State<IntakeState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -181,16 +214,7 @@ async fn submit(
     body: Body,
 ) -> Result<Response, Failure> {
     let mut lang = Lang::negotiate(query.as_deref(), &headers);
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        });
-    if !is_form {
+    if !is_form(&headers) {
         return Err(Failure(lang, IntakeError::Unsupported));
     }
     let raw = web::read_body(body, state.config.max_body_bytes)
@@ -296,6 +320,9 @@ mod tests {
                 IntakeError::Unsupported,
                 IntakeError::RateLimited {
                     retry_after_secs: 90,
+                },
+                IntakeError::LookupLimited {
+                    retry_after_secs: 30,
                 },
                 IntakeError::Unavailable,
                 IntakeError::NotFound,

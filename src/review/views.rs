@@ -5,9 +5,6 @@
 //! `PreEscaped` here. Pages that show decrypted text are sent from a buffer
 //! that is wiped when the response body is dropped ([`wiped`]).
 
-use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use zeroize::Zeroizing;
 
@@ -281,18 +278,4 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
     )
 }
 
-/// Sends a page from a buffer that is wiped when hyper drops the body.
-pub fn wiped(markup: Markup) -> Response {
-    struct Wiped(Zeroizing<String>);
-    impl AsRef<[u8]> for Wiped {
-        fn as_ref(&self) -> &[u8] {
-            self.0.as_bytes()
-        }
-    }
-    let body = bytes::Bytes::from_owner(Wiped(Zeroizing::new(markup.into_string())));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        Body::from(body),
-    )
-        .into_response()
-}
+pub use crate::web::wiped;

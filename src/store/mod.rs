@@ -4,6 +4,7 @@
 //! nothing about the sender are written; the connection runs in WAL mode with
 //! `synchronous=FULL` and `secure_delete=ON`.
 
+pub mod follow_up;
 pub mod review;
 mod schema;
 mod writer;

@@ -4,11 +4,16 @@
 //! data goes into `<script>`, `<style>` or URL attributes.
 
 mod embed;
+mod follow_up;
 mod form;
 pub mod i18n;
 mod pages;
 
 pub use embed::{embed_page, snippets};
+pub use follow_up::{
+    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
+    start_page as follow_up_page, status_key, thread_page,
+};
 pub use form::{CONFIRM_FIELD, FormView, form_page};
 pub use i18n::Lang;
 pub use pages::{accessibility_page, privacy_page};

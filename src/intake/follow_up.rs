@@ -1,0 +1,330 @@
+//! Coming back with the receipt code: `GET /follow-up` (the field for the
+//! code), `POST /follow-up` (the sender's view of their signal) and
+//! `POST /follow-up/message` (a message to the team).
+//!
+//! Invariants:
+//! - The code travels only in POST bodies and in the hidden field of the page
+//!   that answers them; it is never in a URL, a header, a cookie, a log line or
+//!   the store (only its HKDF lookup tag and recipient are stored).
+//! - Every answer to a code costs the same whether or not the code is known:
+//!   a malformed code is derived from a stand-in, the store is always asked,
+//!   an unknown code still does a decryption's worth of work, and the answer
+//!   waits until [`FLOOR`] has passed since the look-up began. Attempts are
+//!   limited per client-address hash and overall.
+//! - Decrypted text lives in wiped buffers and leaves in a wiped page body; a
+//!   sender's message is sealed to the team and the source recipient before
+//!   the store sees it, and the page says "sent" only once it is durable.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::time::Instant;
+use zeroize::Zeroizing;
+
+use super::questions::{self, Kind as QuestionKind};
+use super::{Failure, IntakeError, IntakeState, form, guard, seal};
+use crate::crypto::{self, Receipt, SourceKeys};
+use crate::limits;
+use crate::review::signal::{open_answers, open_text, seal_text};
+use crate::store::follow_up::SenderRecord;
+use crate::views::{
+    self, CONFIRM_FIELD, Lang, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage,
+    ThreadView,
+};
+use crate::web::{self, BodyError};
+
+/// Every answer to a code is sent no sooner than this after its look-up
+/// began, so its timing tells nothing about whether the code exists.
+pub const FLOOR: Duration = Duration::from_millis(250);
+/// Longest message from a sender, in characters (as the form's main answer).
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+/// `GET /follow-up`.
+pub(super) async fn start(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let lang = Lang::negotiate(query.as_deref(), &headers);
+    views::follow_up_page(lang, false).into_response()
+}
+
+/// `POST /follow-up`: the sender's view of their signal, or one generic refusal.
+pub(super) async fn show(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
+    check_limit(&state, peer, &headers, lang)?;
+    let began = Instant::now();
+    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
+    let found = open_thread(&state, typed).await;
+    let res = match found {
+        Ok(Some(thread)) => thread.page(lang, false, None),
+        Ok(None) => refused(lang),
+        Err(e) => Failure(lang, e).into_response(),
+    };
+    tokio::time::sleep_until(began + FLOOR).await;
+    Ok(res)
+}
+
+/// `POST /follow-up/message`: checks, seals and stores a message from the
+/// sender, then shows the thread with it.
+pub(super) async fn message(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
+    check_limit(&state, peer, &headers, lang)?;
+    let began = Instant::now();
+    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
+    let text = fields.get(MESSAGE_FIELD).map_or("", |v| v.as_str());
+    let confirmed = fields
+        .get(CONFIRM_FIELD)
+        .is_some_and(|v| v.as_str() == "yes");
+    let res = match open_thread(&state, typed).await {
+        Ok(Some(mut thread)) => match problem_with(text, confirmed) {
+            Some(problem) => {
+                let status = match problem {
+                    MessageProblem::PersonalData(_) => StatusCode::OK,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let mut res = thread.page(lang, false, Some((problem, text)));
+                *res.status_mut() = status;
+                res
+            }
+            None => match thread.add(&state, text).await {
+                Ok(()) => thread.page(lang, true, None),
+                Err(e) => Failure(lang, e).into_response(),
+            },
+        },
+        Ok(None) => refused(lang),
+        Err(e) => Failure(lang, e).into_response(),
+    };
+    tokio::time::sleep_until(began + FLOOR).await;
+    Ok(res)
+}
+
+/// The one answer to every code that opens nothing: wrong, unknown, malformed.
+fn refused(lang: Lang) -> Response {
+    (StatusCode::NOT_FOUND, views::follow_up_page(lang, true)).into_response()
+}
+
+/// Reads a follow-up form: form media type, the body limit, strict decoding.
+async fn read_form(
+    state: &IntakeState,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<
+    (
+        Lang,
+        std::collections::BTreeMap<&'static str, Zeroizing<String>>,
+    ),
+    Failure,
+> {
+    let mut lang = Lang::negotiate(query, headers);
+    if !super::is_form(headers) {
+        return Err(Failure(lang, IntakeError::Unsupported));
+    }
+    let max_bytes = state.config.max_body_bytes;
+    let raw = web::read_body(body, max_bytes).await.map_err(|e| match e {
+        BodyError::TooLarge => Failure(lang, IntakeError::TooLarge { max_bytes }),
+        _ => Failure(lang, IntakeError::BadRequest),
+    })?;
+    let fields = form::decode_fields(&raw, &[RECEIPT_FIELD, MESSAGE_FIELD, CONFIRM_FIELD, "lang"])
+        .map_err(|_| Failure(lang, IntakeError::BadRequest))?;
+    if let Some(l) = fields.get("lang").and_then(|l| Lang::parse(l)) {
+        lang = l;
+    }
+    Ok((lang, fields))
+}
+
+fn check_limit(
+    state: &IntakeState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let client = state.limiters.client_key(limits::client_addr(
+        peer,
+        headers,
+        &state.config.trusted_proxies,
+    ));
+    state.limiters.check_lookup(&client).map_err(|limited| {
+        Failure(
+            lang,
+            IntakeError::LookupLimited {
+                retry_after_secs: limited.retry_after_secs,
+            },
+        )
+    })
+}
+
+/// What is wrong with a message, if anything: blank, too long, or holding
+/// personal data the sender has not confirmed.
+fn problem_with(text: &str, confirmed: bool) -> Option<MessageProblem> {
+    if text.trim().is_empty() {
+        return Some(MessageProblem::Empty);
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Some(MessageProblem::TooLong(MAX_MESSAGE_CHARS));
+    }
+    if !confirmed {
+        let kinds = guard::kinds_in(text);
+        if !kinds.is_empty() {
+            return Some(MessageProblem::PersonalData(kinds));
+        }
+    }
+    None
+}
+
+/// A signal opened with its code: the record, the derived keys, and what the
+/// sender may read, decrypted.
+struct Thread {
+    record: SenderRecord,
+    keys: SourceKeys,
+    code: Zeroizing<String>,
+    answers: Vec<(String, Zeroizing<String>)>,
+    messages: Vec<ThreadMessage>,
+}
+
+/// A stand-in envelope that no derived identity opens, sealed once to as many
+/// random recipients as a real signal has, so trying it costs what opening a
+/// real one costs.
+fn stand_in(recipients: usize) -> &'static [u8] {
+    static ENVELOPE: OnceLock<Vec<u8>> = OnceLock::new();
+    ENVELOPE.get_or_init(|| {
+        let strangers: Vec<age::x25519::Recipient> = (0..recipients)
+            .map(|_| age::x25519::Identity::generate().to_public())
+            .collect();
+        let refs: Vec<&dyn age::Recipient> = strangers.iter().map(|r| r as _).collect();
+        let mut plain = Zeroizing::new(b"{}".to_vec());
+        crypto::pad(&mut plain);
+        crypto::seal(&plain, &refs).unwrap_or_default()
+    })
+}
+
+/// Looks a typed code up at a cost that does not depend on the outcome.
+async fn open_thread(state: &IntakeState, typed: &str) -> Result<Option<Thread>, IntakeError> {
+    let parsed = Receipt::parse(typed);
+    let receipt = parsed.clone().unwrap_or_else(Receipt::generate);
+    let keys = receipt
+        .derive(state.store.install_salt())
+        .map_err(|_| IntakeError::Unavailable)?;
+    let record = state.store.sender_record(keys.tag).await.map_err(|e| {
+        tracing::error!(error = %e, "follow-up: the store failed");
+        IntakeError::Unavailable
+    })?;
+    let (Some(_), Some(record)) = (&parsed, record) else {
+        // The work an existing code would do: try to open an envelope.
+        let _ = crypto::open(stand_in(state.team.recipients.len() + 1), &[&keys.identity]);
+        return Ok(None);
+    };
+    let Ok(answers) = open_answers(&record.envelope, &keys.identity) else {
+        return Ok(None);
+    };
+    let messages = record
+        .messages
+        .iter()
+        .map(|m| ThreadMessage {
+            author: m.author.clone(),
+            day: m.day.clone(),
+            text: open_text(&m.envelope, &keys.identity).ok(),
+        })
+        .collect();
+    Ok(Some(Thread {
+        code: receipt.grouped(),
+        record,
+        keys,
+        answers,
+        messages,
+    }))
+}
+
+/// An answer as the sender wrote it, under the form's label; a chosen option
+/// in the words of the page's language.
+fn shown(lang: Lang, name: &str, value: &Zeroizing<String>) -> (String, Zeroizing<String>) {
+    let Some(q) = questions::all().iter().find(|q| q.name == name) else {
+        return (name.to_owned(), value.clone());
+    };
+    let label = lang.t(&format!("q.{name}.label")).to_owned();
+    let option = q
+        .options
+        .iter()
+        .filter(|_| matches!(q.kind, QuestionKind::Select | QuestionKind::Radio))
+        .find(|o| o.as_str() == value.as_str());
+    let value = match option {
+        Some(o) => Zeroizing::new(lang.t(&format!("q.{name}.{o}")).to_owned()),
+        None => value.clone(),
+    };
+    (label, value)
+}
+
+impl Thread {
+    /// Renders the sender's page from a wiped buffer.
+    fn page(&self, lang: Lang, sent: bool, problem: Option<(MessageProblem, &str)>) -> Response {
+        let answers: Vec<(String, Zeroizing<String>)> = self
+            .answers
+            .iter()
+            .map(|(name, value)| shown(lang, name, value))
+            .collect();
+        let status = views::status_key(&self.record.status, self.record.acknowledged_on.is_some());
+        let view = ThreadView {
+            code: &self.code,
+            status,
+            received_on: &self.record.received_on,
+            last_change: self.record.last_change(),
+            answers: &answers,
+            thread: &self.messages,
+            sent,
+            problem,
+        };
+        web::wiped(views::thread_page(lang, &view))
+    }
+
+    /// Seals `text` to the team and this signal's source recipient, stores it
+    /// durably, and adds it to the thread shown.
+    async fn add(&mut self, state: &IntakeState, text: &str) -> Result<(), IntakeError> {
+        let source = self.keys.identity.to_public();
+        let envelope = {
+            let mut recipients: Vec<&dyn age::Recipient> =
+                state.team.recipients.iter().map(|r| r as _).collect();
+            recipients.push(&source);
+            seal_text(text, &recipients).map_err(|_| IntakeError::Unavailable)?
+        };
+        let day = seal::received_on(
+            state.config.received_precision,
+            time::OffsetDateTime::now_utc().date(),
+        );
+        let stored = state
+            .store
+            .add_sender_message(
+                self.record.id.clone(),
+                day.clone(),
+                crypto::FORMAT_AGE_X25519,
+                envelope,
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "follow-up: a message could not be stored");
+                IntakeError::Unavailable
+            })?;
+        if !stored {
+            return Err(IntakeError::Unavailable);
+        }
+        self.messages.push(ThreadMessage {
+            author: "sender".to_owned(),
+            day,
+            text: Some(Zeroizing::new(text.to_owned())),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! What the follow-up pages read and write: one signal found by the lookup tag
+//! derived from a receipt code, with its thread, and the sender's messages.
+//!
+//! Invariant: the receipt code never reaches this module — only its HKDF tag —
+//! and nothing here sees plaintext: messages arrive sealed. A sender's message
+//! is stored without an audit row, because an audit row carries the exact time
+//! and would say when the sender came back.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::review::SealedItem;
+use super::{Store, StoreError};
+
+/// A signal as its sender may see it (still sealed).
+#[derive(Debug, Clone)]
+pub struct SenderRecord {
+    /// The signal id (never shown to the sender; used to add a message).
+    pub id: String,
+    /// Status, one of [`super::review::STATUSES`].
+    pub status: String,
+    /// Arrival day.
+    pub received_on: String,
+    /// Day of the team's first acknowledgement, if any.
+    pub acknowledged_on: Option<String>,
+    /// Day of the team's feedback (a final status), if any.
+    pub feedback_on: Option<String>,
+    /// The receipt-derived recipient.
+    pub source_recipient: String,
+    /// The signal's age file.
+    pub envelope: Vec<u8>,
+    /// The thread, in order.
+    pub messages: Vec<SealedItem>,
+}
+
+impl SenderRecord {
+    /// The latest day on which anything about this signal changed.
+    pub fn last_change(&self) -> &str {
+        std::iter::once(self.received_on.as_str())
+            .chain(self.acknowledged_on.as_deref())
+            .chain(self.feedback_on.as_deref())
+            .chain(self.messages.iter().map(|m| m.day.as_str()))
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+impl Store {
+    /// The signal whose lookup tag is `tag`, with its thread. The same two
+    /// queries run whether or not it exists (the second on an id that matches
+    /// nothing), so the cost does not depend on the answer.
+    pub async fn sender_record(&self, tag: [u8; 32]) -> Result<Option<SenderRecord>, StoreError> {
+        self.read(move |c| {
+            let found = c
+                .prepare_cached(
+                    "SELECT id, status, received_on, acknowledged_on, feedback_on,
+                            source_recipient, envelope
+                     FROM signals WHERE lookup_tag = ?1",
+                )?
+                .query_row(params![tag.as_slice()], |r| {
+                    Ok(SenderRecord {
+                        id: r.get(0)?,
+                        status: r.get(1)?,
+                        received_on: r.get(2)?,
+                        acknowledged_on: r.get(3)?,
+                        feedback_on: r.get(4)?,
+                        source_recipient: r.get(5)?,
+                        envelope: r.get(6)?,
+                        messages: Vec::new(),
+                    })
+                })
+                .optional()?;
+            let id = found.as_ref().map_or("", |f| f.id.as_str()).to_owned();
+            let messages = c
+                .prepare_cached(
+                    "SELECT seq, author, day, format, envelope FROM messages
+                     WHERE signal_id = ?1 ORDER BY seq",
+                )?
+                .query_map(params![id], |r| {
+                    Ok(SealedItem {
+                        seq: r.get(0)?,
+                        author: r.get(1)?,
+                        day: r.get(2)?,
+                        format: r.get(3)?,
+                        envelope: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(found.map(|f| SenderRecord { messages, ..f }))
+        })
+        .await
+    }
+
+    /// Stores a sealed message from the sender, unanswered (so the review
+    /// queue shows the signal as having a new reply); returns once durable.
+    /// `false` if the signal is gone.
+    pub async fn add_sender_message(
+        &self,
+        id: String,
+        day: String,
+        format: &'static str,
+        envelope: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            let exists = c
+                .prepare_cached("SELECT 1 FROM signals WHERE id = ?1")?
+                .query_row(params![id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
+                return Ok(false);
+            }
+            let seq: i64 = c
+                .prepare_cached(
+                    "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE signal_id = ?1",
+                )?
+                .query_row(params![id], |r| r.get(0))?;
+            c.prepare_cached(
+                "INSERT INTO messages (id, signal_id, seq, author, day, format, envelope, answered)
+                 VALUES (?1, ?2, ?3, 'sender', ?4, ?5, ?6, 0)",
+            )?
+            .execute(params![
+                crate::crypto::random_id(),
+                id,
+                seq,
+                day,
+                format,
+                envelope
+            ])?;
+            Ok(true)
+        })
+        .await
+    }
+}
