@@ -97,6 +97,16 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
         "{} acknowledged signals lost",
         missing.len()
     );
+    let restore_row: String = conn
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'restore'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(restore_row.contains("signaal-backup.db"), "{restore_row}");
+    let (code, out, err) = run(&server, &elsewhere, &["audit", "verify"], "");
+    assert_eq!(code, 0, "{out}{err}");
     // A receipt still finds its signal: the install salt came along.
     let original = db(&server.data_dir().join("signaal.db"));
     assert_eq!(signal_of(&conn, before[0]), signal_of(&original, before[0]));

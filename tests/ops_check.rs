@@ -51,11 +51,13 @@ fn check_names_each_problem_on_its_own_line_and_fails() {
     db(&server.data_dir().join("signaal.db"))
         .pragma_update(None, "user_version", 99)
         .unwrap();
+    let open = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(server.data_dir(), open).unwrap();
 
     let (code, out, err) = run(&server, &[], &["check"], "");
     assert_eq!(code, 1, "{out}{err}");
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 3, "{err}");
+    assert_eq!(lines.len(), 4, "{err}");
     assert!(
         lines.iter().all(|l| l.starts_with("signaal check: ")),
         "{err}"
@@ -65,7 +67,8 @@ fn check_names_each_problem_on_its_own_line_and_fails() {
         lines[1].contains("ann.age is not an age-encrypted identity"),
         "{err}"
     );
-    assert!(lines[2].contains("schema version 99"), "{err}");
+    assert!(lines[2].contains("open to every user (mode 755)"), "{err}");
+    assert!(lines[3].contains("schema version 99"), "{err}");
     assert!(
         !err.contains("PLAINTEXTSECRET"),
         "a secret was echoed: {err}"

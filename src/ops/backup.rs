@@ -69,8 +69,14 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
             ));
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| OpsError::path(data_dir, format!("cannot be created ({})", e.kind())))?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| OpsError::path(data_dir, format!("cannot be created ({})", e.kind())))?;
+    }
     let incoming = data_dir.join(format!("{DB_FILE}.restoring"));
     let _ = std::fs::remove_file(&incoming);
     copy_to(src, &incoming)?;
@@ -90,6 +96,14 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
     std::fs::rename(&incoming, &target)
         .map_err(|e| OpsError::path(&target, format!("cannot be replaced ({})", e.kind())))?;
     sync_parent(&target);
+    // Whatever happened after the backup is gone, its audit rows included:
+    // the chain says where it was restored from.
+    let mut conn = super::open_db(&target)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let name = src.file_name().unwrap_or_default().to_string_lossy();
+    let detail = format!("restored from {name} ({} signals)", health.signals);
+    super::audit_system(&tx, &super::command_line_actor(), "restore", None, &detail)?;
+    tx.commit()?;
     Ok(health)
 }
 

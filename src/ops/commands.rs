@@ -39,6 +39,7 @@ pub fn check(config: &Config) -> ExitCode {
         Err(e) => problems.push(e.to_string()),
     }
     problems.extend(check_reviewer_files(&config.keys_dir));
+    problems.extend(check_data_folder(&config.data_dir));
     let db = config.data_dir.join(DB_FILE);
     if db.exists() {
         match inspect(&db) {
@@ -73,6 +74,19 @@ pub fn check(config: &Config) -> ExitCode {
         }
         ExitCode::from(1)
     }
+}
+
+/// The data folder holds every envelope: only the signaal user may enter it.
+fn check_data_folder(dir: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir).ok()?.permissions().mode();
+    (mode & 0o007 != 0).then(|| {
+        format!(
+            "the data folder {} is open to every user (mode {:o}); chmod 0700 it",
+            dir.display(),
+            mode & 0o777
+        )
+    })
 }
 
 /// Every `reviewers/*.age` must look like an age file; the files are not
