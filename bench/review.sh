@@ -28,6 +28,8 @@ fi
 
 export SIGNAAL_DATA_DIR=$ROOT/data SIGNAAL_KEYS_DIR=$ROOT/keys SIGNAAL_LOG=warn
 export SIGNAAL_INTAKE_ADDR=127.0.0.1:0 SIGNAAL_REVIEW_ADDR=127.0.0.1:0
+# Keep every seeded signal: the daily retention purge would thin out the old ones.
+for s in NEW IN_PROGRESS FORWARDED CLOSED NOT_ADMISSIBLE; do export "SIGNAAL_RETENTION_${s}_DAYS=0"; done
 target/release/signaal serve >"$ROOT/out" 2>&1 &
 PID=$!
 for _ in $(seq 100); do grep -q "review listening" "$ROOT/out" && break; sleep 0.1; done
