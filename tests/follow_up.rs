@@ -1,0 +1,563 @@
+//! A professional comes back with the receipt code: reads the status and the
+//! team's questions, answers them — and nobody without the code, the operator
+//! included, reads the sender's side from what is stored.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, TeamKey, canary, client, client_from, contains, receipt_in, submit};
+use review_support::{add_reviewer, code, demo_login, login, signal_ids, totp_in};
+
+const PASS: &str = "a long passphrase for anna";
+
+/// What the follow-up pages answer: status, headers and page.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    page: String,
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// A demo server that allows many look-ups (the limit has its own test).
+fn server() -> Server {
+    Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "100000")]),
+        ..Options::default()
+    })
+}
+
+async fn post(c: &reqwest::Client, server: &Server, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let res = c
+        .post(format!("{}{path}", server.intake))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    Answer {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        page: res.text().await.unwrap(),
+    }
+}
+
+/// `POST /follow-up` with `receipt`.
+async fn come_back(server: &Server, receipt: &str) -> Answer {
+    post(&client(), server, "/follow-up", &[("receipt", receipt)]).await
+}
+
+/// `POST /follow-up/message`.
+async fn write(server: &Server, fields: &[(&str, &str)]) -> Answer {
+    post(&client(), server, "/follow-up/message", fields).await
+}
+
+/// Submits `situation`; returns the receipt code.
+async fn give_signal(server: &Server, situation: &str) -> String {
+    let (status, page) = submit(&client(), server, &[("situation", situation)]).await;
+    assert_eq!(status, 200, "{page}");
+    receipt_in(&page).unwrap()
+}
+
+/// The code as someone might type it: lower case, spaces for dashes.
+fn sloppy(receipt: &str) -> String {
+    receipt.to_lowercase().replace('-', " ")
+}
+
+/// The same code with one symbol changed.
+fn one_off(receipt: &str) -> String {
+    let mut chars: Vec<char> = receipt.chars().collect();
+    chars[7] = if chars[7] == 'X' { 'Y' } else { 'X' };
+    chars.into_iter().collect()
+}
+
+fn sent_messages(server: &Server) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(
+        server.data_dir().join("signaal.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM messages WHERE author = 'sender'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Every form action, link and image address on a page.
+fn addresses(page: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for marker in ["href=\"", "action=\"", "src=\""] {
+        for (i, _) in page.match_indices(marker) {
+            let rest = &page[i + marker.len()..];
+            out.push(rest[..rest.find('"').unwrap()].to_owned());
+        }
+    }
+    out
+}
+
+/// Asserts that no form of `receipt` appears in a URL or header of `answer`.
+fn code_stays_in_the_body(answer: &Answer, receipt: &str) {
+    let forms = [
+        receipt.to_owned(),
+        receipt.replace('-', ""),
+        sloppy(receipt),
+        receipt.to_lowercase().replace('-', ""),
+    ];
+    for (name, value) in &answer.headers {
+        let value = value
+            .to_str()
+            .unwrap_or_default()
+            .to_uppercase()
+            .replace('-', "");
+        assert!(
+            !value.contains(&receipt.replace('-', "")),
+            "the code is in the {name} header"
+        );
+    }
+    assert!(
+        !answer.headers.contains_key("set-cookie"),
+        "a cookie was set"
+    );
+    for address in addresses(&answer.page) {
+        for form in &forms {
+            assert!(!address.contains(form.as_str()), "the code is in {address}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read() {
+    let team = TeamKey::generate();
+    let mut server = Server::start_with(Options {
+        team: vec![team.recipient()],
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "100000")]),
+        ..Options::default()
+    });
+    let totp = totp_in(&add_reviewer(&server, "anna", PASS, &[]));
+    // The intake seals to the recipients it read at start: restart to include anna.
+    server.restart();
+    let (said, asked, answered) = (canary("SAID"), canary("ASKED"), canary("ANSWERED"));
+
+    // 1. The sender gives a signal and keeps the code.
+    let receipt = give_signal(&server, &format!("De regel pakt hard uit: {said}")).await;
+
+    // 2. A reviewer reads it and asks a question.
+    let anna = login(&server, "anna", PASS, &code(&totp, 0)).await;
+    let id = signal_ids(&anna.get("/").await.1).remove(0);
+    let res = anna
+        .post(&format!("/signals/{id}/messages"), &[("message", &asked)])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+
+    // 3. The sender comes back, types the code sloppily, and reads the question.
+    let back = come_back(&server, &sloppy(&receipt)).await;
+    assert_eq!(back.status, 200, "{}", back.page);
+    assert!(back.page.contains(&said), "the signal as sent");
+    assert!(back.page.contains(&asked), "the team's question");
+    assert!(
+        back.page.contains("data-status=\"in_progress\""),
+        "a question counts as being looked at"
+    );
+    assert!(back.page.contains("data-author=\"team\""));
+    code_stays_in_the_body(&back, &receipt);
+    assert_eq!(back.headers["cache-control"], "no-store");
+
+    // 4. The sender answers; the page says so only once it is stored.
+    let reply = write(
+        &server,
+        &[
+            ("receipt", &receipt),
+            ("message", &answered),
+            ("lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.page);
+    assert!(reply.page.contains("data-sent"));
+    assert!(reply.page.contains("<html lang=\"en\""));
+    assert_eq!(
+        sent_messages(&server),
+        1,
+        "stored before the page said sent"
+    );
+    let order = (
+        reply.page.find(&asked).unwrap(),
+        reply.page.find(&answered).unwrap(),
+    );
+    assert!(order.0 < order.1, "the thread is in order");
+    code_stays_in_the_body(&reply, &receipt);
+
+    // 5. The reviewer sees a new reply and reads it.
+    let queue = anna.get("/").await.1;
+    let row = &queue[queue.find(&format!("data-signal=\"{id}\"")).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("<td>1</td>"), "one unanswered reply: {row}");
+    let (_, page) = anna.get(&format!("/signals/{id}")).await;
+    assert!(page.contains(&answered), "the reviewer reads the answer");
+    assert!(page.contains("data-author=\"sender\""));
+
+    // Nothing of it on disk or in the log; not the code either.
+    assert!(server.stop().success());
+    let secrets = [said.as_str(), asked.as_str(), answered.as_str()];
+    let codes = [receipt.clone(), receipt.replace('-', "")];
+    for (path, bytes) in server.data_files() {
+        for s in secrets
+            .iter()
+            .copied()
+            .chain(codes.iter().map(String::as_str))
+        {
+            assert!(!contains(&bytes, s.as_bytes()), "{s} in {}", path.display());
+        }
+    }
+    let log = server.output();
+    assert!(
+        log.contains("route=\"/follow-up/message\""),
+        "requests are logged"
+    );
+    for s in secrets
+        .iter()
+        .copied()
+        .chain(codes.iter().map(String::as_str))
+    {
+        assert!(!log.contains(s), "{s} in the log");
+    }
+    assert!(!log.to_uppercase().contains(&receipt.replace('-', "")));
+
+    // The team opens the exported signal and every message of the thread with
+    // the standard age tool.
+    if !common::age_cli_available() {
+        return;
+    }
+    let out = server.root.path().join("export");
+    let (status, stdout, stderr) = server.run(&["export", "--encrypted", out.to_str().unwrap()]);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    let key = server.root.path().join("team.key");
+    team.write_identity_file(&key);
+    let plain = common::age_cli_decrypt(&key, &out.join(format!("{id}.age"))).unwrap();
+    assert!(contains(&plain, said.as_bytes()));
+    let conn = rusqlite::Connection::open(server.data_dir().join("signaal.db")).unwrap();
+    let thread: Vec<(String, Vec<u8>)> = conn
+        .prepare("SELECT author, envelope FROM messages WHERE signal_id = ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(thread.len(), 2);
+    for ((author, envelope), expected) in thread.iter().zip([&asked, &answered]) {
+        let file = out.join(format!("{id}-{author}.age"));
+        std::fs::write(&file, envelope).unwrap();
+        let plain = common::age_cli_decrypt(&key, &file).expect("age -d opens a message");
+        assert!(contains(&plain, expected.as_bytes()), "{author}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_a_malformed_and_a_nearly_right_code_all_get_the_same_plain_refusal() {
+    let server = server();
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let near = one_off(&receipt);
+    assert_eq!(come_back(&server, &receipt).await.status, 200);
+    let tries = [
+        "ABCD-EFGH-JKMN-PQRS-TV01".to_owned(),
+        near.clone(),
+        sloppy(&near),
+        "not a code at all".to_owned(),
+        String::new(),
+        receipt[..20].to_owned(),
+        format!("{receipt}0"),
+        "ÄBCD-EFGH-JKMN-PQRS-TV01".to_owned(),
+    ];
+    let mut pages = Vec::new();
+    for typed in &tries {
+        let answer = come_back(&server, typed).await;
+        assert_eq!(answer.status, 404, "{typed}");
+        assert!(answer.page.contains("id=\"error-summary\""));
+        assert!(
+            !answer.page.contains("Een regel"),
+            "{typed} opened the signal"
+        );
+        pages.push(answer.page);
+        // Nor can a message be added with it.
+        let answer = write(&server, &[("receipt", typed), ("message", "hallo")]).await;
+        assert_eq!(answer.status, 404);
+    }
+    assert!(
+        pages.windows(2).all(|w| w[0] == w[1]),
+        "every refusal is the same page"
+    );
+    assert_eq!(sent_messages(&server), 0);
+}
+
+#[tokio::test]
+async fn an_unknown_code_takes_as_long_to_refuse_as_a_known_one_takes_to_open() {
+    let server = server();
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    for i in 0..3 {
+        s.post(
+            &format!("/signals/{id}/messages"),
+            &[("message", &format!("Vraag {i}"))],
+        )
+        .await;
+    }
+    let near = one_off(&receipt);
+    let kinds = [receipt.as_str(), near.as_str(), "malformed"];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); kinds.len()];
+    // Interleaved, so a busy moment of the machine hits every kind alike.
+    for _ in 0..9 {
+        for (k, typed) in kinds.iter().enumerate() {
+            let started = Instant::now();
+            let answer = come_back(&server, typed).await;
+            times[k].push(started.elapsed());
+            assert_eq!(answer.status, if k == 0 { 200 } else { 404 });
+        }
+    }
+    let medians: Vec<Duration> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort();
+            t[t.len() / 2]
+        })
+        .collect();
+    println!(
+        "median time to answer: known {:?}, near miss {:?}, malformed {:?}",
+        medians[0], medians[1], medians[2]
+    );
+    for (k, m) in medians.iter().enumerate() {
+        assert!(
+            *m >= Duration::from_millis(250),
+            "{} answered in {m:?}",
+            kinds[k]
+        );
+    }
+    let spread = medians
+        .iter()
+        .max()
+        .unwrap()
+        .saturating_sub(*medians.iter().min().unwrap());
+    assert!(
+        spread < Duration::from_millis(40),
+        "medians differ by {spread:?}: {medians:?}"
+    );
+}
+
+#[tokio::test]
+async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "4")]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let guesser = client_from("127.0.0.9");
+    let mut limited = None;
+    for i in 0..12 {
+        let guess = format!("ABCD-EFGH-JKMN-PQRS-{:04}", i);
+        let answer = post(
+            &guesser,
+            &server,
+            "/follow-up",
+            &[("receipt", &guess), ("lang", "en")],
+        )
+        .await;
+        if answer.status == 429 {
+            limited = Some((i, answer));
+            break;
+        }
+        assert_eq!(answer.status, 404);
+    }
+    let (after, answer) = limited.expect("a flood of guesses is limited");
+    assert_eq!(after, 4, "four tries, then the limit");
+    assert!(answer.headers.contains_key("retry-after"));
+    assert!(
+        answer.page.contains("<h1>Please wait a moment</h1>"),
+        "{}",
+        answer.page
+    );
+    // The right code does not get through from that network either, nor does a message.
+    let right = post(&guesser, &server, "/follow-up", &[("receipt", &receipt)]).await;
+    assert_eq!(right.status, 429);
+    let msg = post(
+        &guesser,
+        &server,
+        "/follow-up/message",
+        &[("receipt", &receipt), ("message", "x")],
+    )
+    .await;
+    assert_eq!(msg.status, 429);
+    // Another network still comes back.
+    let other = post(
+        &client_from("127.0.0.10"),
+        &server,
+        "/follow-up",
+        &[("receipt", &receipt)],
+    )
+    .await;
+    assert_eq!(other.status, 200);
+}
+
+#[tokio::test]
+async fn a_message_with_a_bsn_is_held_back_until_the_sender_confirms() {
+    let server = server();
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let text = "Het ging om mevrouw met BSN 123456782.";
+    let held = write(&server, &[("receipt", &receipt), ("message", text)]).await;
+    assert_eq!(held.status, 200);
+    assert!(held.page.contains("id=\"guard-summary\""));
+    assert!(held.page.contains("confirm_personal_data"));
+    assert!(!held.page.contains("data-sent"));
+    assert!(held.page.contains(text), "the message is kept in the form");
+    assert_eq!(sent_messages(&server), 0, "nothing stored");
+    let sent = write(
+        &server,
+        &[
+            ("receipt", &receipt),
+            ("message", text),
+            ("confirm_personal_data", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status, 200);
+    assert!(sent.page.contains("data-sent"));
+    assert_eq!(sent_messages(&server), 1);
+}
+
+#[tokio::test]
+async fn an_empty_overlong_or_broken_message_is_refused_and_nothing_is_stored() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_LOOKUP_PER_HOUR", "100000"),
+            ("SIGNAAL_MAX_BODY_BYTES", "32768"),
+        ]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let empty = write(&server, &[("receipt", &receipt), ("message", "  \n ")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.page.contains("id=\"error-summary\""));
+    let long = "a".repeat(10_001);
+    let too_long = write(&server, &[("receipt", &receipt), ("message", &long)]).await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.page.contains("10000"));
+    let huge = "a".repeat(40_000);
+    let too_large = write(&server, &[("receipt", &receipt), ("message", &huge)]).await;
+    assert_eq!(too_large.status, 413);
+    let c = client();
+    let url = format!("{}/follow-up/message", server.intake);
+    let bad = c
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("receipt={receipt}&message=%ff%fe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let twice = c
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("receipt={receipt}&message=a&message=b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status().as_u16(), 400);
+    let json = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!("{{\"receipt\":\"{receipt}\",\"message\":\"x\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status().as_u16(), 415);
+    assert_eq!(sent_messages(&server), 0);
+}
+
+#[tokio::test]
+async fn the_code_never_appears_in_an_address_a_header_or_the_log() {
+    let mut server = server();
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let start = client()
+        .get(format!("{}/follow-up?lang=en", server.intake))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status().as_u16(), 200);
+    let page = start.text().await.unwrap();
+    assert!(page.contains("action=\"/follow-up?lang=en\""));
+    assert!(page.contains("name=\"receipt\""));
+    for typed in [receipt.clone(), sloppy(&receipt), one_off(&receipt)] {
+        let answer = come_back(&server, &typed).await;
+        code_stays_in_the_body(&answer, &receipt);
+        let answer = write(
+            &server,
+            &[("receipt", &typed), ("message", "Een aanvulling.")],
+        )
+        .await;
+        code_stays_in_the_body(&answer, &receipt);
+    }
+    assert!(server.stop().success());
+    let log = server.output().to_uppercase().replace(['-', ' '], "");
+    assert!(
+        !log.contains(&receipt.replace('-', "")),
+        "the code is in the log"
+    );
+    assert!(
+        !log.contains(&one_off(&receipt).replace('-', "")),
+        "a guess is in the log"
+    );
+}
+
+#[tokio::test]
+async fn the_follow_up_pages_speak_dutch_and_english_with_the_intake_headers() {
+    let server = server();
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    for (lang, title) in [
+        ("nl", "Terugkomen met uw code"),
+        ("en", "Come back with your code"),
+    ] {
+        let res = client()
+            .get(format!("{}/follow-up?lang={lang}", server.intake))
+            .send()
+            .await
+            .unwrap();
+        let h = res.headers().clone();
+        let page = res.text().await.unwrap();
+        assert!(page.contains(&format!("<html lang=\"{lang}\"")));
+        assert!(page.contains(title));
+        assert_eq!(h["cache-control"], "no-store");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'none'")
+        );
+        assert!(!h.contains_key("set-cookie"));
+        let answer = post(
+            &client(),
+            &server,
+            &format!("/follow-up?lang={lang}"),
+            &[("receipt", &receipt)],
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+        assert!(answer.page.contains(&format!("<html lang=\"{lang}\"")));
+        assert!(answer.page.contains("data-status=\"new\""));
+        assert_eq!(answer.headers["cache-control"], "no-store");
+        assert_eq!(answer.headers["referrer-policy"], "no-referrer");
+    }
+}
