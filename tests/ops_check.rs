@@ -23,8 +23,17 @@ fn stopped_server() -> Server {
 }
 
 #[test]
-fn check_says_ok_on_a_sound_installation() {
-    let server = stopped_server();
+fn check_says_ok_on_a_sound_installation_running_or_not() {
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_eq!(
+        code, 0,
+        "as a health check of the running server: {out}{err}"
+    );
+    assert!(server.stop().success());
     let (code, out, err) = run(&server, &[], &["check"], "");
     assert_eq!(code, 0, "{out}{err}");
     assert!(

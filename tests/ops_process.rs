@@ -48,6 +48,18 @@ fn pid_of(server: &Server) -> u32 {
     panic!("no running signaal for {}", server.data_dir().display());
 }
 
+/// Whether the server has printed `line`; the kit reads its output on its own
+/// threads, so a line may arrive a moment after the event.
+fn said(server: &Server, line: &str) -> bool {
+    (0..40).any(|_| {
+        let found = server.output().contains(line);
+        if !found {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        found
+    })
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_intake_process_serves_without_a_readable_reviewers_folder() {
     // The reviewers folder is replaced by a file of garbage: anything that
@@ -100,9 +112,7 @@ async fn the_serving_process_can_not_dump_core() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
     assert!(
-        server
-            .output()
-            .contains("core dumps off, process not dumpable"),
+        said(&server, "core dumps off, process not dumpable"),
         "{}",
         server.output()
     );
@@ -143,11 +153,11 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
     let status = tokio::task::block_in_place(|| server.stop());
     assert!(status.success(), "{status:?}\n{}", server.output());
     assert!(
-        server
-            .output()
-            .contains("shutting down: finishing open requests")
+        said(&server, "shutting down: finishing open requests"),
+        "{}",
+        server.output()
     );
-    assert!(server.output().contains("stopped"));
+    assert!(said(&server, "stopped"), "{}", server.output());
     eprintln!(
         "{} of 60 submissions acknowledged before the stop",
         receipts.len()

@@ -68,6 +68,21 @@ async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audi
     // 64 bytes of the ciphertext body: they occur nowhere else by chance.
     let needle = envelope[envelope.len() - 80..envelope.len() - 16].to_vec();
     assert!(!traces_in_data_folder(&server, &needle).is_empty());
+    // Its note and message (random bytes standing in for envelopes) go with it.
+    let note_bytes = signaal::crypto::random_bytes::<512>().to_vec();
+    let conn = db(&server.data_dir().join("signaal.db"));
+    for (table, author) in [("notes", "ann"), ("messages", "team")] {
+        conn.execute(
+            &format!(
+                "INSERT INTO {table} (id, signal_id, seq, author, day, format, envelope)
+                 VALUES (?1, ?2, 1, ?3, '2020-01-02', 'age-v1-x25519', ?4)"
+            ),
+            rusqlite::params![format!("{table}-x"), ids[0], author, note_bytes],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let note_needle = note_bytes[100..164].to_vec();
 
     // While the server keeps serving.
     let (code, out, err) = run(&server, &[], &["purge"], "");
@@ -77,6 +92,11 @@ async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audi
     assert!(
         found.is_empty(),
         "the purged envelope is still in {found:?}"
+    );
+    let found = traces_in_data_folder(&server, &note_needle);
+    assert!(
+        found.is_empty(),
+        "its note or message is still in {found:?}"
     );
 
     let conn = db(&server.data_dir().join("signaal.db"));

@@ -39,8 +39,19 @@ pub fn check(config: &Config) -> ExitCode {
         Err(e) => problems.push(e.to_string()),
     }
     problems.extend(check_reviewer_files(&config.keys_dir));
-    problems.extend(check_data_folder(&config.data_dir));
     let db = config.data_dir.join(DB_FILE);
+    if !db.exists() {
+        // A new installation: make the folder and the database as the first
+        // start would, which also proves the folder is writable.
+        match crate::store::Store::open(&config.data_dir) {
+            Ok(store) => {
+                store.close();
+                println!("made a new database in {}", config.data_dir.display());
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    problems.extend(check_data_folder(&config.data_dir));
     if db.exists() {
         match inspect(&db) {
             Ok(h) if h.schema_version < crate::store::CURRENT_VERSION => println!(
@@ -54,16 +65,6 @@ pub fn check(config: &Config) -> ExitCode {
             ),
             Err(e) => problems.push(e.to_string()),
         }
-    } else if config.data_dir.exists() {
-        println!(
-            "no database yet in {} (made at first start)",
-            config.data_dir.display()
-        );
-    } else {
-        problems.push(format!(
-            "the data folder {} does not exist; create it (owned by the signaal user) or fix data_dir",
-            config.data_dir.display()
-        ));
     }
     if problems.is_empty() {
         println!("ok");
