@@ -232,10 +232,12 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                     p { label { "Status " select name="status" {
                         @for s in STATUSES { option value=(s) selected[r.status == *s] { (s) } }
                     } } }
-                    p { label { "Domain " input name="domain" value=(r.domain.as_deref().or(v.suggested_domain).unwrap_or("")) maxlength="64"; } }
-                    p { label { "Origin " input name="origin" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
+                    p { label { "Domain " input name="domain" list="domains" value=(r.domain.as_deref().or(v.suggested_domain).unwrap_or("")) maxlength="64"; } }
+                    p { label { "Origin " input name="origin" list="origins" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
                     p { label { "Labels " input name="labels" value=(r.labels) maxlength="200"; } }
                     p { label { "Assignee " input name="assignee" value=(r.assignee.as_deref().unwrap_or("")) maxlength="32"; } }
+                    (choices("domains", "domain"))
+                    (choices("origins", "origin"))
                     p { button type="submit" { "Save triage" } }
                 }
             }
@@ -276,6 +278,17 @@ pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
             }
         },
     )
+}
+
+/// A `<datalist>` of the form's options for question `field`, so triage uses
+/// the same categories as the form (free text stays possible).
+fn choices(id: &str, field: &str) -> Markup {
+    let options = crate::intake::questions::all()
+        .iter()
+        .find(|q| q.name == field)
+        .map(|q| q.options.as_slice())
+        .unwrap_or_default();
+    html! { datalist id=(id) { @for o in options { option value=(o) {} } } }
 }
 
 pub use crate::web::wiped;
