@@ -73,6 +73,9 @@ pub fn open_db(path: &Path) -> Result<Connection, OpsError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // VACUUM rebuilds the database in a temporary one: keep that in memory,
+    // so no copy of the envelopes is written to a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 

@@ -223,3 +223,72 @@ pub fn unlock(
     let listed = team.recipients.iter().any(|r| r.to_string() == mine);
     Ok((identity, listed))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn team(n: usize) -> TeamKeys {
+        TeamKeys {
+            recipients: (0..n)
+                .map(|_| x25519::Identity::generate().to_public())
+                .collect(),
+            demo: false,
+        }
+    }
+
+    fn meta() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            .unwrap();
+        conn
+    }
+
+    #[test]
+    fn progress_is_kept_per_recipient_set_and_per_table() {
+        let conn = meta();
+        let (one, other) = (team(2), team(2));
+        let set = recipient_set_digest(&one);
+        write_progress(&conn, &set, "messages", "abc").unwrap();
+        assert_eq!(
+            read_progress(&conn, &set).unwrap(),
+            Some((1, "abc".to_owned()))
+        );
+        let changed = recipient_set_digest(&other);
+        assert_eq!(read_progress(&conn, &changed).unwrap(), None);
+        write_progress(&conn, &set, "no_such_table", "abc").unwrap();
+        assert_eq!(read_progress(&conn, &set).unwrap(), None);
+    }
+
+    #[test]
+    fn the_set_digest_ignores_the_order_of_team_pub() {
+        let mut t = team(3);
+        let a = recipient_set_digest(&t);
+        t.recipients.reverse();
+        assert_eq!(a, recipient_set_digest(&t));
+    }
+
+    #[test]
+    fn a_resealed_envelope_opens_for_the_new_team_and_the_sender_only() {
+        let (old, new, sender) = (
+            x25519::Identity::generate(),
+            x25519::Identity::generate(),
+            x25519::Identity::generate(),
+        );
+        let env = crypto::seal(b"{}", &[&old.to_public(), &sender.to_public()]).unwrap();
+        let team = TeamKeys {
+            recipients: vec![new.to_public()],
+            demo: false,
+        };
+        let source = sender.to_public().to_string();
+        let fresh = reseal(&env, Some(&source), &team, &old).unwrap();
+        assert!(crypto::open(&fresh, &[&new]).is_ok());
+        assert!(crypto::open(&fresh, &[&sender]).is_ok());
+        assert!(crypto::open(&fresh, &[&old]).is_err());
+        assert!(
+            reseal(&env, None, &team, &new).is_none(),
+            "new cannot open the old one"
+        );
+    }
+}
