@@ -22,6 +22,25 @@ fn server() -> Server {
     })
 }
 
+/// A server that keeps everything itself, so only `signaal purge` (run with
+/// [`RETAIN_180`]) deletes, when the test says so.
+fn server_without_retention() -> Server {
+    Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        env: vec![
+            ("SIGNAAL_RETENTION_CLOSED_DAYS".into(), "0".into()),
+            ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS".into(), "0".into()),
+        ],
+        ..Options::default()
+    })
+}
+
+/// The default retention, for a `signaal purge` beside [`server_without_retention`].
+const RETAIN_180: [(&str, &str); 2] = [
+    ("SIGNAAL_RETENTION_CLOSED_DAYS", "180"),
+    ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "180"),
+];
+
 /// Makes a signal look finished (or open) long ago, as if time had passed.
 fn age_signal(server: &Server, id: &str, status: &str) {
     let conn = db(&server.data_dir().join("signaal.db"));
@@ -54,7 +73,7 @@ fn traces_in_data_folder(server: &Server, needle: &[u8]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audit_log() {
-    let mut server = server();
+    let mut server = server_without_retention();
     let receipts = submit_many(&server, 3, "retention test").await;
     let conn = db(&server.data_dir().join("signaal.db"));
     let ids: Vec<String> = receipts
@@ -85,7 +104,7 @@ async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audi
     let note_needle = note_bytes[100..164].to_vec();
 
     // While the server keeps serving.
-    let (code, out, err) = run(&server, &[], &["purge"], "");
+    let (code, out, err) = run(&server, &RETAIN_180, &["purge"], "");
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("purged 1 signals"), "{out}");
     let found = traces_in_data_folder(&server, &needle);
@@ -164,7 +183,7 @@ async fn the_server_applies_retention_by_itself_when_it_starts_and_then_daily() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_follows_the_settings_and_zero_keeps_for_ever() {
-    let server = server();
+    let server = server_without_retention();
     let receipts = submit_many(&server, 1, "kept for ever").await;
     let conn = db(&server.data_dir().join("signaal.db"));
     let id = signal_of(&conn, &receipts[0]).unwrap();
@@ -182,4 +201,7 @@ async fn retention_follows_the_settings_and_zero_keeps_for_ever() {
     );
     assert_ne!(code, 0);
     assert!(err.contains("SIGNAAL_RETENTION_CLOSED_DAYS"), "{err}");
+    let (code, out, err) = run(&server, &RETAIN_180, &["purge"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("purged 1 signals"), "{out}");
 }
