@@ -1,0 +1,202 @@
+//! The files in deploy/: the systemd units pass `systemd-analyze verify` and
+//! rate "OK" or better in `systemd-analyze security`, and the proxy
+//! configurations write no client address to any log.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn deploy(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(path)
+}
+
+fn systemd_analyze_available() -> bool {
+    let ok = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: systemd-analyze is not installed (apt-get install systemd)");
+    }
+    ok
+}
+
+/// The units, copied with ExecStart pointing at the binary under test.
+fn units_here(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(deploy("systemd")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace(
+            "/usr/local/bin/signaal",
+            &common::binary().display().to_string(),
+        );
+        let copy = dir.join(path.file_name().unwrap());
+        std::fs::write(&copy, text).unwrap();
+        out.push(copy);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_systemd_units_pass_verify_and_rate_ok_in_the_security_analysis() {
+    if !systemd_analyze_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_here(dir.path());
+    assert!(units.len() >= 5, "{units:?}");
+    for unit in &units {
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(unit)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let name = unit.file_name().unwrap().to_string_lossy();
+        let ours: Vec<&str> = err.lines().filter(|l| l.contains(name.as_ref())).collect();
+        assert!(out.status.success() && ours.is_empty(), "{name}: {err}");
+        if !name.ends_with(".service") {
+            continue;
+        }
+        let out = Command::new("systemd-analyze")
+            .args(["security", "--offline=true"])
+            .arg(unit)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        let level: f64 = report
+            .lines()
+            .find_map(|l| {
+                l.split_once("Overall exposure level for ")?
+                    .1
+                    .split_once(": ")
+            })
+            .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no exposure level for {name}: {report}"));
+        assert!(level <= 1.5, "{name} rates {level}:\n{report}");
+    }
+}
+
+#[test]
+fn the_units_sandbox_what_the_operator_guide_promises() {
+    for unit in [
+        "signaal.service",
+        "signaal-intake.service",
+        "signaal-review.service",
+    ] {
+        let text = std::fs::read_to_string(deploy(&format!("systemd/{unit}"))).unwrap();
+        for line in [
+            "User=signaal",
+            "ProtectSystem=strict",
+            "ReadWritePaths=/var/lib/signaal",
+            "NoNewPrivileges=yes",
+            "PrivateTmp=yes",
+            "MemoryDenyWriteExecute=yes",
+            "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+            "SystemCallFilter=@system-service",
+            "LimitCORE=0",
+            "MemorySwapMax=0",
+            "ExecStartPre=/usr/local/bin/signaal check",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
+        }
+        let writable: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("ReadWritePaths="))
+            .collect();
+        assert_eq!(writable, ["ReadWritePaths=/var/lib/signaal"], "{unit}");
+    }
+    let intake = std::fs::read_to_string(deploy("systemd/signaal-intake.service")).unwrap();
+    assert!(intake.contains("--face intake"));
+    assert!(intake.contains("InaccessiblePaths=-/etc/signaal/keys/reviewers"));
+}
+
+#[test]
+fn the_proxy_configurations_log_no_client_address() {
+    let nginx = std::fs::read_to_string(deploy("nginx/signaal.conf")).unwrap();
+    let config: Vec<&str> = nginx
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    for line in &config {
+        if line.starts_with("log_format") {
+            assert!(
+                [
+                    "remote_addr",
+                    "forwarded",
+                    "realip",
+                    "user_agent",
+                    "referer"
+                ]
+                .iter()
+                .all(|v| !line.contains(v)),
+                "{line}"
+            );
+        }
+        if line.starts_with("access_log") {
+            assert!(
+                *line == "access_log off;" || line.ends_with("signaal_noaddr;"),
+                "{line}"
+            );
+        }
+        if line.starts_with("error_log") {
+            assert!(
+                line.ends_with(" crit;"),
+                "error logs below crit name the client: {line}"
+            );
+        }
+        if line.starts_with("ssl_protocols") {
+            assert_eq!(*line, "ssl_protocols TLSv1.2 TLSv1.3;");
+        }
+        if line.starts_with("proxy_set_header X-Forwarded-For") {
+            assert!(
+                line.ends_with("$remote_addr;"),
+                "replace, never append: {line}"
+            );
+        }
+    }
+    assert!(
+        config
+            .iter()
+            .any(|l| l.starts_with("add_header Strict-Transport-Security"))
+    );
+    assert!(config.iter().any(|l| *l == "ssl_verify_client on;"));
+    let caddy = std::fs::read_to_string(deploy("caddy/Caddyfile")).unwrap();
+    let caddy: Vec<&str> = caddy
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(
+        !caddy.iter().any(|l| l.starts_with("log")),
+        "Caddy logs nothing unless told"
+    );
+    assert!(
+        caddy
+            .iter()
+            .any(|l| l.starts_with("header Strict-Transport-Security"))
+    );
+    assert!(caddy.iter().any(|l| *l == "mode require_and_verify"));
+    let tor = std::fs::read_to_string(deploy("tor/torrc.signaal")).unwrap();
+    let ports: Vec<&str> = tor
+        .lines()
+        .filter(|l| l.starts_with("HiddenServicePort"))
+        .collect();
+    assert_eq!(
+        ports,
+        ["HiddenServicePort 80 127.0.0.1:8080"],
+        "the intake only"
+    );
+}
