@@ -98,20 +98,39 @@ async function activeId(page) {
   });
 }
 
+const receipts = []; // every receipt code seen, to look for in addresses
+
 async function receiptOf(page) {
   const el = page.locator('[data-receipt]');
   assert((await el.count()) === 1, `no receipt on ${page.url()}`);
   const code = await el.getAttribute('data-receipt');
   assert(RECEIPT.test(code), `odd receipt code ${code}`);
   assert((await el.innerText()).trim() === code, 'the code shown differs from data-receipt');
+  receipts.push(code);
   return code;
 }
 
-// The send button's text in each language.
+// The buttons' texts in each language.
 const t = {
-  nl: { submit: 'Signaal versturen' },
-  en: { submit: 'Send signal' },
+  nl: { submit: 'Signaal versturen', open: 'Mijn signaal tonen', send: 'Bericht versturen' },
+  en: { submit: 'Send signal', open: 'Show my signal', send: 'Send message' },
 };
+
+// Gives a signal and comes back with its code typed as a person might
+// (lower case, spaces), on the follow-up page reached from the receipt.
+async function comeBack(page, lang, base = BASE) {
+  await page.goto(`${base}/?lang=${lang}`);
+  await page.fill('#situation', 'Een regel die te hard uitpakt.');
+  await page.click(`button:has-text("${t[lang].submit}")`);
+  await page.waitForLoadState('load');
+  const code = await receiptOf(page);
+  await page.click(`main a[href="/follow-up?lang=${lang}"]`);
+  await page.waitForLoadState('load');
+  await page.fill('#receipt', code.toLowerCase().replaceAll('-', ' '));
+  await page.click(`button:has-text("${t[lang].open}")`);
+  await page.waitForLoadState('load');
+  return code;
+}
 
 // ---- functional checks with JavaScript off ----
 
@@ -184,6 +203,39 @@ for (const lang of ['nl', 'en']) {
     await page.click(`button:has-text("${t[lang].submit}")`);
     await page.waitForLoadState('load');
     await receiptOf(page);
+  });
+}
+
+for (const lang of ['nl', 'en']) {
+  await check(`a sender comes back with the code, reads the status and writes to the team, JavaScript off (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    const code = await comeBack(page, lang);
+    assert((await page.locator('[data-status="new"]').count()) === 1, 'no status');
+    assert((await page.locator('dl.answers').innerText()).includes('Een regel die te hard uitpakt.'), 'the signal as sent');
+    await page.fill('#message', 'Het gaat om de regel over de peildatum.');
+    await page.click(`button:has-text("${t[lang].send}")`);
+    await page.waitForLoadState('load');
+    assert((await page.locator('[data-sent]').count()) === 1, 'no confirmation');
+    assert((await page.locator('article.message[data-author="sender"]').innerText()).includes('peildatum'), 'the message is in the thread');
+    assert((await page.getAttribute('html', 'lang')) === lang, 'the page stays in its language');
+    assert(!page.url().toUpperCase().replaceAll(/[- ]/g, '').includes(code.replaceAll('-', '')), `the code is in ${page.url()}`);
+  });
+
+  await check(`a wrong code gets the error summary with focus on it, without JavaScript (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/follow-up?lang=${lang}`);
+    await page.fill('#receipt', 'ABCD-EFGH-JKMN-PQRS-TV01');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/follow-up')),
+      page.click(`button:has-text("${t[lang].open}")`),
+    ]);
+    assert(res.status() === 404, `status ${res.status()}`);
+    await page.waitForLoadState('load');
+    assert((await activeId(page)) === 'error-summary', `focus is on ${await activeId(page)}`);
+    assert((await page.getAttribute('#receipt', 'aria-invalid')) === 'true', 'the field is marked invalid');
+    assert((await page.inputValue('#receipt')) === '', 'a refused code is not shown back');
   });
 }
 
@@ -281,6 +333,35 @@ const pages = {
     }
     throw new Error('no 429 after three submissions');
   },
+  'follow-up form': async (p, l) => p.goto(`${BASE}/follow-up?lang=${l}`),
+  'follow-up refusal': async (p, l) => {
+    await p.goto(`${BASE}/follow-up?lang=${l}`);
+    await p.fill('#receipt', 'niet de code');
+    await p.click(`button:has-text("${t[l].open}")`);
+  },
+  'follow-up thread': async (p, l) => comeBack(p, l),
+  'follow-up message sent': async (p, l) => {
+    await comeBack(p, l);
+    await p.fill('#message', 'Het gaat om de regel over de peildatum.');
+    await p.click(`button:has-text("${t[l].send}")`);
+  },
+  'follow-up guard notice': async (p, l) => {
+    await comeBack(p, l);
+    await p.fill('#message', 'Bel mij op 06-12345678.');
+    await p.click(`button:has-text("${t[l].send}")`);
+  },
+  'follow-up 429 page': async (p, l) => {
+    for (let i = 0; i < 3; i++) {
+      await p.goto(`${STRICT}/follow-up?lang=${l}`);
+      await p.fill('#receipt', 'ABCD-EFGH-JKMN-PQRS-TV01');
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().includes('/follow-up')),
+        p.click(`button:has-text("${t[l].open}")`),
+      ]);
+      if (res.status() === 429) return;
+    }
+    throw new Error('no 429 after three codes');
+  },
   '413 page': async (p, l) => {
     await p.goto(`${STRICT}/?lang=${l}`);
     await p.fill('#situation', 'Te lang. '.repeat(400));
@@ -329,6 +410,14 @@ await check('no page sets a cookie', async () => {
 
 await check('no page breaks its Content-Security-Policy (no inline style, no script)', async () => {
   assert(cspReports.length === 0, cspReports.join('\n'));
+});
+
+await check('no address the browser visited holds a receipt code', async () => {
+  assert(receipts.length >= 4, `only ${receipts.length} receipts seen`);
+  for (const d of documents) {
+    const url = d.url.toUpperCase().replaceAll(/[- +]|%20/g, '');
+    for (const code of receipts) assert(!url.includes(code.replaceAll('-', '')), `a code in ${d.url}`);
+  }
 });
 
 await check('every page carries the intake headers', async () => {
