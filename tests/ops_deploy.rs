@@ -172,7 +172,7 @@ fn the_proxy_configurations_log_no_client_address() {
             .iter()
             .any(|l| l.starts_with("add_header Strict-Transport-Security"))
     );
-    assert!(config.iter().any(|l| *l == "ssl_verify_client on;"));
+    assert!(config.contains(&"ssl_verify_client on;"));
     let caddy = std::fs::read_to_string(deploy("caddy/Caddyfile")).unwrap();
     let caddy: Vec<&str> = caddy
         .lines()
@@ -188,7 +188,7 @@ fn the_proxy_configurations_log_no_client_address() {
             .iter()
             .any(|l| l.starts_with("header Strict-Transport-Security"))
     );
-    assert!(caddy.iter().any(|l| *l == "mode require_and_verify"));
+    assert!(caddy.contains(&"mode require_and_verify"));
     let tor = std::fs::read_to_string(deploy("tor/torrc.signaal")).unwrap();
     let ports: Vec<&str> = tor
         .lines()
