@@ -48,6 +48,12 @@ pub enum ReviewerCmd {
         #[arg(long, default_value_t = DEFAULT_WORK_FACTOR, value_parser = clap::value_parser!(u8).range(10..=22))]
         work_factor: u8,
     },
+    /// Set up (or replace, e.g. after a lost phone) the TOTP second factor of
+    /// an existing reviewer file, such as one made by hand with `age -p`.
+    Totp {
+        /// Reviewer name.
+        name: String,
+    },
     /// List the reviewer files and whether each has TOTP.
     List,
     /// Delete a reviewer's files (also remove their recipient from team.pub).
@@ -86,6 +92,7 @@ pub fn reviewer(config: &Config, cmd: ReviewerCmd) -> ExitCode {
             no_totp,
             work_factor,
         ),
+        ReviewerCmd::Totp { name } => reset_totp(config, &name),
         ReviewerCmd::List => {
             for name in reviewers::list(&config.keys_dir) {
                 let totp = reviewers::totp_path(&config.keys_dir, &name).exists();
@@ -270,6 +277,32 @@ fn setup_totp(config: &Config, name: &str, recipient: &x25519::Recipient) -> Res
         Err(_) => println!("(the QR code could not be drawn; use the URI)"),
     }
     Ok(())
+}
+
+fn reset_totp(config: &Config, name: &str) -> ExitCode {
+    if !reviewers::valid_name(name) {
+        return fail("no such reviewer name");
+    }
+    let path = keys::reviewer_path(&config.keys_dir, name);
+    let file = match std::fs::read(&path) {
+        Ok(f) => f,
+        Err(e) => return fail(&format!("cannot read {}: {}", path.display(), e.kind())),
+    };
+    let passphrase = match read_passphrase() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the passphrase: {e}")),
+    };
+    // Unlocking proves the caller holds the passphrase and yields the recipient.
+    let Ok(identity) = crypto::unwrap_identity(&file, &passphrase) else {
+        return fail(&format!(
+            "{} does not open with that passphrase",
+            path.display()
+        ));
+    };
+    match setup_totp(config, name, &identity.to_public()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
 }
 
 fn remove(config: &Config, name: &str) -> ExitCode {

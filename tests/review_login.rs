@@ -402,3 +402,32 @@ async fn at_a_terminal_the_passphrase_is_asked_twice_without_echo_and_must_match
     let s = login(&server, "dave", PASS, "").await;
     assert_eq!(s.get("/").await.0, 200);
 }
+
+#[tokio::test]
+async fn a_hand_made_identity_gets_its_second_factor_with_reviewer_totp() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    // As `age-keygen | age -p` would leave it: an identity file and a team.pub line.
+    let id = age::x25519::Identity::generate();
+    let file = signaal::crypto::wrap_identity(&id, PASS, Some(12)).unwrap();
+    std::fs::create_dir_all(server.keys_dir().join("reviewers")).unwrap();
+    std::fs::write(server.keys_dir().join("reviewers/erin.age"), file).unwrap();
+    let team_pub = server.keys_dir().join("team.pub");
+    let text = std::fs::read_to_string(&team_pub).unwrap();
+    std::fs::write(&team_pub, format!("{text}{}\n", id.to_public())).unwrap();
+    let res = try_login(&server, "erin", PASS, "").await;
+    assert_eq!(
+        res.status().as_u16(),
+        401,
+        "production refuses a reviewer without TOTP"
+    );
+
+    let (status, _, err) = run_with_stdin(&server, &["reviewer", "totp", "erin"], "wrong one\n");
+    assert_ne!(status, 0, "{err}");
+    let (status, out, err) =
+        run_with_stdin(&server, &["reviewer", "totp", "erin"], &format!("{PASS}\n"));
+    assert_eq!(status, 0, "{err}");
+    let totp = totp_in(&out);
+    let s = login(&server, "erin", PASS, &code(&totp, 0)).await;
+    assert_eq!(s.get("/").await.0, 200);
+}
