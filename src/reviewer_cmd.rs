@@ -338,8 +338,9 @@ pub fn audit(config: &Config, cmd: AuditCmd) -> ExitCode {
     let verdict = store.verify_audit_blocking();
     store.close();
     match verdict {
-        Ok(Verdict::Intact { rows }) => {
+        Ok(Verdict::Intact { rows, head }) => {
             println!("audit chain intact: {rows} rows");
+            println!("head: sha256 {head} (note it elsewhere to pin the chain)");
             ExitCode::SUCCESS
         }
         Ok(Verdict::Broken { seq, reason }) => {

@@ -262,6 +262,15 @@ async fn the_audit_chain_verifies_and_a_tampered_or_deleted_row_is_named() {
     let (code, out, _) = server.run(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("audit chain intact: 4 rows"), "{out}");
+    let head: Vec<u8> = db(&server)
+        .query_row(
+            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let hex: String = head.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(out.contains(&format!("head: sha256 {hex}")), "{out}");
 
     let conn = db(&server);
     conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2", [])

@@ -216,6 +216,10 @@ pub enum Verdict {
     Intact {
         /// Rows checked.
         rows: u64,
+        /// The last row's hash (hex), or the genesis hash for an empty log.
+        /// Written down elsewhere (a ticket, the backup log), it pins the
+        /// chain: someone who rewrites the table cannot reproduce it.
+        head: String,
     },
     /// The first row where the chain does not hold.
     Broken {
@@ -268,7 +272,10 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
         expected_seq += 1;
         count += 1;
     }
-    Ok(Verdict::Intact { rows: count })
+    Ok(Verdict::Intact {
+        rows: count,
+        head: data_encoding::HEXLOWER.encode(&expected_prev),
+    })
 }
 
 /// Maps a `SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash` row.
@@ -307,7 +314,10 @@ mod tests {
         for i in 0..5 {
             append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
         }
-        assert_eq!(verify(&conn).unwrap(), Verdict::Intact { rows: 5 });
+        assert!(matches!(
+            verify(&conn).unwrap(),
+            Verdict::Intact { rows: 5, .. }
+        ));
     }
 
     #[test]
