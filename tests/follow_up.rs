@@ -206,9 +206,22 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     let row = &queue[queue.find(&format!("data-signal=\"{id}\"")).unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains("<td>1</td>"), "one unanswered reply: {row}");
+    assert!(
+        row.contains("data-flag=\"reply\""),
+        "marked as a new reply: {row}"
+    );
     let (_, page) = anna.get(&format!("/signals/{id}")).await;
     assert!(page.contains(&answered), "the reviewer reads the answer");
     assert!(page.contains("data-author=\"sender\""));
+    // Once the team writes back, the reply no longer waits.
+    anna.post(
+        &format!("/signals/{id}/messages"),
+        &[("message", "Dank u.")],
+    )
+    .await;
+    let queue = anna.get("/").await.1;
+    let row = &queue[queue.find(&format!("data-signal=\"{id}\"")).unwrap()..];
+    assert!(!row[..row.find("</tr>").unwrap()].contains("data-flag=\"reply\""));
 
     // Nothing of it on disk or in the log; not the code either.
     assert!(server.stop().success());
@@ -257,7 +270,7 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(thread.len(), 2);
+    assert_eq!(thread.len(), 3);
     for ((author, envelope), expected) in thread.iter().zip([&asked, &answered]) {
         let file = out.join(format!("{id}-{author}.age"));
         std::fs::write(&file, envelope).unwrap();

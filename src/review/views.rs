@@ -160,6 +160,7 @@ pub fn queue(
                                 td { (r.days_open) }
                                 td { (r.unanswered) }
                                 td {
+                                    @if r.unanswered > 0 { span.flag data-flag="reply" { "new reply from the sender" } " " }
                                     @if r.ack_overdue { span.flag data-flag="ack" { "no acknowledgement after 7 days" } " " }
                                     @if r.feedback_overdue { span.flag data-flag="feedback" { "no feedback after 3 months" } }
                                 }
