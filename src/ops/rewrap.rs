@@ -84,7 +84,8 @@ pub fn rewrap(
     let mut done = Rewrapped::default();
     let start = read_progress(&conn, &set)?;
     done.resumed = start.is_some();
-    let (first_table, mut after) = start.unwrap_or((0, String::new()));
+    let (first_table, skipped_before, mut after) = start.unwrap_or((0, 0, String::new()));
+    done.not_openable = skipped_before;
     for (index, sealed) in TABLES.iter().enumerate().skip(first_table) {
         if index != first_table {
             after.clear();
@@ -93,13 +94,14 @@ pub fn rewrap(
             let fresh = reseal(&envelope, source.as_deref(), team, identity);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             match fresh {
+                // 0 rows: the row was purged or replaced meanwhile; nothing to count.
                 Some(fresh) => {
-                    tx.execute(sealed.swap, params![id, fresh, envelope])?;
-                    done.rewrapped += 1;
+                    let changed = tx.execute(sealed.swap, params![id, fresh, envelope])?;
+                    done.rewrapped += changed as u64;
                 }
                 None => done.not_openable += 1,
             }
-            write_progress(&tx, &set, sealed.table, &id)?;
+            write_progress(&tx, &set, sealed.table, done.not_openable, &id)?;
             tx.commit()?;
             after = id;
         }
@@ -169,8 +171,9 @@ fn recipient_set_digest(team: &TeamKeys) -> String {
     data_encoding::HEXLOWER.encode(&hash.finalize())
 }
 
-/// The progress marker: `digest table id`; returns the table's index in [`TABLES`].
-fn read_progress(conn: &Connection, set: &str) -> Result<Option<(usize, String)>, OpsError> {
+/// The progress marker: `digest table not-openable-so-far id`; returns the
+/// table's index in [`TABLES`], the count, and the last id done.
+fn read_progress(conn: &Connection, set: &str) -> Result<Option<(usize, u64, String)>, OpsError> {
     let value: Option<Vec<u8>> = conn
         .query_row(
             "SELECT value FROM meta WHERE key = ?1",
@@ -180,23 +183,37 @@ fn read_progress(conn: &Connection, set: &str) -> Result<Option<(usize, String)>
         .optional()?;
     let Some(value) = value else { return Ok(None) };
     let text = String::from_utf8_lossy(&value);
-    let mut parts = text.splitn(3, ' ');
-    let (Some(digest), Some(table), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+    let mut parts = text.splitn(4, ' ');
+    let (Some(digest), Some(table), Some(skipped), Some(id)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Ok(None);
     };
     if digest != set {
         return Ok(None);
     }
-    Ok(TABLES
-        .iter()
-        .position(|t| t.table == table)
-        .map(|i| (i, id.to_owned())))
+    let (Some(index), Ok(skipped)) = (
+        TABLES.iter().position(|t| t.table == table),
+        skipped.parse(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((index, skipped, id.to_owned())))
 }
 
-fn write_progress(conn: &Connection, set: &str, table: &str, id: &str) -> rusqlite::Result<()> {
+fn write_progress(
+    conn: &Connection,
+    set: &str,
+    table: &str,
+    not_openable: u64,
+    id: &str,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-        params![PROGRESS_KEY, format!("{set} {table} {id}").into_bytes()],
+        params![
+            PROGRESS_KEY,
+            format!("{set} {table} {not_openable} {id}").into_bytes()
+        ],
     )?;
     Ok(())
 }
@@ -250,14 +267,14 @@ mod tests {
         let conn = meta();
         let (one, other) = (team(2), team(2));
         let set = recipient_set_digest(&one);
-        write_progress(&conn, &set, "messages", "abc").unwrap();
+        write_progress(&conn, &set, "messages", 3, "abc").unwrap();
         assert_eq!(
             read_progress(&conn, &set).unwrap(),
-            Some((1, "abc".to_owned()))
+            Some((1, 3, "abc".to_owned()))
         );
         let changed = recipient_set_digest(&other);
         assert_eq!(read_progress(&conn, &changed).unwrap(), None);
-        write_progress(&conn, &set, "no_such_table", "abc").unwrap();
+        write_progress(&conn, &set, "no_such_table", 0, "abc").unwrap();
         assert_eq!(read_progress(&conn, &set).unwrap(), None);
     }
 
