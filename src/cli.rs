@@ -37,6 +37,9 @@ enum Command {
         /// Folder to write `<id>.age` files into.
         #[arg(long = "encrypted", value_name = "DIR")]
         dir: PathBuf,
+        /// Also write each signal's messages, as `<id>.thread/<seq>-<team|sender>.age`.
+        #[arg(long)]
+        thread: bool,
     },
     /// Check configuration, keys and database; exit non-zero on any problem.
     Check,
@@ -122,7 +125,7 @@ pub fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Export { dir } => export(&config, &dir),
+        Command::Export { dir, thread } => export(&config, &dir, thread),
         Command::Check => crate::ops::commands::check(&config),
         Command::Backup { dest } => crate::ops::commands::backup(&config, &dest),
         Command::Restore { src, replace } => crate::ops::commands::restore(&config, &src, replace),
@@ -152,7 +155,7 @@ fn init_tracing() {
         .try_init();
 }
 
-fn export(config: &Config, dir: &std::path::Path) -> ExitCode {
+fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
     let store = match Store::open(&config.data_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -170,7 +173,36 @@ fn export(config: &Config, dir: &std::path::Path) -> ExitCode {
             return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
         }
     }
+    let messages = if thread {
+        match export_thread(&store, dir) {
+            Ok(n) => format!(" and {n} messages"),
+            Err(e) => return fail(&e),
+        }
+    } else {
+        String::new()
+    };
     store.close();
-    println!("exported {} signals to {}", envelopes.len(), dir.display());
+    println!(
+        "exported {} signals{messages} to {}",
+        envelopes.len(),
+        dir.display()
+    );
     ExitCode::SUCCESS
+}
+
+/// Writes every message envelope as `DIR/<id>.thread/<seq>-<author>.age`;
+/// returns how many.
+fn export_thread(store: &Store, dir: &std::path::Path) -> Result<usize, String> {
+    let messages = store
+        .thread_envelopes_blocking()
+        .map_err(|e| e.to_string())?;
+    for m in &messages {
+        let folder = dir.join(format!("{}.thread", m.signal_id));
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| format!("cannot create {}: {}", folder.display(), e.kind()))?;
+        let path = folder.join(format!("{:04}-{}.age", m.seq, m.author));
+        std::fs::write(&path, &m.envelope)
+            .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
+    }
+    Ok(messages.len())
 }

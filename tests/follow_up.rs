@@ -200,6 +200,11 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     );
     assert!(order.0 < order.1, "the thread is in order");
     code_stays_in_the_body(&reply, &receipt);
+    let again = come_back(&server, &receipt).await;
+    assert!(
+        again.page.contains(&answered),
+        "the sender's own message opens with the code"
+    );
 
     // 5. The reviewer sees a new reply and reads it.
     let queue = anna.get("/").await.1;
@@ -256,26 +261,26 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
         return;
     }
     let out = server.root.path().join("export");
-    let (status, stdout, stderr) = server.run(&["export", "--encrypted", out.to_str().unwrap()]);
+    let (status, stdout, stderr) =
+        server.run(&["export", "--encrypted", out.to_str().unwrap(), "--thread"]);
     assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("exported 1 signals and 3 messages"),
+        "{stdout}"
+    );
     let key = server.root.path().join("team.key");
     team.write_identity_file(&key);
     let plain = common::age_cli_decrypt(&key, &out.join(format!("{id}.age"))).unwrap();
     assert!(contains(&plain, said.as_bytes()));
-    let conn = rusqlite::Connection::open(server.data_dir().join("signaal.db")).unwrap();
-    let thread: Vec<(String, Vec<u8>)> = conn
-        .prepare("SELECT author, envelope FROM messages WHERE signal_id = ?1 ORDER BY seq")
-        .unwrap()
-        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(thread.len(), 3);
-    for ((author, envelope), expected) in thread.iter().zip([&asked, &answered]) {
-        let file = out.join(format!("{id}-{author}.age"));
-        std::fs::write(&file, envelope).unwrap();
-        let plain = common::age_cli_decrypt(&key, &file).expect("age -d opens a message");
-        assert!(contains(&plain, expected.as_bytes()), "{author}");
+    let thread = out.join(format!("{id}.thread"));
+    for (file, expected) in [
+        ("0001-team.age", asked.as_str()),
+        ("0002-sender.age", answered.as_str()),
+        ("0003-team.age", "Dank u."),
+    ] {
+        let plain =
+            common::age_cli_decrypt(&key, &thread.join(file)).expect("age -d opens a message");
+        assert!(contains(&plain, expected.as_bytes()), "{file}");
     }
 }
 
