@@ -328,3 +328,94 @@ impl Thread {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::keys::TeamKeys;
+    use crate::limits::Limiters;
+    use crate::store::Store;
+
+    #[test]
+    fn a_message_is_checked_like_the_form() {
+        assert_eq!(problem_with(" \n ", false), Some(MessageProblem::Empty));
+        let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            problem_with(&long, true),
+            Some(MessageProblem::TooLong(MAX_MESSAGE_CHARS))
+        );
+        let bsn = "BSN 123456782";
+        assert_eq!(
+            problem_with(bsn, false),
+            Some(MessageProblem::PersonalData(vec![guard::Kind::Bsn]))
+        );
+        assert_eq!(problem_with(bsn, true), None);
+        assert_eq!(problem_with("Het gaat om de peildatum.", false), None);
+    }
+
+    fn median(mut t: Vec<std::time::Duration>) -> std::time::Duration {
+        t.sort();
+        t[t.len() / 2]
+    }
+
+    /// The work behind the padding: known and unknown codes both cost far
+    /// less than [`FLOOR`], so the floor, not the work, sets the answer time.
+    #[tokio::test]
+    async fn the_work_for_a_known_and_an_unknown_code_fits_well_inside_the_floor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let team = age::x25519::Identity::generate();
+        let state = IntakeState {
+            store: store.clone(),
+            team: Arc::new(TeamKeys {
+                recipients: vec![team.to_public()],
+                demo: false,
+            }),
+            limiters: Arc::new(Limiters::new(&Config::default().limits)),
+            config: Arc::new(Config::default()),
+        };
+        let answers = form::decode(b"situation=Een+regel+die+te+hard+uitpakt.")
+            .unwrap()
+            .answers;
+        let receipt = seal::seal_and_store(
+            &store,
+            &state.team.recipients,
+            crate::config::Precision::Day,
+            Lang::Nl,
+            &answers,
+        )
+        .await
+        .unwrap();
+        let code = receipt.grouped();
+        let mut thread = open_thread(&state, &code).await.unwrap().unwrap();
+        for i in 0..3 {
+            thread
+                .add(&state, &format!("Aanvulling {i}"))
+                .await
+                .unwrap();
+        }
+        let unknown = Receipt::generate().grouped();
+        let mut times: [Vec<std::time::Duration>; 3] = Default::default();
+        for _ in 0..15 {
+            for (k, typed) in [code.as_str(), unknown.as_str(), "malformed"]
+                .iter()
+                .enumerate()
+            {
+                let started = std::time::Instant::now();
+                let found = open_thread(&state, typed).await.unwrap();
+                times[k].push(started.elapsed());
+                assert_eq!(found.is_some(), k == 0);
+            }
+        }
+        let [known, unknown, malformed] = times.map(median);
+        println!("unpadded work: known {known:?}, unknown {unknown:?}, malformed {malformed:?}");
+        for t in [known, unknown, malformed] {
+            assert!(t < FLOOR / 5, "{t:?} is too close to the floor");
+        }
+        store.close();
+    }
+}
