@@ -200,3 +200,34 @@ fn the_proxy_configurations_log_no_client_address() {
         "the intake only"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_configuration_serves_in_production_mode() {
+    // The example as an operator installs it; the kit's environment only moves
+    // the addresses to free ports and the folders into a temporary one.
+    let etc = tempfile::tempdir().unwrap();
+    let config = etc.path().join("signaal.toml");
+    std::fs::copy(deploy("signaal.toml.example"), &config).unwrap();
+    let team = common::TeamKey::generate();
+    let server = common::Server::start_with(common::Options {
+        team: vec![team.recipient()],
+        env: vec![("SIGNAAL_CONFIG".into(), config.display().to_string())],
+        args: vec!["--production".into()],
+        ..common::Options::default()
+    });
+    assert!(!server.output().contains("DEMO"), "{}", server.output());
+    let (status, page) =
+        common::submit(&common::client(), &server, &[("situation", "production")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(common::receipt_in(&page).is_some());
+    let out = Command::new(common::binary())
+        .arg("check")
+        .envs(server.env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
