@@ -213,7 +213,6 @@ async fn the_example_configuration_serves_in_production_mode() {
         team: vec![team.recipient()],
         env: vec![("SIGNAAL_CONFIG".into(), config.display().to_string())],
         args: vec!["--production".into()],
-        ..common::Options::default()
     });
     assert!(!server.output().contains("DEMO"), "{}", server.output());
     let (status, page) =
