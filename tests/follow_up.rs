@@ -579,3 +579,45 @@ async fn the_follow_up_pages_speak_dutch_and_english_with_the_intake_headers() {
         assert_eq!(answer.headers["referrer-policy"], "no-referrer");
     }
 }
+
+#[tokio::test]
+async fn a_message_that_cannot_be_stored_says_nothing_was_kept_and_keeps_the_text() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_LOOKUP_PER_HOUR", "100000"),
+            ("SIGNAAL_MAX_DB_MIB", "1"),
+        ]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    // Fill the store: long signals first, then short ones, until nothing fits.
+    for situation in [
+        "Een lang verhaal over een regel die vaak verkeerd uitpakt. ".repeat(150),
+        "Kort.".to_owned(),
+    ] {
+        let mut full = false;
+        for _ in 0..400 {
+            let (status, _) = submit(&client(), &server, &[("situation", &situation)]).await;
+            if status == 503 {
+                full = true;
+                break;
+            }
+            assert_eq!(status, 200);
+        }
+        assert!(full, "the store filled up");
+    }
+    let text = format!(
+        "Een aanvulling die niet meer past. {}",
+        "Meer. ".repeat(900)
+    );
+    let answer = write(
+        &server,
+        &[("receipt", &receipt), ("message", &text), ("lang", "en")],
+    )
+    .await;
+    assert_eq!(answer.status, 503);
+    assert!(answer.page.contains("Nothing was kept"), "{}", answer.page);
+    assert!(!answer.page.contains("data-sent"));
+    assert!(answer.page.contains(&text), "the text is still in the form");
+    assert_eq!(sent_messages(&server), 0);
+}

@@ -102,7 +102,12 @@ pub(super) async fn message(
             }
             None => match thread.add(&state, text).await {
                 Ok(()) => thread.page(lang, true, None),
-                Err(e) => Failure(lang, e).into_response(),
+                // Nothing was kept: the thread again, the text still in the form.
+                Err(_) => {
+                    let mut res = thread.page(lang, false, Some((MessageProblem::NotStored, text)));
+                    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                    res
+                }
             },
         },
         Ok(None) => refused(lang),

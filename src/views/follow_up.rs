@@ -26,6 +26,8 @@ pub enum MessageProblem {
     TooLong(usize),
     /// The guard found these kinds of personal data.
     PersonalData(Vec<Kind>),
+    /// Storing failed: nothing was kept, the text is still in the form.
+    NotStored,
 }
 
 /// One message of the thread, decrypted.
@@ -120,6 +122,7 @@ pub fn start_page(lang: Lang, refused: bool) -> Markup {
 fn problem_text(lang: Lang, problem: &MessageProblem) -> String {
     match problem {
         MessageProblem::Empty => lang.t("followup.message.empty").to_owned(),
+        MessageProblem::NotStored => lang.t("followup.message.not_stored").to_owned(),
         MessageProblem::TooLong(max) => lang
             .t("followup.message.too_long")
             .replace("{max}", &max.to_string()),
@@ -271,6 +274,7 @@ mod tests {
             None,
             Some((MessageProblem::Empty, "")),
             Some((MessageProblem::TooLong(10), "x")),
+            Some((MessageProblem::NotStored, "x")),
             Some((
                 MessageProblem::PersonalData(vec![Kind::Bsn, Kind::BirthDate]),
                 "x",
