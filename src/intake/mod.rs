@@ -3,7 +3,9 @@
 //! embed kit with its QR code).
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
-//! opens a signal; it sets no cookie and serves no review route. A signal the
+//! opens a signal — save the one a sender's own code derives, for the length
+//! of that sender's request, which opens that signal and its thread alone. It
+//! sets no cookie and serves no review route. A signal the
 //! personal-data guard holds back leaves no trace: nothing stored, nothing
 //! logged beyond the route and a 200 that a received signal also gets.
 
