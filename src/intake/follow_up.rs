@@ -62,10 +62,8 @@ pub(super) async fn show(
     check_limit(&state, peer, &headers, lang)?;
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let found = open_thread(&state, typed).await;
-    let res = match found {
-        Ok(Some(thread)) => thread.page(lang, false, None),
-        Ok(None) => refused(lang),
+    let res = match open_thread(&state, typed).await {
+        Ok(thread) => thread.page(lang, false, None),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
@@ -90,7 +88,7 @@ pub(super) async fn message(
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
     let res = match open_thread(&state, typed).await {
-        Ok(Some(mut thread)) => match problem_with(text, confirmed) {
+        Ok(mut thread) => match problem_with(text, confirmed) {
             Some(problem) => {
                 let status = match problem {
                     MessageProblem::PersonalData(_) => StatusCode::OK,
@@ -110,16 +108,10 @@ pub(super) async fn message(
                 }
             },
         },
-        Ok(None) => refused(lang),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
     Ok(res)
-}
-
-/// The one answer to every code that opens nothing: wrong, unknown, malformed.
-fn refused(lang: Lang) -> Response {
-    (StatusCode::NOT_FOUND, views::follow_up_page(lang, true)).into_response()
 }
 
 /// Reads a follow-up form: form media type, the body limit, strict decoding.
@@ -217,8 +209,9 @@ fn stand_in(recipients: usize) -> &'static [u8] {
     })
 }
 
-/// Looks a typed code up at a cost that does not depend on the outcome.
-async fn open_thread(state: &IntakeState, typed: &str) -> Result<Option<Thread>, IntakeError> {
+/// Looks a typed code up at a cost that does not depend on the outcome; every
+/// code that opens nothing is the same [`IntakeError::UnknownCode`].
+async fn open_thread(state: &IntakeState, typed: &str) -> Result<Thread, IntakeError> {
     let parsed = Receipt::parse(typed);
     let receipt = parsed.clone().unwrap_or_else(Receipt::generate);
     let keys = receipt
@@ -231,11 +224,10 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Option<Thread>,
     let (Some(_), Some(record)) = (&parsed, record) else {
         // The work an existing code would do: try to open an envelope.
         let _ = crypto::open(stand_in(state.team.recipients.len() + 1), &[&keys.identity]);
-        return Ok(None);
+        return Err(IntakeError::UnknownCode);
     };
-    let Ok(answers) = open_answers(&record.envelope, &keys.identity) else {
-        return Ok(None);
-    };
+    let answers =
+        open_answers(&record.envelope, &keys.identity).map_err(|_| IntakeError::UnknownCode)?;
     let messages = record
         .messages
         .iter()
@@ -245,13 +237,13 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Option<Thread>,
             text: open_text(&m.envelope, &keys.identity).ok(),
         })
         .collect();
-    Ok(Some(Thread {
+    Ok(Thread {
         code: receipt.grouped(),
         record,
         keys,
         answers,
         messages,
-    }))
+    })
 }
 
 /// An answer as the sender wrote it, under the form's label; a chosen option
@@ -396,7 +388,7 @@ mod tests {
         .await
         .unwrap();
         let code = receipt.grouped();
-        let mut thread = open_thread(&state, &code).await.unwrap().unwrap();
+        let mut thread = open_thread(&state, &code).await.unwrap();
         for i in 0..3 {
             thread
                 .add(&state, &format!("Aanvulling {i}"))
@@ -411,9 +403,9 @@ mod tests {
                 .enumerate()
             {
                 let started = std::time::Instant::now();
-                let found = open_thread(&state, typed).await.unwrap();
+                let found = open_thread(&state, typed).await;
                 times[k].push(started.elapsed());
-                assert_eq!(found.is_some(), k == 0);
+                assert_eq!(found.is_ok(), k == 0);
             }
         }
         let [known, unknown, malformed] = times.map(median);

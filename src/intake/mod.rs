@@ -70,6 +70,9 @@ pub enum IntakeError {
         /// Seconds until it may work.
         retry_after_secs: u64,
     },
+    /// A receipt code that opens nothing: wrong, unknown or malformed alike.
+    #[error("unknown code")]
+    UnknownCode,
     /// Too many receipt codes tried.
     #[error("look-ups limited")]
     LookupLimited {
@@ -122,7 +125,12 @@ impl IntoResponse for Failure {
             ),
             IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
+            // The follow-up form again, with one generic line (below).
+            IntakeError::UnknownCode => (StatusCode::NOT_FOUND, "followup.refused", None),
         };
+        if let IntakeError::UnknownCode = error {
+            return (status, views::follow_up_page(lang, true)).into_response();
+        }
         let title = lang.t(&format!("{key}.title"));
         let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
         let mut res = (status, views::message_page(lang, title, &body)).into_response();
@@ -326,6 +334,7 @@ mod tests {
                 IntakeError::LookupLimited {
                     retry_after_secs: 30,
                 },
+                IntakeError::UnknownCode,
                 IntakeError::Unavailable,
                 IntakeError::NotFound,
             ] {
