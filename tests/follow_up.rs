@@ -71,9 +71,14 @@ async fn give_signal(server: &Server, situation: &str) -> String {
     receipt_in(&page).unwrap()
 }
 
-/// The code as someone might type it: lower case, spaces for dashes.
+/// The code as someone might type it: lower case, spaces for dashes, the
+/// letters o and l for the digits 0 and 1.
 fn sloppy(receipt: &str) -> String {
-    receipt.to_lowercase().replace('-', " ")
+    receipt
+        .to_lowercase()
+        .replace('-', " ")
+        .replace('0', "o")
+        .replace('1', "l")
 }
 
 /// The same code with one symbol changed.
