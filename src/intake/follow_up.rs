@@ -216,10 +216,10 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Thread, IntakeE
     let receipt = parsed.clone().unwrap_or_else(Receipt::generate);
     let keys = receipt
         .derive(state.store.install_salt())
-        .map_err(|_| IntakeError::Unavailable)?;
+        .map_err(|_| IntakeError::LookupUnavailable)?;
     let record = state.store.sender_record(keys.tag).await.map_err(|e| {
         tracing::error!(error = %e, "follow-up: the store failed");
-        IntakeError::Unavailable
+        IntakeError::LookupUnavailable
     })?;
     let (Some(_), Some(record)) = (&parsed, record) else {
         // The work an existing code would do: try to open an envelope.

@@ -70,6 +70,9 @@ pub enum IntakeError {
         /// Seconds until it may work.
         retry_after_secs: u64,
     },
+    /// A receipt code could not be looked up (the store failed).
+    #[error("look-up unavailable")]
+    LookupUnavailable,
     /// A receipt code that opens nothing: wrong, unknown or malformed alike.
     #[error("unknown code")]
     UnknownCode,
@@ -125,6 +128,11 @@ impl IntoResponse for Failure {
             ),
             IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
+            IntakeError::LookupUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "page.lookup_unavailable",
+                None,
+            ),
             // The follow-up form again, with one generic line (below).
             IntakeError::UnknownCode => (StatusCode::NOT_FOUND, "followup.refused", None),
         };
@@ -335,6 +343,7 @@ mod tests {
                     retry_after_secs: 30,
                 },
                 IntakeError::UnknownCode,
+                IntakeError::LookupUnavailable,
                 IntakeError::Unavailable,
                 IntakeError::NotFound,
             ] {
