@@ -57,7 +57,7 @@ pub fn scan(
     while left > 0 && !out.timed_out {
         let batch = store.search_batch_blocking(after.take(), BATCH.min(left))?;
         let Some(last) = batch.last() else { break };
-        after = Some((last.received_on.clone(), last.id.clone()));
+        after = Some((last.received_on.clone(), last.rowid));
         left = left.saturating_sub(u32::try_from(batch.len()).unwrap_or(u32::MAX));
         let per_worker = batch.len().div_ceil(workers()).max(1);
         let parts: Vec<Outcome> = std::thread::scope(|s| {

@@ -57,13 +57,14 @@ impl Sort {
         }
     }
 
-    /// The ORDER BY terms, on the columns of table alias `t`. Same direction on
-    /// every column, so an index is walked, never sorted.
+    /// The ORDER BY terms, on the columns of table alias `t`. Ties are broken
+    /// by the (random) rowid, which every index holds, and every column runs
+    /// the same way, so an index is walked, never sorted.
     fn order_by(self, t: &str) -> String {
         match self {
-            Self::Newest => format!("{t}.received_on DESC, {t}.id DESC"),
-            Self::Oldest => format!("{t}.received_on ASC, {t}.id ASC"),
-            Self::Status => format!("{t}.status ASC, {t}.received_on ASC, {t}.id ASC"),
+            Self::Newest => format!("{t}.received_on DESC, {t}.rowid DESC"),
+            Self::Oldest => format!("{t}.received_on ASC, {t}.rowid ASC"),
+            Self::Status => format!("{t}.status ASC, {t}.received_on ASC, {t}.rowid ASC"),
         }
     }
 }
@@ -166,6 +167,8 @@ pub struct ScanItem {
     pub status: String,
     /// The age file.
     pub envelope: Vec<u8>,
+    /// Its position for the next batch (random, never shown).
+    pub rowid: i64,
 }
 
 /// What a signal's page shows besides the signal: sealed notes, the sealed
@@ -273,9 +276,9 @@ impl Store {
             let mut args: Vec<rusqlite::types::Value> =
                 vec![today.into(), PER_PAGE.into(), offset.into()];
             args.extend(values);
-            // The page's ids come from the covering index alone (LIMIT/OFFSET
-            // there skips index entries, not fat rows with their envelopes);
-            // only those 50 rows are then read.
+            // The page's rowids come from an index alone (LIMIT/OFFSET there
+            // skips index entries, not fat rows with their envelopes); only
+            // those 50 rows are then read.
             let sql = format!(
                 "SELECT s.id, s.received_on, s.status, s.domain, s.labels, s.assignee,
                     CAST(julianday(?1) - julianday(s.received_on) AS INTEGER),
@@ -283,8 +286,9 @@ impl Store {
                        WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
                     s.acknowledged_on IS NULL AND s.received_on <= date(?1, '-7 days'),
                     s.feedback_on IS NULL AND s.received_on <= date(?1, '-3 months')
-                 FROM (SELECT p.id FROM signals p {filter_sql} ORDER BY {} LIMIT ?2 OFFSET ?3) AS page
-                 JOIN signals s ON s.id = page.id
+                 FROM (SELECT p.rowid AS rid FROM signals p {filter_sql}
+                       ORDER BY {} LIMIT ?2 OFFSET ?3) AS page
+                 JOIN signals s ON s.rowid = page.rid
                  ORDER BY {}",
                 filter.sort.order_by("p"),
                 filter.sort.order_by("s")
@@ -530,27 +534,28 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` signals received before `(after_day, after_id)` (newest
-    /// first) with their envelopes: one batch of a search.
+    /// Up to `limit` signals received before `(after_day, after_rowid)`
+    /// (newest first) with their envelopes: one batch of a search.
     pub fn search_batch_blocking(
         &self,
-        after: Option<(String, String)>,
+        after: Option<(String, i64)>,
         limit: u32,
     ) -> Result<Vec<ScanItem>, StoreError> {
         self.read_blocking(move |c| {
-            // A row-value bound walks the (received_on, id) index backwards.
-            let (day, id) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), "~".to_owned()));
+            // A row-value bound walks the (received_on, rowid) index backwards.
+            let (day, rowid) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), i64::MAX));
             c.prepare_cached(
-                "SELECT id, received_on, status, envelope FROM signals
-                 WHERE (received_on, id) < (?1, ?2)
-                 ORDER BY received_on DESC, id DESC LIMIT ?3",
+                "SELECT id, received_on, status, envelope, rowid FROM signals
+                 WHERE (received_on, rowid) < (?1, ?2)
+                 ORDER BY received_on DESC, rowid DESC LIMIT ?3",
             )?
-            .query_map(params![day, id, limit], |r| {
+            .query_map(params![day, rowid, limit], |r| {
                 Ok(ScanItem {
                     id: r.get(0)?,
                     received_on: r.get(1)?,
                     status: r.get(2)?,
                     envelope: r.get(3)?,
+                    rowid: r.get(4)?,
                 })
             })?
             .collect()
@@ -640,4 +645,81 @@ fn exists(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
         .query_row(params![id], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::store::NewSignal;
+
+    async fn store_with(days: &[&str]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (i, day) in days.iter().enumerate() {
+            let mut tag = [0u8; 32];
+            tag[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            store
+                .insert_signal(NewSignal {
+                    id: crate::crypto::random_id(),
+                    received_on: (*day).to_owned(),
+                    lookup_tag: tag,
+                    source_recipient: String::new(),
+                    format: crate::crypto::FORMAT_AGE_X25519,
+                    envelope: vec![0; 8],
+                })
+                .await
+                .unwrap();
+        }
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn search_batches_visit_every_signal_once_newest_first() {
+        let days: Vec<&str> = (0..230)
+            .map(|i| ["2026-01-01", "2026-02-01", "2026-03-01"][i % 3])
+            .collect();
+        let (_dir, store) = store_with(&days).await;
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let batch = store.search_batch_blocking(after.take(), 40).unwrap();
+            let Some(last) = batch.last() else { break };
+            after = Some((last.received_on.clone(), last.rowid));
+            seen.extend(batch.into_iter().map(|i| (i.received_on, i.id)));
+        }
+        assert_eq!(seen.len(), 230);
+        let mut ids: Vec<&String> = seen.iter().map(|(_, id)| id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 230, "no signal twice");
+        assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
+    }
+
+    #[tokio::test]
+    async fn queue_pages_cover_every_signal_once_in_each_order() {
+        let days: Vec<&str> = (0..120)
+            .map(|i| ["2026-05-01", "2026-04-01"][i % 2])
+            .collect();
+        let (_dir, store) = store_with(&days).await;
+        for sort in [Sort::Newest, Sort::Oldest, Sort::Status] {
+            let mut ids = Vec::new();
+            for page in 1..=3 {
+                let p = store
+                    .queue(QueueFilter {
+                        sort,
+                        page,
+                        ..QueueFilter::default()
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(p.total, 120);
+                ids.extend(p.rows.into_iter().map(|r| r.id));
+            }
+            assert_eq!(ids.len(), 120);
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), 120, "{sort:?}: no signal twice");
+        }
+    }
 }
