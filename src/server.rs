@@ -64,6 +64,18 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     if team.demo {
         announce_demo(&config, demo_created.as_ref());
     }
+    // Held until `run` returns: `signaal restore` refuses to replace the
+    // database under a running server.
+    let _serving = crate::ops::lock::serving(&config.data_dir).map_err(|e| {
+        let reason = match e {
+            crate::ops::OpsError::Path { problem, .. } => problem,
+            other => other.to_string(),
+        };
+        StartError::Store(StoreError::DataDir {
+            path: config.data_dir.clone(),
+            reason,
+        })
+    })?;
     let max_db = (config.max_db_mib > 0).then(|| config.max_db_mib * 1024 * 1024);
     let store = Store::open_with(&config.data_dir, max_db)?;
     let config = Arc::new(config);

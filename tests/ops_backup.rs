@@ -20,8 +20,12 @@ use ops_support::{db, run, signal_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_under_submission_load_restores_every_signal_acknowledged_before_it() {
+    // All load comes from one address: lift the per-address limits.
+    let unlimited = ["SIGNAAL_SUBMIT_BURST", "SIGNAAL_SUBMIT_PER_HOUR"]
+        .map(|name| (name.to_owned(), "10000000".to_owned()));
     let server = Arc::new(Server::start_with(Options {
         team: vec![TeamKey::generate().recipient()],
+        env: unlimited.to_vec(),
         ..Options::default()
     }));
     let acknowledged: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
@@ -41,9 +45,11 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
                 let text = format!("backup load {worker}-{n}");
                 let (status, page) =
                     common::submit(&client, &server, &[("situation", &text)]).await;
-                assert_eq!(status, 200, "{page}");
+                assert_eq!(status, 200, "submission {worker}-{n} refused");
                 let receipt = common::receipt_in(&page).unwrap();
                 acknowledged.lock().unwrap().push((Instant::now(), receipt));
+                // A steady stream, not a flood: the machine also runs the backup.
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
         }));
     }
@@ -52,8 +58,15 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
     let dest = server.root.path().join("backups/signaal-backup.db");
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
     let began = Instant::now();
-    let (code, out, err) =
-        tokio::task::block_in_place(|| run(&server, &[], &["backup", dest.to_str().unwrap()], ""));
+    let backup = {
+        let (server, dest) = (Arc::clone(&server), dest.display().to_string());
+        tokio::task::spawn_blocking(move || run(&server, &[], &["backup", &dest], ""))
+    };
+    // A backup that restarts whenever a submission commits would never end.
+    let (code, out, err) = tokio::time::timeout(Duration::from_secs(60), backup)
+        .await
+        .expect("the backup did not finish within a minute of steady load")
+        .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("backup written"), "{out}");
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -113,24 +126,32 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_backup_never_overwrites_and_a_restore_refuses_damage_and_live_data() {
-    let server = Server::start_with(Options {
+async fn a_backup_never_overwrites_and_a_restore_refuses_a_running_server_damage_and_live_data() {
+    let mut server = Server::start_with(Options {
         team: vec![TeamKey::generate().recipient()],
         ..Options::default()
     });
     ops_support::submit_many(&server, 2, "kept").await;
     let dest = server.root.path().join("b.db");
-    let path = dest.to_str().unwrap();
-    assert_eq!(run(&server, &[], &["backup", path], "").0, 0);
-    let (code, _, err) = run(&server, &[], &["backup", path], "");
+    let path = dest.to_str().unwrap().to_owned();
+    assert_eq!(run(&server, &[], &["backup", &path], "").0, 0);
+    let (code, _, err) = run(&server, &[], &["backup", &path], "");
     assert_ne!(code, 0);
     assert!(err.contains("exists already"), "{err}");
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dest).unwrap().permissions());
     assert_eq!(mode & 0o077, 0, "a backup is readable by its owner only");
 
+    // Never under a running server: its next receipts would go to the old file.
+    let (code, _, err) = run(&server, &[], &["restore", "--replace", &path], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("in use by a running signaal"), "{err}");
+    ops_support::submit_many(&server, 1, "still served").await;
+    assert!(server.stop().success());
+    assert_eq!(server.signal_count(), 3);
+
     // Restoring over a database with signals needs --replace.
-    let (code, _, err) = run(&server, &[], &["restore", path], "");
+    let (code, _, err) = run(&server, &[], &["restore", &path], "");
     assert_ne!(code, 0);
     assert!(err.contains("--replace"), "{err}");
 
@@ -149,7 +170,7 @@ async fn a_backup_never_overwrites_and_a_restore_refuses_damage_and_live_data() 
     );
     assert_ne!(code, 0);
     assert!(err.contains("damaged.db"), "{err}");
-    assert_eq!(server.signal_count(), 2);
+    assert_eq!(server.signal_count(), 3);
     let garbage = server.root.path().join("garbage.db");
     std::fs::write(&garbage, b"not a database at all").unwrap();
     let (code, _, err) = run(
@@ -160,5 +181,13 @@ async fn a_backup_never_overwrites_and_a_restore_refuses_damage_and_live_data() 
     );
     assert_ne!(code, 0);
     assert!(err.contains("garbage.db"), "{err}");
+    assert_eq!(server.signal_count(), 3);
+
+    // Stopped, the backup goes back in place, and signaal serves from it.
+    let (code, out, err) = run(&server, &[], &["restore", "--replace", &path], "");
+    assert_eq!(code, 0, "{out}{err}");
     assert_eq!(server.signal_count(), 2);
+    server.restart();
+    ops_support::submit_many(&server, 1, "after the restore").await;
+    assert_eq!(server.signal_count(), 3);
 }

@@ -15,10 +15,15 @@ use rusqlite::{Connection, OpenFlags};
 use super::{Health, OpsError, inspect};
 use crate::store::DB_FILE;
 
-/// Pages copied per step; between steps the server's writer may commit.
-const PAGES_PER_STEP: std::os::raw::c_int = 256;
-/// Pause between steps, so a backup does not starve submissions.
-const PAUSE: Duration = Duration::from_millis(5);
+/// Copy every page in one step. In steps, SQLite restarts the copy whenever
+/// another process commits in between, so under a steady stream of
+/// submissions a stepwise backup may never finish. One step reads one WAL
+/// snapshot, which does not block the server's writer (WAL readers never do).
+const ALL_PAGES: std::os::raw::c_int = -1;
+/// How long to wait, in total, for a lock another connection holds.
+const BUSY_PATIENCE: Duration = Duration::from_secs(30);
+/// How long to wait before trying again.
+const BUSY_PAUSE: Duration = Duration::from_millis(10);
 
 /// Copies the database in `data_dir` to the file `dest`, consistently, while
 /// the server may be writing. Refuses to overwrite an existing file.
@@ -54,11 +59,14 @@ pub fn backup(data_dir: &Path, dest: &Path) -> Result<Health, OpsError> {
 }
 
 /// Replaces the database in `data_dir` by the backup `src`, after checking
-/// it. Refuses when the current database holds signals, unless `replace`.
-/// Stop the server first: a running server would keep the replaced file open.
+/// it. Refuses when the current database holds signals, unless `replace`, and
+/// always while a server runs from `data_dir` (it would keep writing to the
+/// replaced file): see [`super::lock`].
 pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, OpsError> {
     let health = inspect(src)?;
     let target = data_dir.join(DB_FILE);
+    // Also makes the data folder (owner-only) on a new machine.
+    let _restoring = super::lock::exclusive(data_dir)?;
     if target.exists() && !replace {
         let current = inspect(&target).map(|h| h.signals).unwrap_or(1);
         if current > 0 {
@@ -68,14 +76,6 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
                  (stop signaal first)",
             ));
         }
-    }
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(data_dir)
-            .map_err(|e| OpsError::path(data_dir, format!("cannot be created ({})", e.kind())))?;
     }
     let incoming = data_dir.join(format!("{DB_FILE}.restoring"));
     let _ = std::fs::remove_file(&incoming);
@@ -115,8 +115,26 @@ fn copy_to(from: &Path, to: &Path) -> Result<(), OpsError> {
     src.busy_timeout(Duration::from_secs(30))?;
     let mut dst = Connection::open(to)?;
     {
+        use rusqlite::backup::StepResult;
         let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
-        backup.run_to_completion(PAGES_PER_STEP, PAUSE, None)?;
+        let mut waited = Duration::ZERO;
+        loop {
+            match backup.step(ALL_PAGES)? {
+                StepResult::Done => break,
+                StepResult::More => {}
+                // Busy or locked: another connection holds a lock a moment.
+                _ if waited < BUSY_PATIENCE => {
+                    std::thread::sleep(BUSY_PAUSE);
+                    waited += BUSY_PAUSE;
+                }
+                _ => {
+                    return Err(OpsError::path(
+                        from,
+                        "stayed locked for 30 seconds; try the backup again",
+                    ));
+                }
+            }
+        }
     }
     // One file, no WAL beside it: a backup is copied around as a single file.
     dst.pragma_update(None, "journal_mode", "DELETE")?;

@@ -9,6 +9,7 @@
 pub mod backup;
 pub mod commands;
 pub mod hardening;
+pub mod lock;
 pub mod purge;
 pub mod rewrap;
 
