@@ -59,6 +59,7 @@ pub struct Server {
     pub review: String,
     pub root: tempfile::TempDir,
     output: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
     options_env: Vec<(String, String)>,
     args: Vec<String>,
 }
@@ -89,6 +90,7 @@ impl Server {
             review: String::new(),
             root,
             output: Arc::new(Mutex::new(String::new())),
+            readers: Vec::new(),
             options_env: options.env,
             args: options.args,
         };
@@ -161,14 +163,17 @@ impl Server {
         ] {
             let output = Arc::clone(&self.output);
             let tx = tx.clone();
-            std::thread::spawn(move || {
+            self.readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
-                    output.lock().unwrap().push_str(&line);
-                    output.lock().unwrap().push('\n');
+                    {
+                        let mut out = output.lock().unwrap();
+                        out.push_str(&line);
+                        out.push('\n');
+                    }
                     let _ = tx.send(line);
                 }
-            });
+            }));
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         let (mut intake, mut review) = (None, None);
@@ -198,13 +203,36 @@ impl Server {
         self.output.lock().unwrap().clone()
     }
 
-    /// The demo reviewer's passphrase, as printed at first start.
+    /// The demo reviewer's passphrase, as printed at first start. It comes on
+    /// stderr, which is read apart from stdout: wait a moment for it.
     pub fn demo_passphrase(&self) -> Option<String> {
+        self.wait_for_output("Its passphrase:", Duration::from_secs(5));
         self.output().lines().find_map(|l| {
             l.trim()
                 .strip_prefix("Its passphrase:")
                 .map(|p| p.trim().to_owned())
         })
+    }
+
+    /// Waits until the output holds `needle` (or `timeout` passes); says whether it does.
+    pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.output().contains(needle) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// After the process is gone, lets the readers take in its last lines.
+    fn join_readers(&mut self) {
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.
@@ -213,6 +241,7 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.join_readers();
     }
 
     /// Asks the process to stop (SIGTERM) and waits for it.
@@ -222,7 +251,9 @@ impl Server {
             .arg("-TERM")
             .arg(child.id().to_string())
             .status();
-        child.wait().unwrap()
+        let status = child.wait().unwrap();
+        self.join_readers();
+        status
     }
 
     /// Starts the process again on the same folders (new ports).
