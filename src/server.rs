@@ -29,6 +29,9 @@ pub enum Face {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
+    /// The stop signals could not be caught.
+    #[error("cannot catch SIGTERM and SIGINT: {0}")]
+    Signals(String),
     /// A text or question is missing or broken.
     #[error("{0}")]
     Templates(String),
@@ -59,6 +62,8 @@ pub fn check_templates() -> Result<(), StartError> {
 /// Runs the faces until SIGTERM or Ctrl-C, then shuts down in order: stop
 /// accepting, let requests finish, drain the writer.
 pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
+    let stop_signals =
+        StopSignals::install().map_err(|e| StartError::Signals(e.kind().to_string()))?;
     check_templates()?;
     let (team, demo_created) = keys::load_or_make_demo(&config.keys_dir, config.production)?;
     if team.demo {
@@ -126,7 +131,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         tokio::spawn(apply_retention_daily(Arc::clone(&config), stop_rx.clone()));
     }
 
-    wait_for_signal().await;
+    stop_signals.wait().await;
     tracing::info!("shutting down: finishing open requests");
     let _ = stop_tx.send(true);
     for task in tasks {
@@ -222,24 +227,27 @@ async fn apply_retention_daily(config: Arc<Config>, mut stop: watch::Receiver<bo
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
+/// SIGTERM and SIGINT, caught from the first moment of `run`: a stop request
+/// that arrives while the listeners are still opening must still shut down
+/// cleanly, not kill the process by the signal's default action.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {},
+            _ = self.int.recv() => {},
+        }
     }
 }
