@@ -113,9 +113,12 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
+    let mut sessions = None;
     if face != Face::Intake {
         let listener = bind("review_addr", config.review_addr).await?;
-        let app = review::router(ReviewState::new(store.clone(), &team, &config));
+        let state = ReviewState::new(store.clone(), &team, &config);
+        sessions = Some(Arc::clone(&state.sessions));
+        let app = review::router(state);
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
@@ -136,6 +139,9 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+    if let Some(sessions) = sessions {
+        sessions.clear();
     }
     let closing = store.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;

@@ -117,6 +117,14 @@ impl Sessions {
         removed.map(|s| s.name)
     }
 
+    /// Ends every session (at shutdown): each identity is wiped once no request
+    /// holds it, and a restart therefore locks everyone out.
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+
     /// Removes expired sessions.
     pub fn sweep(&self) {
         let now = Instant::now();
@@ -361,6 +369,24 @@ mod tests {
             ("host", "127.0.0.1:8081"),
             ("sec-fetch-site", "cross-site")
         ])));
+    }
+
+    #[test]
+    fn at_shutdown_every_session_ends() {
+        let sessions = Sessions::new(Timeouts {
+            idle: Duration::from_secs(60),
+            absolute: Duration::from_secs(60),
+        });
+        let ann = sessions
+            .create("ann", x25519::Identity::generate())
+            .unwrap();
+        let bob = sessions
+            .create("bob", x25519::Identity::generate())
+            .unwrap();
+        sessions.clear();
+        assert!(sessions.touch(&ann).is_none());
+        assert!(sessions.touch(&bob).is_none());
+        assert!(sessions.is_empty());
     }
 
     #[test]
