@@ -130,6 +130,10 @@ pub struct Config {
     /// Largest size of the database in MiB (0: no limit but the disk). Past it,
     /// submissions are refused with "nothing was kept" instead of filling the disk.
     pub max_db_mib: u64,
+    /// Seconds a review session lasts without a request (at most 900).
+    pub review_idle_secs: u64,
+    /// Seconds a review session lasts at all, however busy (at most 28800).
+    pub review_absolute_secs: u64,
     /// Rate limits.
     pub limits: Limits,
     /// How long signals are kept, per status.
@@ -153,6 +157,8 @@ impl Default for Config {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             max_db_mib: 0,
+            review_idle_secs: 15 * 60,
+            review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
             retention: Retention::default(),
         }
@@ -260,6 +266,12 @@ impl Config {
                 expected: "expected comma-separated ranges such as 147.181.0.0/16",
             })?;
         }
+        if let Some(v) = var("SIGNAAL_REVIEW_IDLE_SECS") {
+            self.review_idle_secs = parse(&v, "SIGNAAL_REVIEW_IDLE_SECS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_REVIEW_ABSOLUTE_SECS") {
+            self.review_absolute_secs = parse(&v, "SIGNAAL_REVIEW_ABSOLUTE_SECS", NUM)?;
+        }
         if let Some(v) = var("SIGNAAL_MAX_DB_MIB") {
             self.max_db_mib = parse(&v, "SIGNAAL_MAX_DB_MIB", NUM)?;
         }
@@ -321,6 +333,20 @@ impl Config {
             if value == 0 {
                 return Err(invalid(name, "must be at least 1"));
             }
+        }
+        // Shorter is allowed; longer would keep unlocked keys in memory beyond
+        // what the programme promises its reviewers.
+        if !(1..=15 * 60).contains(&self.review_idle_secs) {
+            return Err(invalid(
+                "review_idle_secs",
+                "must be between 1 and 900 (15 minutes)",
+            ));
+        }
+        if !(1..=8 * 3600).contains(&self.review_absolute_secs) {
+            return Err(invalid(
+                "review_absolute_secs",
+                "must be between 1 and 28800 (8 hours)",
+            ));
         }
         if self.max_connections == 0 {
             return Err(invalid("max_connections", "must be at least 1"));

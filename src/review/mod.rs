@@ -70,7 +70,9 @@ impl ReviewState {
     /// Builds the state from the validated settings; starts the session sweeper
     /// when called inside a runtime.
     pub fn new(store: Store, team: &TeamKeys, config: &Config) -> Self {
-        let sessions = Arc::new(session::Sessions::new(session::Timeouts::from_env()));
+        let sessions = Arc::new(session::Sessions::new(session::Timeouts::from_config(
+            config,
+        )));
         session::spawn_sweeper(&sessions);
         Self {
             demo: team.demo,

@@ -43,19 +43,12 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    /// 15 minutes idle, 8 hours absolute; `SIGNAAL_REVIEW_IDLE_SECS` and
-    /// `SIGNAAL_REVIEW_ABSOLUTE_SECS` may shorten them (never lengthen).
-    pub fn from_env() -> Self {
-        let read = |name: &str, default: u64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .filter(|v| (1..=default).contains(v))
-                .unwrap_or(default)
-        };
+    /// The validated settings `review_idle_secs` and `review_absolute_secs`
+    /// (15 minutes and 8 hours by default; they may only be shortened).
+    pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
-            idle: Duration::from_secs(read("SIGNAAL_REVIEW_IDLE_SECS", 15 * 60)),
-            absolute: Duration::from_secs(read("SIGNAAL_REVIEW_ABSOLUTE_SECS", 8 * 3600)),
+            idle: Duration::from_secs(config.review_idle_secs),
+            absolute: Duration::from_secs(config.review_absolute_secs),
         }
     }
 }
@@ -423,7 +416,7 @@ mod tests {
 
     #[test]
     fn the_csrf_token_is_bound_to_the_session() {
-        let sessions = Sessions::new(Timeouts::from_env());
+        let sessions = Sessions::new(Timeouts::from_config(&crate::config::Config::default()));
         let a = sessions
             .create("ann", x25519::Identity::generate())
             .unwrap();
