@@ -15,8 +15,7 @@ pub mod rewrap;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
+use rusqlite::Connection;
 
 /// A failure of an operation. Messages name paths and settings, never content.
 #[derive(Debug, thiserror::Error)]
@@ -132,53 +131,6 @@ pub fn inspect(path: &Path) -> Result<Health, OpsError> {
         schema_version,
         signals,
     })
-}
-
-/// Appends a row to the audit chain for something the system (not a reviewer)
-/// did: a purge, a rewrap, a restore. Uses the chain's own canonical form, so
-/// `signaal audit verify` checks these rows like any other.
-///
-/// Call inside an IMMEDIATE (write-locked) transaction, so no other writer can
-/// append between reading the last row and inserting this one.
-pub fn audit_system(
-    conn: &Connection,
-    actor: &str,
-    action: &str,
-    signal_id: Option<&str>,
-    detail: &str,
-) -> rusqlite::Result<()> {
-    use crate::review::audit;
-    let last: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, prev) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, audit::GENESIS.to_vec()),
-    };
-    let at = audit::now();
-    let hash: [u8; 32] = Sha256::digest(audit::canonical(
-        seq, &at, actor, action, signal_id, detail, &prev,
-    ))
-    .into();
-    conn.execute(
-        "INSERT INTO audit (seq, at, actor, action, signal_id, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            seq,
-            at,
-            actor,
-            action,
-            signal_id,
-            detail,
-            prev,
-            hash.as_slice()
-        ],
-    )?;
-    Ok(())
 }
 
 /// The actor of a command-line operation in the audit log.

@@ -12,8 +12,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{OpsError, audit_system, open_db};
+use super::{OpsError, open_db};
 use crate::config::Retention;
+use crate::review::audit::append_named;
 use crate::store::DB_FILE;
 
 /// The audit action of a purge.
@@ -70,7 +71,7 @@ fn delete_expired(
             tx.execute("DELETE FROM messages WHERE signal_id = ?1", params![id])?;
             tx.execute("DELETE FROM signals WHERE id = ?1", params![id])?;
             let detail = format!("retention: status {status} older than {days} days");
-            audit_system(&tx, actor, ACTION, Some(&id), &detail)?;
+            append_named(&tx, actor, ACTION, Some(&id), &detail)?;
             purged.signals += 1;
         }
     }

@@ -20,9 +20,10 @@ use age::x25519;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
-use super::{OpsError, audit_system, open_db};
+use super::{OpsError, open_db};
 use crate::crypto;
 use crate::keys::TeamKeys;
+use crate::review::audit::append_named;
 use crate::store::DB_FILE;
 
 /// Where the position of an interrupted run is kept.
@@ -114,7 +115,7 @@ pub fn rewrap(
         done.rewrapped,
         done.not_openable
     );
-    audit_system(&tx, &super::command_line_actor(), "rewrap", None, &detail)?;
+    append_named(&tx, &super::command_line_actor(), "rewrap", None, &detail)?;
     tx.commit()?;
     // The old envelopes were overwritten in place (secure_delete); move the
     // WAL's copies of them out too.

@@ -59,12 +59,7 @@ pub async fn selected(
     body: Body,
 ) -> Result<Response, Failure> {
     let fail = |e: ReviewError| Failure(state.demo, e);
-    let fields = Fields::read(body)
-        .await
-        .ok_or_else(|| fail(ReviewError::BadRequest))?;
-    if !reviewer.csrf_ok(fields.get("csrf")) {
-        return Err(fail(ReviewError::Forbidden));
-    }
+    let fields = Fields::read_checked(body, &reviewer).await.map_err(fail)?;
     let ids: Vec<String> = fields
         .all("id")
         .into_iter()

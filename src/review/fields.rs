@@ -7,6 +7,8 @@
 use axum::body::Body;
 use zeroize::Zeroizing;
 
+use super::ReviewError;
+use super::session::Reviewer;
 use crate::web;
 
 /// Largest form body of the review face (a note or message of a few pages).
@@ -29,6 +31,16 @@ impl Fields {
     pub async fn read(body: Body) -> Option<Self> {
         let raw = web::read_body(body, MAX_BODY).await.ok()?;
         Some(Self::parse(&raw))
+    }
+
+    /// Reads the body of a state-changing request and checks its session-bound
+    /// `csrf` field: the one gate every review form passes.
+    pub async fn read_checked(body: Body, reviewer: &Reviewer) -> Result<Self, ReviewError> {
+        let fields = Self::read(body).await.ok_or(ReviewError::BadRequest)?;
+        if !reviewer.csrf_ok(fields.get("csrf")) {
+            return Err(ReviewError::Forbidden);
+        }
+        Ok(fields)
     }
 
     /// Decodes urlencoded bytes.

@@ -197,12 +197,9 @@ pub async fn logout(
     reviewer: Reviewer,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fields = Fields::read(body)
+    Fields::read_checked(body, &reviewer)
         .await
-        .ok_or(Failure(state.demo, ReviewError::BadRequest))?;
-    if !reviewer.csrf_ok(fields.get("csrf")) {
-        return Err(Failure(state.demo, ReviewError::Forbidden));
-    }
+        .map_err(|e| Failure(state.demo, e))?;
     state.sessions.end(reviewer.token());
     state
         .store

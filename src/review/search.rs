@@ -140,12 +140,7 @@ pub async fn run(
     body: Body,
 ) -> Result<Response, Failure> {
     let fail = |e: ReviewError| Failure(state.demo, e);
-    let fields = Fields::read(body)
-        .await
-        .ok_or_else(|| fail(ReviewError::BadRequest))?;
-    if !reviewer.csrf_ok(fields.get("csrf")) {
-        return Err(fail(ReviewError::Forbidden));
-    }
+    let fields = Fields::read_checked(body, &reviewer).await.map_err(fail)?;
     let needle = Zeroizing::new(fields.get("q").trim().to_owned());
     if needle.is_empty() || needle.chars().count() > 200 {
         return Err(fail(ReviewError::BadRequest));

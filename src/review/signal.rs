@@ -177,13 +177,9 @@ async fn checked_form(
     if !valid_id(id) {
         return Err(Failure(state.demo, ReviewError::NotFound));
     }
-    let fields = Fields::read(body)
+    Fields::read_checked(body, reviewer)
         .await
-        .ok_or(Failure(state.demo, ReviewError::BadRequest))?;
-    if !reviewer.csrf_ok(fields.get("csrf")) {
-        return Err(Failure(state.demo, ReviewError::Forbidden));
-    }
-    Ok(fields)
+        .map_err(|e| Failure(state.demo, e))
 }
 
 fn back_to(id: &str) -> Response {
