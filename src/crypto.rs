@@ -188,6 +188,21 @@ pub fn seal(plain: &[u8], recipients: &[&dyn age::Recipient]) -> Result<Vec<u8>,
     Ok(out)
 }
 
+/// Encrypts `plain` to every team recipient and, when given, the sender's own
+/// (receipt-derived) recipient: the recipient set of every stored envelope.
+pub fn seal_for(
+    plain: &[u8],
+    team: &[x25519::Recipient],
+    source: Option<&x25519::Recipient>,
+) -> Result<Vec<u8>, CryptoError> {
+    let recipients: Vec<&dyn age::Recipient> = team
+        .iter()
+        .map(|r| r as &dyn age::Recipient)
+        .chain(source.map(|s| s as &dyn age::Recipient))
+        .collect();
+    seal(plain, &recipients)
+}
+
 /// Decrypts an envelope with any of `identities`. The result is wiped on drop.
 pub fn open(
     envelope: &[u8],

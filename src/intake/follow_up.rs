@@ -291,12 +291,8 @@ impl Thread {
     /// durably, and adds it to the thread shown.
     async fn add(&mut self, state: &IntakeState, text: &str) -> Result<(), IntakeError> {
         let source = self.keys.identity.to_public();
-        let envelope = {
-            let mut recipients: Vec<&dyn age::Recipient> =
-                state.team.recipients.iter().map(|r| r as _).collect();
-            recipients.push(&source);
-            seal_text(text, &recipients).map_err(|_| IntakeError::Unavailable)?
-        };
+        let envelope = seal_text(text, &state.team.recipients, Some(&source))
+            .map_err(|_| IntakeError::Unavailable)?;
         let day = seal::received_on(
             state.config.received_precision,
             time::OffsetDateTime::now_utc().date(),

@@ -95,9 +95,7 @@ pub async fn seal_and_store(
     let source_recipient = source.identity.to_public();
     let envelope = {
         let plain = plaintext(lang, answers)?;
-        let mut recipients: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
-        recipients.push(&source_recipient);
-        crypto::seal(&plain, &recipients)?
+        crypto::seal_for(&plain, team, Some(&source_recipient))?
         // `plain` is wiped here.
     };
     let signal = NewSignal {

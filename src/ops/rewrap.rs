@@ -136,16 +136,8 @@ fn reseal(
         Some(text) => Some(crypto::parse_recipient(text)?),
         None => None,
     };
-    let mut recipients: Vec<&dyn age::Recipient> = team
-        .recipients
-        .iter()
-        .map(|r| r as &dyn age::Recipient)
-        .collect();
-    if let Some(source) = &source {
-        recipients.push(source);
-    }
     // `plain` is a Zeroizing buffer: wiped when it goes out of scope here.
-    crypto::seal(&plain, &recipients).ok()
+    crypto::seal_for(&plain, &team.recipients, source.as_ref()).ok()
 }
 
 /// A row to rewrap: id, envelope, and the sender's recipient if it has one.

@@ -59,7 +59,11 @@ pub fn open_answers(
 }
 
 /// Seals a note or message text as padded `{"v":1,"text":…}` JSON.
-pub fn seal_text(text: &str, recipients: &[&dyn age::Recipient]) -> Result<Vec<u8>, CryptoError> {
+pub fn seal_text(
+    text: &str,
+    team: &[age::x25519::Recipient],
+    source: Option<&age::x25519::Recipient>,
+) -> Result<Vec<u8>, CryptoError> {
     let json = Zeroizing::new(
         serde_json::to_vec(&serde_json::json!({ "v": 1, "text": text }))
             .map_err(|_| CryptoError::Seal)?,
@@ -67,7 +71,7 @@ pub fn seal_text(text: &str, recipients: &[&dyn age::Recipient]) -> Result<Vec<u
     let mut plain = Zeroizing::new(Vec::with_capacity(crypto::padded_len(json.len())));
     plain.extend_from_slice(&json);
     crypto::pad(&mut plain);
-    crypto::seal(&plain, recipients)
+    crypto::seal_for(&plain, team, source)
 }
 
 /// Opens a note or message.
@@ -258,11 +262,8 @@ pub async fn note(
     let mut text = text_field(&state, &fields, "note")?;
     drop(fields);
     let team = team_recipients(&state)?;
-    let envelope = {
-        let recipients: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
-        seal_text(&text, &recipients)
-    }
-    .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+    let envelope =
+        seal_text(&text, &team, None).map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
     text.zeroize();
     let found = state
         .store
@@ -300,12 +301,8 @@ pub async fn message(
     let source = crypto::parse_recipient(&record.source_recipient)
         .ok_or(Failure(state.demo, ReviewError::Unavailable))?;
     let team = team_recipients(&state)?;
-    let envelope = {
-        let mut recipients: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
-        recipients.push(&source);
-        seal_text(&text, &recipients)
-    }
-    .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+    let envelope = seal_text(&text, &team, Some(&source))
+        .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
     drop(text);
     let found = state
         .store
