@@ -321,7 +321,7 @@ impl Store {
             // One index seek per distinct domain instead of a walk over every signal.
             let mut stmt = c.prepare_cached(
                 "WITH RECURSIVE d(v) AS (
-                    SELECT min(domain) FROM signals
+                    SELECT min(domain) FROM signals WHERE domain IS NOT NULL
                     UNION ALL
                     SELECT (SELECT min(domain) FROM signals WHERE domain > d.v) FROM d
                     WHERE d.v IS NOT NULL
