@@ -110,3 +110,66 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn a_database_of_an_older_version_is_brought_up_to_date_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // As an earlier signaal left it: the first two steps, and a triaged signal.
+        for (version, sql) in MIGRATIONS.iter().enumerate().take(2) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version + 1)
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO signals (id, received_on, domain, lookup_tag, source_recipient, format, envelope)
+             VALUES ('a', '2026-11-02', 'taxes', x'01', 'age1x', 'age-v1-x25519', x'00')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, CURRENT_VERSION);
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM signals WHERE domain = 'taxes' ORDER BY received_on",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("signals_by_domain"), "{plan}");
+        let index: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'signals_by_domain'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(index.ends_with("WHERE domain IS NOT NULL"), "{index}");
+        let found: String = conn
+            .query_row("SELECT id FROM signals WHERE domain = 'taxes'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(found, "a");
+        // Running it again changes nothing.
+        migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn a_database_from_a_newer_signaal_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(SchemaError::TooNew { .. })
+        ));
+    }
+}
