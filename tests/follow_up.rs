@@ -638,3 +638,71 @@ async fn a_message_that_cannot_be_stored_says_nothing_was_kept_and_keeps_the_tex
     assert!(answer.page.contains(&text), "the text is still in the form");
     assert_eq!(sent_messages(&server), 0);
 }
+
+#[tokio::test]
+async fn switching_language_keeps_the_receipt_the_thread_and_the_message_being_written() {
+    let server = server();
+    let code = give_signal(&server, "Een regel die te hard uitpakt.").await;
+
+    // The receipt page's language switch sends the code (in the body only) to
+    // /receipt, which shows the same receipt in English.
+    let (_, first) = submit(
+        &client(),
+        &server,
+        &[("situation", "Nog een signaal."), ("lang", "nl")],
+    )
+    .await;
+    assert!(first.contains(r#"form="receipt-again""#), "{first}");
+    let other = receipt_in(&first).unwrap();
+    let again = post(
+        &client(),
+        &server,
+        "/receipt?lang=nl",
+        &[
+            ("receipt", other.as_str()),
+            ("lang", "nl"),
+            ("show_lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert!(again.page.contains(r#"<html lang="en">"#));
+    assert_eq!(receipt_in(&again.page).as_deref(), Some(other.as_str()));
+    assert_eq!(again.headers["cache-control"], "no-store");
+    // Only for a code that opens a signal: never a receipt for nothing.
+    let forged = post(
+        &client(),
+        &server,
+        "/receipt",
+        &[("receipt", "ABCD-EFGH-JKMN-PQRS-TV01"), ("show_lang", "en")],
+    )
+    .await;
+    assert_eq!(forged.status, 404);
+    assert!(receipt_in(&forged.page).is_none());
+    assert_eq!(server.signal_count(), 2);
+
+    // On the thread page the switch sends the message form: the thread comes
+    // back in English with the unsent message still in its box, and nothing is sent.
+    let thread = come_back(&server, &code).await;
+    assert!(thread.page.contains(r#"form="message-form""#));
+    let draft = "Half geschreven antwoord aan het team";
+    let switched = write(
+        &server,
+        &[
+            ("receipt", code.as_str()),
+            ("message", draft),
+            ("lang", "nl"),
+            ("show_lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(switched.status, 200);
+    assert!(switched.page.contains(r#"<html lang="en">"#));
+    assert!(
+        switched.page.contains("Een regel die te hard uitpakt."),
+        "the signal as sent"
+    );
+    assert!(switched.page.contains(draft), "the message being written");
+    assert!(!switched.page.contains("data-sent"));
+    assert_eq!(sent_messages(&server), 0);
+}

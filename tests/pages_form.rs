@@ -275,3 +275,62 @@ async fn a_signal_refused_by_the_rate_limit_comes_back_in_the_form_with_its_text
     assert!(receipt_in(&page).is_none());
     assert_eq!(server.signal_count(), 1);
 }
+
+#[tokio::test]
+async fn switching_language_on_a_form_shown_again_keeps_what_was_typed_and_sends_nothing() {
+    let server = Server::start();
+    let c = client();
+    // Sent without the one required answer: the form comes back, typed text in it.
+    let (status, page) = submit(
+        &c,
+        &server,
+        &[("organisation", "Gemeente Voorbeeld"), ("lang", "nl")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    // Its language switch is a button that sends the form, not a link that drops it.
+    assert!(page.contains(r#"form="signal-form""#), "{page}");
+    assert!(page.contains(r#"name="show_lang" value="en""#));
+    assert!(page.contains(r#"<form id="signal-form""#));
+    // Pressing it: the same form in English, with what was typed; nothing stored,
+    // even when the answers are complete.
+    let (status, page) = submit(
+        &c,
+        &server,
+        &[
+            ("situation", "De regel raakt mensen onevenredig hard."),
+            ("organisation", "Gemeente Voorbeeld"),
+            ("lang", "nl"),
+            ("show_lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="en">"#));
+    assert!(page.contains("De regel raakt mensen onevenredig hard."));
+    assert!(page.contains(r#"value="Gemeente Voorbeeld""#));
+    assert!(
+        receipt_in(&page).is_none(),
+        "a language switch is not a submission"
+    );
+    assert_eq!(server.signal_count(), 0);
+    // And back, from English to Dutch.
+    let (status, page) = submit(
+        &c,
+        &server,
+        &[
+            ("situation", "Terug naar het Nederlands."),
+            ("lang", "en"),
+            ("show_lang", "nl"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="nl">"#));
+    assert!(page.contains("Terug naar het Nederlands."));
+    assert_eq!(server.signal_count(), 0);
+    // A blank form has nothing to lose: there the switch stays a plain link.
+    let (_, _, blank) = get(&format!("{}/?lang=nl", server.intake), None).await;
+    assert!(blank.contains(r#"href="/?lang=en""#));
+    assert!(!blank.contains("show_lang"));
+}

@@ -87,7 +87,11 @@ pub(super) async fn message(
     let confirmed = fields
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
+    let switching = fields.contains_key(views::SHOW_LANG_FIELD);
     let res = match open_thread(&state, typed).await {
+        // The language switch: the thread in the other language, the message
+        // being written still in its box, nothing sent.
+        Ok(thread) if switching => thread.render(lang, false, None, text),
         Ok(mut thread) => match problem_with(text, confirmed) {
             Some(problem) => {
                 let status = match problem {
@@ -108,6 +112,27 @@ pub(super) async fn message(
                 }
             },
         },
+        Err(e) => Failure(lang, e).into_response(),
+    };
+    tokio::time::sleep_until(began + FLOOR).await;
+    Ok(res)
+}
+
+/// `POST /receipt`: the receipt page again, in the language asked for. Only a
+/// code that opens a signal gets one, so this never shows a receipt for nothing.
+pub(super) async fn receipt(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
+    check_limit(&state, peer, &headers, lang)?;
+    let began = Instant::now();
+    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
+    let res = match open_thread(&state, typed).await {
+        Ok(thread) => web::wiped(views::receipt_page(lang, &thread.code)),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
@@ -136,10 +161,22 @@ async fn read_form(
         BodyError::TooLarge => Failure(lang, IntakeError::TooLarge { max_bytes }),
         _ => Failure(lang, IntakeError::BadRequest),
     })?;
-    let fields = form::decode_fields(&raw, &[RECEIPT_FIELD, MESSAGE_FIELD, CONFIRM_FIELD, "lang"])
-        .map_err(|_| Failure(lang, IntakeError::BadRequest))?;
-    if let Some(l) = fields.get("lang").and_then(|l| Lang::parse(l)) {
-        lang = l;
+    let fields = form::decode_fields(
+        &raw,
+        &[
+            RECEIPT_FIELD,
+            MESSAGE_FIELD,
+            CONFIRM_FIELD,
+            "lang",
+            views::SHOW_LANG_FIELD,
+        ],
+    )
+    .map_err(|_| Failure(lang, IntakeError::BadRequest))?;
+    // A language switch wins over the language the page was in.
+    for name in ["lang", views::SHOW_LANG_FIELD] {
+        if let Some(l) = fields.get(name).and_then(|l| Lang::parse(l)) {
+            lang = l;
+        }
     }
     Ok((lang, fields))
 }
@@ -268,6 +305,17 @@ fn shown(lang: Lang, name: &str, value: &Zeroizing<String>) -> (String, Zeroizin
 impl Thread {
     /// Renders the sender's page from a wiped buffer.
     fn page(&self, lang: Lang, sent: bool, problem: Option<(MessageProblem, &str)>) -> Response {
+        self.render(lang, sent, problem, "")
+    }
+
+    /// As [`Thread::page`], with a message being written kept in its box.
+    fn render(
+        &self,
+        lang: Lang,
+        sent: bool,
+        problem: Option<(MessageProblem, &str)>,
+        draft: &str,
+    ) -> Response {
         let answers: Vec<(String, Zeroizing<String>)> = self
             .answers
             .iter()
@@ -283,6 +331,7 @@ impl Thread {
             thread: &self.messages,
             sent,
             problem,
+            draft,
         };
         web::wiped(views::thread_page(lang, &view))
     }

@@ -165,6 +165,7 @@ pub fn router(state: IntakeState) -> Router {
         .route("/signal", get(form_page).post(submit))
         .route("/follow-up", get(follow_up::start).post(follow_up::show))
         .route("/follow-up/message", post(follow_up::message))
+        .route("/receipt", post(follow_up::receipt))
         .route("/style.css", get(pages::stylesheet))
         .route("/privacy", get(pages::privacy))
         .route("/toegankelijkheid", get(pages::accessibility_nl))
@@ -251,6 +252,19 @@ async fn submit(
     if let Some(l) = decoded.extra.get("lang").and_then(|l| Lang::parse(l)) {
         lang = l;
     }
+    // The language switch of a form shown again: the same page in the other
+    // language, with what was typed. Nothing is stored or counted.
+    let switching = match decoded
+        .extra
+        .get(views::SHOW_LANG_FIELD)
+        .and_then(|l| Lang::parse(l))
+    {
+        Some(l) => {
+            lang = l;
+            true
+        }
+        None => false,
+    };
     let errors = form::validate(&decoded.answers);
     if !errors.is_empty() {
         let view = FormView {
@@ -280,6 +294,13 @@ async fn submit(
             };
             return Ok(views::form_page(lang, &view).into_response());
         }
+    }
+    if switching {
+        let view = FormView {
+            answers: Some(&decoded.answers),
+            ..FormView::default()
+        };
+        return Ok(views::form_page(lang, &view).into_response());
     }
     let client = state.limiters.client_key(limits::client_addr(
         peer,

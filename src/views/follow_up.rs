@@ -9,7 +9,7 @@
 use maud::{Markup, html};
 use zeroize::Zeroizing;
 
-use super::{Lang, href, intake_layout};
+use super::{Lang, LangSwitch, href, intake_layout, intake_page};
 use crate::intake::guard::Kind;
 
 /// The field that carries the code.
@@ -61,6 +61,8 @@ pub struct ThreadView<'a> {
     pub sent: bool,
     /// A problem with the message being written, and its text kept.
     pub problem: Option<(MessageProblem, &'a str)>,
+    /// A message being written, brought along by a language switch.
+    pub draft: &'a str,
 }
 
 /// The status the sender sees: a signal the team has acknowledged (by a
@@ -160,17 +162,20 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
         ),
         None => lang.t("followup.thread.title").to_owned(),
     };
-    let typed = v.problem.as_ref().map_or("", |(_, text)| text);
+    let typed = v.problem.as_ref().map_or(v.draft, |(_, text)| text);
     let note = v.problem.as_ref().map(|(p, _)| problem_text(lang, p));
     let described = match (&v.problem, guard) {
         (Some(_), true) => "message-hint message-warning",
         (Some(_), false) => "message-hint message-error",
         (None, _) => "message-hint",
     };
-    intake_layout(
+    // The page holds the code (and perhaps a message being written): the
+    // language switch sends them along rather than dropping them for a link.
+    intake_page(
         lang,
         &title,
         "/follow-up",
+        LangSwitch::Resend("message-form"),
         html! {
             @if v.sent {
                 div.panel.success role="status" data-sent {
@@ -215,7 +220,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                     }
                 }
             }
-            form method="post" action=(href("/follow-up/message", lang)) accept-charset="utf-8" novalidate {
+            form #message-form method="post" action=(href("/follow-up/message", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
                 input type="hidden" name=(RECEIPT_FIELD) value=(v.code);
                 div class=(match (&v.problem, guard) { (Some(_), true) => "field has-warning", (Some(_), false) => "field has-error", _ => "field" }) {
@@ -302,6 +307,7 @@ mod tests {
                             thread: &thread,
                             sent: problem.is_none(),
                             problem: problem.clone(),
+                            draft: "",
                         },
                     )
                     .into_string();

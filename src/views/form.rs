@@ -8,7 +8,7 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, href, intake_layout};
+use super::{Lang, LangSwitch, href, intake_page};
 use crate::intake::form::{Answers, FieldError};
 use crate::intake::guard::Finding;
 use crate::intake::questions::{self, Kind, Question};
@@ -72,10 +72,17 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     let open_more = optional.iter().any(|q| {
         !value(&q.name).is_empty() || error_of(&q.name).is_some() || warning_of(&q.name).is_some()
     });
-    intake_layout(
+    // Once something is typed, switching language sends it along.
+    let switch = if view.answers.is_some() {
+        LangSwitch::Resend("signal-form")
+    } else {
+        LangSwitch::Link
+    };
+    intake_page(
         lang,
         &title,
         "/",
+        switch,
         html! {
             @if let Some((problem, text)) = &view.problem {
                 div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
@@ -99,7 +106,7 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
             @if let Some(url) = view.work_network {
                 (work_network_notice(lang, url))
             }
-            form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
+            form #signal-form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
                 @for q in &required {
                     (field(lang, q, value(&q.name), error_of(&q.name), warning_of(&q.name)))

@@ -30,8 +30,34 @@ pub fn href(path: &str, lang: Lang) -> String {
     format!("{path}?lang={}", lang.code())
 }
 
+/// The field a language switch sends with a form: show the page again in this
+/// language, with what was typed, and act on nothing.
+pub const SHOW_LANG_FIELD: &str = "show_lang";
+
+/// How the header offers the other language.
+#[derive(Debug, Clone, Copy)]
+pub enum LangSwitch {
+    /// A link: the page holds nothing that would be lost.
+    Link,
+    /// A button that sends the form with this id again (with
+    /// [`SHOW_LANG_FIELD`]), so what was typed, or the code the page holds,
+    /// comes back in the other language instead of being lost to a link.
+    Resend(&'static str),
+}
+
 /// The page frame of the intake: language, skip link, header, footer.
 pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> Markup {
+    intake_page(lang, title, self_path, LangSwitch::Link, body)
+}
+
+/// [`intake_layout`] with a chosen [`LangSwitch`].
+pub fn intake_page(
+    lang: Lang,
+    title: &str,
+    self_path: &str,
+    switch: LangSwitch,
+    body: Markup,
+) -> Markup {
     // The accessibility statement has a path of its own in each language.
     let other_path = if self_path == accessibility_path(lang) {
         accessibility_path(lang.other())
@@ -53,8 +79,14 @@ pub fn intake_layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> 
                 header.site {
                     div.wrap {
                         a.brand href=(href("/", lang)) { (lang.t("site.name")) }
-                        a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
-                            (lang.t("nav.other_lang"))
+                        @match switch {
+                            LangSwitch::Link => a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
+                                (lang.t("nav.other_lang"))
+                            },
+                            LangSwitch::Resend(form) => button.lang type="submit" form=(form) formnovalidate
+                                name=(SHOW_LANG_FIELD) value=(lang.other().code()) lang=(lang.other().code()) {
+                                (lang.t("nav.other_lang"))
+                            },
                         }
                     }
                 }
@@ -118,10 +150,11 @@ pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
 /// The receipt page: shown only after the signal is durably stored. The code
 /// stands alone in its element so it can be selected and copied in one go.
 pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
-    intake_layout(
+    intake_page(
         lang,
         lang.t("receipt.title"),
         "/",
+        LangSwitch::Resend("receipt-again"),
         html! {
             div.panel.success {
                 h1 { (lang.t("receipt.title")) }
@@ -140,6 +173,12 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
             p { (lang.t("receipt.back")) " " a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } "." }
             p.no-print { (lang.t("receipt.print")) }
             p.no-print { a href=(href("/", lang)) { (lang.t("receipt.another")) } }
+            // What the header's language button sends: the code, in the body
+            // only, so the receipt can come back in the other language.
+            form #receipt-again method="post" action=(href("/receipt", lang)) accept-charset="utf-8" {
+                input type="hidden" name="lang" value=(lang.code());
+                input type="hidden" name=(RECEIPT_FIELD) value=(grouped_code);
+            }
         },
     )
 }

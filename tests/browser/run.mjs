@@ -217,6 +217,38 @@ for (const lang of ['nl', 'en']) {
   });
 }
 
+await check('switching language keeps what was typed, the receipt code and an unsent message, JavaScript off', async () => {
+  const ctx = await newContext({ lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/?lang=nl`);
+  await page.click('details.more summary');
+  await page.fill('#organisation', 'Gemeente Voorbeeld');
+  await page.click(`button:has-text("${t.nl.submit}")`);
+  await page.waitForLoadState('load');
+  await page.fill('#situation', 'Halverwege bedenk ik dat het Engels beter is.');
+  await page.click('header.site .lang');
+  await page.waitForLoadState('load');
+  assert((await page.getAttribute('html', 'lang')) === 'en', 'the page is in English');
+  assert((await page.inputValue('#situation')) === 'Halverwege bedenk ik dat het Engels beter is.', 'the text is kept');
+  assert((await page.inputValue('#organisation')) === 'Gemeente Voorbeeld', 'the optional answer is kept');
+  assert((await page.locator('[data-receipt]').count()) === 0, 'a switch is not a submission');
+  await page.click(`button:has-text("${t.en.submit}")`);
+  await page.waitForLoadState('load');
+  const code = await receiptOf(page);
+  await page.click('header.site .lang');
+  await page.waitForLoadState('load');
+  assert((await page.getAttribute('html', 'lang')) === 'nl', 'the receipt is in Dutch');
+  assert((await receiptOf(page)) === code, 'the same code is shown');
+  const thread = await ctx.newPage();
+  await comeBack(thread, 'nl');
+  await thread.fill('#message', 'Een half bericht');
+  await thread.click('header.site .lang');
+  await thread.waitForLoadState('load');
+  assert((await thread.getAttribute('html', 'lang')) === 'en', 'the thread is in English');
+  assert((await thread.inputValue('#message')) === 'Een half bericht', 'the unsent message is kept');
+  assert((await thread.locator('[data-sent]').count()) === 0, 'nothing was sent');
+});
+
 for (const lang of ['nl', 'en']) {
   await check(`a sender comes back with the code, reads the status and writes to the team, JavaScript off (${lang})`, async () => {
     const ctx = await newContext({ lang });
