@@ -1,7 +1,8 @@
 //! The personal-data guard: looks for data that points at one citizen before a
 //! signal is sealed, so the sender can take it out first.
 //!
-//! It finds a BSN (nine digits passing the 11-proef), an IBAN (mod 97), an
+//! It finds a BSN (nine digits passing the 11-proef, or an older eight-digit
+//! one next to a word that names it), an IBAN (mod 97), an
 //! e-mail address, a Dutch phone number, a postcode with a house number and a
 //! date of birth (a full date next to a word such as "geboren" or "born").
 //!
@@ -155,7 +156,7 @@ fn numbers(b: &[u8], ibans: &[(usize, usize)], kinds: &mut Vec<Kind>) {
                 break;
             }
             let got = digits.get(..len).unwrap_or_default();
-            if is_bsn(got) {
+            if is_bsn(got) || (is_short_bsn(got) && names_a_bsn(b, start)) {
                 bsns.push((start, e));
             }
             if is_dutch_phone(got, plus) {
@@ -180,6 +181,31 @@ fn numbers(b: &[u8], ibans: &[(usize, usize)], kinds: &mut Vec<Kind>) {
 fn joinable(b: &[u8], end: usize, next: usize) -> bool {
     let gap = b.get(end..next).unwrap_or_default();
     (1..=3).contains(&gap.len()) && gap.iter().all(|c| b" -.()".contains(c))
+}
+
+/// Eight digits that pass the 11-proef with the leading zero they stand for:
+/// the older BSNs, carried over from sofinummers. Eight-digit numbers of
+/// other kinds are common (dossiers, dates), so only [`names_a_bsn`] makes
+/// one count.
+fn is_short_bsn(digits: &[u8]) -> bool {
+    let mut nine: Zeroizing<[u8; 9]> = Zeroizing::new([b'0'; 9]);
+    match (digits.len() == 8, nine.get_mut(1..)) {
+        (true, Some(rest)) => {
+            rest.copy_from_slice(digits);
+            is_bsn(nine.as_slice())
+        }
+        _ => false,
+    }
+}
+
+const BSN_WORDS: &[&str] = &["bsn", "burgerservicenummer", "sofinummer", "sofi-nummer"];
+
+/// Whether a word that names a BSN stands shortly before `start`.
+fn names_a_bsn(b: &[u8], start: usize) -> bool {
+    let window = b.get(start.saturating_sub(30)..start).unwrap_or_default();
+    BSN_WORDS
+        .iter()
+        .any(|w| contains_ignore_case(window, w.as_bytes()))
 }
 
 /// Nine digits passing the 11-proef: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11).
@@ -532,6 +558,20 @@ mod tests {
         ] {
             assert_eq!(finds(text), vec![Kind::Bsn], "{text}");
         }
+    }
+
+    #[test]
+    fn an_eight_digit_bsn_is_found_only_next_to_a_word_that_names_it() {
+        // 9·0+8·1+7·1+6·2+5·2+4·2+3·3+2·3 − 1·5 = 55 = 5·11, so 11222335 is one.
+        for text in [
+            "BSN 11222335 klopt niet",
+            "zijn burgerservicenummer: 1122 2335.",
+            "oud sofinummer 11.222.335",
+        ] {
+            assert_eq!(finds(text), vec![Kind::Bsn], "{text}");
+        }
+        assert!(finds("dossier 11222335 loopt nog").is_empty());
+        assert!(finds("BSN 11222334 is een tikfout").is_empty());
     }
 
     #[test]
