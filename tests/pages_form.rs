@@ -291,6 +291,7 @@ async fn switching_language_on_a_form_shown_again_keeps_what_was_typed_and_sends
     // Its language switch is a button that sends the form, not a link that drops it.
     assert!(page.contains(r#"form="signal-form""#), "{page}");
     assert!(page.contains(r#"name="show_lang" value="en""#));
+    assert!(page.contains(r#"formaction="/signal?lang=en""#));
     assert!(page.contains(r#"<form id="signal-form""#));
     // Pressing it: the same form in English, with what was typed; nothing stored,
     // even when the answers are complete.

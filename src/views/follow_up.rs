@@ -175,7 +175,10 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
         lang,
         &title,
         "/follow-up",
-        LangSwitch::Resend("message-form"),
+        LangSwitch::Resend {
+            form: "message-form",
+            action: "/follow-up/message",
+        },
         html! {
             @if v.sent {
                 div.panel.success role="status" data-sent {

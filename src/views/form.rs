@@ -74,7 +74,10 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     });
     // Once something is typed, switching language sends it along.
     let switch = if view.answers.is_some() {
-        LangSwitch::Resend("signal-form")
+        LangSwitch::Resend {
+            form: "signal-form",
+            action: "/signal",
+        }
     } else {
         LangSwitch::Link
     };

@@ -39,10 +39,14 @@ pub const SHOW_LANG_FIELD: &str = "show_lang";
 pub enum LangSwitch {
     /// A link: the page holds nothing that would be lost.
     Link,
-    /// A button that sends the form with this id again (with
-    /// [`SHOW_LANG_FIELD`]), so what was typed, or the code the page holds,
-    /// comes back in the other language instead of being lost to a link.
-    Resend(&'static str),
+    /// A button that sends the form `form` again to `action` (with
+    /// [`SHOW_LANG_FIELD`], and `?lang=` in the address as a link would have),
+    /// so what was typed, or the code the page holds, comes back in the other
+    /// language instead of being lost to a link.
+    Resend {
+        form: &'static str,
+        action: &'static str,
+    },
 }
 
 /// The page frame of the intake: language, skip link, header, footer.
@@ -83,7 +87,8 @@ pub fn intake_page(
                             LangSwitch::Link => a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
                                 (lang.t("nav.other_lang"))
                             },
-                            LangSwitch::Resend(form) => button.lang type="submit" form=(form) formnovalidate
+                            LangSwitch::Resend { form, action } => button.lang type="submit" form=(form) formnovalidate
+                                formaction=(href(action, lang.other()))
                                 name=(SHOW_LANG_FIELD) value=(lang.other().code()) lang=(lang.other().code()) {
                                 (lang.t("nav.other_lang"))
                             },
@@ -154,7 +159,10 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
         lang,
         lang.t("receipt.title"),
         "/",
-        LangSwitch::Resend("receipt-again"),
+        LangSwitch::Resend {
+            form: "receipt-again",
+            action: "/receipt",
+        },
         html! {
             div.panel.success {
                 h1 { (lang.t("receipt.title")) }

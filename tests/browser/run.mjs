@@ -229,6 +229,7 @@ await check('switching language keeps what was typed, the receipt code and an un
   await page.click('header.site .lang');
   await page.waitForLoadState('load');
   assert((await page.getAttribute('html', 'lang')) === 'en', 'the page is in English');
+  assert(page.url().endsWith('/signal?lang=en'), `the address says the language: ${page.url()}`);
   assert((await page.inputValue('#situation')) === 'Halverwege bedenk ik dat het Engels beter is.', 'the text is kept');
   assert((await page.inputValue('#organisation')) === 'Gemeente Voorbeeld', 'the optional answer is kept');
   assert((await page.locator('[data-receipt]').count()) === 0, 'a switch is not a submission');
