@@ -435,6 +435,16 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
     )
     .await;
     assert_eq!(msg.status, 429);
+    // Nor does asking for the receipt again in the other language.
+    let again = post(
+        &guesser,
+        &server,
+        "/receipt",
+        &[("receipt", &receipt), ("show_lang", "en")],
+    )
+    .await;
+    assert_eq!(again.status, 429);
+    assert!(!again.page.contains("data-receipt"));
     // Another network still comes back.
     let other = post(
         &client_from("127.0.0.10"),
@@ -540,6 +550,14 @@ async fn the_code_never_appears_in_an_address_a_header_or_the_log() {
         let answer = write(
             &server,
             &[("receipt", &typed), ("message", "Een aanvulling.")],
+        )
+        .await;
+        code_stays_in_the_body(&answer, &receipt);
+        let answer = post(
+            &client(),
+            &server,
+            "/receipt?lang=nl",
+            &[("receipt", &typed), ("show_lang", "en")],
         )
         .await;
         code_stays_in_the_body(&answer, &receipt);
