@@ -58,16 +58,15 @@ pub(super) async fn show(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {
-    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
-    check_limit(&state, peer, &headers, lang)?;
-    let began = Instant::now();
-    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let res = match open_thread(&state, typed).await {
-        Ok(thread) => thread.page(lang, false, None),
-        Err(e) => Failure(lang, e).into_response(),
-    };
-    tokio::time::sleep_until(began + FLOOR).await;
-    Ok(res)
+    look_up(
+        &state,
+        peer,
+        query.as_deref(),
+        &headers,
+        body,
+        |thread, lang| thread.page(lang, false, None),
+    )
+    .await
 }
 
 /// `POST /follow-up/message`: checks, seals and stores a message from the
@@ -127,12 +126,34 @@ pub(super) async fn receipt(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {
-    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
-    check_limit(&state, peer, &headers, lang)?;
+    look_up(
+        &state,
+        peer,
+        query.as_deref(),
+        &headers,
+        body,
+        |thread, lang| web::wiped(views::receipt_page(lang, &thread.code)),
+    )
+    .await
+}
+
+/// A look-up that shows a page of the opened signal: the form read, the try
+/// counted, the code opened, and the answer (the page, or the one refusal)
+/// given no sooner than [`FLOOR`] after the look-up began.
+async fn look_up(
+    state: &IntakeState,
+    peer: SocketAddr,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    page: impl FnOnce(&Thread, Lang) -> Response,
+) -> Result<Response, Failure> {
+    let (lang, fields) = read_form(state, query, headers, body).await?;
+    check_limit(state, peer, headers, lang)?;
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let res = match open_thread(&state, typed).await {
-        Ok(thread) => web::wiped(views::receipt_page(lang, &thread.code)),
+    let res = match open_thread(state, typed).await {
+        Ok(thread) => page(&thread, lang),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
