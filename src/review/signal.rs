@@ -292,14 +292,14 @@ pub async fn message(
     let fields = checked_form(&state, &reviewer, &id, body).await?;
     let text = text_field(&state, &fields, "message")?;
     drop(fields);
-    let record = state
+    let source = state
         .store
-        .signal_record(id.clone())
+        .source_recipient(id.clone())
         .await
         .map_err(|e| Failure(state.demo, e.into()))?
         .ok_or(Failure(state.demo, ReviewError::NotFound))?;
-    let source = crypto::parse_recipient(&record.source_recipient)
-        .ok_or(Failure(state.demo, ReviewError::Unavailable))?;
+    let source =
+        crypto::parse_recipient(&source).ok_or(Failure(state.demo, ReviewError::Unavailable))?;
     let team = team_recipients(&state)?;
     let envelope = seal_text(&text, &team, Some(&source))
         .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;

@@ -360,6 +360,17 @@ impl Store {
         .await
     }
 
+    /// The source recipient of a signal (what a message to its sender is also
+    /// sealed to), if the signal exists.
+    pub async fn source_recipient(&self, id: String) -> Result<Option<String>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT source_recipient FROM signals WHERE id = ?1")?
+                .query_row(params![id], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
     /// The sealed notes and the sealed thread of a signal, in order, and its audit trail.
     pub async fn signal_extras(&self, id: String) -> Result<SignalExtras, StoreError> {
         self.read(move |c| {
