@@ -254,17 +254,11 @@ async fn submit(
     }
     // The language switch of a form shown again: the same page in the other
     // language, with what was typed. Nothing is stored or counted.
-    let switching = match decoded
+    let switch_to = decoded
         .extra
         .get(views::SHOW_LANG_FIELD)
-        .and_then(|l| Lang::parse(l))
-    {
-        Some(l) => {
-            lang = l;
-            true
-        }
-        None => false,
-    };
+        .and_then(|l| Lang::parse(l));
+    lang = switch_to.unwrap_or(lang);
     let errors = form::validate(&decoded.answers);
     if !errors.is_empty() {
         let view = FormView {
@@ -295,7 +289,7 @@ async fn submit(
             return Ok(views::form_page(lang, &view).into_response());
         }
     }
-    if switching {
+    if switch_to.is_some() {
         let view = FormView {
             answers: Some(&decoded.answers),
             ..FormView::default()

@@ -186,6 +186,20 @@ async fn checked_form(
         .map_err(|e| Failure(state.demo, e))
 }
 
+/// After a triage, note or message: back to the signal, or the page that says
+/// why nothing changed (no such signal, or the store failed).
+fn back_to_after(
+    state: &ReviewState,
+    id: &str,
+    done: Result<bool, crate::store::StoreError>,
+) -> Result<Response, Failure> {
+    match done {
+        Ok(true) => Ok(back_to(id)),
+        Ok(false) => Err(Failure(state.demo, ReviewError::NotFound)),
+        Err(e) => Err(Failure(state.demo, e.into())),
+    }
+}
+
 fn back_to(id: &str) -> Response {
     Redirect::to(&format!("/signals/{id}")).into_response()
 }
@@ -219,15 +233,11 @@ pub async fn triage(
         labels: short(fields.get("labels"), 200).ok_or_else(bad)?,
         assignee,
     };
-    let found = state
+    let done = state
         .store
         .triage(id.clone(), reviewer.name.clone(), t)
-        .await
-        .map_err(|e| Failure(state.demo, e.into()))?;
-    if !found {
-        return Err(Failure(state.demo, ReviewError::NotFound));
-    }
-    Ok(back_to(&id))
+        .await;
+    back_to_after(&state, &id, done)
 }
 
 fn team_recipients(state: &ReviewState) -> Result<Vec<age::x25519::Recipient>, Failure> {
@@ -265,7 +275,7 @@ pub async fn note(
     let envelope =
         seal_text(&text, &team, None).map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
     text.zeroize();
-    let found = state
+    let done = state
         .store
         .add_note(
             id.clone(),
@@ -273,12 +283,8 @@ pub async fn note(
             crypto::FORMAT_AGE_X25519,
             envelope,
         )
-        .await
-        .map_err(|e| Failure(state.demo, e.into()))?;
-    if !found {
-        return Err(Failure(state.demo, ReviewError::NotFound));
-    }
-    Ok(back_to(&id))
+        .await;
+    back_to_after(&state, &id, done)
 }
 
 /// `POST /signals/{id}/messages`: a message to the sender, sealed to the team
@@ -304,7 +310,7 @@ pub async fn message(
     let envelope = seal_text(&text, &team, Some(&source))
         .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
     drop(text);
-    let found = state
+    let done = state
         .store
         .add_team_message(
             id.clone(),
@@ -312,10 +318,6 @@ pub async fn message(
             crypto::FORMAT_AGE_X25519,
             envelope,
         )
-        .await
-        .map_err(|e| Failure(state.demo, e.into()))?;
-    if !found {
-        return Err(Failure(state.demo, ReviewError::NotFound));
-    }
-    Ok(back_to(&id))
+        .await;
+    back_to_after(&state, &id, done)
 }
