@@ -71,7 +71,7 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 #[test]
-fn the_form_works_in_a_real_browser_without_javascript_by_keyboard_and_passes_axe_in_both_languages()
+fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_pass_axe_in_both_languages()
  {
     if !available() {
         return;
@@ -100,6 +100,13 @@ fn the_form_works_in_a_real_browser_without_javascript_by_keyboard_and_passes_ax
         .current_dir(browser_dir())
         .env("SIGNAAL_URL", &server.intake)
         .env("SIGNAAL_STRICT_URL", &strict.intake)
+        .env("SIGNAAL_REVIEW_URL", &server.review)
+        .env(
+            "SIGNAAL_REVIEW_PASSPHRASE",
+            server
+                .demo_passphrase()
+                .expect("the demo passphrase is printed"),
+        )
         .env("SIGNAAL_REPORT", report.path())
         .env("SIGNAAL_CHROMIUM", chromium());
     let out = cmd.output().expect("node runs");
@@ -114,8 +121,8 @@ fn the_form_works_in_a_real_browser_without_javascript_by_keyboard_and_passes_ax
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
     let rows = report["axe"].as_array().unwrap();
-    // Sixteen pages, two languages, each checked and clean.
-    assert_eq!(rows.len(), 32, "{rows:?}");
+    // Sixteen intake pages and five review pages, two languages, each checked and clean.
+    assert_eq!(rows.len(), 42, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

@@ -171,6 +171,16 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
             .as_u16(),
         403
     );
+    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null`; only
+    // Sec-Fetch-Site then says where the form was, and it must say same-origin.
+    assert_eq!(
+        post("null", Some("cross-site"), &csrf)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
     let status: String = db(&server)
         .query_row("SELECT status FROM signals WHERE id = ?1", [&id], |r| {
             r.get(0)
@@ -181,6 +191,8 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
         .await
         .unwrap();
     assert_eq!(ok.status().as_u16(), 303);
+    let as_a_browser_sends_it = post("null", Some("same-origin"), &csrf).await.unwrap();
+    assert_eq!(as_a_browser_sends_it.status().as_u16(), 303);
     let login = common::client()
         .post(format!("{}/login", server.review))
         .header("origin", "https://evil.example")

@@ -177,7 +177,7 @@ async fn wrong_passphrase_unknown_name_wrong_or_replayed_code_get_one_answer_and
     }
     for (status, body) in &answers {
         assert_eq!(*status, 401);
-        assert!(body.contains("Name, passphrase or code not accepted."));
+        assert!(body.contains("Naam, wachtwoordzin of code niet geaccepteerd."));
     }
     let first = code(&totp, 0);
     login(&server, "alice", PASS, &first).await;
@@ -361,7 +361,7 @@ async fn guessing_one_reviewers_passphrase_is_slowed_to_a_trickle() {
         429,
         "even the right passphrase waits now"
     );
-    assert!(res.text().await.unwrap().contains("Too many attempts"));
+    assert!(res.text().await.unwrap().contains("Te veel pogingen"));
     let other = try_login(&server, "bob", "whatever it is", "").await;
     assert_eq!(
         other.status().as_u16(),

@@ -74,14 +74,14 @@ async fn reading_noting_messaging_and_searching_leave_no_plaintext_on_disk_or_in
         .await
         .unwrap();
     assert!(hit.contains(&format!("data-signal=\"{id}\"")), "{hit}");
-    assert!(hit.contains("Searched 1 of 1"), "{hit}");
+    assert!(hit.contains("1 van 1 signalen doorzocht"), "{hit}");
     let miss = s
         .post("/search", &[("q", "nothing like this")])
         .await
         .text()
         .await
         .unwrap();
-    assert!(miss.contains("0 found."));
+    assert!(miss.contains("0 gevonden."), "{miss}");
 
     // The sender can read the team's message with the receipt and nothing else.
     let conn = db(&server);
@@ -183,7 +183,10 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
         .text()
         .await
         .unwrap();
-    assert!(partial.contains("Searched 10 of 53"), "{partial}");
+    assert!(
+        partial.contains("10 van 53 signalen doorzocht"),
+        "{partial}"
+    );
     let conn = db(&server);
     let views: i64 = conn
         .query_row(

@@ -13,7 +13,7 @@ use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
 use super::signal::valid_id;
-use super::{Failure, ReviewError, ReviewState};
+use super::{Face, Failure, ReviewError, ReviewState};
 
 /// Most signals in one export.
 pub const MAX_EXPORT: usize = 1000;
@@ -21,10 +21,11 @@ pub const MAX_EXPORT: usize = 1000;
 /// `GET /signals/{id}/envelope.age`.
 pub async fn one(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let fail = |e: ReviewError| Failure(state.demo, e);
+    let fail = |e: ReviewError| Failure(face, e);
     if !valid_id(&id) {
         return Err(fail(ReviewError::NotFound));
     }
@@ -55,10 +56,11 @@ pub async fn one(
 /// `POST /export` with one `id` field per selected signal: a tar of `<id>.age`.
 pub async fn selected(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fail = |e: ReviewError| Failure(state.demo, e);
+    let fail = |e: ReviewError| Failure(face, e);
     let fields = Fields::read_checked(body, &reviewer).await.map_err(fail)?;
     let ids: Vec<String> = fields
         .all("id")

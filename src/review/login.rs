@@ -27,7 +27,7 @@ use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::reviewers;
 use super::session::{self, Reviewer};
-use super::{Failure, ReviewError, ReviewState, views};
+use super::{Face, Failure, ReviewError, ReviewState, views};
 
 /// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
 pub const UNLOCKS_AT_ONCE: usize = 2;
@@ -79,14 +79,14 @@ impl LoginGuard {
 }
 
 /// `GET /login`.
-pub async fn form(State(state): State<ReviewState>) -> Response {
-    views::login(state.demo, state.production, None).into_response()
+pub async fn form(State(state): State<ReviewState>, face: Face) -> Response {
+    views::login(face, state.production, None).into_response()
 }
 
 /// `POST /login`.
-pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
+pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) -> Response {
     let Some(fields) = Fields::read(body).await else {
-        return ReviewError::BadRequest.page(state.demo);
+        return ReviewError::BadRequest.page(face);
     };
     let name = fields.get("name").trim().to_owned();
     let actor = if reviewers::valid_name(&name) && reviewers::list(&state.keys_dir).contains(&name)
@@ -100,9 +100,9 @@ pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             views::login(
-                state.demo,
+                face,
                 state.production,
-                Some("Too many attempts. Wait a few minutes and try again."),
+                Some(face.t("review.login.too_many")),
             ),
         )
             .into_response();
@@ -110,7 +110,7 @@ pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
     match unlock(&state, &name, &fields).await {
         Ok(identity) => {
             let Some(token) = state.sessions.create(&name, identity) else {
-                return ReviewError::Unavailable.page(state.demo);
+                return ReviewError::Unavailable.page(face);
             };
             if let Err(e) = state
                 .store
@@ -118,7 +118,7 @@ pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
                 .await
             {
                 state.sessions.end(&token);
-                return ReviewError::from(e).page(state.demo);
+                return ReviewError::from(e).page(face);
             }
             let mut res = Redirect::to("/").into_response();
             res.headers_mut().insert(
@@ -131,11 +131,7 @@ pub async fn submit(State(state): State<ReviewState>, body: Body) -> Response {
             audit_failure(&state, &actor, reason).await;
             (
                 StatusCode::UNAUTHORIZED,
-                views::login(
-                    state.demo,
-                    state.production,
-                    Some("Name, passphrase or code not accepted."),
-                ),
+                views::login(face, state.production, Some(face.t("review.login.refused"))),
             )
                 .into_response()
         }
@@ -194,18 +190,19 @@ async fn unlock(
 /// `POST /logout`: ends the session (the identity is wiped), clears the cookie.
 pub async fn logout(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     body: Body,
 ) -> Result<Response, Failure> {
     Fields::read_checked(body, &reviewer)
         .await
-        .map_err(|e| Failure(state.demo, e))?;
+        .map_err(|e| Failure(face, e))?;
     state.sessions.end(reviewer.token());
     state
         .store
         .audit(Entry::general(&reviewer.name, Action::Logout, ""))
         .await
-        .map_err(|e| Failure(state.demo, e.into()))?;
+        .map_err(|e| Failure(face, e.into()))?;
     drop(reviewer);
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut()

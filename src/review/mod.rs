@@ -35,6 +35,7 @@ use axum::routing::{get, post};
 use crate::config::Config;
 use crate::keys::TeamKeys;
 use crate::store::{Store, StoreError};
+use crate::views::Lang;
 use crate::web;
 
 /// What the review face's handlers share.
@@ -87,6 +88,44 @@ impl ReviewState {
                     .max(search::TIME_BOUND.as_secs() + 5),
             ),
         }
+    }
+}
+
+/// How this request's pages are drawn: with the DEMO banner or not, and in the
+/// reviewer's language — the first of Dutch and English their browser asks for
+/// (`Accept-Language`), Dutch otherwise. Nothing is stored for it: the browser
+/// says it again on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Face {
+    /// Whether demo keys are in use.
+    pub demo: bool,
+    /// The language of the page.
+    pub lang: Lang,
+}
+
+impl Face {
+    /// The face for a request with these headers.
+    pub fn of(state: &ReviewState, headers: &axum::http::HeaderMap) -> Self {
+        Self {
+            demo: state.demo,
+            lang: Lang::negotiate(None, headers),
+        }
+    }
+
+    /// The text under `key` in this face's language.
+    pub fn t(self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+}
+
+impl axum::extract::FromRequestParts<ReviewState> for Face {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &ReviewState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(state, &parts.headers))
     }
 }
 
@@ -161,8 +200,8 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn not_found(axum::extract::State(state): axum::extract::State<ReviewState>) -> Response {
-    ReviewError::NotFound.page(state.demo)
+async fn not_found(face: Face) -> Response {
+    ReviewError::NotFound.page(face)
 }
 
 /// Everything that can go wrong on the review face; [`ReviewError::page`] is
@@ -201,48 +240,26 @@ impl From<StoreError> for ReviewError {
 }
 
 impl ReviewError {
-    /// The response for this error, with the demo banner when needed.
-    pub fn page(&self, demo: bool) -> Response {
-        let (status, title, text) = match self {
+    /// The response for this error, in the reviewer's language.
+    pub fn page(&self, face: Face) -> Response {
+        let (status, key) = match self {
             Self::NoSession { get: true } => return Redirect::to("/login").into_response(),
-            Self::NoSession { get: false } => (
-                StatusCode::UNAUTHORIZED,
-                "Not logged in",
-                "Log in again; your session ended or never existed.",
-            ),
-            Self::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "Refused",
-                "This request did not come from a page of this review face. Reload the page and try again.",
-            ),
-            Self::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is no such page or signal.",
-            ),
-            Self::BadRequest => (
-                StatusCode::BAD_REQUEST,
-                "Not understood",
-                "The form could not be read or holds a value that is not allowed.",
-            ),
-            Self::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Not available",
-                "The database or the keys cannot be used right now; nothing was changed. Try again.",
-            ),
-            Self::CannotDecrypt => (
-                StatusCode::FORBIDDEN,
-                "Cannot decrypt",
-                "This signal is not encrypted to your key. Ask a colleague whose key it is.",
-            ),
+            Self::NoSession { get: false } => (StatusCode::UNAUTHORIZED, "no_session"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::CannotDecrypt => (StatusCode::FORBIDDEN, "cannot_decrypt"),
         };
-        (status, views::message(demo, title, text)).into_response()
+        let title = face.t(&format!("review.error.{key}.title"));
+        let text = face.t(&format!("review.error.{key}.body"));
+        (status, views::message(face, title, text)).into_response()
     }
 }
 
-/// A [`ReviewError`] with the demo flag it needs to render.
+/// A [`ReviewError`] with the face it is shown on.
 #[derive(Debug)]
-pub struct Failure(pub bool, pub ReviewError);
+pub struct Failure(pub Face, pub ReviewError);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {

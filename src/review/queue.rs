@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
 use super::session::Reviewer;
-use super::{Failure, ReviewState, views};
+use super::{Face, Failure, ReviewState, views};
 use crate::store::review::{QueueFilter, STATUSES, Sort};
 
 /// Reads the queue's query string; unknown or malformed values fall back to
@@ -32,14 +32,15 @@ pub fn parse_filter(query: Option<&str>) -> QueueFilter {
 /// `GET /`.
 pub async fn page(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Failure> {
-    let fail = |e: crate::store::StoreError| Failure(state.demo, e.into());
+    let fail = |e: crate::store::StoreError| Failure(face, e.into());
     let filter = parse_filter(query.as_deref());
     let page = state.store.queue(filter.clone()).await.map_err(fail)?;
     let domains = state.store.domains_in_use().await.map_err(fail)?;
-    Ok(views::queue(state.demo, &reviewer, &filter, &page, &domains).into_response())
+    Ok(views::queue(face, &reviewer, &filter, &page, &domains).into_response())
 }
 
 #[cfg(test)]

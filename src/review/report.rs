@@ -14,7 +14,7 @@ use maud::html;
 
 use super::audit::{Action, Entry};
 use super::session::Reviewer;
-use super::{Failure, ReviewError, ReviewState, views};
+use super::{Face, Failure, ReviewError, ReviewState, views};
 use crate::store::review::ReportCell;
 
 /// Counts below this are suppressed.
@@ -60,8 +60,8 @@ pub fn to_csv(cells: &[ReportCell]) -> String {
     out
 }
 
-async fn cells(state: &ReviewState, who: &str) -> Result<Vec<ReportCell>, Failure> {
-    let fail = |e: crate::store::StoreError| Failure(state.demo, ReviewError::from(e));
+async fn cells(state: &ReviewState, face: Face, who: &str) -> Result<Vec<ReportCell>, Failure> {
+    let fail = |e: crate::store::StoreError| Failure(face, ReviewError::from(e));
     state
         .store
         .audit(Entry::general(who, Action::Report, ""))
@@ -70,28 +70,35 @@ async fn cells(state: &ReviewState, who: &str) -> Result<Vec<ReportCell>, Failur
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.report_cells_blocking())
         .await
-        .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?
+        .map_err(|_| Failure(face, ReviewError::Unavailable))?
         .map_err(fail)
 }
 
 /// `GET /report`.
 pub async fn page(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
 ) -> Result<Response, Failure> {
-    let cells = cells(&state, &reviewer.name).await?;
+    let cells = cells(&state, face, &reviewer.name).await?;
+    let t = |key: &str| face.t(key);
     Ok(views::layout(
-        state.demo,
-        "Report",
+        face,
+        t("review.report.title"),
         Some(&reviewer),
         html! {
-            h1 { "Report" }
-            p { "Signals by month of arrival, domain, status and origin (as confirmed at triage). "
-                "Counts below 5 are shown as <5. " a href="/report.csv" download { "Download as CSV" } }
+            h1 { (t("review.report.title")) }
+            p { (t("review.report.intro")) " " a href="/report.csv" download { (t("review.report.csv")) } }
             table.report {
-                thead { tr { th { "Month" } th { "Domain" } th { "Status" } th { "Origin" } th { "Signals" } } }
+                thead { tr { @for col in ["month", "domain", "status", "origin", "signals"] {
+                    th { (t(&format!("review.col.{col}"))) }
+                } } }
                 tbody { @for c in &cells {
-                    tr { td { (c.month) } td { (c.domain) } td { (c.status) } td { (c.origin) } td.count { (shown(c.count)) } }
+                    tr {
+                        td { (c.month) } td { (c.domain) }
+                        td data-status=(c.status) { (views::status_label(face, &c.status)) }
+                        td { (c.origin) } td.count { (shown(c.count)) }
+                    }
                 } }
             }
         },
@@ -102,9 +109,10 @@ pub async fn page(
 /// `GET /report.csv`.
 pub async fn csv(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
 ) -> Result<Response, Failure> {
-    let cells = cells(&state, &reviewer.name).await?;
+    let cells = cells(&state, face, &reviewer.name).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

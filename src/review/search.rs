@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Failure, ReviewError, ReviewState, signal, views};
+use super::{Face, Failure, ReviewError, ReviewState, signal, views};
 use crate::store::review::ScanItem;
 
 /// Signals scanned when the form does not say.
@@ -109,26 +109,27 @@ fn scan_part(
     out
 }
 
-fn form(who: &Reviewer, scope: u32) -> maud::Markup {
+fn form(face: Face, who: &Reviewer, scope: u32) -> maud::Markup {
     html! {
         form method="post" action="/search" {
             input type="hidden" name="csrf" value=(who.csrf);
-            p { label for="q" { "Search the answers (decrypted in memory, newest first)" } br;
+            p { label for="q" { (face.t("review.search.label")) } br;
                 input #q type="search" name="q" required maxlength="200"; }
-            p { label { "How many of the newest signals to scan "
+            p { label { (face.t("review.search.scope")) " "
                 input type="number" name="scope" value=(scope) min="1" max="1000000"; } }
-            p { button type="submit" { "Search" } }
+            p { button type="submit" { (face.t("review.search.submit")) } }
         }
     }
 }
 
 /// `GET /search`: the form.
-pub async fn page(State(state): State<ReviewState>, reviewer: Reviewer) -> Response {
+pub async fn page(face: Face, reviewer: Reviewer) -> Response {
+    let title = face.t("review.search.title");
     views::layout(
-        state.demo,
-        "Search",
+        face,
+        title,
         Some(&reviewer),
-        html! { h1 { "Search" } (form(&reviewer, DEFAULT_SCOPE)) },
+        html! { h1 { (title) } (form(face, &reviewer, DEFAULT_SCOPE)) },
     )
     .into_response()
 }
@@ -136,10 +137,11 @@ pub async fn page(State(state): State<ReviewState>, reviewer: Reviewer) -> Respo
 /// `POST /search`: scan and list the hits.
 pub async fn run(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fail = |e: ReviewError| Failure(state.demo, e);
+    let fail = |e: ReviewError| Failure(face, e);
     let fields = Fields::read_checked(body, &reviewer).await.map_err(fail)?;
     let needle = Zeroizing::new(fields.get("q").trim().to_owned());
     if needle.is_empty() || needle.chars().count() > 200 {
@@ -176,23 +178,25 @@ pub async fn run(
     .map_err(|_| fail(ReviewError::Unavailable))?
     .map_err(|e| fail(e.into()))?;
     let millis = started.elapsed().as_millis();
+    let t = |key: &str| face.t(key);
+    let title = t("review.search.title");
     Ok(views::layout(
-        state.demo,
-        "Search",
+        face,
+        title,
         Some(&reviewer),
         html! {
-            h1 { "Search" }
+            h1 { (title) }
             p data-scanned=(outcome.scanned) data-total=(total) {
-                "Searched " (outcome.scanned) " of " (total) " signals in " (millis) " ms"
-                @if outcome.timed_out { " — stopped at the time limit; narrow the scope or search again." }
-                @else if outcome.scanned < total { " (the newest " (outcome.scanned) ")." }
+                (views::fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
+                @if outcome.timed_out { (t("review.search.timed_out")) }
+                @else if outcome.scanned < total { (views::fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
                 @else { "." }
             }
-            p { (outcome.hits.len()) " found." }
+            p { (views::fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
             ul.hits { @for (id, day, status) in &outcome.hits {
-                li data-signal=(id) { a href={ "/signals/" (id) } { (id) } " · " (day) " · " (status) }
+                li data-signal=(id) { a href={ "/signals/" (id) } { (id) } " · " (day) " · " (views::status_label(face, status)) }
             } }
-            (form(&reviewer, scope))
+            (form(face, &reviewer, scope))
         },
     )
     .into_response())

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Failure, ReviewError, ReviewState};
+use super::{Face, Failure, ReviewError, ReviewState};
 
 /// Cookie name behind https (production): `__Host-` binds it to this exact
 /// host, path `/`, and `Secure`, so no sibling host or plain-http page can set it.
@@ -236,7 +236,7 @@ impl FromRequestParts<ReviewState> for Reviewer {
     ) -> Result<Self, Self::Rejection> {
         let refuse = || {
             Failure(
-                state.demo,
+                Face::of(state, &parts.headers),
                 ReviewError::NoSession {
                     get: parts.method == Method::GET,
                 },
@@ -292,7 +292,10 @@ pub fn clear_cookie(production: bool) -> HeaderValue {
 /// Refuses a state-changing request that a browser says came from another
 /// site: `Sec-Fetch-Site` must be `same-origin` when sent, and `Origin` must
 /// name this host when sent (OWASP CSRF cheat sheet, "Verifying origin with
-/// standard headers"). Clients that send neither still need the `csrf` field.
+/// standard headers"). Browsers send `Origin: null` for a form posted from a
+/// page under `Referrer-Policy: no-referrer`, as every page here is; that says
+/// nothing either way, so it counts as not sent. Every POST still needs the
+/// session's `csrf` field.
 pub async fn same_origin_only(
     axum::extract::State(state): axum::extract::State<ReviewState>,
     req: Request,
@@ -302,7 +305,9 @@ pub async fn same_origin_only(
         return next.run(req).await;
     }
     if !same_origin(req.headers()) {
-        return ReviewError::Forbidden.page(state.demo).into_response();
+        return ReviewError::Forbidden
+            .page(Face::of(&state, req.headers()))
+            .into_response();
     }
     next.run(req).await
 }
@@ -319,7 +324,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
         }
     }
     match text("origin") {
-        None => true,
+        None | Some("null") => true,
         Some(origin) => {
             let host = text("host").unwrap_or("");
             let bare = origin

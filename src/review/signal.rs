@@ -15,7 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Failure, ReviewError, ReviewState, reviewers, views};
+use super::{Face, Failure, ReviewError, ReviewState, reviewers, views};
 use crate::crypto::{self, CryptoError};
 use crate::store::review::{STATUSES, Triage};
 
@@ -84,8 +84,8 @@ pub fn open_text(
     Ok(Zeroizing::new(doc.text))
 }
 
-fn label(name: &str) -> String {
-    let text = crate::views::Lang::En.t(&format!("q.{name}.label"));
+fn label(face: Face, name: &str) -> String {
+    let text = face.t(&format!("q.{name}.label"));
     if text.is_empty() {
         name.to_owned()
     } else {
@@ -96,10 +96,11 @@ fn label(name: &str) -> String {
 /// `GET /signals/{id}`.
 pub async fn page(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let fail = |e: ReviewError| Failure(state.demo, e);
+    let fail = |e: ReviewError| Failure(face, e);
     if !valid_id(&id) {
         return Err(fail(ReviewError::NotFound));
     }
@@ -132,7 +133,7 @@ pub async fn page(
     let suggested = (suggest("domain"), suggest("origin"));
     let answers: Vec<(String, Zeroizing<String>)> = opened
         .into_iter()
-        .map(|(name, text)| (label(&name), text))
+        .map(|(name, text)| (label(face, &name), text))
         .collect();
     // What the intake's personal-data guard would flag, so the reviewer sees it at once.
     let flags: Vec<Vec<&'static str>> = answers
@@ -149,7 +150,7 @@ pub async fn page(
             .into_iter()
             .map(|n| {
                 let text = open_text(&n.envelope, identity).unwrap_or_else(|_| {
-                    Zeroizing::new("(cannot be decrypted with your key)".into())
+                    Zeroizing::new(face.t("review.signal.undecryptable").into())
                 });
                 (n.author, n.day, text)
             })
@@ -169,34 +170,34 @@ pub async fn page(
         trail: &trail,
         trail_total: extras.trail_total,
     };
-    Ok(views::wiped(views::signal(state.demo, &reviewer, &view)))
+    Ok(views::wiped(views::signal(face, &reviewer, &view)))
 }
 
 async fn checked_form(
-    state: &ReviewState,
+    face: Face,
     reviewer: &Reviewer,
     id: &str,
     body: Body,
 ) -> Result<Fields, Failure> {
     if !valid_id(id) {
-        return Err(Failure(state.demo, ReviewError::NotFound));
+        return Err(Failure(face, ReviewError::NotFound));
     }
     Fields::read_checked(body, reviewer)
         .await
-        .map_err(|e| Failure(state.demo, e))
+        .map_err(|e| Failure(face, e))
 }
 
 /// After a triage, note or message: back to the signal, or the page that says
 /// why nothing changed (no such signal, or the store failed).
 fn back_to_after(
-    state: &ReviewState,
+    face: Face,
     id: &str,
     done: Result<bool, crate::store::StoreError>,
 ) -> Result<Response, Failure> {
     match done {
         Ok(true) => Ok(back_to(id)),
-        Ok(false) => Err(Failure(state.demo, ReviewError::NotFound)),
-        Err(e) => Err(Failure(state.demo, e.into())),
+        Ok(false) => Err(Failure(face, ReviewError::NotFound)),
+        Err(e) => Err(Failure(face, e.into())),
     }
 }
 
@@ -212,12 +213,13 @@ fn short(s: &str, max: usize) -> Option<String> {
 /// `POST /signals/{id}/triage`.
 pub async fn triage(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fields = checked_form(&state, &reviewer, &id, body).await?;
-    let bad = || Failure(state.demo, ReviewError::BadRequest);
+    let fields = checked_form(face, &reviewer, &id, body).await?;
+    let bad = || Failure(face, ReviewError::BadRequest);
     let status = fields.get("status");
     if !STATUSES.contains(&status) {
         return Err(bad());
@@ -237,26 +239,25 @@ pub async fn triage(
         .store
         .triage(id.clone(), reviewer.name.clone(), t)
         .await;
-    back_to_after(&state, &id, done)
+    back_to_after(face, &id, done)
 }
 
-fn team_recipients(state: &ReviewState) -> Result<Vec<age::x25519::Recipient>, Failure> {
+fn team_recipients(
+    state: &ReviewState,
+    face: Face,
+) -> Result<Vec<age::x25519::Recipient>, Failure> {
     crate::keys::load_team(&state.keys_dir)
         .map(|t| t.recipients)
         .map_err(|e| {
             tracing::error!(error = %e, "team.pub cannot be read");
-            Failure(state.demo, ReviewError::Unavailable)
+            Failure(face, ReviewError::Unavailable)
         })
 }
 
-fn text_field(
-    state: &ReviewState,
-    fields: &Fields,
-    name: &str,
-) -> Result<Zeroizing<String>, Failure> {
+fn text_field(face: Face, fields: &Fields, name: &str) -> Result<Zeroizing<String>, Failure> {
     let text = fields.get(name);
     if text.trim().is_empty() || text.chars().count() > MAX_TEXT {
-        return Err(Failure(state.demo, ReviewError::BadRequest));
+        return Err(Failure(face, ReviewError::BadRequest));
     }
     Ok(Zeroizing::new(text.to_owned()))
 }
@@ -264,16 +265,17 @@ fn text_field(
 /// `POST /signals/{id}/notes`.
 pub async fn note(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fields = checked_form(&state, &reviewer, &id, body).await?;
-    let mut text = text_field(&state, &fields, "note")?;
+    let fields = checked_form(face, &reviewer, &id, body).await?;
+    let mut text = text_field(face, &fields, "note")?;
     drop(fields);
-    let team = team_recipients(&state)?;
+    let team = team_recipients(&state, face)?;
     let envelope =
-        seal_text(&text, &team, None).map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+        seal_text(&text, &team, None).map_err(|_| Failure(face, ReviewError::Unavailable))?;
     text.zeroize();
     let done = state
         .store
@@ -284,31 +286,31 @@ pub async fn note(
             envelope,
         )
         .await;
-    back_to_after(&state, &id, done)
+    back_to_after(face, &id, done)
 }
 
 /// `POST /signals/{id}/messages`: a message to the sender, sealed to the team
 /// and to the signal's source recipient (the sender opens it with the receipt).
 pub async fn message(
     State(state): State<ReviewState>,
+    face: Face,
     reviewer: Reviewer,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
-    let fields = checked_form(&state, &reviewer, &id, body).await?;
-    let text = text_field(&state, &fields, "message")?;
+    let fields = checked_form(face, &reviewer, &id, body).await?;
+    let text = text_field(face, &fields, "message")?;
     drop(fields);
     let source = state
         .store
         .source_recipient(id.clone())
         .await
-        .map_err(|e| Failure(state.demo, e.into()))?
-        .ok_or(Failure(state.demo, ReviewError::NotFound))?;
-    let source =
-        crypto::parse_recipient(&source).ok_or(Failure(state.demo, ReviewError::Unavailable))?;
-    let team = team_recipients(&state)?;
+        .map_err(|e| Failure(face, e.into()))?
+        .ok_or(Failure(face, ReviewError::NotFound))?;
+    let source = crypto::parse_recipient(&source).ok_or(Failure(face, ReviewError::Unavailable))?;
+    let team = team_recipients(&state, face)?;
     let envelope = seal_text(&text, &team, Some(&source))
-        .map_err(|_| Failure(state.demo, ReviewError::Unavailable))?;
+        .map_err(|_| Failure(face, ReviewError::Unavailable))?;
     drop(text);
     let done = state
         .store
@@ -319,5 +321,5 @@ pub async fn message(
             envelope,
         )
         .await;
-    back_to_after(&state, &id, done)
+    back_to_after(face, &id, done)
 }

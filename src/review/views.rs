@@ -8,41 +8,42 @@
 use maud::{DOCTYPE, Markup, html};
 use zeroize::Zeroizing;
 
+use super::Face;
 use super::audit;
 use super::session::Reviewer;
 use crate::store::review::{QueueFilter, QueuePage, STATUSES, SignalRecord, Sort};
 
 /// The frame of every review page: DEMO banner, navigation, logout.
-pub fn layout(demo: bool, title: &str, who: Option<&Reviewer>, body: Markup) -> Markup {
+pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(face.lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex, nofollow";
                 meta name="referrer" content="no-referrer";
-                title { (title) " — signaal review" }
+                title { (title) " — " (face.t("review.title_suffix")) }
                 link rel="stylesheet" href="/style.css";
             }
             body {
-                @if demo {
+                @if face.demo {
                     p.demo-banner role="alert" data-demo {
-                        strong { "DEMO" } " — demo keys, never for real signals."
+                        strong { "DEMO" } " — " (face.t("review.demo"))
                     }
                 }
                 header.site {
                     div.wrap {
-                        a.brand href="/" { "signaal — review" }
+                        a.brand href="/" { (face.t("review.site")) }
                         @if let Some(r) = who {
-                            nav aria-label="Review" {
-                                a href="/" { "Queue" } " · "
-                                a href="/search" { "Search" } " · "
-                                a href="/report" { "Report" } " · "
-                                span { "Logged in as " strong { (r.name) } " " }
+                            nav aria-label=(face.t("review.nav")) {
+                                a href="/" { (face.t("review.nav.queue")) } " · "
+                                a href="/search" { (face.t("review.nav.search")) } " · "
+                                a href="/report" { (face.t("review.nav.report")) } " · "
+                                span { (face.t("review.logged_in_as")) " " strong { (r.name) } " " }
                                 form.inline method="post" action="/logout" {
                                     input type="hidden" name="csrf" value=(r.csrf);
-                                    button type="submit" { "Log out" }
+                                    button type="submit" { (face.t("review.logout")) }
                                 }
                             }
                         }
@@ -55,35 +56,53 @@ pub fn layout(demo: bool, title: &str, who: Option<&Reviewer>, body: Markup) -> 
 }
 
 /// A short page that explains a refusal or fault.
-pub fn message(demo: bool, title: &str, text: &str) -> Markup {
+pub fn message(face: Face, title: &str, text: &str) -> Markup {
     layout(
-        demo,
+        face,
         title,
         None,
-        html! { h1 { (title) } p { (text) } p { a href="/" { "Back to the queue" } } },
+        html! { h1 { (title) } p { (text) } p { a href="/" { (face.t("review.back_to_queue")) } } },
     )
 }
 
+/// A status as people read it; the stored value itself if it is not one of
+/// [`STATUSES`] (so an unexpected value is shown, never hidden).
+pub fn status_label(face: Face, status: &str) -> String {
+    if STATUSES.contains(&status) {
+        face.t(&format!("review.status.{status}")).to_owned()
+    } else {
+        status.to_owned()
+    }
+}
+
+/// `text` with each `{name}` replaced by its value.
+pub fn fill(text: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+    values.iter().fold(text.to_owned(), |out, (name, value)| {
+        out.replace(&format!("{{{name}}}"), &value.to_string())
+    })
+}
+
 /// The login form, with an error line after a refusal.
-pub fn login(demo: bool, production: bool, error: Option<&str>) -> Markup {
+pub fn login(face: Face, production: bool, error: Option<&str>) -> Markup {
+    let title = face.t("review.login.title");
     layout(
-        demo,
-        "Log in",
+        face,
+        title,
         None,
         html! {
-            h1 { "Log in" }
+            h1 { (title) }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action="/login" {
-                p { label for="name" { "Reviewer name" } br;
+                p { label for="name" { (face.t("review.login.name")) } br;
                     input #name name="name" autocomplete="username" required; }
-                p { label for="passphrase" { "Passphrase of your key" } br;
+                p { label for="passphrase" { (face.t("review.login.passphrase")) } br;
                     input #passphrase type="password" name="passphrase" autocomplete="current-password" required; }
-                p { label for="totp" { "Code from your authenticator app" @if !production { " (if set up)" } } br;
+                p { label for="totp" { (face.t("review.login.totp")) @if !production { (face.t("review.login.totp_optional")) } } br;
                     input #totp name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}"; }
-                p { button type="submit" { "Unlock" } }
+                p { button type="submit" { (face.t("review.login.submit")) } }
             }
-            @if demo {
-                p { "Demo: the reviewer is " code { "demo" } "; its passphrase was printed when the server first started." }
+            @if face.demo {
+                p { (fill(face.t("review.login.demo"), &[("name", &"demo")])) }
             }
         },
     )
@@ -104,7 +123,7 @@ fn query(filter: &QueueFilter, page: u32) -> String {
 
 /// The queue: metadata only.
 pub fn queue(
-    demo: bool,
+    face: Face,
     who: &Reviewer,
     filter: &QueueFilter,
     page: &QueuePage,
@@ -115,64 +134,69 @@ pub fn queue(
         .total
         .div_ceil(u64::from(crate::store::review::PER_PAGE))
         .max(1);
+    let t = |key: &str| face.t(key);
+    let title = t("review.queue.title");
     layout(
-        demo,
-        "Queue",
+        face,
+        title,
         Some(who),
         html! {
-            h1 { "Queue" }
+            h1 { (title) }
             form.filters method="get" action="/" {
-                label { "Status " select name="status" {
-                    option value="" { "all" }
-                    @for s in STATUSES { option value=(s) selected[filter.status.as_deref() == Some(*s)] { (s) } }
+                label { (t("review.filter.status")) " " select name="status" {
+                    option value="" { (t("review.filter.all")) }
+                    @for s in STATUSES { option value=(s) selected[filter.status.as_deref() == Some(*s)] { (status_label(face, s)) } }
                 } }
                 " "
-                label { "Domain " select name="domain" {
-                    option value="" { "all" }
+                label { (t("review.filter.domain")) " " select name="domain" {
+                    option value="" { (t("review.filter.all")) }
                     @for d in domains { option value=(d) selected[filter.domain.as_deref() == Some(d.as_str())] { (d) } }
                 } }
                 " "
-                label { "Sort " select name="sort" {
+                label { (t("review.filter.sort")) " " select name="sort" {
                     @for s in [Sort::Newest, Sort::Oldest, Sort::Status] {
-                        option value=(s.as_str()) selected[filter.sort == s] { (s.as_str()) }
+                        option value=(s.as_str()) selected[filter.sort == s] { (t(&format!("review.sort.{}", s.as_str()))) }
                     }
                 } }
-                " " button type="submit" { "Show" }
+                " " button type="submit" { (t("review.filter.show")) }
             }
-            p data-total=(page.total) { (page.total) " signals · page " (current) " of " (pages) }
+            p data-total=(page.total) {
+                (fill(t("review.queue.count"), &[("total", &page.total), ("page", &current), ("pages", &pages)]))
+            }
             form method="post" action="/export" {
                 input type="hidden" name="csrf" value=(who.csrf);
                 table.queue {
                     thead { tr {
-                        th { "Export" } th { "Signal" } th { "Received" } th { "Status" } th { "Domain" }
-                        th { "Labels" } th { "Assignee" } th { "Days open" } th { "Unanswered" } th { "Flags" }
+                        @for col in ["export", "signal", "received", "status", "domain", "labels", "assignee", "days_open", "unanswered", "flags"] {
+                            th { (t(&format!("review.col.{col}"))) }
+                        }
                     } }
                     tbody {
                         @for r in &page.rows {
                             tr data-signal=(r.id) {
-                                td { input type="checkbox" name="id" value=(r.id) aria-label="select for export"; }
+                                td { input type="checkbox" name="id" value=(r.id) aria-label=(t("review.queue.select")); }
                                 td { a href={ "/signals/" (r.id) } { (r.id) } }
                                 td { (r.received_on) }
-                                td { (r.status) }
+                                td data-status=(r.status) { (status_label(face, &r.status)) }
                                 td { (r.domain.as_deref().unwrap_or("—")) }
                                 td { (r.labels) }
                                 td { (r.assignee.as_deref().unwrap_or("—")) }
                                 td { (r.days_open) }
                                 td { (r.unanswered) }
                                 td {
-                                    @if r.unanswered > 0 { span.flag data-flag="reply" { "new reply from the sender" } " " }
-                                    @if r.ack_overdue { span.flag data-flag="ack" { "no acknowledgement after 7 days" } " " }
-                                    @if r.feedback_overdue { span.flag data-flag="feedback" { "no feedback after 3 months" } }
+                                    @if r.unanswered > 0 { span.flag data-flag="reply" { (t("review.flag.reply")) } " " }
+                                    @if r.ack_overdue { span.flag data-flag="ack" { (t("review.flag.ack")) } " " }
+                                    @if r.feedback_overdue { span.flag data-flag="feedback" { (t("review.flag.feedback")) } }
                                 }
                             }
                         }
                     }
                 }
-                p { button type="submit" { "Export selected as age files" } }
+                p { button type="submit" { (t("review.queue.export")) } }
             }
-            nav.pages aria-label="Pages" {
-                @if current > 1 { a rel="prev" href=(query(filter, current - 1)) { "← previous" } " " }
-                @if u64::from(current) < pages { a rel="next" href=(query(filter, current + 1)) { "next →" } }
+            nav.pages aria-label=(t("review.queue.pages")) {
+                @if current > 1 { a rel="prev" href=(query(filter, current - 1)) { (t("review.queue.previous")) } " " }
+                @if u64::from(current) < pages { a rel="next" href=(query(filter, current + 1)) { (t("review.queue.next")) } }
             }
         },
     )
@@ -201,77 +225,87 @@ pub struct SignalView<'a> {
 }
 
 /// One signal, decrypted.
-pub fn signal(demo: bool, who: &Reviewer, v: &SignalView<'_>) -> Markup {
+pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
     let r = v.record;
+    let t = |key: &str| face.t(key);
     let action = |what: &str| format!("/signals/{}/{what}", r.id);
+    let author = |a: &str| match a {
+        "team" | "sender" => t(&format!("review.author.{a}")).to_owned(),
+        name => name.to_owned(),
+    };
     layout(
-        demo,
-        "Signal",
+        face,
+        t("review.signal.title"),
         Some(who),
         html! {
-            h1 { "Signal " code { (r.id) } }
-            p { "Received " (r.received_on) " · status " strong data-status=(r.status) { (r.status) }
-                " · " a href=(action("envelope.age")) download { "download the age file" } }
+            h1 { (t("review.signal.title")) " " code { (r.id) } }
+            p { (fill(t("review.signal.received"), &[("day", &r.received_on)])) " "
+                strong data-status=(r.status) { (status_label(face, &r.status)) }
+                " · " a href=(action("envelope.age")) download { (t("review.signal.download")) } }
             section.answers {
-                h2 { "What the sender wrote" }
+                h2 { (t("review.signal.answers")) }
                 dl {
                     @for (i, (label, text)) in v.answers.iter().enumerate() {
                         dt { (label) }
                         dd.answer { (text.as_str()) }
                         @if let Some(kinds) = v.flags.get(i).filter(|k| !k.is_empty()) {
                             dd.guard data-guard=(kinds.join(" ")) {
-                                "May contain personal data: " (kinds.join(", "))
+                                (t("review.signal.guard")) " "
+                                (kinds.iter().map(|k| t(&format!("guard.kind.{k}"))).collect::<Vec<_>>().join(", "))
                             }
                         }
                     }
                 }
             }
             section {
-                h2 { "Triage" }
+                h2 { (t("review.signal.triage")) }
                 form method="post" action=(action("triage")) {
                     input type="hidden" name="csrf" value=(who.csrf);
-                    p { label { "Status " select name="status" {
-                        @for s in STATUSES { option value=(s) selected[r.status == *s] { (s) } }
+                    p { label { (t("review.col.status")) " " select name="status" {
+                        @for s in STATUSES { option value=(s) selected[r.status == *s] { (status_label(face, s)) } }
                     } } }
-                    p { label { "Domain " input name="domain" list="domains" value=(r.domain.as_deref().or(v.suggested_domain).unwrap_or("")) maxlength="64"; } }
-                    p { label { "Origin " input name="origin" list="origins" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
-                    p { label { "Labels " input name="labels" value=(r.labels) maxlength="200"; } }
-                    p { label { "Assignee " input name="assignee" value=(r.assignee.as_deref().unwrap_or("")) maxlength="32"; } }
+                    p { label { (t("review.col.domain")) " " input name="domain" list="domains" value=(r.domain.as_deref().or(v.suggested_domain).unwrap_or("")) maxlength="64"; } }
+                    p { label { (t("review.col.origin")) " " input name="origin" list="origins" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
+                    p { label { (t("review.col.labels")) " " input name="labels" value=(r.labels) maxlength="200"; } }
+                    p { label { (t("review.col.assignee")) " " input name="assignee" value=(r.assignee.as_deref().unwrap_or("")) maxlength="32"; } }
                     (choices("domains", "domain"))
                     (choices("origins", "origin"))
-                    p { button type="submit" { "Save triage" } }
+                    p { button type="submit" { (t("review.signal.save_triage")) } }
                 }
             }
             section {
-                h2 { "Thread with the sender" }
-                @if v.thread.is_empty() { p { "No messages yet." } }
-                @for (author, day, text) in v.thread {
-                    article.message data-author=(author) { p.meta { (author) ", " (day) } p.text { (text.as_str()) } }
+                h2 { (t("review.signal.thread")) }
+                @if v.thread.is_empty() { p { (t("review.signal.no_messages")) } }
+                @for (who_wrote, day, text) in v.thread {
+                    article.message data-author=(who_wrote) { p.meta { (author(who_wrote)) ", " (day) } p.text { (text.as_str()) } }
                 }
                 form method="post" action=(action("messages")) {
                     input type="hidden" name="csrf" value=(who.csrf);
-                    p { label for="message" { "Write to the sender (they read it with their receipt code)" } br;
+                    p { label for="message" { (t("review.signal.write")) } br;
                         textarea #message name="message" rows="4" maxlength="10000" required {} }
-                    p { button type="submit" { "Send" } }
+                    p { button type="submit" { (t("review.signal.send")) } }
                 }
             }
             section {
-                h2 { "Internal notes" }
-                @for (author, day, text) in v.notes {
-                    article.note { p.meta { (author) ", " (day) } p.text { (text.as_str()) } }
+                h2 { (t("review.signal.notes")) }
+                @for (who_wrote, day, text) in v.notes {
+                    article.note { p.meta { (who_wrote) ", " (day) } p.text { (text.as_str()) } }
                 }
                 form method="post" action=(action("notes")) {
                     input type="hidden" name="csrf" value=(who.csrf);
-                    p { label for="note" { "Add a note (encrypted to the team)" } br;
+                    p { label for="note" { (t("review.signal.add_note_label")) } br;
                         textarea #note name="note" rows="4" maxlength="10000" required {} }
-                    p { button type="submit" { "Add note" } }
+                    p { button type="submit" { (t("review.signal.add_note")) } }
                 }
             }
             section {
-                h2 { "Audit trail of this signal" }
-                p { "Newest first; " (v.trail.len()) " of " (v.trail_total) " shown." }
+                h2 { (t("review.signal.trail")) }
+                p { (fill(t("review.signal.trail_shown"), &[("shown", &v.trail.len()), ("total", &v.trail_total)])) }
                 table.audit {
-                    thead { tr { th { "#" } th { "When (UTC)" } th { "Who" } th { "What" } th { "Detail" } } }
+                    thead { tr {
+                        th { "#" } th { (t("review.trail.when")) } th { (t("review.trail.who")) }
+                        th { (t("review.trail.what")) } th { (t("review.trail.detail")) }
+                    } }
                     tbody { @for a in v.trail {
                         tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (a.action) } td { (a.detail) } }
                     } }

@@ -5,6 +5,8 @@
 //   SIGNAAL_URL         an ordinary server
 //   SIGNAAL_STRICT_URL  one with tight limits (a burst of 1, a 2 KiB body) that
 //                       treats loopback as a work network
+//   SIGNAAL_REVIEW_URL  the ordinary server's review face, and
+//   SIGNAAL_REVIEW_PASSPHRASE  its demo reviewer's passphrase
 // Optional: SIGNAAL_SHOTS (folder for screenshots at 320 and 1280 px),
 //           SIGNAAL_REPORT (file for the axe table as JSON),
 //           SIGNAAL_CHROMIUM (the browser; default /usr/bin/chromium).
@@ -24,8 +26,10 @@ const BASE = process.env.SIGNAAL_URL;
 const STRICT = process.env.SIGNAAL_STRICT_URL;
 const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
-if (!BASE || !STRICT) {
-  console.error('SIGNAAL_URL and SIGNAAL_STRICT_URL must be set (tests/browser.rs sets them)');
+const REVIEW = process.env.SIGNAAL_REVIEW_URL;
+const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
+if (!BASE || !STRICT || !REVIEW || !REVIEW_PASSPHRASE) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
 const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin]);
@@ -436,6 +440,66 @@ for (const [name, go] of Object.entries(pages)) {
       assert(wide <= 320, `the page is ${wide} px wide at 320 px`);
     });
   }
+}
+
+// ---- the review face, in the reviewer's language ----
+
+// Its own contexts: the review face sets a session cookie, which the intake's
+// checks below rightly forbid on the intake.
+const reviewWords = {
+  nl: { unlock: 'Ontgrendelen', queue: 'Wachtrij', search: 'Zoeken', report: 'Rapportage', answers: 'Wat de melder schreef' },
+  en: { unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote' },
+};
+for (const lang of ['nl', 'en']) {
+  const w = reviewWords[lang];
+  // JavaScript on only so axe-core can run: the review face itself has none.
+  const ctx = await browser.newContext({ javaScriptEnabled: true, locale: lang === 'nl' ? 'nl-NL' : 'en-GB' });
+  const reviewForeign = [];
+  ctx.on('request', (req) => {
+    const origin = new URL(req.url()).origin;
+    if (origin !== new URL(REVIEW).origin && !ORIGINS.has(origin)) reviewForeign.push(req.url());
+  });
+  const page = await ctx.newPage();
+  const reviewAxe = async (name) => {
+    await page.waitForLoadState('load');
+    assert((await page.getAttribute('html', 'lang')) === lang, `html lang of the ${name} is not ${lang}`);
+    const violations = await axe(page);
+    axeTable.push({ page: `review ${name}`, lang, violations: violations.length, ids: violations.map((v) => v.id) });
+    await shoot(page, `review-${name.replace(/\W+/g, '-')}-${lang}`);
+    assert(violations.length === 0, JSON.stringify(violations, null, 1));
+  };
+  await check(`a reviewer logs in, opens, searches and reports in ${lang}, and axe-core finds no violation`, async () => {
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.fill('#situation', `Een regel die te hard uitpakt (${lang}).`);
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    assert(RECEIPT.test(await receiptOf(page)), 'no receipt');
+    await page.goto(`${REVIEW}/login`);
+    await reviewAxe('login');
+    await page.fill('#name', 'demo');
+    await page.fill('#passphrase', REVIEW_PASSPHRASE);
+    await page.click(`button:has-text("${w.unlock}")`);
+    await page.waitForLoadState('load');
+    assert((await page.textContent('h1')) === w.queue, `after login: ${await page.textContent('h1')}`);
+    const cookie = (await ctx.cookies()).find((c) => c.name.includes('signaal-review'));
+    assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
+    await reviewAxe('queue');
+    await page.click('tr[data-signal] a');
+    await page.waitForLoadState('load');
+    assert((await page.content()).includes(w.answers), 'the signal page');
+    await reviewAxe('signal');
+    await page.click(`nav a:has-text("${w.search}")`);
+    await page.waitForLoadState('load');
+    await page.fill('#q', 'te hard');
+    await page.click(`main button:has-text("${w.search}")`);
+    await page.waitForLoadState('load');
+    assert(Number(await page.getAttribute('[data-scanned]', 'data-scanned')) >= 1, 'the search scanned');
+    assert((await page.locator('li[data-signal]').count()) >= 1, 'the search found the signal');
+    await reviewAxe('search results');
+    await page.click(`nav a:has-text("${w.report}")`);
+    await reviewAxe('report');
+    assert(reviewForeign.length === 0, `requests to other origins: ${reviewForeign.join(', ')}`);
+  });
+  await ctx.close();
 }
 
 // ---- what every page must (not) do ----
