@@ -293,9 +293,9 @@ pub fn clear_cookie(production: bool) -> HeaderValue {
 /// site: `Sec-Fetch-Site` must be `same-origin` when sent, and `Origin` must
 /// name this host when sent (OWASP CSRF cheat sheet, "Verifying origin with
 /// standard headers"). Browsers send `Origin: null` for a form posted from a
-/// page under `Referrer-Policy: no-referrer`, as every page here is; that says
-/// nothing either way, so it counts as not sent. Every POST still needs the
-/// session's `csrf` field.
+/// page under `Referrer-Policy: no-referrer`, as every page here is; then
+/// `Sec-Fetch-Site: same-origin` must be there instead. Every POST still needs
+/// the session's `csrf` field, and the cookie is `SameSite=Strict`.
 pub async fn same_origin_only(
     axum::extract::State(state): axum::extract::State<ReviewState>,
     req: Request,
@@ -318,13 +318,15 @@ fn same_origin(headers: &HeaderMap) -> bool {
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(site) = text("sec-fetch-site") {
-        if site != "same-origin" {
-            return false;
-        }
+    let site = text("sec-fetch-site");
+    if site.is_some_and(|site| site != "same-origin") {
+        return false;
     }
     match text("origin") {
-        None | Some("null") => true,
+        None => true,
+        // Says nothing about where the form was: the browser's own
+        // Sec-Fetch-Site must vouch for it (a sandboxed frame elsewhere also sends null).
+        Some("null") => site.is_some(),
         Some(origin) => {
             let host = text("host").unwrap_or("");
             let bare = origin
@@ -362,6 +364,17 @@ mod tests {
         assert!(!same_origin(&headers(&[
             ("host", "127.0.0.1:8081"),
             ("origin", "null")
+        ])));
+        // What Chromium sends for a form on a page under `no-referrer`.
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site")
         ])));
         assert!(!same_origin(&headers(&[
             ("host", "127.0.0.1:8081"),

@@ -3,7 +3,9 @@
 //! Invariants: everything a sender or reviewer wrote is rendered through maud's
 //! escaping and never into a URL, `<script>` or `<style>`; there is no
 //! `PreEscaped` here. Pages that show decrypted text are sent from a buffer
-//! that is wiped when the response body is dropped ([`wiped`]).
+//! that is wiped when the response body is dropped ([`wiped`]). Every word of
+//! the page itself comes from `templates/` in the [`Face`]'s language; stored
+//! values (statuses, audit actions) stay as they are in `data-` attributes.
 
 use maud::{DOCTYPE, Markup, html};
 use zeroize::Zeroizing;

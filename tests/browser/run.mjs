@@ -447,8 +447,14 @@ for (const [name, go] of Object.entries(pages)) {
 // Its own contexts: the review face sets a session cookie, which the intake's
 // checks below rightly forbid on the intake.
 const reviewWords = {
-  nl: { unlock: 'Ontgrendelen', queue: 'Wachtrij', search: 'Zoeken', report: 'Rapportage', answers: 'Wat de melder schreef' },
-  en: { unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote' },
+  nl: {
+    unlock: 'Ontgrendelen', queue: 'Wachtrij', search: 'Zoeken', report: 'Rapportage', answers: 'Wat de melder schreef',
+    saveTriage: 'Triage opslaan', addNote: 'Notitie toevoegen', send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen',
+  },
+  en: {
+    unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote',
+    saveTriage: 'Save triage', addNote: 'Add note', send: 'Send', logout: 'Log out', login: 'Log in',
+  },
 };
 for (const lang of ['nl', 'en']) {
   const w = reviewWords[lang];
@@ -468,7 +474,7 @@ for (const lang of ['nl', 'en']) {
     await shoot(page, `review-${name.replace(/\W+/g, '-')}-${lang}`);
     assert(violations.length === 0, JSON.stringify(violations, null, 1));
   };
-  await check(`a reviewer logs in, opens, searches and reports in ${lang}, and axe-core finds no violation`, async () => {
+  await check(`a reviewer logs in, triages, notes, writes, searches, reports and logs out in ${lang}; axe-core finds no violation`, async () => {
     await page.goto(`${BASE}/?lang=${lang}`);
     await page.fill('#situation', `Een regel die te hard uitpakt (${lang}).`);
     await page.click(`button:has-text("${t[lang].submit}")`);
@@ -487,6 +493,21 @@ for (const lang of ['nl', 'en']) {
     await page.waitForLoadState('load');
     assert((await page.content()).includes(w.answers), 'the signal page');
     await reviewAxe('signal');
+    // Every form on the signal page posts as this browser posts it.
+    const notes = await page.locator('article.note').count();
+    const messages = await page.locator('article.message[data-author="team"]').count();
+    await page.selectOption('select[name="status"]', 'in_progress');
+    await page.click(`button:has-text("${w.saveTriage}")`);
+    await page.waitForLoadState('load');
+    assert((await page.getAttribute('strong[data-status]', 'data-status')) === 'in_progress', 'the triage was saved');
+    await page.fill('#note', `Notitie uit de browser (${lang})`);
+    await page.click(`button:has-text("${w.addNote}")`);
+    await page.waitForLoadState('load');
+    assert((await page.locator('article.note').count()) === notes + 1, 'the note was added');
+    await page.fill('#message', `Een vraag uit de browser (${lang})`);
+    await page.click(`button:has-text("${w.send}")`);
+    await page.waitForLoadState('load');
+    assert((await page.locator('article.message[data-author="team"]').count()) === messages + 1, 'the message was sent');
     await page.click(`nav a:has-text("${w.search}")`);
     await page.waitForLoadState('load');
     await page.fill('#q', 'te hard');
@@ -497,6 +518,11 @@ for (const lang of ['nl', 'en']) {
     await reviewAxe('search results');
     await page.click(`nav a:has-text("${w.report}")`);
     await reviewAxe('report');
+    await page.click(`button:has-text("${w.logout}")`);
+    await page.waitForLoadState('load');
+    assert((await page.textContent('h1')) === w.login, 'after logout: the login page');
+    await page.goto(`${REVIEW}/`);
+    assert((await page.textContent('h1')) === w.login, 'after logout the queue needs a login again');
     assert(reviewForeign.length === 0, `requests to other origins: ${reviewForeign.join(', ')}`);
   });
   await ctx.close();
