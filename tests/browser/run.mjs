@@ -449,11 +449,11 @@ for (const [name, go] of Object.entries(pages)) {
 const reviewWords = {
   nl: {
     unlock: 'Ontgrendelen', queue: 'Wachtrij', search: 'Zoeken', report: 'Rapportage', answers: 'Wat de melder schreef',
-    saveTriage: 'Triage opslaan', addNote: 'Notitie toevoegen', send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen',
+    saveTriage: 'Triage opslaan', exportSelected: 'Geselecteerde exporteren', addNote: 'Notitie toevoegen', send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen',
   },
   en: {
     unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote',
-    saveTriage: 'Save triage', addNote: 'Add note', send: 'Send', logout: 'Log out', login: 'Log in',
+    saveTriage: 'Save triage', exportSelected: 'Export selected', addNote: 'Add note', send: 'Send', logout: 'Log out', login: 'Log in',
   },
 };
 for (const lang of ['nl', 'en']) {
@@ -474,7 +474,7 @@ for (const lang of ['nl', 'en']) {
     await shoot(page, `review-${name.replace(/\W+/g, '-')}-${lang}`);
     assert(violations.length === 0, JSON.stringify(violations, null, 1));
   };
-  await check(`a reviewer logs in, triages, notes, writes, searches, reports and logs out in ${lang}; axe-core finds no violation`, async () => {
+  await check(`a reviewer logs in, exports, triages, notes, writes, searches, reports and logs out in ${lang}; axe-core finds no violation`, async () => {
     await page.goto(`${BASE}/?lang=${lang}`);
     await page.fill('#situation', `Een regel die te hard uitpakt (${lang}).`);
     await page.click(`button:has-text("${t[lang].submit}")`);
@@ -489,6 +489,12 @@ for (const lang of ['nl', 'en']) {
     const cookie = (await ctx.cookies()).find((c) => c.name.includes('signaal-review'));
     assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
     await reviewAxe('queue');
+    await page.check('tr[data-signal] input[type="checkbox"]');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`button:has-text("${w.exportSelected}")`),
+    ]);
+    assert(download.suggestedFilename().endsWith('.tar'), `the export is ${download.suggestedFilename()}`);
     await page.click('tr[data-signal] a');
     await page.waitForLoadState('load');
     assert((await page.content()).includes(w.answers), 'the signal page');
