@@ -227,6 +227,68 @@ async fn after_logout_or_the_idle_timeout_the_old_cookie_opens_nothing() {
 }
 
 #[tokio::test]
+async fn a_note_or_message_sent_after_the_session_ended_comes_back_unsaved() {
+    let server = Server::start_with(Options {
+        env: vec![("SIGNAAL_REVIEW_IDLE_SECS".into(), "1".into())],
+        ..Options::default()
+    });
+    submit_signal(&server, &[("situation", "Een regel die te hard uitpakt")]).await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let csrf = s.csrf().await;
+    // A long, careful answer: the reviewer took longer than the idle timeout.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for field in ["note", "message"] {
+        let canary = common::canary(field);
+        let typed = format!("Beste melder, <b>{canary}</b> & tot ziens");
+        let res = s
+            .client
+            .post(format!("{}/signals/{id}/{field}s", server.review))
+            .header("cookie", &s.cookie)
+            .header("origin", &server.review)
+            .form(&[("csrf", csrf.as_str()), (field, typed.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{field}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("<html lang=\"nl\">"), "{page}");
+        assert!(page.contains("niets bewaard of verstuurd"), "{page}");
+        let shown = format!(
+            "readonly>Beste melder, &lt;b&gt;{canary}&lt;/b&gt; &amp; tot ziens</textarea>"
+        );
+        assert!(
+            page.contains(&shown),
+            "the text comes back, escaped: {page}"
+        );
+        assert!(!server.output().contains(&canary), "not in the log");
+        for (path, bytes) in server.data_files() {
+            assert!(!common::contains(&bytes, canary.as_bytes()), "{path:?}");
+        }
+    }
+    let conn = db(&server);
+    for table in ["notes", "messages"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "nothing was kept in {table}");
+    }
+    // Any other refusal stays what it was: a forged csrf with a live session.
+    let s = demo_login(&server).await;
+    let res = s
+        .client
+        .post(format!("{}/signals/{id}/notes", server.review))
+        .header("cookie", &s.cookie)
+        .header("origin", &server.review)
+        .form(&[("csrf", "0".repeat(64).as_str()), ("note", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
+
+#[tokio::test]
 async fn every_review_response_is_noindex_no_store_and_under_the_strict_csp() {
     let (server, id) = server_with_one_signal().await;
     let s = demo_login(&server).await;

@@ -9,6 +9,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
@@ -262,14 +263,33 @@ fn text_field(face: Face, fields: &Fields, name: &str) -> Result<Zeroizing<Strin
     Ok(Zeroizing::new(text.to_owned()))
 }
 
+/// A note or message posted after the session ended (idle timeout, logout in
+/// another tab, a restart): nothing is saved or sent, and the page gives the
+/// text back, so the reviewer logs in again and pastes it instead of losing it.
+async fn unsaved(face: Face, refused: Failure, body: Body, field: &str) -> Response {
+    if !matches!(refused.1, ReviewError::NoSession { .. }) {
+        return refused.into_response();
+    }
+    let Some(fields) = Fields::read(body).await else {
+        return refused.into_response();
+    };
+    let mut res = views::wiped(views::unsaved(face, fields.get(field)));
+    *res.status_mut() = StatusCode::UNAUTHORIZED;
+    res
+}
+
 /// `POST /signals/{id}/notes`.
 pub async fn note(
     State(state): State<ReviewState>,
     face: Face,
-    reviewer: Reviewer,
+    reviewer: Result<Reviewer, Failure>,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
+    let reviewer = match reviewer {
+        Ok(reviewer) => reviewer,
+        Err(refused) => return Ok(unsaved(face, refused, body, "note").await),
+    };
     let fields = checked_form(face, &reviewer, &id, body).await?;
     let mut text = text_field(face, &fields, "note")?;
     drop(fields);
@@ -294,10 +314,14 @@ pub async fn note(
 pub async fn message(
     State(state): State<ReviewState>,
     face: Face,
-    reviewer: Reviewer,
+    reviewer: Result<Reviewer, Failure>,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
+    let reviewer = match reviewer {
+        Ok(reviewer) => reviewer,
+        Err(refused) => return Ok(unsaved(face, refused, body, "message").await),
+    };
     let fields = checked_form(face, &reviewer, &id, body).await?;
     let text = text_field(face, &fields, "message")?;
     drop(fields);

@@ -67,6 +67,23 @@ pub fn message(face: Face, title: &str, text: &str) -> Markup {
     )
 }
 
+/// A note or message that arrived after the session ended, given back unsaved.
+pub fn unsaved(face: Face, text: &str) -> Markup {
+    let title = face.t("review.error.no_session.title");
+    layout(
+        face,
+        title,
+        None,
+        html! {
+            h1 { (title) }
+            p role="alert" { (face.t("review.unsaved.body")) }
+            p { label for="unsaved" { (face.t("review.unsaved.label")) } br;
+                textarea #unsaved rows="8" readonly { (text) } }
+            p { a href="/login" { (face.t("review.unsaved.login")) } }
+        },
+    )
+}
+
 /// A status as people read it; the stored value itself if it is not one of
 /// [`STATUSES`] (so an unexpected value is shown, never hidden).
 pub fn status_label(face: Face, status: &str) -> String {
