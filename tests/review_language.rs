@@ -57,8 +57,9 @@ impl Browser<'_> {
     }
 }
 
-/// A signal with an e-mail address in it (so the guard flags it), a team
-/// message and an internal note, so every part of the signal page is drawn.
+/// A signal with an e-mail address in it (so the guard flags it), a domain
+/// confirmed at triage, a team message and an internal note, so every part of
+/// the queue and the signal page is drawn.
 async fn server_with_a_worked_signal() -> (Server, Session, String) {
     let server = Server::start();
     submit_signal(
@@ -73,6 +74,13 @@ async fn server_with_a_worked_signal() -> (Server, Session, String) {
     let s = demo_login(&server).await;
     let id = signal_ids(&s.get("/").await.1).remove(0);
     let to_signal = format!("/signals/{id}");
+    let triage = s
+        .post(
+            &format!("{to_signal}/triage"),
+            &[("status", "new"), ("domain", "benefits")],
+        )
+        .await;
+    assert_eq!(triage.status().as_u16(), 303);
     for (path, field) in [("messages", "message"), ("notes", "note")] {
         let res = s
             .post(&format!("{to_signal}/{path}"), &[(field, "Een vraag")])
@@ -95,6 +103,8 @@ async fn a_reviewer_works_in_dutch_and_a_colleague_with_an_english_browser_in_en
                 "Wachtrij",
                 "nieuw",
                 "Wat gaat er mis voor burgers?",
+                "<dd class=\"answer\">Toeslagen en uitkeringen</dd>",
+                "<td data-domain=\"benefits\">Toeslagen en uitkeringen</td>",
                 "een e-mailadres",
                 "Gesprek met de melder",
                 "Interne notities",
@@ -112,6 +122,8 @@ async fn a_reviewer_works_in_dutch_and_a_colleague_with_an_english_browser_in_en
                 "Queue",
                 "new",
                 "What goes wrong for citizens?",
+                "<dd class=\"answer\">Benefits and allowances</dd>",
+                "<td data-domain=\"benefits\">Benefits and allowances</td>",
                 "an e-mail address",
                 "Thread with the sender",
                 "Internal notes",

@@ -95,9 +95,9 @@ pub async fn page(
                 } } }
                 tbody { @for c in &cells {
                     tr {
-                        td { (c.month) } td { (c.domain) }
+                        td { (c.month) } td { (views::choice_label(face, "domain", &c.domain).unwrap_or(&c.domain)) }
                         td data-status=(c.status) { (views::status_label(face, &c.status)) }
-                        td { (c.origin) } td.count { (shown(c.count)) }
+                        td { (views::choice_label(face, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
                     }
                 } }
             }

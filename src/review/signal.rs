@@ -134,7 +134,14 @@ pub async fn page(
     let suggested = (suggest("domain"), suggest("origin"));
     let answers: Vec<(String, Zeroizing<String>)> = opened
         .into_iter()
-        .map(|(name, text)| (label(face, &name), text))
+        .map(|(name, text)| {
+            // A choice reads as the form showed it to the sender, not as its code.
+            let shown = match views::choice_label(face, &name, &text) {
+                Some(choice) => Zeroizing::new(choice.to_owned()),
+                None => text,
+            };
+            (label(face, &name), shown)
+        })
         .collect();
     // What the intake's personal-data guard would flag, so the reviewer sees it at once.
     let flags: Vec<Vec<&'static str>> = answers

@@ -169,7 +169,7 @@ pub fn queue(
                 " "
                 label { (t("review.filter.domain")) " " select name="domain" {
                     option value="" { (t("review.filter.all")) }
-                    @for d in domains { option value=(d) selected[filter.domain.as_deref() == Some(d.as_str())] { (d) } }
+                    @for d in domains { option value=(d) selected[filter.domain.as_deref() == Some(d.as_str())] { (choice_label(face, "domain", d).unwrap_or(d)) } }
                 } }
                 " "
                 label { (t("review.filter.sort")) " " select name="sort" {
@@ -197,7 +197,7 @@ pub fn queue(
                                 td { a href={ "/signals/" (r.id) } { (r.id) } }
                                 td { (r.received_on) }
                                 td data-status=(r.status) { (status_label(face, &r.status)) }
-                                td { (r.domain.as_deref().unwrap_or("—")) }
+                                td data-domain=[r.domain.as_deref()] { (r.domain.as_deref().map_or("—", |d| choice_label(face, "domain", d).unwrap_or(d))) }
                                 td { (r.labels) }
                                 td { (r.assignee.as_deref().unwrap_or("—")) }
                                 td { (r.days_open) }
@@ -287,8 +287,8 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                     p { label { (t("review.col.origin")) " " input name="origin" list="origins" value=(r.origin.as_deref().or(v.suggested_origin).unwrap_or("")) maxlength="64"; } }
                     p { label { (t("review.col.labels")) " " input name="labels" value=(r.labels) maxlength="200"; } }
                     p { label { (t("review.col.assignee")) " " input name="assignee" value=(r.assignee.as_deref().unwrap_or("")) maxlength="32"; } }
-                    (choices("domains", "domain"))
-                    (choices("origins", "origin"))
+                    (choices(face, "domains", "domain"))
+                    (choices(face, "origins", "origin"))
                     p { button type="submit" { (t("review.signal.save_triage")) } }
                 }
             }
@@ -336,13 +336,28 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
 
 /// A `<datalist>` of the form's options for question `field`, so triage uses
 /// the same categories as the form (free text stays possible).
-fn choices(id: &str, field: &str) -> Markup {
-    let options = crate::intake::questions::all()
+fn choices(face: Face, id: &str, field: &str) -> Markup {
+    html! { datalist id=(id) { @for o in options_of(field) {
+        option value=(o) label=(face.t(&format!("q.{field}.{o}"))) {}
+    } } }
+}
+
+fn options_of(question: &str) -> &'static [String] {
+    crate::intake::questions::all()
         .iter()
-        .find(|q| q.name == field)
+        .find(|q| q.name == question)
         .map(|q| q.options.as_slice())
-        .unwrap_or_default();
-    html! { datalist id=(id) { @for o in options { option value=(o) {} } } }
+        .unwrap_or_default()
+}
+
+/// What the form calls option `value` of `question` (domain `benefits`:
+/// "Toeslagen en uitkeringen"); `None` when the form has no such option, as
+/// for a category a reviewer typed at triage, which is then shown as it is.
+pub fn choice_label(face: Face, question: &str, value: &str) -> Option<&'static str> {
+    options_of(question)
+        .iter()
+        .any(|o| o == value)
+        .then(|| face.t(&format!("q.{question}.{value}")))
 }
 
 pub use crate::web::wiped;
