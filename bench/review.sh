@@ -72,7 +72,7 @@ echo; echo "== open a signal (GET /signals/ID, the first page's 50 in turn: audi
 wrk -t2 -c4 -d10s --latency -s "$ROOT/open.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 echo; echo "== search over the newest 10,000 signals (3 runs) =="
 for _ in 1 2 3; do
-  curl -s -o "$ROOT/search.html" -w "%{time_total} s\n" -H "Cookie: $COOKIE" -H "Origin: $BASE" \
+  curl -s -o "$ROOT/search.html" -w "%{time_total} s\n" -H "Cookie: $COOKIE" -H "Origin: $BASE" -H "Accept-Language: en" \
     --data-urlencode "csrf=$CSRF" --data-urlencode "q=no such words here" --data-urlencode scope=10000 \
     "$BASE/search"
   grep -o 'Searched [0-9]* of [0-9]* signals in [0-9]* ms' "$ROOT/search.html"
