@@ -326,7 +326,7 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                         th { (t("review.trail.what")) } th { (t("review.trail.detail")) }
                     } }
                     tbody { @for a in v.trail {
-                        tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (a.action) } td { (a.detail) } }
+                        tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (face.lang.get(&format!("review.action.{}", a.action)).unwrap_or(&a.action)) } td { (a.detail) } }
                     } }
                 }
             }

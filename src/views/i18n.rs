@@ -55,14 +55,20 @@ impl Lang {
         }
     }
 
-    /// The text under `key`; the key itself if it is missing (prevented by [`check`]).
-    pub fn t(self, key: &str) -> &'static str {
+    /// The text under `key`, if there is one (for values that may or may not
+    /// have a text, such as an audit action written by a newer signaal).
+    pub fn get(self, key: &str) -> Option<&'static str> {
         let texts = match self {
             Lang::Nl => &NL,
             Lang::En => &EN,
         };
-        match texts.get(key) {
-            Some(text) => text.as_str(),
+        texts.get(key).map(String::as_str)
+    }
+
+    /// The text under `key`; empty if it is missing (prevented by [`check`]).
+    pub fn t(self, key: &str) -> &'static str {
+        match self.get(key) {
+            Some(text) => text,
             None => {
                 tracing::error!(key, "missing text");
                 #[cfg(test)]
