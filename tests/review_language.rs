@@ -16,47 +16,6 @@ use review_support::*;
 
 const ENGLISH: &str = "en-GB,en;q=0.9,nl;q=0.5";
 
-/// What one reviewer's browser sends: the session cookie and its languages.
-struct Browser<'a> {
-    session: &'a Session,
-    accept_language: Option<&'static str>,
-}
-
-impl Browser<'_> {
-    fn request(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let req = req.header("cookie", &self.session.cookie);
-        match self.accept_language {
-            Some(lang) => req.header("accept-language", lang),
-            None => req,
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let url = format!("{}{path}", self.session.base);
-        let res = self
-            .request(self.session.client.get(url))
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, origin: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let csrf = self.session.csrf().await;
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        let url = format!("{}{path}", self.session.base);
-        let res = self
-            .request(self.session.client.post(url))
-            .header("origin", origin)
-            .form(&all)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
-    }
-}
-
 /// A signal with an e-mail address in it (so the guard flags it), a domain
 /// confirmed at triage, a team message and an internal note, so every part of
 /// the queue and the signal page is drawn.
@@ -138,23 +97,32 @@ async fn a_reviewer_works_in_dutch_and_a_colleague_with_an_english_browser_in_en
         ),
     ];
     for (accept_language, code, words) in cases {
-        let b = Browser {
-            session: &s,
-            accept_language,
+        let asking;
+        let b = match accept_language {
+            Some(value) => {
+                asking = s.in_language(value);
+                &asking
+            }
+            None => &s,
         };
         let (_, queue) = b.get("/").await;
         let (_, page) = b.get(&signal).await;
         let (_, report) = b.get("/report").await;
         let (_, search) = b.get("/search").await;
-        let (_, found) = b.post("/search", &s.base, &[("q", "burger")]).await;
+        let found = b.post("/search", &[("q", "burger")]).await;
+        let found = found.text().await.unwrap();
         let (missing_status, missing) = b.get("/signals/nosuchsignal").await;
-        let (foreign_status, foreign) = b
-            .post(
-                &format!("{signal}/notes"),
-                "https://evil.example",
-                &[("note", "x")],
-            )
-            .await;
+        let foreign = b
+            .client
+            .post(format!("{}{signal}/notes", b.base))
+            .header("cookie", &b.cookie)
+            .header("origin", "https://evil.example")
+            .form(&[("csrf", b.csrf().await.as_str()), ("note", "x")])
+            .send()
+            .await
+            .unwrap();
+        let foreign_status = foreign.status().as_u16();
+        let foreign = foreign.text().await.unwrap();
         assert_eq!(missing_status, 404);
         assert_eq!(foreign_status, 403);
         let pages = [&queue, &page, &report, &search, &found, &missing, &foreign];

@@ -85,13 +85,13 @@ pub fn open_text(
     Ok(Zeroizing::new(doc.text))
 }
 
+/// The form's wording of question `name`; the name itself for an answer to a
+/// question this signaal no longer asks.
 fn label(face: Face, name: &str) -> String {
-    let text = face.t(&format!("q.{name}.label"));
-    if text.is_empty() {
-        name.to_owned()
-    } else {
-        text.to_owned()
-    }
+    face.lang
+        .get(&format!("q.{name}.label"))
+        .unwrap_or(name)
+        .to_owned()
 }
 
 /// `GET /signals/{id}`.

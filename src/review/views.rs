@@ -59,23 +59,25 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
 
 /// A short page that explains a refusal or fault.
 pub fn message(face: Face, title: &str, text: &str) -> Markup {
-    layout(
+    plain(
         face,
         title,
-        None,
-        html! { h1 { (title) } p { (text) } p { a href="/" { (face.t("review.back_to_queue")) } } },
+        html! { p { (text) } p { a href="/" { (face.t("review.back_to_queue")) } } },
     )
+}
+
+/// A page shown without a session (no navigation): its title as the heading,
+/// then `body`.
+fn plain(face: Face, title: &str, body: Markup) -> Markup {
+    layout(face, title, None, html! { h1 { (title) } (body) })
 }
 
 /// A note or message that arrived after the session ended, given back unsaved.
 pub fn unsaved(face: Face, text: &str) -> Markup {
-    let title = face.t("review.error.no_session.title");
-    layout(
+    plain(
         face,
-        title,
-        None,
+        face.t("review.error.no_session.title"),
         html! {
-            h1 { (title) }
             p role="alert" { (face.t("review.unsaved.body")) }
             p { label for="unsaved" { (face.t("review.unsaved.label")) } br;
                 textarea #unsaved rows="8" readonly { (text) } }
@@ -86,11 +88,11 @@ pub fn unsaved(face: Face, text: &str) -> Markup {
 
 /// A status as people read it; the stored value itself if it is not one of
 /// [`STATUSES`] (so an unexpected value is shown, never hidden).
-pub fn status_label(face: Face, status: &str) -> String {
+pub fn status_label(face: Face, status: &str) -> &str {
     if STATUSES.contains(&status) {
-        face.t(&format!("review.status.{status}")).to_owned()
+        face.t(&format!("review.status.{status}"))
     } else {
-        status.to_owned()
+        status
     }
 }
 
@@ -103,13 +105,10 @@ pub fn fill(text: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
 
 /// The login form, with an error line after a refusal.
 pub fn login(face: Face, production: bool, error: Option<&str>) -> Markup {
-    let title = face.t("review.login.title");
-    layout(
+    plain(
         face,
-        title,
-        None,
+        face.t("review.login.title"),
         html! {
-            h1 { (title) }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action="/login" {
                 p { label for="name" { (face.t("review.login.name")) } br;

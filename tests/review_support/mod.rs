@@ -134,6 +134,22 @@ impl Session {
             .unwrap()
     }
 
+    /// The same session in a browser that sends `Accept-Language: value`.
+    pub fn in_language(&self, value: &str) -> Session {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("accept-language", value.parse().unwrap());
+        Session {
+            base: self.base.clone(),
+            cookie: self.cookie.clone(),
+            set_cookie: self.set_cookie.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// The CSRF token from the queue page's forms.
     pub async fn csrf(&self) -> String {
         let (_, page) = self.get("/").await;
