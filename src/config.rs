@@ -130,6 +130,9 @@ pub struct Config {
     /// Largest size of the database in MiB (0: no limit but the disk). Past it,
     /// submissions are refused with "nothing was kept" instead of filling the disk.
     pub max_db_mib: u64,
+    /// Seconds between two mixes (see `store::mix`): at most this long does the
+    /// data folder order what arrived since the last one.
+    pub mix_interval_secs: u64,
     /// Seconds a review session lasts without a request (at most 900).
     pub review_idle_secs: u64,
     /// Seconds a review session lasts at all, however busy (at most 28800).
@@ -157,6 +160,7 @@ impl Default for Config {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             max_db_mib: 0,
+            mix_interval_secs: 3600,
             review_idle_secs: 15 * 60,
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
@@ -275,6 +279,9 @@ impl Config {
         if let Some(v) = var("SIGNAAL_MAX_DB_MIB") {
             self.max_db_mib = parse(&v, "SIGNAAL_MAX_DB_MIB", NUM)?;
         }
+        if let Some(v) = var("SIGNAAL_MIX_INTERVAL_SECS") {
+            self.mix_interval_secs = parse(&v, "SIGNAAL_MIX_INTERVAL_SECS", NUM)?;
+        }
         if let Some(v) = var("SIGNAAL_SUBMIT_BURST") {
             self.limits.submit_burst = parse(&v, "SIGNAAL_SUBMIT_BURST", NUM)?;
         }
@@ -346,6 +353,14 @@ impl Config {
             return Err(invalid(
                 "review_absolute_secs",
                 "must be between 1 and 28800 (8 hours)",
+            ));
+        }
+        // At least a second, so tests can mix often; at most a day, the only
+        // unit of time the data may keep.
+        if !(1..=24 * 3600).contains(&self.mix_interval_secs) {
+            return Err(invalid(
+                "mix_interval_secs",
+                "must be between 1 and 86400 (a day)",
             ));
         }
         if self.max_connections == 0 {

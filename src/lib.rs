@@ -15,5 +15,6 @@ pub mod review;
 pub mod reviewer_cmd;
 pub mod server;
 pub mod store;
+pub mod summary;
 pub mod views;
 pub mod web;

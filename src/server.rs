@@ -11,7 +11,7 @@ use crate::intake::{self, IntakeState};
 use crate::keys::{self, KeysError};
 use crate::limits::Limiters;
 use crate::review::{self, ReviewState};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 use crate::web::{self, ServeOptions};
 
 /// Which faces a process serves.
@@ -81,8 +81,13 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             reason,
         })
     })?;
-    let max_db = (config.max_db_mib > 0).then(|| config.max_db_mib * 1024 * 1024);
-    let store = Store::open_with(&config.data_dir, max_db)?;
+    let store = Store::open_with(
+        &config.data_dir,
+        StoreOptions {
+            max_bytes: (config.max_db_mib > 0).then(|| config.max_db_mib * 1024 * 1024),
+            precision: config.received_precision,
+        },
+    )?;
     let config = Arc::new(config);
     let limiters = Arc::new(Limiters::new(&config.limits));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -104,7 +109,8 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(crate::summary::count));
         announce("intake", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
@@ -128,6 +134,15 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         )));
     }
     tokio::spawn(maintain_limiters(Arc::clone(&limiters), stop_rx.clone()));
+    // The process that takes signals in mixes them; a review-only process
+    // leaves that to it (two mixers would undo each other's work).
+    let mixer = (face != Face::Review).then(|| {
+        tokio::spawn(mix_every(
+            store.clone(),
+            Duration::from_secs(config.mix_interval_secs),
+            stop_rx.clone(),
+        ))
+    });
     if face != Face::Intake {
         // Retention runs where the review face runs: with two processes, the
         // intake does nothing but take signals in.
@@ -143,8 +158,15 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     if let Some(sessions) = sessions {
         sessions.clear();
     }
-    let closing = store.clone();
-    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    if let Some(mixer) = mixer {
+        let _ = mixer.await;
+        // A clean stop mixes what arrived since the last mix before the writer goes.
+        store.close_mixed().await;
+    } else {
+        let closing = store.clone();
+        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    }
+    crate::summary::flush();
     tracing::info!("stopped");
     Ok(())
 }
@@ -197,6 +219,24 @@ async fn maintain_limiters(limiters: Arc<Limiters>, mut stop: watch::Receiver<bo
             _ = rotate.tick() => limiters.rotate_secret(),
             () = web::stopped(&mut stop) => return,
         }
+    }
+}
+
+/// Mixes at start (what an earlier process left) and then every `interval`;
+/// writes the intake's summary after each mix. Stops between two mixes.
+async fn mix_every(store: Store, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = web::stopped(&mut stop) => return,
+        }
+        match store.mix().await {
+            Ok(m) => tracing::debug!(moved = m.moved, rebuilt = m.rebuilt, "mixed"),
+            Err(e) => tracing::error!(error = %e, "the mix failed; it runs again at the next interval"),
+        }
+        crate::summary::flush();
     }
 }
 

@@ -95,7 +95,7 @@ fn sent_messages(server: &Server) -> i64 {
     )
     .unwrap();
     conn.query_row(
-        "SELECT count(*) FROM messages WHERE author = 'sender'",
+        "SELECT count(*) FROM all_messages WHERE author = 'sender'",
         [],
         |r| r.get(0),
     )
@@ -260,8 +260,12 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert!(scan(server.data_files()) > 0);
     let log = server.output();
     assert!(
-        log.contains("route=\"/follow-up/message\""),
-        "requests are logged"
+        log.contains("POST /follow-up/message 200: "),
+        "requests are counted in the summary: {log}"
+    );
+    assert!(
+        !log.contains("route=\"/follow-up"),
+        "but have no line of their own"
     );
     for s in secrets
         .iter()

@@ -65,7 +65,7 @@ async fn every_acknowledged_signal_survives_a_crash_mid_load() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-    let mut stmt = conn.prepare("SELECT envelope FROM signals").unwrap();
+    let mut stmt = conn.prepare("SELECT envelope FROM all_signals").unwrap();
     let stored: HashSet<String> = stmt
         .query_map([], |r| r.get::<_, Vec<u8>>(0))
         .unwrap()

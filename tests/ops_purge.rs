@@ -44,19 +44,22 @@ const RETAIN_180: [(&str, &str); 2] = [
 /// Makes a signal look finished (or open) long ago, as if time had passed.
 fn age_signal(server: &Server, id: &str, status: &str) {
     let conn = db(&server.data_dir().join("signaal.db"));
-    conn.execute(
-        "UPDATE signals SET status = ?2, received_on = '2020-01-01',
+    // The signal may be in the inbox or, after a mix, in the main table.
+    for table in ["signals", "inbox_signals"] {
+        conn.execute(
+            &format!("UPDATE {table} SET status = ?2, received_on = '2020-01-01',
             feedback_on = CASE WHEN ?2 IN ('closed', 'not_admissible', 'forwarded')
                 THEN '2020-01-02' END
-         WHERE id = ?1",
-        [id, status],
-    )
-    .unwrap();
+         WHERE id = ?1"),
+            [id, status],
+        )
+        .unwrap();
+    }
 }
 
 fn envelope_of(server: &Server, id: &str) -> Vec<u8> {
     db(&server.data_dir().join("signaal.db"))
-        .query_row("SELECT envelope FROM signals WHERE id = ?1", [id], |r| {
+        .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .unwrap()

@@ -41,7 +41,7 @@ fn write_team(server: &Server, keys: &[&TeamKey]) {
 fn add_note_and_message(conn: &rusqlite::Connection, id: &str, team: &[&TeamKey]) {
     let source: String = conn
         .query_row(
-            "SELECT source_recipient FROM signals WHERE id = ?1",
+            "SELECT source_recipient FROM all_signals WHERE id = ?1",
             [id],
             |r| r.get(0),
         )
@@ -176,7 +176,7 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
         .identity;
     let (signal, message): (Vec<u8>, Vec<u8>) = conn
         .query_row(
-            "SELECT s.envelope, m.envelope FROM signals s JOIN messages m ON m.signal_id = s.id
+            "SELECT s.envelope, m.envelope FROM all_signals s JOIN all_messages m ON m.signal_id = s.id
              WHERE s.id = ?1",
             [&first],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -206,7 +206,7 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
     let conn = db(&server.data_dir().join("signaal.db"));
     let id = signal_of(&conn, &late[0]).unwrap();
     let env: Vec<u8> = conn
-        .query_row("SELECT envelope FROM signals WHERE id = ?1", [&id], |r| {
+        .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |r| {
             r.get(0)
         })
         .unwrap();
@@ -259,7 +259,7 @@ async fn a_key_that_opens_nothing_or_a_wrong_passphrase_changes_nothing_and_a_se
         assert!(out.contains("rewrapped 2 envelopes"), "{out}");
     }
     let conn = db(&server.data_dir().join("signaal.db"));
-    let mut stmt = conn.prepare("SELECT envelope FROM signals").unwrap();
+    let mut stmt = conn.prepare("SELECT envelope FROM all_signals").unwrap();
     let envelopes: Vec<Vec<u8>> = stmt
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -351,7 +351,7 @@ async fn a_rewrap_killed_halfway_leaves_every_envelope_readable_and_the_next_run
 
     // Halfway: every envelope opens for the team that stays; some still for ann.
     let envelopes = |conn: &rusqlite::Connection| -> Vec<Vec<u8>> {
-        let mut stmt = conn.prepare("SELECT envelope FROM signals").unwrap();
+        let mut stmt = conn.prepare("SELECT envelope FROM all_signals").unwrap();
         stmt.query_map([], |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)

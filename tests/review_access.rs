@@ -180,7 +180,7 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_refused() {
         );
     }
     let status: String = db(&server)
-        .query_row("SELECT status FROM signals WHERE id = ?1", [&id], |r| {
+        .query_row("SELECT status FROM all_signals WHERE id = ?1", [&id], |r| {
             r.get(0)
         })
         .unwrap();
@@ -268,7 +268,7 @@ async fn a_note_or_message_sent_after_the_session_ended_comes_back_unsaved() {
         }
     }
     let conn = db(&server);
-    for table in ["notes", "messages"] {
+    for table in ["notes", "all_messages"] {
         let n: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap();

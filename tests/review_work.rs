@@ -94,7 +94,7 @@ async fn reading_noting_messaging_and_searching_leave_no_plaintext_on_disk_or_in
         .unwrap();
     let envelope: Vec<u8> = conn
         .query_row(
-            "SELECT envelope FROM messages WHERE signal_id = ?1",
+            "SELECT envelope FROM all_messages WHERE signal_id = ?1",
             [&id],
             |r| r.get(0),
         )
@@ -130,22 +130,28 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     }
     let conn = db(&server);
     let ids: Vec<String> = conn
-        .prepare("SELECT id FROM signals ORDER BY id LIMIT 3")
+        .prepare("SELECT id FROM all_signals ORDER BY id LIMIT 3")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    conn.execute(
-        "UPDATE signals SET received_on = date('now', '-10 days') WHERE id = ?1",
-        [&ids[0]],
-    )
-    .unwrap();
-    conn.execute(
-        "UPDATE signals SET received_on = date('now', '-4 months') WHERE id = ?1",
-        [&ids[1]],
-    )
-    .unwrap();
+    // The signal may be in the inbox or, after a mix, in the main table.
+    for table in ["signals", "inbox_signals"] {
+        conn.execute(
+            &format!("UPDATE {table} SET received_on = date('now', '-10 days') WHERE id = ?1"),
+            [&ids[0]],
+        )
+        .unwrap();
+    }
+    // The signal may be in the inbox or, after a mix, in the main table.
+    for table in ["signals", "inbox_signals"] {
+        conn.execute(
+            &format!("UPDATE {table} SET received_on = date('now', '-4 months') WHERE id = ?1"),
+            [&ids[1]],
+        )
+        .unwrap();
+    }
     drop(conn);
     let s = demo_login(&server).await;
     s.post(
@@ -316,7 +322,7 @@ async fn a_selection_exports_as_a_tar_of_the_stored_age_files() {
         std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
         let id = name.strip_suffix(".age").unwrap().to_owned();
         let stored: Vec<u8> = conn
-            .query_row("SELECT envelope FROM signals WHERE id = ?1", [&id], |r| {
+            .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |r| {
                 r.get(0)
             })
             .unwrap();

@@ -153,8 +153,9 @@ impl IntoResponse for Failure {
     }
 }
 
-/// The intake's routes. Layers wrap from the inside out: logging sees the
-/// matched route, then headers are added to every response, fallback included.
+/// The intake's routes. Layers wrap from the inside out: the matched route is
+/// noted for the counts, then headers are added to every response, fallback
+/// included; the server counts every answer outside them.
 pub fn router(state: IntakeState) -> Router {
     let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
         tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
@@ -174,7 +175,9 @@ pub fn router(state: IntakeState) -> Router {
         .route("/embed/qr.svg", get(pages::qr_svg))
         .route("/embed/qr.png", get(pages::qr_png))
         .layer(Extension(qr))
-        .route_layer(axum::middleware::from_fn(web::log_request))
+        // No line per request: a sender's moment must not reach the log
+        // (see `summary`); the route is only noted for the counts.
+        .route_layer(axum::middleware::from_fn(crate::summary::tag_route))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)

@@ -125,7 +125,7 @@ pub fn inspect(path: &Path) -> Result<Health, OpsError> {
         return Err(damaged("holds no signaal schema (version 0)".into()));
     }
     let signals: u64 = conn
-        .query_row("SELECT count(*) FROM signals", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM all_signals", [], |r| r.get(0))
         .map_err(|_| damaged("has no signals table".into()))?;
     Ok(Health {
         schema_version,

@@ -1,9 +1,10 @@
 //! Retention: `signaal purge`, and the same run once a day inside the server.
 //!
 //! Invariants: deletion is real. The connection runs with `secure_delete`, so
-//! SQLite overwrites deleted content with zeros; afterwards the WAL is
-//! checkpointed and truncated and the file is rebuilt with `VACUUM`, so no
-//! copy of a purged envelope stays in free pages, the WAL or the file's tail.
+//! SQLite overwrites deleted content — cells and whole freed pages — with
+//! zeros; afterwards the WAL is checkpointed and truncated, so no copy of a
+//! purged envelope stays in free pages or the WAL. (No `VACUUM`: on a large
+//! store it would hold the write lock for minutes and turn senders away.)
 //! A purged signal takes its notes and messages with it, and the audit log
 //! keeps one row saying that it was purged and why (its id and status, never
 //! content), in the same transaction as the deletion.
@@ -60,16 +61,22 @@ fn delete_expired(
         // an open one from the day it arrived.
         let ids: Vec<String> = tx
             .prepare(
-                "SELECT id FROM signals
+                "SELECT id FROM all_signals
                  WHERE status = ?1 AND coalesce(feedback_on, received_on) < ?2
                  ORDER BY id",
             )?
             .query_map(params![status, cutoff], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in ids {
-            tx.execute("DELETE FROM notes WHERE signal_id = ?1", params![id])?;
-            tx.execute("DELETE FROM messages WHERE signal_id = ?1", params![id])?;
-            tx.execute("DELETE FROM signals WHERE id = ?1", params![id])?;
+            for sql in [
+                "DELETE FROM notes WHERE signal_id = ?1",
+                "DELETE FROM messages WHERE signal_id = ?1",
+                "DELETE FROM inbox_messages WHERE signal_id = ?1",
+                "DELETE FROM signals WHERE id = ?1",
+                "DELETE FROM inbox_signals WHERE id = ?1",
+            ] {
+                tx.execute(sql, params![id])?;
+            }
             let detail = format!("retention: status {status} older than {days} days");
             append_named(&tx, actor, ACTION, Some(&id), &detail)?;
             purged.signals += 1;
@@ -79,11 +86,9 @@ fn delete_expired(
     Ok(purged)
 }
 
-/// Moves everything out of the WAL, rebuilds the file without free pages, and
-/// truncates the WAL again, so the deleted bytes are nowhere in the folder.
+/// Moves everything out of the WAL and truncates it, so the deleted bytes
+/// (zeroed in the file by `secure_delete`) are nowhere in the folder.
 pub fn scrub(conn: &Connection) -> Result<(), OpsError> {
-    checkpoint(conn)?;
-    conn.execute_batch("VACUUM")?;
     checkpoint(conn)
 }
 

@@ -62,7 +62,7 @@ impl Store {
     pub fn thread_envelopes_blocking(&self) -> Result<Vec<ThreadEnvelope>, StoreError> {
         self.read_blocking(|c| {
             c.prepare(
-                "SELECT signal_id, seq, author, envelope FROM messages ORDER BY signal_id, seq",
+                "SELECT signal_id, seq, author, envelope FROM all_messages ORDER BY signal_id, seq",
             )?
             .query_map([], |r| {
                 Ok(ThreadEnvelope {
@@ -85,7 +85,7 @@ impl Store {
                 .prepare_cached(
                     "SELECT id, status, received_on, acknowledged_on, feedback_on,
                             source_recipient, envelope
-                     FROM signals WHERE lookup_tag = ?1",
+                     FROM all_signals WHERE lookup_tag = ?1",
                 )?
                 .query_row(params![tag.as_slice()], |r| {
                     Ok(SenderRecord {
@@ -103,7 +103,7 @@ impl Store {
             let id = found.as_ref().map_or("", |f| f.id.as_str()).to_owned();
             let messages = c
                 .prepare_cached(
-                    "SELECT seq, author, day, format, envelope FROM messages
+                    "SELECT seq, author, day, format, envelope FROM all_messages
                      WHERE signal_id = ?1 ORDER BY seq",
                 )?
                 .query_map(params![id], |r| {
@@ -131,9 +131,10 @@ impl Store {
         format: &'static str,
         envelope: Vec<u8>,
     ) -> Result<bool, StoreError> {
+        self.arrived();
         self.write(move |c| {
             let exists = c
-                .prepare_cached("SELECT 1 FROM signals WHERE id = ?1")?
+                .prepare_cached("SELECT 1 FROM all_signals WHERE id = ?1")?
                 .query_row(params![id], |_| Ok(()))
                 .optional()?
                 .is_some();
@@ -142,11 +143,12 @@ impl Store {
             }
             let seq: i64 = c
                 .prepare_cached(
-                    "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE signal_id = ?1",
+                    "SELECT coalesce(max(seq), 0) + 1 FROM all_messages WHERE signal_id = ?1",
                 )?
                 .query_row(params![id], |r| r.get(0))?;
+            // The inbox: a sender's message is mixed like a signal.
             c.prepare_cached(
-                "INSERT INTO messages (id, signal_id, seq, author, day, format, envelope, answered)
+                "INSERT INTO inbox_messages (id, signal_id, seq, author, day, format, envelope, answered)
                  VALUES (?1, ?2, ?3, 'sender', ?4, ?5, ?6, 0)",
             )?
             .execute(params![

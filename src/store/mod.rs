@@ -2,14 +2,19 @@
 //!
 //! Invariant: only envelopes (age ciphertext) and plaintext metadata that says
 //! nothing about the sender are written; the connection runs in WAL mode with
-//! `synchronous=FULL` and `secure_delete=ON`.
+//! `synchronous=FULL` and `secure_delete=ON`. What the intake writes goes to
+//! the inbox tables, which the mix rebuilds (see [`mix`]), so nothing in the
+//! file orders what arrived before the last mix.
 
 pub mod follow_up;
+pub mod mix;
 pub mod review;
 mod schema;
+pub mod times;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
@@ -17,6 +22,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 pub use schema::{CURRENT_VERSION, SchemaError};
+
+use crate::config::Precision;
 
 /// The database file inside the data folder.
 pub const DB_FILE: &str = "signaal.db";
@@ -69,12 +76,37 @@ pub struct StoredEnvelope {
     pub envelope: Vec<u8>,
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// A ceiling on the database size in bytes: past it, writes fail as on a
+    /// full disk (and the sender is told nothing was kept) instead of filling
+    /// the disk that the rest of the machine needs.
+    pub max_bytes: Option<u64>,
+    /// How precisely arrival is kept: the period the inbox holds.
+    pub precision: Precision,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: None,
+            precision: Precision::Day,
+        }
+    }
+}
+
 struct Inner {
     path: PathBuf,
-    sender: Mutex<Option<mpsc::Sender<writer::Job>>>,
+    sender: Mutex<Option<mpsc::Sender<writer::Work>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     install_salt: [u8; 32],
+    precision: Precision,
+    /// Something a sender did was written since the last mix.
+    unmixed: AtomicBool,
+    /// One mix at a time.
+    mixing: tokio::sync::Mutex<()>,
 }
 
 /// A handle on the store; cheap to clone.
@@ -91,13 +123,12 @@ impl Store {
     /// Opens (and if needed creates and migrates) the database in `data_dir`, and
     /// starts the writer thread.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        Self::open_with(data_dir, None)
+        Self::open_with(data_dir, StoreOptions::default())
     }
 
-    /// As [`Store::open`], with a ceiling on the database size in bytes: past it,
-    /// writes fail as on a full disk (and the sender is told nothing was kept)
-    /// instead of filling the disk that the rest of the machine needs.
-    pub fn open_with(data_dir: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
+    /// As [`Store::open`], with options.
+    pub fn open_with(data_dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
+        let max_bytes = options.max_bytes;
         prepare_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let mut conn = open_writer(&path).map_err(|e| StoreError::DataDir {
@@ -123,9 +154,11 @@ impl Store {
             reason: "its install salt is damaged".to_owned(),
         })?;
         let (tx, rx) = mpsc::channel();
+        let times = times::FileTimes::new(&path, options.precision);
+        times.settle();
         let handle = std::thread::Builder::new()
             .name("signaal-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, rx, times))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),
                 reason: format!("cannot start the writer thread: {e}"),
@@ -136,6 +169,10 @@ impl Store {
             writer: Mutex::new(Some(handle)),
             readers: Mutex::new(Vec::new()),
             install_salt,
+            precision: options.precision,
+            // What an earlier process left (after a crash, say) is mixed first.
+            unmixed: AtomicBool::new(true),
+            mixing: tokio::sync::Mutex::new(()),
         })))
     }
 
@@ -169,14 +206,7 @@ impl Store {
             }),
             done,
         };
-        {
-            let sender = self.0.sender.lock().map_err(|_| StoreError::Unavailable)?;
-            sender
-                .as_ref()
-                .ok_or(StoreError::Unavailable)?
-                .send(job)
-                .map_err(|_| StoreError::Unavailable)?;
-        }
+        self.hand(writer::Work::Write(job))?;
         committed.await.map_err(|_| StoreError::Unavailable)??;
         let value = slot
             .lock()
@@ -184,6 +214,89 @@ impl Store {
             .take()
             .ok_or(StoreError::Unavailable)?;
         Ok(value)
+    }
+
+    /// Hands work to the writer thread.
+    fn hand(&self, work: writer::Work) -> Result<(), StoreError> {
+        let sender = self.0.sender.lock().map_err(|_| StoreError::Unavailable)?;
+        sender
+            .as_ref()
+            .ok_or(StoreError::Unavailable)?
+            .send(work)
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Runs `f` on the writer's connection outside any transaction, between
+    /// two groups, and returns its result.
+    async fn alone<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (done, finished) = oneshot::channel();
+        self.hand(writer::Work::Alone(Box::new(move |conn| {
+            let _ = done.send(f(conn));
+        })))?;
+        finished.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Notes that a sender's write will need a mix.
+    fn arrived(&self) {
+        self.0.unmixed.store(true, Ordering::Release);
+    }
+
+    /// The mix (see [`mix`]): moves the rows of earlier periods out of the
+    /// inboxes, rebuilds the inboxes in key order if a sender wrote since the
+    /// last mix, and truncates the WAL. Safe to kill at any moment.
+    pub async fn mix(&self) -> Result<mix::Mixed, StoreError> {
+        let _one = self.0.mixing.lock().await;
+        let today = time::OffsetDateTime::now_utc().date();
+        let period = times::day_string(times::period_start(self.0.precision, today));
+        let mut mixed = mix::Mixed::default();
+        for inbox in mix::INBOXES {
+            loop {
+                let period = period.clone();
+                let (more, moved) = self.write(move |c| mix::move_chunk(c, &inbox, &period)).await?;
+                mixed.moved += moved;
+                if !more {
+                    break;
+                }
+            }
+        }
+        // Taken before the rebuild starts: a sender who writes during it is
+        // mixed again next time.
+        let unmixed = self.0.unmixed.swap(false, Ordering::AcqRel);
+        if unmixed || mixed.moved > 0 {
+            for inbox in mix::INBOXES {
+                match self.rebuild(inbox).await {
+                    Ok(rows) => mixed.rebuilt += rows,
+                    Err(e) => {
+                        self.0.unmixed.store(true, Ordering::Release);
+                        let _ = self.write(move |c| mix::abandon_rebuild(c, &inbox)).await;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        for _ in 0..100 {
+            if self.alone(truncate_wal).await? {
+                return Ok(mixed);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        tracing::error!("the WAL could not be truncated: readers held it for seconds; the next mix tries again");
+        self.0.unmixed.store(true, Ordering::Release);
+        Ok(mixed)
+    }
+
+    async fn rebuild(&self, inbox: mix::Inbox) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            mix::abandon_rebuild(c, &inbox)?;
+            mix::begin_rebuild(c, &inbox)
+        })
+        .await?;
+        while self.write(move |c| mix::copy_chunk(c, &inbox)).await?.0 {}
+        self.write(move |c| mix::finish_rebuild(c, &inbox)).await
     }
 
     /// Runs `f` on a read-only connection, off the async workers.
@@ -219,13 +332,10 @@ impl Store {
 
     /// Stores a new signal; returns once it is durable.
     pub async fn insert_signal(&self, signal: NewSignal) -> Result<(), StoreError> {
-        if std::env::var_os("ZZ_NOSTORE").is_some() {
-            drop(signal);
-            return Ok(());
-        }
+        self.arrived();
         self.write(move |c| {
             c.prepare_cached(
-                "INSERT INTO signals (rowid, id, received_on, status, lookup_tag, source_recipient, format, envelope)
+                "INSERT INTO inbox_signals (rowid, id, received_on, status, lookup_tag, source_recipient, format, envelope)
                  VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
@@ -244,14 +354,14 @@ impl Store {
 
     /// Number of stored signals.
     pub async fn count_signals(&self) -> Result<u64, StoreError> {
-        self.read(|c| c.query_row("SELECT count(*) FROM signals", [], |r| r.get(0)))
+        self.read(|c| c.query_row("SELECT count(*) FROM all_signals", [], |r| r.get(0)))
             .await
     }
 
     /// Every stored signal envelope, for `export`.
     pub fn envelopes_blocking(&self) -> Result<Vec<StoredEnvelope>, StoreError> {
         self.read_blocking(|c| {
-            let mut stmt = c.prepare("SELECT id, format, envelope FROM signals ORDER BY id")?;
+            let mut stmt = c.prepare("SELECT id, format, envelope FROM all_signals ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
                 Ok(StoredEnvelope {
                     id: r.get(0)?,
@@ -267,7 +377,7 @@ impl Store {
     pub async fn envelope(&self, id: String) -> Result<Option<StoredEnvelope>, StoreError> {
         self.read(move |c| {
             c.query_row(
-                "SELECT id, format, envelope FROM signals WHERE id = ?1",
+                "SELECT id, format, envelope FROM all_signals WHERE id = ?1",
                 params![id],
                 |r| {
                     Ok(StoredEnvelope {
@@ -280,6 +390,16 @@ impl Store {
             .optional()
         })
         .await
+    }
+
+    /// Mixes what arrived (see [`Store::mix`]), then stops accepting writes,
+    /// lets the writer commit what it holds, and waits for it.
+    pub async fn close_mixed(&self) {
+        if let Err(e) = self.mix().await {
+            tracing::error!(error = %e, "the mix at shutdown failed; the next start mixes again");
+        }
+        let closing = self.clone();
+        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     }
 
     /// Stops accepting writes, lets the writer commit what it holds, and waits for it.
@@ -336,9 +456,12 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
         })
 }
 
+/// How long the writer waits for another process's write lock.
+const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
@@ -351,6 +474,17 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "cache_size", -16384)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Checkpoints the WAL and truncates it to nothing, so that no frame of an
+/// earlier generation stays in the file. Waits (the busy timeout) for readers.
+/// `Ok(false)` if a reader held it: the writer is never kept waiting for
+/// long, and the caller tries again a little later.
+fn truncate_wal(conn: &mut Connection) -> Result<bool, StoreError> {
+    conn.busy_timeout(std::time::Duration::from_millis(50))?;
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+    conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
+    Ok(outcome? == 0)
 }
 
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {

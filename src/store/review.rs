@@ -57,16 +57,33 @@ impl Sort {
         }
     }
 
-    /// The ORDER BY terms, on the columns of table alias `t`. Ties are broken
-    /// by the (random) rowid, which every index holds, and every column runs
-    /// the same way, so an index is walked, never sorted.
+    /// The ORDER BY terms, on the columns `rid`, `received_on` and `status`
+    /// of alias `t` (or, with `t` empty, of a compound select's result). Ties
+    /// are broken by the (random) rowid, which every index holds, and every
+    /// column runs the same way, so each table's index is walked, never
+    /// sorted, and the main table and the inbox are merged.
     fn order_by(self, t: &str) -> String {
+        let t = if t.is_empty() {
+            String::new()
+        } else {
+            format!("{t}.")
+        };
         match self {
-            Self::Newest => format!("{t}.received_on DESC, {t}.rowid DESC"),
-            Self::Oldest => format!("{t}.received_on ASC, {t}.rowid ASC"),
-            Self::Status => format!("{t}.status ASC, {t}.received_on ASC, {t}.rowid ASC"),
+            Self::Newest => format!("{t}received_on DESC, {t}rid DESC"),
+            Self::Oldest => format!("{t}received_on ASC, {t}rid ASC"),
+            Self::Status => format!("{t}status ASC, {t}received_on ASC, {t}rid ASC"),
         }
     }
+}
+
+/// `select` (with `{t}` for the table) once on the main table of signals and
+/// once on the inbox, as one compound select.
+fn both(select: &str) -> String {
+    format!(
+        "{} UNION ALL {}",
+        select.replace("{t}", "signals"),
+        select.replace("{t}", "inbox_signals")
+    )
 }
 
 /// Which part of the queue to show.
@@ -265,32 +282,39 @@ impl Store {
                 let parts: Vec<String> = columns
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| format!("p.{c} = ?{}", first + i))
+                    .map(|(i, c)| format!("{c} = ?{}", first + i))
                     .collect();
                 format!("WHERE {}", parts.join(" AND "))
             };
             let total: u64 = c
-                .prepare_cached(&format!("SELECT count(*) FROM signals p {}", where_sql(1)))?
-                .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+                .prepare_cached(&format!(
+                    "SELECT sum(n) FROM ({})",
+                    both(&format!("SELECT count(*) AS n FROM {{t}} {}", where_sql(1)))
+                ))?
+                .query_row(rusqlite::params_from_iter(values.iter()), |r| {
+                    Ok(r.get::<_, Option<u64>>(0)?.unwrap_or(0))
+                })?;
             let filter_sql = where_sql(4);
             let mut args: Vec<rusqlite::types::Value> =
                 vec![today.into(), PER_PAGE.into(), offset.into()];
             args.extend(values);
-            // The page's rowids come from an index alone (LIMIT/OFFSET there
-            // skips index entries, not fat rows with their envelopes); only
-            // those 50 rows are then read.
+            // The page's rowids come from the indexes alone (LIMIT/OFFSET there
+            // skips index entries, not fat rows with their envelopes), merged
+            // from the main table and the inbox; only those 50 rows are then read.
+            let page_sql = both(&format!(
+                "SELECT rowid AS rid, received_on, status FROM {{t}} {filter_sql}"
+            ));
             let sql = format!(
                 "SELECT s.id, s.received_on, s.status, s.domain, s.labels, s.assignee,
                     CAST(julianday(?1) - julianday(s.received_on) AS INTEGER),
-                    (SELECT count(*) FROM messages m
+                    (SELECT count(*) FROM all_messages m
                        WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
                     s.acknowledged_on IS NULL AND s.received_on <= date(?1, '-7 days'),
                     s.feedback_on IS NULL AND s.received_on <= date(?1, '-3 months')
-                 FROM (SELECT p.rowid AS rid FROM signals p {filter_sql}
-                       ORDER BY {} LIMIT ?2 OFFSET ?3) AS page
-                 JOIN signals s ON s.rowid = page.rid
+                 FROM ({page_sql} ORDER BY {} LIMIT ?2 OFFSET ?3) AS page
+                 JOIN all_signals s ON s.rid = page.rid
                  ORDER BY {}",
-                filter.sort.order_by("p"),
+                filter.sort.order_by(""),
                 filter.sort.order_by("s")
             );
             let mut stmt = c.prepare_cached(&sql)?;
@@ -326,7 +350,10 @@ impl Store {
                     SELECT (SELECT min(domain) FROM signals WHERE domain > d.v) FROM d
                     WHERE d.v IS NOT NULL
                  )
-                 SELECT v FROM d WHERE v IS NOT NULL",
+                 SELECT v FROM d WHERE v IS NOT NULL
+                 UNION
+                 SELECT DISTINCT domain FROM inbox_signals WHERE domain IS NOT NULL
+                 ORDER BY 1",
             )?;
             stmt.query_map([], |r| r.get(0))?.collect()
         })
@@ -339,7 +366,7 @@ impl Store {
             c.prepare_cached(
                 "SELECT id, received_on, status, domain, origin, labels, assignee,
                         source_recipient, format, envelope
-                 FROM signals WHERE id = ?1",
+                 FROM all_signals WHERE id = ?1",
             )?
             .query_row(params![id], |r| {
                 Ok(SignalRecord {
@@ -364,7 +391,7 @@ impl Store {
     /// sealed to), if the signal exists.
     pub async fn source_recipient(&self, id: String) -> Result<Option<String>, StoreError> {
         self.read(move |c| {
-            c.prepare_cached("SELECT source_recipient FROM signals WHERE id = ?1")?
+            c.prepare_cached("SELECT source_recipient FROM all_signals WHERE id = ?1")?
                 .query_row(params![id], |r| r.get(0))
                 .optional()
         })
@@ -392,7 +419,7 @@ impl Store {
                     .collect()
             };
             let notes = sealed("notes")?;
-            let messages = sealed("messages")?;
+            let messages = sealed("all_messages")?;
             let trail = c
                 .prepare_cached(
                     "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash
@@ -423,25 +450,28 @@ impl Store {
         self.write(move |c| {
             let today = today();
             let is_final = FINAL_STATUSES.contains(&t.status.as_str());
-            let changed = c
-                .prepare_cached(
-                    "UPDATE signals SET status = ?2, domain = ?3, origin = ?4, labels = ?5,
-                        assignee = ?6,
-                        acknowledged_on = CASE WHEN ?2 <> 'new'
-                            THEN coalesce(acknowledged_on, ?7) ELSE acknowledged_on END,
-                        feedback_on = CASE WHEN ?8 THEN coalesce(feedback_on, ?7) ELSE feedback_on END
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    t.status,
-                    none_if_empty(&t.domain),
-                    none_if_empty(&t.origin),
-                    t.labels.trim(),
-                    none_if_empty(&t.assignee),
-                    today,
-                    is_final
-                ])?;
+            let mut changed = 0;
+            for table in ["signals", "inbox_signals"] {
+                changed += c
+                    .prepare_cached(&format!(
+                        "UPDATE {table} SET status = ?2, domain = ?3, origin = ?4, labels = ?5,
+                            assignee = ?6,
+                            acknowledged_on = CASE WHEN ?2 <> 'new'
+                                THEN coalesce(acknowledged_on, ?7) ELSE acknowledged_on END,
+                            feedback_on = CASE WHEN ?8 THEN coalesce(feedback_on, ?7) ELSE feedback_on END
+                         WHERE id = ?1"
+                    ))?
+                    .execute(params![
+                        id,
+                        t.status,
+                        none_if_empty(&t.domain),
+                        none_if_empty(&t.origin),
+                        t.labels.trim(),
+                        none_if_empty(&t.assignee),
+                        today,
+                        is_final
+                    ])?;
+            }
             if changed == 0 {
                 return Ok(false);
             }
@@ -513,7 +543,7 @@ impl Store {
             let today = today();
             let seq: i64 = c
                 .prepare_cached(
-                    "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE signal_id = ?1",
+                    "SELECT coalesce(max(seq), 0) + 1 FROM all_messages WHERE signal_id = ?1",
                 )?
                 .query_row(params![id], |r| r.get(0))?;
             c.prepare_cached(
@@ -528,14 +558,18 @@ impl Store {
                 format,
                 envelope
             ])?;
-            c.prepare_cached(
-                "UPDATE messages SET answered = 1 WHERE signal_id = ?1 AND author = 'sender'",
-            )?
-            .execute(params![id])?;
-            c.prepare_cached(
-                "UPDATE signals SET acknowledged_on = coalesce(acknowledged_on, ?2) WHERE id = ?1",
-            )?
-            .execute(params![id, today])?;
+            for table in ["messages", "inbox_messages"] {
+                c.prepare_cached(&format!(
+                    "UPDATE {table} SET answered = 1 WHERE signal_id = ?1 AND author = 'sender'"
+                ))?
+                .execute(params![id])?;
+            }
+            for table in ["signals", "inbox_signals"] {
+                c.prepare_cached(&format!(
+                    "UPDATE {table} SET acknowledged_on = coalesce(acknowledged_on, ?2) WHERE id = ?1"
+                ))?
+                .execute(params![id, today])?;
+            }
             audit::append(
                 c,
                 &Entry::on(&actor, Action::Message, &id, format!("message {seq}")),
@@ -555,11 +589,13 @@ impl Store {
         self.read_blocking(move |c| {
             // A row-value bound walks the (received_on, rowid) index backwards.
             let (day, rowid) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), i64::MAX));
-            c.prepare_cached(
-                "SELECT id, received_on, status, envelope, rowid FROM signals
-                 WHERE (received_on, rowid) < (?1, ?2)
-                 ORDER BY received_on DESC, rowid DESC LIMIT ?3",
-            )?
+            c.prepare_cached(&format!(
+                "{} ORDER BY received_on DESC, rid DESC LIMIT ?3",
+                both(
+                    "SELECT id, received_on, status, envelope, rowid AS rid FROM {t}
+                     WHERE (received_on, rowid) < (?1, ?2)"
+                )
+            ))?
             .query_map(params![day, rowid, limit], |r| {
                 Ok(ScanItem {
                     id: r.get(0)?,
@@ -579,7 +615,7 @@ impl Store {
             c.prepare_cached(
                 "SELECT substr(received_on, 1, 7), coalesce(domain, '-'), status,
                         coalesce(origin, '-'), count(*)
-                 FROM signals GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                 FROM all_signals GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
             )?
             .query_map([], |r| {
                 Ok(ReportCell {
@@ -601,7 +637,7 @@ impl Store {
     ) -> Result<Vec<super::StoredEnvelope>, StoreError> {
         self.read(move |c| {
             let mut stmt =
-                c.prepare_cached("SELECT id, format, envelope FROM signals WHERE id = ?1")?;
+                c.prepare_cached("SELECT id, format, envelope FROM all_signals WHERE id = ?1")?;
             let mut out = Vec::new();
             for id in ids {
                 if let Some(env) = stmt
@@ -652,7 +688,7 @@ impl Store {
 }
 
 fn exists(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
-    Ok(c.prepare_cached("SELECT 1 FROM signals WHERE id = ?1")?
+    Ok(c.prepare_cached("SELECT 1 FROM all_signals WHERE id = ?1")?
         .query_row(params![id], |_| Ok(()))
         .optional()?
         .is_some())

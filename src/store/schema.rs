@@ -74,6 +74,75 @@ const MIGRATIONS: &[&str] = &[
     // has to place an entry for it (queries on `domain = ?` still use it).
     "DROP INDEX signals_by_domain;
      CREATE INDEX signals_by_domain ON signals (domain, received_on) WHERE domain IS NOT NULL;",
+    // 4: the inboxes (see `store::mix`). What the intake writes goes to
+    // `inbox_signals` and `inbox_messages`, which hold the current period only
+    // and are rebuilt in key order at every mix; `all_signals` and
+    // `all_messages` show main table and inbox as one. Notes and messages lose
+    // their foreign key to `signals`, since a signal of today is in the inbox
+    // (deleting a signal deletes its notes and messages explicitly).
+    "CREATE TABLE inbox_signals (
+        id               TEXT NOT NULL,
+        received_on      TEXT NOT NULL,
+        status           TEXT NOT NULL DEFAULT 'new',
+        domain           TEXT,
+        lookup_tag       BLOB NOT NULL,
+        source_recipient TEXT NOT NULL,
+        format           TEXT NOT NULL,
+        envelope         BLOB NOT NULL,
+        origin           TEXT,
+        labels           TEXT NOT NULL DEFAULT '',
+        assignee         TEXT,
+        acknowledged_on  TEXT,
+        feedback_on      TEXT
+     );
+     CREATE UNIQUE INDEX inbox_signals_a_id ON inbox_signals (id);
+     CREATE UNIQUE INDEX inbox_signals_a_tag ON inbox_signals (lookup_tag);
+     CREATE INDEX inbox_signals_a_received ON inbox_signals (received_on);
+     CREATE INDEX inbox_signals_a_status ON inbox_signals (status, received_on);
+     CREATE INDEX inbox_signals_a_domain ON inbox_signals (domain, received_on) WHERE domain IS NOT NULL;
+     CREATE TABLE inbox_messages (
+        id        TEXT PRIMARY KEY,
+        signal_id TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        author    TEXT NOT NULL CHECK (author IN ('team', 'sender')),
+        day       TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        envelope  BLOB NOT NULL,
+        answered  INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE INDEX inbox_messages_a_signal ON inbox_messages (signal_id, seq);
+     CREATE TABLE notes_next (
+        id        TEXT PRIMARY KEY,
+        signal_id TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        author    TEXT NOT NULL,
+        day       TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        envelope  BLOB NOT NULL
+     ) WITHOUT ROWID;
+     INSERT INTO notes_next SELECT id, signal_id, seq, author, day, format, envelope FROM notes;
+     DROP TABLE notes;
+     ALTER TABLE notes_next RENAME TO notes;
+     CREATE INDEX notes_by_signal ON notes (signal_id, seq);
+     CREATE TABLE messages_next (
+        id        TEXT PRIMARY KEY,
+        signal_id TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        author    TEXT NOT NULL CHECK (author IN ('team', 'sender')),
+        day       TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        envelope  BLOB NOT NULL,
+        answered  INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     INSERT INTO messages_next
+        SELECT id, signal_id, seq, author, day, format, envelope, answered FROM messages;
+     DROP TABLE messages;
+     ALTER TABLE messages_next RENAME TO messages;
+     CREATE INDEX messages_by_signal ON messages (signal_id, seq);
+     CREATE VIEW all_signals AS
+        SELECT rowid AS rid, * FROM signals UNION ALL SELECT rowid AS rid, * FROM inbox_signals;
+     CREATE VIEW all_messages AS
+        SELECT * FROM messages UNION ALL SELECT * FROM inbox_messages;",
 ];
 
 /// The schema version this build writes.

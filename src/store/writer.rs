@@ -3,7 +3,8 @@
 //!
 //! Invariant: a job's `done` is answered `Ok` only after the transaction that
 //! holds its write has committed (WAL, `synchronous=FULL`), so a receipt is
-//! never shown for a signal that a crash could still lose.
+//! never shown for a signal that a crash could still lose. After every commit
+//! the data files' times are set back to the start of the day.
 
 use std::sync::mpsc;
 
@@ -11,12 +12,16 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::StoreError;
+use super::times::FileTimes;
 
 /// Most jobs committed in one transaction.
 const MAX_GROUP: usize = 256;
 
 /// A write to run inside a group transaction.
 pub(super) type WriteFn = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
+
+/// Work that needs the connection outside any transaction (a checkpoint).
+pub(super) type AloneFn = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// A unit of work for the writer.
 pub(super) struct Job {
@@ -26,18 +31,37 @@ pub(super) struct Job {
     pub done: oneshot::Sender<Result<(), StoreError>>,
 }
 
+/// What the writer is handed.
+pub(super) enum Work {
+    /// A write, committed with its group.
+    Write(Job),
+    /// Work run on its own between groups (it answers through its closure).
+    Alone(AloneFn),
+}
+
 /// Runs until every sender is dropped, then returns (after the last commit).
-pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+pub(super) fn run(mut conn: Connection, work: mpsc::Receiver<Work>, times: FileTimes) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while let Ok(first) = jobs.recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
+    let mut pending_alone = None;
+    while let Ok(first) = work.recv() {
+        match first {
+            Work::Write(job) => group.push(job),
+            Work::Alone(f) => pending_alone = Some(f),
+        }
+        while pending_alone.is_none() && group.len() < MAX_GROUP {
+            match work.try_recv() {
+                Ok(Work::Write(job)) => group.push(job),
+                Ok(Work::Alone(f)) => pending_alone = Some(f),
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, &mut group);
+        if !group.is_empty() {
+            commit_group(&mut conn, &mut group);
+        }
+        if let Some(f) = pending_alone.take() {
+            f(&mut conn);
+        }
+        times.settle();
     }
     tracing::debug!("writer drained");
 }

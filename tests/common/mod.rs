@@ -274,7 +274,7 @@ impl Server {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .unwrap();
-        conn.query_row("SELECT count(*) FROM signals", [], |r| r.get(0))
+        conn.query_row("SELECT count(*) FROM all_signals", [], |r| r.get(0))
             .unwrap()
     }
 }

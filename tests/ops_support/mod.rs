@@ -73,7 +73,7 @@ pub fn signal_of(conn: &rusqlite::Connection, receipt: &str) -> Option<String> {
         .unwrap()
         .tag;
     conn.query_row(
-        "SELECT id FROM signals WHERE lookup_tag = ?1",
+        "SELECT id FROM all_signals WHERE lookup_tag = ?1",
         [tag.as_slice()],
         |r| r.get(0),
     )

@@ -1,0 +1,301 @@
+//! The mix: what arrived since the last one is rebuilt in random order, so that
+//! nothing physical in the data folder orders the signals of a day any more.
+//!
+//! SQLite places every new cell at the top of a page's free area, allocates new
+//! pages at the end of the file, and appends every commit to the WAL: the file
+//! remembers the order of arrival even when the keys are random. So what the
+//! intake writes never goes to the tables the team works in. It goes to two
+//! small *inbox* tables (`inbox_signals`, `inbox_messages`) that hold only the
+//! current period (the day, or the week with `received_precision = "week"`).
+//! At every mix:
+//!
+//! 1. rows of earlier periods move from the inbox into `signals` / `messages`,
+//!    in key order (random rowids and ids), a chunk per transaction; every cell
+//!    such a move writes comes from one period, which the row says anyway;
+//! 2. the inbox is copied, in key order, into a fresh table, a chunk per
+//!    transaction; rows that change meanwhile are noted by a trigger and copied
+//!    again at the end; then, in one transaction, the old table is dropped (its
+//!    pages are zeroed by `secure_delete`), the copy takes its name and gets
+//!    its indexes, built sorted;
+//! 3. the WAL is checkpointed and truncated, so no frame of any earlier
+//!    generation is left in it.
+//!
+//! Invariants: every row is, at every commit, in exactly one of the inbox, the
+//! main table, or (during step 2, as a copy) both the inbox and its copy —
+//! so a process killed at any moment of a mix loses nothing, and the next
+//! mix starts again from the inbox. No step holds the writer for long: a
+//! chunk is [`CHUNK`] rows.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Rows moved or copied per transaction.
+pub const CHUNK: i64 = 128;
+
+/// One inbox table and the main table its rows move to.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbox {
+    /// The table the intake writes to.
+    pub table: &'static str,
+    /// Where its rows go once their period is over.
+    pub main: &'static str,
+    /// The (random) key that orders rows: `rowid` or `id`.
+    pub key: &'static str,
+    /// Whether `key` is the rowid (so copies must carry it).
+    pub rowid: bool,
+    /// The column that holds the row's day.
+    pub day: &'static str,
+    /// Indexes, as `(name suffix, UNIQUE or empty, definition after ON table)`.
+    pub indexes: &'static [(&'static str, &'static str, &'static str)],
+    /// The view that shows main and inbox as one.
+    pub view: (&'static str, &'static str),
+}
+
+/// The inbox of signals.
+pub const SIGNALS: Inbox = Inbox {
+    table: "inbox_signals",
+    main: "signals",
+    key: "rowid",
+    rowid: true,
+    day: "received_on",
+    indexes: &[
+        ("id", "UNIQUE", "(id)"),
+        ("tag", "UNIQUE", "(lookup_tag)"),
+        ("received", "", "(received_on)"),
+        ("status", "", "(status, received_on)"),
+        ("domain", "", "(domain, received_on) WHERE domain IS NOT NULL"),
+    ],
+    view: (
+        "all_signals",
+        "SELECT rowid AS rid, * FROM signals UNION ALL SELECT rowid AS rid, * FROM inbox_signals",
+    ),
+};
+
+/// The inbox of the senders' messages.
+pub const MESSAGES: Inbox = Inbox {
+    table: "inbox_messages",
+    main: "messages",
+    key: "id",
+    rowid: false,
+    day: "day",
+    indexes: &[("signal", "", "(signal_id, seq)")],
+    view: (
+        "all_messages",
+        "SELECT * FROM messages UNION ALL SELECT * FROM inbox_messages",
+    ),
+};
+
+/// Both inboxes, signals first (a message moves after its signal).
+pub const INBOXES: [Inbox; 2] = [SIGNALS, MESSAGES];
+
+/// The SQL that creates the inboxes' indexes and views for a new database.
+pub fn create_indexes_and_views() -> String {
+    let mut sql = String::new();
+    for inbox in INBOXES {
+        sql.push_str(&index_sql(&inbox, inbox.table, 'a'));
+        sql.push_str(&view_sql(&inbox));
+    }
+    sql
+}
+
+fn index_sql(inbox: &Inbox, on: &str, generation: char) -> String {
+    inbox
+        .indexes
+        .iter()
+        .map(|(suffix, unique, def)| {
+            format!(
+                "CREATE {unique} INDEX {}_{generation}_{suffix} ON {on} {def};\n",
+                inbox.table
+            )
+        })
+        .collect()
+}
+
+fn view_sql(inbox: &Inbox) -> String {
+    format!("CREATE VIEW {} AS {};\n", inbox.view.0, inbox.view.1)
+}
+
+/// What a mix did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mixed {
+    /// Rows moved from the inboxes to the main tables.
+    pub moved: u64,
+    /// Rows rebuilt in the inboxes.
+    pub rebuilt: u64,
+}
+
+/// One step of a mix, run as a write job; returns whether more steps of the
+/// same kind are needed.
+pub type Step = Box<dyn FnOnce(&Connection) -> rusqlite::Result<(bool, u64)> + Send>;
+
+/// Moves one chunk of rows whose day is before `period_start` from `inbox` to
+/// its main table. `Ok((more, moved))`.
+pub fn move_chunk(conn: &Connection, inbox: &Inbox, period_start: &str) -> rusqlite::Result<(bool, u64)> {
+    let (table, main, key, day) = (inbox.table, inbox.main, inbox.key, inbox.day);
+    let last: Option<rusqlite::types::Value> = conn
+        .prepare_cached(&format!(
+            "SELECT max(k) FROM (SELECT {key} AS k FROM {table} WHERE {day} < ?1
+             ORDER BY {key} LIMIT ?2)"
+        ))?
+        .query_row(params![period_start, CHUNK], |r| r.get(0))
+        .optional()?
+        .filter(|v| !matches!(v, rusqlite::types::Value::Null));
+    let Some(last) = last else {
+        return Ok((false, 0));
+    };
+    let columns = columns(conn, table)?;
+    if inbox.rowid {
+        // A random rowid that the main table already holds (a 2^-63 chance per
+        // pair) gets a new one first, so the move can never fail on it.
+        conn.prepare_cached(&format!(
+            "UPDATE {table} SET rowid = (random() & 9223372036854775807)
+             WHERE {day} < ?1 AND rowid <= ?2 AND rowid IN (SELECT rowid FROM {main})"
+        ))?
+        .execute(params![period_start, last])?;
+    }
+    let carried = if inbox.rowid {
+        format!("rowid, {columns}")
+    } else {
+        columns.clone()
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO {main} ({carried}) SELECT {carried} FROM {table}
+         WHERE {day} < ?1 AND {key} <= ?2 ORDER BY {key}"
+    ))?
+    .execute(params![period_start, last])?;
+    let moved = conn
+        .prepare_cached(&format!(
+            "DELETE FROM {table} WHERE {day} < ?1 AND {key} <= ?2"
+        ))?
+        .execute(params![period_start, last])?;
+    Ok((moved as i64 >= CHUNK, moved as u64))
+}
+
+/// Starts rebuilding `inbox`: an empty copy table, and triggers that note
+/// every row changed or added while the copy is being filled.
+pub fn begin_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()> {
+    let table = inbox.table;
+    let next = format!("{table}_next");
+    let create: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        params![table],
+        |r| r.get(0),
+    )?;
+    let Some(open) = create.find('(') else {
+        return Err(rusqlite::Error::InvalidQuery);
+    };
+    let key_type = if inbox.rowid { "INTEGER" } else { "TEXT" };
+    let body = create.get(open..).unwrap_or_default();
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {next};
+         CREATE TABLE {next} {body};
+         CREATE TABLE IF NOT EXISTS {table}_touched (k {key_type} PRIMARY KEY) WITHOUT ROWID;
+         DELETE FROM {table}_touched;
+         DROP TRIGGER IF EXISTS {table}_touched_i;
+         DROP TRIGGER IF EXISTS {table}_touched_u;
+         DROP TRIGGER IF EXISTS {table}_touched_d;
+         CREATE TRIGGER {table}_touched_i AFTER INSERT ON {table}
+           BEGIN INSERT OR IGNORE INTO {table}_touched VALUES (NEW.{key}); END;
+         CREATE TRIGGER {table}_touched_u AFTER UPDATE ON {table}
+           BEGIN INSERT OR IGNORE INTO {table}_touched VALUES (OLD.{key});
+                 INSERT OR IGNORE INTO {table}_touched VALUES (NEW.{key}); END;
+         CREATE TRIGGER {table}_touched_d AFTER DELETE ON {table}
+           BEGIN INSERT OR IGNORE INTO {table}_touched VALUES (OLD.{key}); END;",
+        key = inbox.key,
+    ))
+}
+
+/// Copies the next chunk of `inbox`, in key order, into its copy table.
+pub fn copy_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(bool, u64)> {
+    let (table, key) = (inbox.table, inbox.key);
+    let next = format!("{table}_next");
+    let columns = columns(conn, table)?;
+    let carried = if inbox.rowid {
+        format!("rowid, {columns}")
+    } else {
+        columns
+    };
+    let copied = conn
+        .prepare_cached(&format!(
+            "INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
+             WHERE {key} > coalesce((SELECT max({key}) FROM {next}), ?1)
+             ORDER BY {key} LIMIT ?2"
+        ))?
+        .execute(params![lowest(inbox), CHUNK])?;
+    Ok((copied as i64 >= CHUNK, copied as u64))
+}
+
+/// Finishes rebuilding `inbox`: copies what changed meanwhile again, then
+/// puts the copy in the inbox's place with fresh, sorted indexes.
+pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64> {
+    let (table, key) = (inbox.table, inbox.key);
+    let next = format!("{table}_next");
+    let columns = columns(conn, table)?;
+    let carried = if inbox.rowid {
+        format!("rowid, {columns}")
+    } else {
+        columns
+    };
+    conn.execute_batch(&format!(
+        "DELETE FROM {next} WHERE {key} IN (SELECT k FROM {table}_touched);
+         INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
+           WHERE {key} IN (SELECT k FROM {table}_touched) ORDER BY {key};
+         DELETE FROM {table}_touched;"
+    ))?;
+    let rows: u64 = conn.query_row(&format!("SELECT count(*) FROM {next}"), [], |r| r.get(0))?;
+    // The index names alternate between two generations, as the old ones
+    // still exist until the old table is dropped.
+    let old_generation: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1
+             AND name LIKE ?2 LIMIT 1",
+            params![table, format!("{table}_a_%")],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let generation = if old_generation.is_some() { 'b' } else { 'a' };
+    // Views name the inbox, and renaming a table checks every view: they go
+    // first and come back last.
+    let mut swap = String::new();
+    for other in INBOXES {
+        swap.push_str(&format!("DROP VIEW IF EXISTS {};\n", other.view.0));
+    }
+    swap.push_str(&format!(
+        "DROP TABLE {table};\nALTER TABLE {next} RENAME TO {table};\n"
+    ));
+    swap.push_str(&index_sql(inbox, table, generation));
+    for other in INBOXES {
+        swap.push_str(&view_sql(&other));
+    }
+    conn.execute_batch(&swap)?;
+    Ok(rows)
+}
+
+/// Whether a rebuild of `inbox` was left unfinished (by a crash): its copy
+/// is simply dropped, as the inbox still holds every row.
+pub fn abandon_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()> {
+    let table = inbox.table;
+    conn.execute_batch(&format!(
+        "DROP TRIGGER IF EXISTS {table}_touched_i;
+         DROP TRIGGER IF EXISTS {table}_touched_u;
+         DROP TRIGGER IF EXISTS {table}_touched_d;
+         DROP TABLE IF EXISTS {table}_next;
+         DROP TABLE IF EXISTS {table}_touched;"
+    ))
+}
+
+fn lowest(inbox: &Inbox) -> rusqlite::types::Value {
+    if inbox.rowid {
+        rusqlite::types::Value::Integer(i64::MIN)
+    } else {
+        rusqlite::types::Value::Text(String::new())
+    }
+}
+
+/// The table's columns, comma-separated, in their order.
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<String> {
+    let names: Vec<String> = conn
+        .prepare_cached(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names.join(", "))
+}

@@ -1,0 +1,122 @@
+//! File times that say no more than the day.
+//!
+//! Every write moves the modification time of the database, its WAL and its
+//! shared-memory file to the moment of the write; the data folder's own time
+//! moves when SQLite creates or removes one of them. After every commit the
+//! writer sets the access and modification times of all four back to the
+//! start of the current period (UTC midnight of the day, or of the week's
+//! Monday), so a copy of the folder dates its files no finer than the rows
+//! inside them. The status-change time (`ctime`) cannot be set by a program;
+//! it tells the moment of the last write, which the privacy page says.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Precision;
+
+/// The files whose times the writer keeps at the start of the period.
+#[derive(Debug, Clone)]
+pub struct FileTimes {
+    paths: Vec<PathBuf>,
+    precision: Precision,
+}
+
+impl FileTimes {
+    /// The database file at `db`, its `-wal` and `-shm`, and its folder.
+    pub fn new(db: &Path, precision: Precision) -> Self {
+        let mut paths = vec![db.to_owned()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            paths.push(PathBuf::from(name));
+        }
+        if let Some(dir) = db.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            paths.push(dir.to_owned());
+        }
+        Self { paths, precision }
+    }
+
+    /// Sets every file's access and modification time to the start of the
+    /// current period. A file that does not exist (yet) is skipped.
+    pub fn settle(&self) {
+        let start = period_start(self.precision, time::OffsetDateTime::now_utc().date());
+        let seconds = start.midnight().assume_utc().unix_timestamp();
+        let at = rustix::fs::Timespec {
+            tv_sec: seconds,
+            tv_nsec: 0,
+        };
+        let times = rustix::fs::Timestamps {
+            last_access: at,
+            last_modification: at,
+        };
+        for path in &self.paths {
+            match rustix::fs::utimensat(
+                rustix::fs::CWD,
+                path,
+                &times,
+                rustix::fs::AtFlags::empty(),
+            ) {
+                Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot set a data file's time back to the day"),
+            }
+        }
+    }
+}
+
+/// The first day of the period that `today` falls in.
+pub fn period_start(precision: Precision, today: time::Date) -> time::Date {
+    match precision {
+        Precision::Day => today,
+        Precision::Week => {
+            let back = i64::from(today.weekday().number_days_from_monday());
+            today
+                .checked_sub(time::Duration::days(back))
+                .unwrap_or(today)
+        }
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn day_string(day: time::Date) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    day.format(&format).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_week_starts_on_its_monday() {
+        let thu = time::macros::date!(2026 - 11 - 26);
+        assert_eq!(day_string(period_start(Precision::Week, thu)), "2026-11-23");
+        assert_eq!(day_string(period_start(Precision::Day, thu)), "2026-11-26");
+    }
+
+    #[test]
+    fn settled_files_carry_the_start_of_the_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        std::fs::write(&db, b"x").unwrap();
+        FileTimes::new(&db, Precision::Day).settle();
+        let modified = std::fs::metadata(&db).unwrap().modified().unwrap();
+        let secs = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(secs % 86_400, 0, "midnight UTC");
+        let dir_secs = std::fs::metadata(dir.path())
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(dir_secs % 86_400, 0, "the folder too");
+    }
+}
