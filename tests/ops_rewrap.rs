@@ -71,7 +71,7 @@ fn dump_envelopes(server: &Server, dir: &Path) -> Vec<std::path::PathBuf> {
     std::fs::create_dir_all(dir).unwrap();
     let conn = db(&server.data_dir().join("signaal.db"));
     let mut files = Vec::new();
-    for table in ["signals", "notes", "messages"] {
+    for table in ["all_signals", "notes", "all_messages"] {
         let mut stmt = conn
             .prepare(&format!("SELECT id, envelope FROM {table}"))
             .unwrap();

@@ -3,46 +3,44 @@
 //! Every write moves the modification time of the database, its WAL and its
 //! shared-memory file to the moment of the write; the data folder's own time
 //! moves when SQLite creates or removes one of them. After every commit the
-//! writer sets the access and modification times of all four back to the
-//! start of the current period (UTC midnight of the day, or of the week's
-//! Monday), so a copy of the folder dates its files no finer than the rows
-//! inside them. The status-change time (`ctime`) cannot be set by a program;
-//! it tells the moment of the last write, which the privacy page says.
+//! writer sets the access and modification times of the folder and of every
+//! file in it back to the start of the current period (UTC midnight of the
+//! day, or of the week's Monday), so a copy of the folder dates its files no
+//! finer than the rows inside them. What a program cannot set: the
+//! status-change time (`ctime`) of every file, and the modification time of
+//! the shared-memory file, which readers also write through a memory map.
+//! Both tell the moment of the last activity, which the privacy page says.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Precision;
 
-/// The files whose times the writer keeps at the start of the period.
+/// The folder whose times the writer keeps at the start of the period.
 #[derive(Debug, Clone)]
 pub struct FileTimes {
-    paths: Vec<PathBuf>,
+    dir: PathBuf,
     precision: Precision,
 }
 
 impl FileTimes {
-    /// The database file at `db`, its `-wal` and `-shm`, and its folder.
+    /// The folder of the database file `db`, and everything in it.
     pub fn new(db: &Path, precision: Precision) -> Self {
-        let mut paths = vec![db.to_owned()];
-        for suffix in ["-wal", "-shm"] {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            paths.push(PathBuf::from(name));
-        }
-        if let Some(dir) = db.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            paths.push(dir.to_owned());
-        }
-        Self { paths, precision }
+        let dir = match db.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        Self { dir, precision }
     }
 
-    /// Sets every file's access and modification time to the start of the
-    /// current period. A file that does not exist (yet) is skipped.
+    /// Sets the access and modification time of the folder and of every file
+    /// in it to the start of the current period. A file that is gone by then
+    /// is skipped.
     pub fn settle(&self) {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        // The folder last: setting a file's times does not change it.
+        paths.push(self.dir.clone());
         let start = period_start(self.precision, time::OffsetDateTime::now_utc().date());
         let seconds = start.midnight().assume_utc().unix_timestamp();
         let at = rustix::fs::Timespec {
@@ -53,7 +51,7 @@ impl FileTimes {
             last_access: at,
             last_modification: at,
         };
-        for path in &self.paths {
+        for path in &paths {
             match rustix::fs::utimensat(
                 rustix::fs::CWD,
                 path,
