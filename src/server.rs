@@ -234,7 +234,9 @@ async fn mix_every(store: Store, interval: Duration, mut stop: watch::Receiver<b
         }
         match store.mix().await {
             Ok(m) => tracing::debug!(moved = m.moved, rebuilt = m.rebuilt, "mixed"),
-            Err(e) => tracing::error!(error = %e, "the mix failed; it runs again at the next interval"),
+            Err(e) => {
+                tracing::error!(error = %e, "the mix failed; it runs again at the next interval")
+            }
         }
         crate::summary::flush();
     }

@@ -59,7 +59,10 @@ pub async fn count(req: Request, next: Next) -> Response<Body> {
         _ => "other",
     };
     let res = next.run(req).await;
-    let route = res.extensions().get::<Route>().map_or("-", |r| r.0.as_str());
+    let route = res
+        .extensions()
+        .get::<Route>()
+        .map_or("-", |r| r.0.as_str());
     record(method, route, res.status().as_u16(), started.elapsed());
     res
 }

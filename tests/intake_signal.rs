@@ -25,7 +25,9 @@ fn open_with(identity: &age::x25519::Identity, envelope: &[u8]) -> serde_json::V
 
 fn stored_envelopes(server: &Server) -> Vec<(String, Vec<u8>)> {
     let conn = rusqlite::Connection::open(server.data_dir().join("signaal.db")).unwrap();
-    let mut stmt = conn.prepare("SELECT id, envelope FROM all_signals").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, envelope FROM all_signals")
+        .unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)

@@ -2,6 +2,12 @@
 //! any table or index page, the WAL, the file times — orders the signals and
 //! messages of a day, or dates them finer than the day. Read as an examiner
 //! would: the raw pages, b-tree by b-tree.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 mod forensic;
@@ -57,20 +63,16 @@ fn with_wal_applied(copy: &Path) -> PathBuf {
 }
 
 /// Arrival rank of every signal (by rowid) and message (by id).
-fn arrival_ranks(
-    db: &Path,
-    receipts: &[String],
-    messages_on: &[usize],
-) -> HashMap<Key, usize> {
-    let conn = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+fn arrival_ranks(db: &Path, receipts: &[String], messages_on: &[usize]) -> HashMap<Key, usize> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let salt: Vec<u8> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'install_salt'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'install_salt'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let mut ranks = HashMap::new();
     let mut ids = Vec::new();
@@ -107,7 +109,10 @@ fn arrival_ranks(
 /// returns the signals in the order their "sent" pages came back.
 async fn send_messages(server: &Server, receipts: &[String], on: Vec<usize>) -> Vec<usize> {
     let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let chunks: Vec<Vec<usize>> = on.chunks(on.len().div_ceil(8)).map(<[usize]>::to_vec).collect();
+    let chunks: Vec<Vec<usize>> = on
+        .chunks(on.len().div_ceil(8))
+        .map(<[usize]>::to_vec)
+        .collect();
     let mut tasks = Vec::new();
     for chunk in chunks {
         let receipts: Vec<String> = chunk.iter().map(|i| receipts[*i].clone()).collect();
@@ -136,8 +141,7 @@ async fn send_messages(server: &Server, receipts: &[String], on: Vec<usize>) -> 
     for t in tasks {
         t.await.unwrap();
     }
-    let order = order.lock().unwrap().clone();
-    order
+    order.lock().unwrap().clone()
 }
 
 /// The b-trees that hold at least `min` of the ranked entries, with their
@@ -147,14 +151,37 @@ fn correlations(
     ranks: &HashMap<Key, usize>,
     min: usize,
     min_pairs: usize,
-) -> Vec<(String, f64, Option<f64>)> {
+) -> Vec<(String, f64, Option<f64>, Option<f64>)> {
     forensic::trees(db)
         .iter()
         .filter_map(|t| {
-            forensic::spearman(t, ranks, min)
-                .map(|rho| (t.name.clone(), rho, forensic::within_pages(t, ranks, min_pairs)))
+            forensic::spearman(t, ranks, min).map(|rho| {
+                (
+                    t.name.clone(),
+                    rho,
+                    forensic::within_pages(t, ranks, min_pairs),
+                    forensic::neighbours_z(t, ranks, 50),
+                )
+            })
         })
         .collect()
+}
+
+/// Nothing orders the entries: the correlation the design asks for stays
+/// below 0.2, and so do the sharper readings inside pages.
+fn assert_no_order(found: &[(String, f64, Option<f64>, Option<f64>)]) {
+    for (name, rho, within, z) in found {
+        assert!(rho.abs() < 0.2, "{name}: Spearman {rho:.3}: {found:#?}");
+        if let Some(w) = within {
+            assert!(w.abs() < 0.2, "{name}: within pages {w:.3}: {found:#?}");
+        }
+        if let Some(z) = z {
+            assert!(
+                z.abs() < 4.5,
+                "{name}: neighbours in pages, z = {z:.1}: {found:#?}"
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,12 +199,18 @@ async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_da
     let seen = correlations(&db, &ranks, 30, 300);
     let ordered = seen
         .iter()
-        .filter(|(_, _, within)| within.is_some_and(|w| w.abs() > 0.9))
+        .filter(|(_, _, within, _)| within.is_some_and(|w| w.abs() > 0.9))
         .count();
-    assert!(ordered >= 3, "before a mix the index pages show the order: {seen:#?}");
+    assert!(
+        ordered >= 3,
+        "before a mix the index pages show the order: {seen:#?}"
+    );
     // In the WAL: the first frame that holds a signal is its place in line.
     let (rho, n) = forensic::rank_correlation(&ranks, &first_seen).unwrap();
-    assert!(n >= 30 && rho > 0.9, "before a mix the WAL shows the order: {rho} over {n}");
+    assert!(
+        n >= 30 && rho > 0.9,
+        "before a mix the WAL shows the order: {rho} over {n}"
+    );
 
     receipts.extend(submit_many(&server, SIGNALS - 40, "A rule that hits too hard").await);
     let messages_on = send_messages(&server, &receipts, (0..MESSAGES).collect()).await;
@@ -189,7 +222,7 @@ async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_da
     assert!(server.stop().success());
     let after = server.data_dir().join("signaal.db");
     let found = correlations(&after, &ranks, 100, 200);
-    let names: Vec<&str> = found.iter().map(|(n, _, _)| n.as_str()).collect();
+    let names: Vec<&str> = found.iter().map(|(n, ..)| n.as_str()).collect();
     for wanted in ["inbox_signals", "inbox_messages"] {
         assert!(names.contains(&wanted), "{wanted} was read: {found:#?}");
     }
@@ -199,14 +232,13 @@ async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_da
         found.len() >= 7,
         "every table and index of signals and messages was read: {found:#?}"
     );
-    for (name, rho, within) in &found {
-        assert!(rho.abs() < 0.2, "{name}: Spearman {rho:.3} after the mix: {found:#?}");
-        if let Some(w) = within {
-            assert!(w.abs() < 0.2, "{name}: within pages {w:.3} after the mix");
-        }
-    }
+    assert_no_order(&found);
     let (current, older) = forensic::wal_frames(&server.data_dir().join("signaal.db-wal"));
-    assert_eq!((current, older), (0, 0), "no WAL frame is left after a clean stop");
+    assert_eq!(
+        (current, older),
+        (0, 0),
+        "no WAL frame is left after a clean stop"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,24 +261,25 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
         }
     }
     assert!(
-        server.output().matches("intake summary").count() >= summaries + 1,
+        server.output().matches("intake summary").count() > summaries,
         "a mix ran within {:?}: {}",
         started.elapsed(),
         server.output()
     );
     let copy = copy_folder(&server.data_dir());
     let (_, older) = forensic::wal_frames(&copy.path().join("signaal.db-wal"));
-    assert_eq!(older, 0, "no frame of an earlier WAL generation after a mix");
+    assert_eq!(
+        older, 0,
+        "no frame of an earlier WAL generation after a mix"
+    );
     let db = with_wal_applied(copy.path());
     let ranks = arrival_ranks(&db, &receipts, &[]);
     let found = correlations(&db, &ranks, 100, 200);
-    assert!(found.len() >= 5, "the table and its four indexes: {found:#?}");
-    for (name, rho, within) in &found {
-        assert!(rho.abs() < 0.2, "{name}: Spearman {rho:.3}: {found:#?}");
-        if let Some(w) = within {
-            assert!(w.abs() < 0.2, "{name}: within pages {w:.3}");
-        }
-    }
+    assert!(
+        found.len() >= 5,
+        "the table and its four indexes: {found:#?}"
+    );
+    assert_no_order(&found);
     // File times say the day, never the moment.
     for e in std::fs::read_dir(server.data_dir()).unwrap() {
         let e = e.unwrap();
@@ -257,7 +290,12 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        assert_eq!(secs % 86_400, 0, "{:?}: its time is midnight (UTC)", e.file_name());
+        assert_eq!(
+            secs % 86_400,
+            0,
+            "{:?}: its time is midnight (UTC)",
+            e.file_name()
+        );
     }
     let dir_secs = std::fs::metadata(server.data_dir())
         .unwrap()
@@ -266,5 +304,9 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    assert_eq!(dir_secs % 86_400, 0, "the data folder's time is midnight (UTC)");
+    assert_eq!(
+        dir_secs % 86_400,
+        0,
+        "the data folder's time is midnight (UTC)"
+    );
 }

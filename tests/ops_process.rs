@@ -84,9 +84,11 @@ async fn the_intake_process_serves_without_a_readable_reviewers_folder() {
     for r in &receipts {
         let id = signal_of(&conn, r).unwrap();
         let env: Vec<u8> = conn
-            .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT envelope FROM all_signals WHERE id = ?1",
+                [&id],
+                |row| row.get(0),
+            )
             .unwrap();
         assert!(signaal::crypto::open(&env, &[&team.identity]).is_ok());
     }

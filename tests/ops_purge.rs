@@ -47,10 +47,12 @@ fn age_signal(server: &Server, id: &str, status: &str) {
     // The signal may be in the inbox or, after a mix, in the main table.
     for table in ["signals", "inbox_signals"] {
         conn.execute(
-            &format!("UPDATE {table} SET status = ?2, received_on = '2020-01-01',
+            &format!(
+                "UPDATE {table} SET status = ?2, received_on = '2020-01-01',
             feedback_on = CASE WHEN ?2 IN ('closed', 'not_admissible', 'forwarded')
                 THEN '2020-01-02' END
-         WHERE id = ?1"),
+         WHERE id = ?1"
+            ),
             [id, status],
         )
         .unwrap();
@@ -59,9 +61,11 @@ fn age_signal(server: &Server, id: &str, status: &str) {
 
 fn envelope_of(server: &Server, id: &str) -> Vec<u8> {
     db(&server.data_dir().join("signaal.db"))
-        .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT envelope FROM all_signals WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 

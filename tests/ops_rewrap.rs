@@ -206,9 +206,11 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
     let conn = db(&server.data_dir().join("signaal.db"));
     let id = signal_of(&conn, &late[0]).unwrap();
     let env: Vec<u8> = conn
-        .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT envelope FROM all_signals WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(crypto::open(&env, &[&ann.identity]).is_err());
     assert!(crypto::open(&env, &[&bob.identity]).is_ok());

@@ -322,9 +322,11 @@ async fn a_selection_exports_as_a_tar_of_the_stored_age_files() {
         std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
         let id = name.strip_suffix(".age").unwrap().to_owned();
         let stored: Vec<u8> = conn
-            .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT envelope FROM all_signals WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(content, stored, "byte for byte the stored envelope");
         names.push(id);

@@ -62,7 +62,11 @@ pub const SIGNALS: Inbox = Inbox {
         ("tag", "UNIQUE", "(lookup_tag)"),
         ("received", "", "(received_on)"),
         ("status", "", "(status, received_on)"),
-        ("domain", "", "(domain, received_on) WHERE domain IS NOT NULL"),
+        (
+            "domain",
+            "",
+            "(domain, received_on) WHERE domain IS NOT NULL",
+        ),
     ],
     view: (
         "all_signals",
@@ -129,7 +133,11 @@ pub type Step = Box<dyn FnOnce(&Connection) -> rusqlite::Result<(bool, u64)> + S
 
 /// Moves one chunk of rows whose day is before `period_start` from `inbox` to
 /// its main table. `Ok((more, moved))`.
-pub fn move_chunk(conn: &Connection, inbox: &Inbox, period_start: &str) -> rusqlite::Result<(bool, u64)> {
+pub fn move_chunk(
+    conn: &Connection,
+    inbox: &Inbox,
+    period_start: &str,
+) -> rusqlite::Result<(bool, u64)> {
     let (table, main, key, day) = (inbox.table, inbox.main, inbox.key, inbox.day);
     let last: Option<rusqlite::types::Value> = conn
         .prepare_cached(&format!(

@@ -256,7 +256,9 @@ impl Store {
         for inbox in mix::INBOXES {
             loop {
                 let period = period.clone();
-                let (more, moved) = self.write(move |c| mix::move_chunk(c, &inbox, &period)).await?;
+                let (more, moved) = self
+                    .write(move |c| mix::move_chunk(c, &inbox, &period))
+                    .await?;
                 mixed.moved += moved;
                 if !more {
                     break;
@@ -284,7 +286,9 @@ impl Store {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tracing::error!("the WAL could not be truncated: readers held it for seconds; the next mix tries again");
+        tracing::error!(
+            "the WAL could not be truncated: readers held it for seconds; the next mix tries again"
+        );
         self.0.unmixed.store(true, Ordering::Release);
         Ok(mixed)
     }
@@ -482,7 +486,9 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
 /// long, and the caller tries again a little later.
 fn truncate_wal(conn: &mut Connection) -> Result<bool, StoreError> {
     conn.busy_timeout(std::time::Duration::from_millis(50))?;
-    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
     conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
     Ok(outcome? == 0)
 }

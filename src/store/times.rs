@@ -52,14 +52,12 @@ impl FileTimes {
             last_modification: at,
         };
         for path in &paths {
-            match rustix::fs::utimensat(
-                rustix::fs::CWD,
-                path,
-                &times,
-                rustix::fs::AtFlags::empty(),
-            ) {
+            match rustix::fs::utimensat(rustix::fs::CWD, path, &times, rustix::fs::AtFlags::empty())
+            {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot set a data file's time back to the day"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot set a data file's time back to the day")
+                }
             }
         }
     }

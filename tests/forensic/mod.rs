@@ -46,7 +46,10 @@ pub struct Tree {
 /// Every b-tree of the database file `db` (a copy is read for the schema).
 pub fn trees(db: &Path) -> Vec<Tree> {
     let bytes = std::fs::read(db).unwrap();
-    assert!(bytes.len() >= 100 && &bytes[..16] == b"SQLite format 3\0", "{db:?}");
+    assert!(
+        bytes.len() >= 100 && &bytes[..16] == b"SQLite format 3\0",
+        "{db:?}"
+    );
     let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
         1 => 65536,
         n => usize::from(n),
@@ -130,8 +133,18 @@ fn schema(db: &Path) -> Vec<SchemaRow> {
         .collect()
 }
 
-fn walk(bytes: &[u8], page_size: usize, page: u32, kind: KeyKind, out: &mut Vec<Entry>, depth: u32) {
-    assert!(depth < 32, "a b-tree deeper than 32 levels: the walk is wrong");
+fn walk(
+    bytes: &[u8],
+    page_size: usize,
+    page: u32,
+    kind: KeyKind,
+    out: &mut Vec<Entry>,
+    depth: u32,
+) {
+    assert!(
+        depth < 32,
+        "a b-tree deeper than 32 levels: the walk is wrong"
+    );
     let base = (page as usize - 1) * page_size;
     let data = &bytes[base..base + page_size];
     let header = if page == 1 { 100 } else { 0 };
@@ -418,4 +431,30 @@ pub fn rank_correlation(a: &HashMap<Key, usize>, b: &HashMap<Key, usize>) -> Opt
     let d2: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - y).powi(2)).sum();
     let nf = n as f64;
     Some((1.0 - 6.0 * d2 / (nf * (nf * nf - 1.0)), n))
+}
+
+/// The sharpest reading of the pages: in each page, walk the cells from the
+/// lowest offset up (the newest cells sit lowest, carved from the top of the
+/// free area) and count neighbours whose arrival runs backwards. Returns the
+/// z-score of that count against a random order (about 0 when nothing orders
+/// the cells; large when fresh cells lie in the order they came), `None` if
+/// fewer than `min` neighbour pairs.
+pub fn neighbours_z(tree: &Tree, arrival: &HashMap<Key, usize>, min: usize) -> Option<f64> {
+    let mut by_page: HashMap<u32, Vec<(u16, usize)>> = HashMap::new();
+    for e in &tree.entries {
+        if let Some(a) = arrival.get(&e.key) {
+            by_page.entry(e.page).or_default().push((e.offset, *a));
+        }
+    }
+    let (mut backwards, mut total) = (0f64, 0f64);
+    for cells in by_page.values_mut() {
+        cells.sort_unstable();
+        for pair in cells.windows(2) {
+            total += 1.0;
+            if pair[0].1 > pair[1].1 {
+                backwards += 1.0;
+            }
+        }
+    }
+    (total >= min as f64).then(|| (backwards - total / 2.0) / (total / 4.0).sqrt())
 }
