@@ -91,6 +91,10 @@ async fn killing_the_server_in_the_middle_of_mixes_loses_no_acknowledged_signal(
         "{in_a_mix} of {kills} kills landed in a rebuild; the test must kill inside mixes"
     );
     let acknowledged = acknowledged.lock().unwrap().clone();
+    eprintln!(
+        "{kills} kills, {in_a_mix} inside a rebuild, {} signals acknowledged",
+        acknowledged.len()
+    );
     assert!(
         acknowledged.len() > 500,
         "the load ran: {}",
