@@ -15,7 +15,7 @@ use crate::store::Store;
 #[command(name = "signaal", version, about)]
 struct Cli {
     /// The TOML configuration file (also SIGNAAL_CONFIG).
-    #[arg(long, global = true, env = "SIGNAAL_CONFIG")]
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -99,7 +99,8 @@ pub fn main() -> ExitCode {
     let hardened = crate::ops::hardening::harden();
     let cli = Cli::parse();
     init_tracing();
-    let mut config = match Config::load(cli.config.as_deref()) {
+    let file = cli.config.clone().or_else(crate::config::file_from_env);
+    let mut config = match Config::load(file.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -113,7 +114,12 @@ pub fn main() -> ExitCode {
             if let Err(e) = config.validate() {
                 return fail(&e);
             }
+            // Sizes set here, not left to TOKIO_WORKER_THREADS or RUST_MIN_STACK:
+            // only the configuration decides how signaal runs.
+            let workers = std::thread::available_parallelism().map_or(2, usize::from);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_stack_size(THREAD_STACK)
                 .enable_all()
                 .build()
             {
@@ -144,9 +150,13 @@ fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The stack of every thread signaal starts (Rust's own default).
+pub const THREAD_STACK: usize = 2 * 1024 * 1024;
+
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNAAL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = crate::config::log_from_env()
+        .and_then(|directive| tracing_subscriber::EnvFilter::try_new(directive).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

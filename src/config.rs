@@ -192,6 +192,16 @@ pub enum ConfigError {
     Invalid { name: &'static str, problem: String },
 }
 
+/// The configuration file named by `SIGNAAL_CONFIG`, when `--config` names none.
+pub fn file_from_env() -> Option<PathBuf> {
+    std::env::var_os("SIGNAAL_CONFIG").map(PathBuf::from)
+}
+
+/// What `SIGNAAL_LOG` asks the log to show (e.g. `info`, `debug`), if set.
+pub fn log_from_env() -> Option<String> {
+    std::env::var("SIGNAAL_LOG").ok()
+}
+
 impl Config {
     /// Reads the settings: defaults, then `file` (if any), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {

@@ -357,11 +357,7 @@ pub fn report_csv(config: &Config) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    let user = std::env::var("USER").unwrap_or_default();
-    let actor = format!(
-        "(command line {})",
-        user.chars().take(32).collect::<String>()
-    );
+    let actor = crate::ops::command_line_actor();
     let result = store
         .audit_blocking(Entry::general(&actor, Action::Report, "csv"))
         .and_then(|()| store.report_cells_blocking());
