@@ -13,8 +13,8 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{OpsError, open_db};
+use crate::audit::append_named;
 use crate::config::Retention;
-use crate::review::audit::append_named;
 use crate::store::DB_FILE;
 
 /// The audit action of a purge.

@@ -23,11 +23,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
-use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::reviewers;
 use super::session::{self, Reviewer};
 use super::{Face, Failure, ReviewError, ReviewState, views};
+use crate::audit::{Action, Entry};
 
 /// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
 pub const UNLOCKS_AT_ONCE: usize = 2;

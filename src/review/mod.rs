@@ -12,7 +12,6 @@
 //! - Every decryption and every change is in the audit log before its result
 //!   is shown.
 
-pub mod audit;
 mod export;
 mod fields;
 mod login;

@@ -12,9 +12,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::audit::{Action, Entry};
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, views};
+use crate::audit::{Action, Entry};
 use crate::store::review::ReportCell;
 
 /// Counts below this are suppressed.

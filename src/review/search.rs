@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use zeroize::Zeroizing;
 
-use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, signal, views};
+use crate::audit::{Action, Entry};
 use crate::store::review::ScanItem;
 
 /// Signals scanned when the form does not say.

@@ -11,8 +11,8 @@ use maud::{DOCTYPE, Markup, html};
 use zeroize::Zeroizing;
 
 use super::Face;
-use super::audit;
 use super::session::Reviewer;
+use crate::audit;
 use crate::store::review::{QueueFilter, QueuePage, STATUSES, SignalRecord, Sort};
 
 /// The frame of every review page: DEMO banner, navigation, logout.

@@ -9,7 +9,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
-use crate::review::audit::{self, Action, Entry};
+use crate::audit::{self, Action, Entry};
 
 /// The statuses a signal can have, in workflow order.
 pub const STATUSES: &[&str] = &[
