@@ -15,6 +15,7 @@ pub mod ops;
 pub mod review;
 pub mod reviewer_cmd;
 pub mod server;
+pub mod signal;
 pub mod store;
 pub mod views;
 pub mod web;

@@ -26,11 +26,12 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use super::questions::{self, Kind as QuestionKind};
-use super::{Failure, IntakeError, IntakeState, form, guard, seal};
+use super::{Failure, IntakeError, IntakeState};
 use crate::crypto::{self, Receipt, SourceKeys};
 use crate::limits;
-use crate::review::signal::{open_answers, open_text, seal_text};
+use crate::signal::questions::{self, Kind as QuestionKind};
+use crate::signal::sealed::{self, open_answers, open_text, seal_text};
+use crate::signal::{answers, guard};
 use crate::store::follow_up::SenderRecord;
 use crate::views::{
     self, CONFIRM_FIELD, Lang, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage,
@@ -182,7 +183,7 @@ async fn read_form(
         BodyError::TooLarge => Failure(lang, IntakeError::TooLarge { max_bytes }),
         _ => Failure(lang, IntakeError::BadRequest),
     })?;
-    let fields = form::decode_fields(
+    let fields = answers::decode_fields(
         &raw,
         &[
             RECEIPT_FIELD,
@@ -363,7 +364,7 @@ impl Thread {
         let source = self.keys.identity.to_public();
         let envelope = seal_text(text, &state.team.recipients, Some(&source))
             .map_err(|_| IntakeError::Unavailable)?;
-        let day = seal::received_on(
+        let day = sealed::received_on(
             state.config.received_precision,
             time::OffsetDateTime::now_utc().date(),
         );
@@ -441,10 +442,10 @@ mod tests {
             limiters: Arc::new(Limiters::new(&Config::default().limits)),
             config: Arc::new(Config::default()),
         };
-        let answers = form::decode(b"situation=Een+regel+die+te+hard+uitpakt.")
+        let answers = answers::decode(b"situation=Een+regel+die+te+hard+uitpakt.")
             .unwrap()
             .answers;
-        let receipt = seal::seal_and_store(
+        let receipt = crate::intake::seal::seal_and_store(
             &store,
             &state.team.recipients,
             crate::config::Precision::Day,

@@ -10,12 +10,9 @@
 //! logged beyond the route and a 200 that a received signal also gets.
 
 mod follow_up;
-pub mod form;
-pub mod guard;
 pub mod network;
 mod pages;
 pub mod qr;
-pub mod questions;
 pub mod seal;
 
 use std::net::SocketAddr;
@@ -31,6 +28,8 @@ use axum::{Extension, Router};
 use crate::config::Config;
 use crate::keys::TeamKeys;
 use crate::limits::{self, Limiters};
+use crate::signal::answers::{self, Answers};
+use crate::signal::guard;
 use crate::store::Store;
 use crate::views::{self, FormView, Lang};
 use crate::web::{self, BodyError};
@@ -203,7 +202,7 @@ async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
 }
 
 /// The form again with what was typed, under a notice of what went wrong.
-fn form_again(lang: Lang, answers: &form::Answers, title_key: &str, text: String) -> Response {
+fn form_again(lang: Lang, answers: &Answers, title_key: &str, text: String) -> Response {
     let view = FormView {
         answers: Some(answers),
         problem: Some((lang.t(title_key), text)),
@@ -247,7 +246,7 @@ async fn submit(
             ),
             _ => Failure(lang, IntakeError::BadRequest),
         })?;
-    let decoded = form::decode(&raw).map_err(|_| Failure(lang, IntakeError::BadRequest))?;
+    let decoded = answers::decode(&raw).map_err(|_| Failure(lang, IntakeError::BadRequest))?;
     drop(raw);
     if let Some(l) = decoded.extra.get("lang").and_then(|l| Lang::parse(l)) {
         lang = l;
@@ -259,7 +258,7 @@ async fn submit(
         .get(views::SHOW_LANG_FIELD)
         .and_then(|l| Lang::parse(l));
     lang = switch_to.unwrap_or(lang);
-    let errors = form::validate(&decoded.answers);
+    let errors = answers::validate(&decoded.answers);
     if !errors.is_empty() {
         let view = FormView {
             answers: Some(&decoded.answers),

@@ -109,7 +109,7 @@ fn day_before(today: time::Date, days: u32) -> String {
     let day = today
         .checked_sub(time::Duration::days(i64::from(days)))
         .unwrap_or(time::Date::MIN);
-    crate::intake::seal::received_on(crate::config::Precision::Day, day)
+    crate::signal::sealed::received_on(crate::config::Precision::Day, day)
 }
 
 #[cfg(test)]

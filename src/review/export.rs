@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::signal::valid_id;
+use super::signals::valid_id;
 use super::{Face, Failure, ReviewError, ReviewState};
 use crate::audit::{Action, Entry};
 

@@ -20,7 +20,7 @@ pub mod report;
 pub mod reviewers;
 mod search;
 pub mod session;
-pub(crate) mod signal;
+mod signals;
 mod views;
 
 use std::path::PathBuf;
@@ -151,10 +151,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router(state: ReviewState) -> Router {
     Router::new()
         .route("/", get(queue::page))
-        .route("/signals/{id}", get(signal::page))
-        .route("/signals/{id}/triage", post(signal::triage))
-        .route("/signals/{id}/notes", post(signal::note))
-        .route("/signals/{id}/messages", post(signal::message))
+        .route("/signals/{id}", get(signals::page))
+        .route("/signals/{id}/triage", post(signals::triage))
+        .route("/signals/{id}/notes", post(signals::note))
+        .route("/signals/{id}/messages", post(signals::message))
         .route("/signals/{id}/envelope.age", get(export::one))
         .route("/search", get(search::page).post(search::run))
         .route("/report", get(report::page))

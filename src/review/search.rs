@@ -15,8 +15,9 @@ use zeroize::Zeroizing;
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewError, ReviewState, signal, views};
+use super::{Face, Failure, ReviewError, ReviewState, views};
 use crate::audit::{Action, Entry};
+use crate::signal::sealed::open_answers;
 use crate::store::review::ScanItem;
 
 /// Signals scanned when the form does not say.
@@ -92,7 +93,7 @@ fn scan_part(
             break;
         }
         out.scanned += 1;
-        let Ok(answers) = signal::open_answers(&item.envelope, identity) else {
+        let Ok(answers) = open_answers(&item.envelope, identity) else {
             continue;
         };
         let hit = answers

@@ -342,7 +342,7 @@ fn choices(face: Face, id: &str, field: &str) -> Markup {
 }
 
 fn options_of(question: &str) -> &'static [String] {
-    crate::intake::questions::all()
+    crate::signal::questions::all()
         .iter()
         .find(|q| q.name == question)
         .map(|q| q.options.as_slice())

@@ -216,7 +216,7 @@ pub struct ReportCell {
 }
 
 fn today() -> String {
-    crate::intake::seal::received_on(
+    crate::signal::sealed::received_on(
         crate::config::Precision::Day,
         time::OffsetDateTime::now_utc().date(),
     )

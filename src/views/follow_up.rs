@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use zeroize::Zeroizing;
 
 use super::{Lang, LangSwitch, href, intake_layout, intake_page};
-use crate::intake::guard::Kind;
+use crate::signal::guard::Kind;
 
 /// The field that carries the code.
 pub const RECEIPT_FIELD: &str = "receipt";

@@ -9,9 +9,9 @@
 use maud::{Markup, html};
 
 use super::{Lang, LangSwitch, href, intake_page};
-use crate::intake::form::{Answers, FieldError};
-use crate::intake::guard::Finding;
-use crate::intake::questions::{self, Kind, Question};
+use crate::signal::answers::{Answers, FieldError};
+use crate::signal::guard::Finding;
+use crate::signal::questions::{self, Kind, Question};
 
 /// The checkbox that lets a held-back signal through.
 pub const CONFIRM_FIELD: &str = "confirm_personal_data";

@@ -207,8 +207,8 @@ mod tests {
 
     #[test]
     fn every_page_finds_every_text_it_needs_in_both_languages() {
-        use crate::intake::form::{FieldError, decode};
-        use crate::intake::guard::{Finding, Kind};
+        use crate::signal::answers::{FieldError, decode};
+        use crate::signal::guard::{Finding, Kind};
         let answers = decode(b"situation=x&organisation=y")
             .unwrap_or_default()
             .answers;
