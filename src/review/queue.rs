@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewState, views};
-use crate::store::review::{QueueFilter, STATUSES, Sort};
+use crate::signal::STATUSES;
+use crate::store::review::{QueueFilter, Sort};
 
 /// Reads the queue's query string; unknown or malformed values fall back to
 /// the defaults rather than failing.

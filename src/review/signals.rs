@@ -17,8 +17,9 @@ use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, reviewers, views};
 use crate::crypto;
+use crate::signal::STATUSES;
 use crate::signal::sealed::{open_answers, open_text, seal_text};
-use crate::store::review::{STATUSES, Triage};
+use crate::store::review::Triage;
 
 /// Longest note or message, in characters.
 pub const MAX_TEXT: usize = 10_000;

@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 use super::Face;
 use super::session::Reviewer;
 use crate::audit;
-use crate::store::review::{QueueFilter, QueuePage, STATUSES, SignalRecord, Sort};
+use crate::signal::STATUSES;
+use crate::store::review::{QueueFilter, QueuePage, SignalRecord, Sort};
 
 /// The frame of every review page: DEMO banner, navigation, logout.
 pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> Markup {

@@ -16,7 +16,7 @@ use super::{Store, StoreError};
 pub struct SenderRecord {
     /// The signal id (never shown to the sender; used to add a message).
     pub id: String,
-    /// Status, one of [`super::review::STATUSES`].
+    /// Status, one of [`crate::signal::STATUSES`].
     pub status: String,
     /// Arrival day.
     pub received_on: String,

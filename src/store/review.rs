@@ -10,17 +10,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::audit::{self, Action, Entry};
+use crate::signal::FINAL_STATUSES;
 
-/// The statuses a signal can have, in workflow order.
-pub const STATUSES: &[&str] = &[
-    "new",
-    "in_progress",
-    "forwarded",
-    "closed",
-    "not_admissible",
-];
-/// Statuses after which the sender has had feedback.
-const FINAL_STATUSES: &[&str] = &["forwarded", "closed", "not_admissible"];
 /// Audit rows shown on a signal's page (the newest).
 pub const TRAIL_SHOWN: u32 = 100;
 /// Signals on one queue page.
@@ -72,7 +63,7 @@ impl Sort {
 /// Which part of the queue to show.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    /// Only this status (one of [`STATUSES`]).
+    /// Only this status (one of [`crate::signal::STATUSES`]).
     pub status: Option<String>,
     /// Only this domain.
     pub domain: Option<String>,
@@ -188,7 +179,7 @@ pub struct SignalExtras {
 /// A triage decision.
 #[derive(Debug, Clone)]
 pub struct Triage {
-    /// One of [`STATUSES`].
+    /// One of [`crate::signal::STATUSES`].
     pub status: String,
     /// Domain (empty clears).
     pub domain: String,
