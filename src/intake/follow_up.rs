@@ -32,7 +32,7 @@ use crate::limits;
 use crate::signal::questions::{self, Kind as QuestionKind};
 use crate::signal::sealed::{self, open_answers, open_text, seal_text};
 use crate::signal::{answers, guard};
-use crate::store::follow_up::SenderRecord;
+use crate::store::sender::SenderRecord;
 use crate::views::{
     self, CONFIRM_FIELD, Lang, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage,
     ThreadView,

@@ -10,7 +10,8 @@ use crate::config::Precision;
 use crate::crypto::{self, CryptoError, Receipt};
 use crate::signal::answers::Answers;
 use crate::signal::sealed;
-use crate::store::{NewSignal, Store, StoreError};
+use crate::store::signals::NewSignal;
+use crate::store::{Store, StoreError};
 use crate::views::Lang;
 
 /// Why a valid signal could not be stored. Either way, nothing was kept.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewState, views};
 use crate::signal::STATUSES;
-use crate::store::review::{QueueFilter, Sort};
+use crate::store::queue::{QueueFilter, Sort};
 
 /// Reads the queue's query string; unknown or malformed values fall back to
 /// the defaults rather than failing.

@@ -15,7 +15,7 @@ use maud::html;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, views};
 use crate::audit::{Action, Entry};
-use crate::store::review::ReportCell;
+use crate::store::report::ReportCell;
 
 /// Counts below this are suppressed.
 pub const SUPPRESS_BELOW: u64 = 5;

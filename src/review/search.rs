@@ -18,7 +18,7 @@ use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, views};
 use crate::audit::{Action, Entry};
 use crate::signal::sealed::open_answers;
-use crate::store::review::ScanItem;
+use crate::store::search::ScanItem;
 
 /// Signals scanned when the form does not say.
 pub const DEFAULT_SCOPE: u32 = 10_000;

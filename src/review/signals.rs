@@ -19,7 +19,7 @@ use super::{Face, Failure, ReviewError, ReviewState, reviewers, views};
 use crate::crypto;
 use crate::signal::STATUSES;
 use crate::signal::sealed::{open_answers, open_text, seal_text};
-use crate::store::review::Triage;
+use crate::store::signals::Triage;
 
 /// Longest note or message, in characters.
 pub const MAX_TEXT: usize = 10_000;
@@ -97,7 +97,7 @@ pub async fn page(
                 .collect()
         })
         .collect();
-    let unseal = |items: Vec<crate::store::review::SealedItem>| {
+    let unseal = |items: Vec<crate::store::thread::SealedItem>| {
         items
             .into_iter()
             .map(|n| {

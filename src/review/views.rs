@@ -14,7 +14,8 @@ use super::Face;
 use super::session::Reviewer;
 use crate::audit;
 use crate::signal::STATUSES;
-use crate::store::review::{QueueFilter, QueuePage, SignalRecord, Sort};
+use crate::store::queue::{QueueFilter, QueuePage, Sort};
+use crate::store::signals::SignalRecord;
 
 /// The frame of every review page: DEMO banner, navigation, logout.
 pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> Markup {
@@ -151,7 +152,7 @@ pub fn queue(
     let current = filter.page.max(1);
     let pages = page
         .total
-        .div_ceil(u64::from(crate::store::review::PER_PAGE))
+        .div_ceil(u64::from(crate::store::queue::PER_PAGE))
         .max(1);
     let t = |key: &str| face.t(key);
     let title = t("review.queue.title");
