@@ -26,6 +26,9 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
+use super::pages::{
+    self, CONFIRM_FIELD, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
+};
 use super::{Failure, IntakeError, IntakeState};
 use crate::crypto::{self, Receipt, SourceKeys};
 use crate::limits;
@@ -33,10 +36,7 @@ use crate::signal::questions::{self, Kind as QuestionKind};
 use crate::signal::sealed::{self, open_answers, open_text, seal_text};
 use crate::signal::{answers, guard};
 use crate::store::sender::SenderRecord;
-use crate::views::{
-    self, CONFIRM_FIELD, Lang, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage,
-    ThreadView,
-};
+use crate::views::Lang;
 use crate::web::{self, BodyError};
 
 /// Every answer to a code is sent no sooner than this after its look-up
@@ -48,7 +48,7 @@ pub const MAX_MESSAGE_CHARS: usize = 10_000;
 /// `GET /follow-up`.
 pub(super) async fn start(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::follow_up_page(lang, false).into_response()
+    pages::follow_up_page(lang, false).into_response()
 }
 
 /// `POST /follow-up`: the sender's view of their signal, or one generic refusal.
@@ -87,7 +87,7 @@ pub(super) async fn message(
     let confirmed = fields
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
-    let switching = fields.contains_key(views::SHOW_LANG_FIELD);
+    let switching = fields.contains_key(pages::SHOW_LANG_FIELD);
     let res = match open_thread(&state, typed).await {
         // The language switch: the thread in the other language, the message
         // being written still in its box, nothing sent.
@@ -133,7 +133,7 @@ pub(super) async fn receipt(
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| web::wiped(views::receipt_page(lang, &thread.code)),
+        |thread, lang| web::wiped(pages::receipt_page(lang, &thread.code)),
     )
     .await
 }
@@ -190,12 +190,12 @@ async fn read_form(
             MESSAGE_FIELD,
             CONFIRM_FIELD,
             "lang",
-            views::SHOW_LANG_FIELD,
+            pages::SHOW_LANG_FIELD,
         ],
     )
     .map_err(|_| Failure(lang, IntakeError::BadRequest))?;
     // A language switch wins over the language the page was in.
-    for name in ["lang", views::SHOW_LANG_FIELD] {
+    for name in ["lang", pages::SHOW_LANG_FIELD] {
         if let Some(l) = fields.get(name).and_then(|l| Lang::parse(l)) {
             lang = l;
         }
@@ -343,7 +343,7 @@ impl Thread {
             .iter()
             .map(|(name, value)| shown(lang, name, value))
             .collect();
-        let status = views::status_key(&self.record.status, self.record.acknowledged_on.is_some());
+        let status = pages::status_key(&self.record.status, self.record.acknowledged_on.is_some());
         let view = ThreadView {
             code: &self.code,
             status,
@@ -355,7 +355,7 @@ impl Thread {
             problem,
             draft,
         };
-        web::wiped(views::thread_page(lang, &view))
+        web::wiped(pages::thread_page(lang, &view))
     }
 
     /// Seals `text` to the team and this signal's source recipient, stores it
