@@ -15,13 +15,13 @@
 mod export;
 mod fields;
 mod login;
+mod pages;
 mod queue;
 pub mod report;
 pub mod reviewers;
 mod search;
 pub mod session;
 mod signals;
-mod views;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -252,7 +252,7 @@ impl ReviewError {
         };
         let title = face.t(&format!("review.error.{key}.title"));
         let text = face.t(&format!("review.error.{key}.body"));
-        (status, views::message(face, title, text)).into_response()
+        (status, pages::message(face, title, text)).into_response()
     }
 }
 

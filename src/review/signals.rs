@@ -15,11 +15,13 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewError, ReviewState, reviewers, views};
+use super::{Face, Failure, ReviewError, ReviewState, pages, reviewers};
 use crate::crypto;
 use crate::signal::STATUSES;
 use crate::signal::sealed::{open_answers, open_text, seal_text};
 use crate::store::signals::Triage;
+use crate::views::choice_label;
+use crate::web;
 
 /// Longest note or message, in characters.
 pub const MAX_TEXT: usize = 10_000;
@@ -80,7 +82,7 @@ pub async fn page(
         .into_iter()
         .map(|(name, text)| {
             // A choice reads as the form showed it to the sender, not as its code.
-            let shown = match views::choice_label(face, &name, &text) {
+            let shown = match choice_label(face.lang, &name, &text) {
                 Some(choice) => Zeroizing::new(choice.to_owned()),
                 None => text,
             };
@@ -111,7 +113,7 @@ pub async fn page(
     let notes = unseal(extras.notes);
     let thread = unseal(extras.messages);
     let trail = extras.trail;
-    let view = views::SignalView {
+    let view = pages::SignalView {
         record: &record,
         answers: &answers,
         flags: &flags,
@@ -122,7 +124,7 @@ pub async fn page(
         trail: &trail,
         trail_total: extras.trail_total,
     };
-    Ok(views::wiped(views::signal(face, &reviewer, &view)))
+    Ok(web::wiped(pages::signal(face, &reviewer, &view)))
 }
 
 async fn checked_form(
@@ -224,7 +226,7 @@ async fn unsaved(face: Face, refused: Failure, body: Body, field: &str) -> Respo
     let Some(fields) = Fields::read(body).await else {
         return refused.into_response();
     };
-    let mut res = views::wiped(views::unsaved(face, fields.get(field)));
+    let mut res = web::wiped(pages::unsaved(face, fields.get(field)));
     *res.status_mut() = StatusCode::UNAUTHORIZED;
     res
 }

@@ -59,6 +59,15 @@ pub fn all() -> &'static [Question] {
     QUESTIONS.as_deref().unwrap_or_default()
 }
 
+/// The choices of question `name`; none for a text question or an unknown name.
+pub fn options(name: &str) -> &'static [String] {
+    all()
+        .iter()
+        .find(|q| q.name == name)
+        .map(|q| q.options.as_slice())
+        .unwrap_or_default()
+}
+
 /// Checks that the questions can be read and that one of them is required.
 pub fn check() -> Result<(), String> {
     let questions = QUESTIONS.as_ref().map_err(Clone::clone)?;

@@ -41,6 +41,23 @@ pub fn prose(text: &str) -> Markup {
     }
 }
 
+/// `text` with each `{name}` replaced by its value.
+pub fn fill(text: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+    values.iter().fold(text.to_owned(), |out, (name, value)| {
+        out.replace(&format!("{{{name}}}"), &value.to_string())
+    })
+}
+
+/// What the form calls option `value` of `question` (domain `benefits`:
+/// "Toeslagen en uitkeringen"); `None` when the form has no such option, as
+/// for a category a reviewer typed at triage, which is then shown as it is.
+pub fn choice_label(lang: Lang, question: &str, value: &str) -> Option<&'static str> {
+    crate::signal::questions::options(question)
+        .iter()
+        .any(|o| o == value)
+        .then(|| lang.t(&format!("q.{question}.{value}")))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
