@@ -1,6 +1,6 @@
 //! The handlers of the pages around the form: privacy, the accessibility
 //! statement, the embed kit, its QR images and the stylesheet. Thin: pick the
-//! language, render (the pages themselves are in [`super::pages`]).
+//! language, render (the pages themselves are in `pages/`).
 //!
 //! Invariant: none of these pages reads or shows anything about the visitor;
 //! they render settings and embedded texts only.

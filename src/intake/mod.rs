@@ -1,7 +1,7 @@
 //! The public face: the form, submission, the receipt, coming back with the
 //! receipt code, and the pages around them (privacy, accessibility statement,
 //! embed kit with its QR code). Its handlers live here, its pages in
-//! [`pages`]; what a signal is comes from [`crate::signal`].
+//! `pages/`; what a signal is comes from [`crate::signal`].
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
 //! opens a signal — save the one a sender's own code derives, for the length

@@ -1,5 +1,7 @@
 //! The restricted face for the programme team: login, queue, signal, triage,
-//! notes, messages, search, report, export.
+//! notes, messages, search, report, export. Its handlers live here, its pages
+//! in `pages/`; what a signal is comes from [`crate::signal`], the audit
+//! chain from [`crate::audit`].
 //!
 //! Invariants:
 //! - It is mounted only on `review_addr`; the intake router has none of these routes.
