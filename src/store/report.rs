@@ -1,7 +1,7 @@
 //! The report's counts: signals by month, domain, status and origin.
 //!
-//! Invariant: only plaintext metadata is counted; no envelope is read, and the
-//! counts leave unsuppressed only towards the review face, which hides small ones.
+//! Invariant: only plaintext metadata is counted and no envelope is read. The
+//! counts come back unsuppressed; hiding small ones is the report's job.
 
 use super::{Store, StoreError};
 
