@@ -119,7 +119,7 @@ pub fn main() -> ExitCode {
             let workers = std::thread::available_parallelism().map_or(2, usize::from);
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
-                .thread_stack_size(THREAD_STACK)
+                .thread_stack_size(crate::config::THREAD_STACK)
                 .enable_all()
                 .build()
             {
@@ -149,9 +149,6 @@ fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("signaal: {error}");
     ExitCode::from(2)
 }
-
-/// The stack of every thread signaal starts (Rust's own default).
-pub const THREAD_STACK: usize = 2 * 1024 * 1024;
 
 fn init_tracing() {
     let filter = crate::config::log_from_env()

@@ -192,6 +192,10 @@ pub enum ConfigError {
     Invalid { name: &'static str, problem: String },
 }
 
+/// The stack of every thread signaal starts (Rust's own default), set
+/// explicitly so that no `RUST_MIN_STACK` in the environment changes it.
+pub const THREAD_STACK: usize = 2 * 1024 * 1024;
+
 /// The configuration file named by `SIGNAAL_CONFIG`, when `--config` names none.
 pub fn file_from_env() -> Option<PathBuf> {
     std::env::var_os("SIGNAAL_CONFIG").map(PathBuf::from)

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -14,6 +15,7 @@ pub mod ops;
 pub mod review;
 pub mod reviewer_cmd;
 pub mod server;
+pub mod signal;
 pub mod store;
 pub mod summary;
 pub mod views;

@@ -15,10 +15,10 @@ use age::x25519;
 use clap::Subcommand;
 use zeroize::Zeroizing;
 
+use crate::audit::{Action, Entry, Verdict};
 use crate::config::Config;
 use crate::crypto;
 use crate::keys;
-use crate::review::audit::{Action, Entry, Verdict};
 use crate::review::{report, reviewers};
 use crate::store::Store;
 

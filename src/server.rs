@@ -56,7 +56,8 @@ pub enum StartError {
 /// Checks the embedded texts and questions; run before anything else.
 pub fn check_templates() -> Result<(), StartError> {
     crate::views::i18n::check().map_err(StartError::Templates)?;
-    intake::questions::check().map_err(StartError::Templates)
+    crate::signal::questions::check().map_err(StartError::Templates)?;
+    crate::views::i18n::check_questions().map_err(StartError::Templates)
 }
 
 /// Runs the faces until SIGTERM or Ctrl-C, then shuts down in order: stop

@@ -26,16 +26,17 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use super::questions::{self, Kind as QuestionKind};
-use super::{Failure, IntakeError, IntakeState, form, guard, seal};
+use super::pages::{
+    self, CONFIRM_FIELD, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
+};
+use super::{Failure, IntakeError, IntakeState};
 use crate::crypto::{self, Receipt, SourceKeys};
 use crate::limits;
-use crate::review::signal::{open_answers, open_text, seal_text};
-use crate::store::follow_up::SenderRecord;
-use crate::views::{
-    self, CONFIRM_FIELD, Lang, MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage,
-    ThreadView,
-};
+use crate::signal::questions::{self, Kind as QuestionKind};
+use crate::signal::sealed::{self, open_answers, open_text, seal_text};
+use crate::signal::{answers, guard};
+use crate::store::sender::SenderRecord;
+use crate::views::Lang;
 use crate::web::{self, BodyError};
 
 /// Every answer to a code is sent no sooner than this after its look-up
@@ -47,7 +48,7 @@ pub const MAX_MESSAGE_CHARS: usize = 10_000;
 /// `GET /follow-up`.
 pub(super) async fn start(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::follow_up_page(lang, false).into_response()
+    pages::follow_up_page(lang, false).into_response()
 }
 
 /// `POST /follow-up`: the sender's view of their signal, or one generic refusal.
@@ -86,7 +87,7 @@ pub(super) async fn message(
     let confirmed = fields
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
-    let switching = fields.contains_key(views::SHOW_LANG_FIELD);
+    let switching = fields.contains_key(pages::SHOW_LANG_FIELD);
     let res = match open_thread(&state, typed).await {
         // The language switch: the thread in the other language, the message
         // being written still in its box, nothing sent.
@@ -132,7 +133,7 @@ pub(super) async fn receipt(
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| web::wiped(views::receipt_page(lang, &thread.code)),
+        |thread, lang| web::wiped(pages::receipt_page(lang, &thread.code)),
     )
     .await
 }
@@ -182,19 +183,19 @@ async fn read_form(
         BodyError::TooLarge => Failure(lang, IntakeError::TooLarge { max_bytes }),
         _ => Failure(lang, IntakeError::BadRequest),
     })?;
-    let fields = form::decode_fields(
+    let fields = answers::decode_fields(
         &raw,
         &[
             RECEIPT_FIELD,
             MESSAGE_FIELD,
             CONFIRM_FIELD,
             "lang",
-            views::SHOW_LANG_FIELD,
+            pages::SHOW_LANG_FIELD,
         ],
     )
     .map_err(|_| Failure(lang, IntakeError::BadRequest))?;
     // A language switch wins over the language the page was in.
-    for name in ["lang", views::SHOW_LANG_FIELD] {
+    for name in ["lang", pages::SHOW_LANG_FIELD] {
         if let Some(l) = fields.get(name).and_then(|l| Lang::parse(l)) {
             lang = l;
         }
@@ -342,7 +343,7 @@ impl Thread {
             .iter()
             .map(|(name, value)| shown(lang, name, value))
             .collect();
-        let status = views::status_key(&self.record.status, self.record.acknowledged_on.is_some());
+        let status = pages::status_key(&self.record.status, self.record.acknowledged_on.is_some());
         let view = ThreadView {
             code: &self.code,
             status,
@@ -354,7 +355,7 @@ impl Thread {
             problem,
             draft,
         };
-        web::wiped(views::thread_page(lang, &view))
+        web::wiped(pages::thread_page(lang, &view))
     }
 
     /// Seals `text` to the team and this signal's source recipient, stores it
@@ -363,7 +364,7 @@ impl Thread {
         let source = self.keys.identity.to_public();
         let envelope = seal_text(text, &state.team.recipients, Some(&source))
             .map_err(|_| IntakeError::Unavailable)?;
-        let day = seal::received_on(
+        let day = sealed::received_on(
             state.config.received_precision,
             time::OffsetDateTime::now_utc().date(),
         );
@@ -441,10 +442,10 @@ mod tests {
             limiters: Arc::new(Limiters::new(&Config::default().limits)),
             config: Arc::new(Config::default()),
         };
-        let answers = form::decode(b"situation=Een+regel+die+te+hard+uitpakt.")
+        let answers = answers::decode(b"situation=Een+regel+die+te+hard+uitpakt.")
             .unwrap()
             .answers;
-        let receipt = seal::seal_and_store(
+        let receipt = crate::intake::seal::seal_and_store(
             &store,
             &state.team.recipients,
             crate::config::Precision::Day,

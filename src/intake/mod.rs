@@ -1,6 +1,7 @@
 //! The public face: the form, submission, the receipt, coming back with the
 //! receipt code, and the pages around them (privacy, accessibility statement,
-//! embed kit with its QR code).
+//! embed kit with its QR code). Its handlers live here, its pages in
+//! `pages/`; what a signal is comes from [`crate::signal`].
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
 //! opens a signal — save the one a sender's own code derives, for the length
@@ -10,12 +11,10 @@
 //! logged beyond the route and a 200 that a received signal also gets.
 
 mod follow_up;
-pub mod form;
-pub mod guard;
+mod info;
 pub mod network;
 mod pages;
 pub mod qr;
-pub mod questions;
 pub mod seal;
 
 use std::net::SocketAddr;
@@ -31,9 +30,12 @@ use axum::{Extension, Router};
 use crate::config::Config;
 use crate::keys::TeamKeys;
 use crate::limits::{self, Limiters};
+use crate::signal::answers::{self, Answers};
+use crate::signal::guard;
 use crate::store::Store;
-use crate::views::{self, FormView, Lang};
+use crate::views::Lang;
 use crate::web::{self, BodyError};
+use pages::FormView;
 
 /// What the intake's handlers share.
 #[derive(Clone)]
@@ -137,11 +139,11 @@ impl IntoResponse for Failure {
             IntakeError::UnknownCode => (StatusCode::NOT_FOUND, "followup.refused", None),
         };
         if let IntakeError::UnknownCode = error {
-            return (status, views::follow_up_page(lang, true)).into_response();
+            return (status, pages::follow_up_page(lang, true)).into_response();
         }
         let title = lang.t(&format!("{key}.title"));
         let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
-        let mut res = (status, views::message_page(lang, title, &body)).into_response();
+        let mut res = (status, pages::message_page(lang, title, &body)).into_response();
         if let IntakeError::RateLimited { retry_after_secs }
         | IntakeError::LookupLimited { retry_after_secs } = error
         {
@@ -167,13 +169,13 @@ pub fn router(state: IntakeState) -> Router {
         .route("/follow-up", get(follow_up::start).post(follow_up::show))
         .route("/follow-up/message", post(follow_up::message))
         .route("/receipt", post(follow_up::receipt))
-        .route("/style.css", get(pages::stylesheet))
-        .route("/privacy", get(pages::privacy))
-        .route("/toegankelijkheid", get(pages::accessibility_nl))
-        .route("/accessibility", get(pages::accessibility_en))
-        .route("/embed", get(pages::embed))
-        .route("/embed/qr.svg", get(pages::qr_svg))
-        .route("/embed/qr.png", get(pages::qr_png))
+        .route("/style.css", get(info::stylesheet))
+        .route("/privacy", get(info::privacy))
+        .route("/toegankelijkheid", get(info::accessibility_nl))
+        .route("/accessibility", get(info::accessibility_en))
+        .route("/embed", get(info::embed))
+        .route("/embed/qr.svg", get(info::qr_svg))
+        .route("/embed/qr.png", get(info::qr_png))
         .layer(Extension(qr))
         // No line per request: a sender's moment must not reach the log
         // (see `summary`); the route is only noted for the counts.
@@ -195,7 +197,7 @@ async fn form_page(
             .then_some(state.config.public_url.as_str()),
         ..FormView::default()
     };
-    views::form_page(lang, &view).into_response()
+    pages::form_page(lang, &view).into_response()
 }
 
 async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
@@ -206,13 +208,13 @@ async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
 }
 
 /// The form again with what was typed, under a notice of what went wrong.
-fn form_again(lang: Lang, answers: &form::Answers, title_key: &str, text: String) -> Response {
+fn form_again(lang: Lang, answers: &Answers, title_key: &str, text: String) -> Response {
     let view = FormView {
         answers: Some(answers),
         problem: Some((lang.t(title_key), text)),
         ..FormView::default()
     };
-    views::form_page(lang, &view).into_response()
+    pages::form_page(lang, &view).into_response()
 }
 
 /// Whether the request says it carries `application/x-www-form-urlencoded`.
@@ -250,7 +252,7 @@ async fn submit(
             ),
             _ => Failure(lang, IntakeError::BadRequest),
         })?;
-    let decoded = form::decode(&raw).map_err(|_| Failure(lang, IntakeError::BadRequest))?;
+    let decoded = answers::decode(&raw).map_err(|_| Failure(lang, IntakeError::BadRequest))?;
     drop(raw);
     if let Some(l) = decoded.extra.get("lang").and_then(|l| Lang::parse(l)) {
         lang = l;
@@ -259,10 +261,10 @@ async fn submit(
     // language, with what was typed. Nothing is stored or counted.
     let switch_to = decoded
         .extra
-        .get(views::SHOW_LANG_FIELD)
+        .get(pages::SHOW_LANG_FIELD)
         .and_then(|l| Lang::parse(l));
     lang = switch_to.unwrap_or(lang);
-    let errors = form::validate(&decoded.answers);
+    let errors = answers::validate(&decoded.answers);
     if !errors.is_empty() {
         let view = FormView {
             answers: Some(&decoded.answers),
@@ -271,7 +273,7 @@ async fn submit(
         };
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::form_page(lang, &view),
+            pages::form_page(lang, &view),
         )
             .into_response());
     }
@@ -279,7 +281,7 @@ async fn submit(
     // with 200 like a receipt, so not even the request log tells the two apart.
     let confirmed = decoded
         .extra
-        .get(views::CONFIRM_FIELD)
+        .get(pages::CONFIRM_FIELD)
         .is_some_and(|v| v == "yes");
     if !confirmed {
         let findings = guard::scan(&decoded.answers);
@@ -289,7 +291,7 @@ async fn submit(
                 findings: &findings,
                 ..FormView::default()
             };
-            return Ok(views::form_page(lang, &view).into_response());
+            return Ok(pages::form_page(lang, &view).into_response());
         }
     }
     if switch_to.is_some() {
@@ -297,7 +299,7 @@ async fn submit(
             answers: Some(&decoded.answers),
             ..FormView::default()
         };
-        return Ok(views::form_page(lang, &view).into_response());
+        return Ok(pages::form_page(lang, &view).into_response());
     }
     let client = state.limiters.client_key(limits::client_addr(
         peer,
@@ -338,7 +340,7 @@ async fn submit(
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
-        views::receipt_page(lang, &receipt.grouped()),
+        pages::receipt_page(lang, &receipt.grouped()),
     )
         .into_response())
 }

@@ -102,13 +102,7 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let name = src.file_name().unwrap_or_default().to_string_lossy();
     let detail = format!("restored from {name} ({} signals)", health.signals);
-    crate::review::audit::append_named(
-        &tx,
-        &super::command_line_actor(),
-        "restore",
-        None,
-        &detail,
-    )?;
+    crate::audit::append_named(&tx, &super::command_line_actor(), "restore", None, &detail)?;
     tx.commit()?;
     Ok(health)
 }

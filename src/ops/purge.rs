@@ -14,8 +14,8 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{OpsError, open_db};
+use crate::audit::append_named;
 use crate::config::Retention;
-use crate::review::audit::append_named;
 use crate::store::DB_FILE;
 
 /// The audit action of a purge.
@@ -114,7 +114,7 @@ fn day_before(today: time::Date, days: u32) -> String {
     let day = today
         .checked_sub(time::Duration::days(i64::from(days)))
         .unwrap_or(time::Date::MIN);
-    crate::intake::seal::received_on(crate::config::Precision::Day, day)
+    crate::signal::sealed::received_on(crate::config::Precision::Day, day)
 }
 
 #[cfg(test)]

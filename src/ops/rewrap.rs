@@ -21,9 +21,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use super::{OpsError, open_db};
+use crate::audit::append_named;
 use crate::crypto;
 use crate::keys::TeamKeys;
-use crate::review::audit::append_named;
 use crate::store::DB_FILE;
 
 /// Where the position of an interrupted run is kept.

@@ -9,11 +9,11 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::signal::valid_id;
+use super::signals::valid_id;
 use super::{Face, Failure, ReviewError, ReviewState};
+use crate::audit::{Action, Entry};
 
 /// Most signals in one export.
 pub const MAX_EXPORT: usize = 1000;

@@ -23,11 +23,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
-use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::reviewers;
 use super::session::{self, Reviewer};
-use super::{Face, Failure, ReviewError, ReviewState, views};
+use super::{Face, Failure, ReviewError, ReviewState, pages};
+use crate::audit::{Action, Entry};
 
 /// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
 pub const UNLOCKS_AT_ONCE: usize = 2;
@@ -80,7 +80,7 @@ impl LoginGuard {
 
 /// `GET /login`.
 pub async fn form(State(state): State<ReviewState>, face: Face) -> Response {
-    views::login(face, state.production, None).into_response()
+    pages::login(face, state.production, None).into_response()
 }
 
 /// `POST /login`.
@@ -99,7 +99,7 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
         audit_failure(&state, &actor, "rate-limited").await;
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            views::login(
+            pages::login(
                 face,
                 state.production,
                 Some(face.t("review.login.too_many")),
@@ -131,7 +131,7 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
             audit_failure(&state, &actor, reason).await;
             (
                 StatusCode::UNAUTHORIZED,
-                views::login(face, state.production, Some(face.t("review.login.refused"))),
+                pages::login(face, state.production, Some(face.t("review.login.refused"))),
             )
                 .into_response()
         }

@@ -1,5 +1,7 @@
 //! The restricted face for the programme team: login, queue, signal, triage,
-//! notes, messages, search, report, export.
+//! notes, messages, search, report, export. Its handlers live here, its pages
+//! in `pages/`; what a signal is comes from [`crate::signal`], the audit
+//! chain from [`crate::audit`].
 //!
 //! Invariants:
 //! - It is mounted only on `review_addr`; the intake router has none of these routes.
@@ -12,17 +14,16 @@
 //! - Every decryption and every change is in the audit log before its result
 //!   is shown.
 
-pub mod audit;
 mod export;
 mod fields;
 mod login;
+mod pages;
 mod queue;
 pub mod report;
 pub mod reviewers;
 mod search;
 pub mod session;
-pub(crate) mod signal;
-mod views;
+mod signals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -152,10 +153,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router(state: ReviewState) -> Router {
     Router::new()
         .route("/", get(queue::page))
-        .route("/signals/{id}", get(signal::page))
-        .route("/signals/{id}/triage", post(signal::triage))
-        .route("/signals/{id}/notes", post(signal::note))
-        .route("/signals/{id}/messages", post(signal::message))
+        .route("/signals/{id}", get(signals::page))
+        .route("/signals/{id}/triage", post(signals::triage))
+        .route("/signals/{id}/notes", post(signals::note))
+        .route("/signals/{id}/messages", post(signals::message))
         .route("/signals/{id}/envelope.age", get(export::one))
         .route("/search", get(search::page).post(search::run))
         .route("/report", get(report::page))
@@ -253,7 +254,7 @@ impl ReviewError {
         };
         let title = face.t(&format!("review.error.{key}.title"));
         let text = face.t(&format!("review.error.{key}.body"));
-        (status, views::message(face, title, text)).into_response()
+        (status, pages::message(face, title, text)).into_response()
     }
 }
 

@@ -7,8 +7,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewState, views};
-use crate::store::review::{QueueFilter, STATUSES, Sort};
+use super::{Face, Failure, ReviewState, pages};
+use crate::signal::STATUSES;
+use crate::store::queue::{QueueFilter, Sort};
 
 /// Reads the queue's query string; unknown or malformed values fall back to
 /// the defaults rather than failing.
@@ -40,7 +41,7 @@ pub async fn page(
     let filter = parse_filter(query.as_deref());
     let page = state.store.queue(filter.clone()).await.map_err(fail)?;
     let domains = state.store.domains_in_use().await.map_err(fail)?;
-    Ok(views::queue(face, &reviewer, &filter, &page, &domains).into_response())
+    Ok(pages::queue(face, &reviewer, &filter, &page, &domains).into_response())
 }
 
 #[cfg(test)]

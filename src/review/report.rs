@@ -12,10 +12,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::audit::{Action, Entry};
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewError, ReviewState, views};
-use crate::store::review::ReportCell;
+use super::{Face, Failure, ReviewError, ReviewState, pages};
+use crate::audit::{Action, Entry};
+use crate::store::report::ReportCell;
+use crate::views::choice_label;
 
 /// Counts below this are suppressed.
 pub const SUPPRESS_BELOW: u64 = 5;
@@ -82,7 +83,7 @@ pub async fn page(
 ) -> Result<Response, Failure> {
     let cells = cells(&state, face, &reviewer.name).await?;
     let t = |key: &str| face.t(key);
-    Ok(views::layout(
+    Ok(pages::layout(
         face,
         t("review.report.title"),
         Some(&reviewer),
@@ -95,9 +96,9 @@ pub async fn page(
                 } } }
                 tbody { @for c in &cells {
                     tr {
-                        td { (c.month) } td { (views::choice_label(face, "domain", &c.domain).unwrap_or(&c.domain)) }
-                        td data-status=(c.status) { (views::status_label(face, &c.status)) }
-                        td { (views::choice_label(face, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
+                        td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
+                        td data-status=(c.status) { (pages::status_label(face, &c.status)) }
+                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
                     }
                 } }
             }

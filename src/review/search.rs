@@ -13,11 +13,13 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use zeroize::Zeroizing;
 
-use super::audit::{Action, Entry};
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewError, ReviewState, signal, views};
-use crate::store::review::ScanItem;
+use super::{Face, Failure, ReviewError, ReviewState, pages};
+use crate::audit::{Action, Entry};
+use crate::signal::sealed::open_answers;
+use crate::store::search::ScanItem;
+use crate::views::fill;
 
 /// Signals scanned when the form does not say.
 pub const DEFAULT_SCOPE: u32 = 10_000;
@@ -92,7 +94,7 @@ fn scan_part(
             break;
         }
         out.scanned += 1;
-        let Ok(answers) = signal::open_answers(&item.envelope, identity) else {
+        let Ok(answers) = open_answers(&item.envelope, identity) else {
             continue;
         };
         let hit = answers
@@ -125,7 +127,7 @@ fn form(face: Face, who: &Reviewer, scope: u32) -> maud::Markup {
 /// `GET /search`: the form.
 pub async fn page(face: Face, reviewer: Reviewer) -> Response {
     let title = face.t("review.search.title");
-    views::layout(
+    pages::layout(
         face,
         title,
         Some(&reviewer),
@@ -180,21 +182,21 @@ pub async fn run(
     let millis = started.elapsed().as_millis();
     let t = |key: &str| face.t(key);
     let title = t("review.search.title");
-    Ok(views::layout(
+    Ok(pages::layout(
         face,
         title,
         Some(&reviewer),
         html! {
             h1 { (title) }
             p data-scanned=(outcome.scanned) data-total=(total) {
-                (views::fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
+                (fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
                 @if outcome.timed_out { (t("review.search.timed_out")) }
-                @else if outcome.scanned < total { (views::fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
+                @else if outcome.scanned < total { (fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
                 @else { "." }
             }
-            p { (views::fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
+            p { (fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
             ul.hits { @for (id, day, status) in &outcome.hits {
-                li data-signal=(id) { a href={ "/signals/" (id) } { (id) } " · " (day) " · " (views::status_label(face, status)) }
+                li data-signal=(id) { a href={ "/signals/" (id) } { (id) } " · " (day) " · " (pages::status_label(face, status)) }
             } }
             (form(face, &reviewer, scope))
         },

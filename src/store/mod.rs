@@ -1,4 +1,10 @@
-//! The SQLite store: one file, one writer thread with group commit, a few readers.
+//! The SQLite store: one file, one writer thread with group commit, a few
+//! readers, and the installation's values in `meta` (its salt, the TOTP steps
+//! used). Each file below holds what one kind of row is for: `signals` the
+//! signal rows and their triage, `queue` the review queue, `thread` notes and
+//! messages, `sender` what a receipt code reaches, `search` and `report` the
+//! reads over every signal, `audit` the store's side of the audit chain.
+//! It knows no face and no page.
 //!
 //! Invariant: only envelopes (age ciphertext) and plaintext metadata that says
 //! nothing about the sender are written; the connection runs in WAL mode with
@@ -6,10 +12,15 @@
 //! the inbox tables, which the mix rebuilds (see [`mix`]), so nothing in the
 //! file orders what arrived before the last mix.
 
-pub mod follow_up;
+pub mod audit;
 pub mod mix;
-pub mod review;
+pub mod queue;
+pub mod report;
 mod schema;
+pub mod search;
+pub mod sender;
+pub mod signals;
+pub mod thread;
 pub mod times;
 mod writer;
 
@@ -46,34 +57,6 @@ pub enum StoreError {
     /// SQLite refused a statement.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-}
-
-/// A signal as it is written: everything the sender wrote is inside `envelope`.
-#[derive(Debug)]
-pub struct NewSignal {
-    /// Random identifier.
-    pub id: String,
-    /// Coarsened day of arrival, `YYYY-MM-DD`.
-    pub received_on: String,
-    /// HKDF tag derived from the receipt code.
-    pub lookup_tag: [u8; 32],
-    /// age recipient derived from the receipt code.
-    pub source_recipient: String,
-    /// Envelope format, e.g. [`crate::crypto::FORMAT_AGE_X25519`].
-    pub format: &'static str,
-    /// The age file.
-    pub envelope: Vec<u8>,
-}
-
-/// A stored envelope, as `export` writes it out.
-#[derive(Debug)]
-pub struct StoredEnvelope {
-    /// The signal's id (the file name of its export).
-    pub id: String,
-    /// The envelope format.
-    pub format: String,
-    /// The age file.
-    pub envelope: Vec<u8>,
 }
 
 /// How a store is opened.
@@ -158,6 +141,7 @@ impl Store {
         times.settle();
         let handle = std::thread::Builder::new()
             .name("signaal-writer".into())
+            .stack_size(crate::config::THREAD_STACK)
             .spawn(move || writer::run(conn, rx, times))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),
@@ -334,64 +318,25 @@ impl Store {
         Ok(result?)
     }
 
-    /// Stores a new signal; returns once it is durable.
-    pub async fn insert_signal(&self, signal: NewSignal) -> Result<(), StoreError> {
-        self.arrived();
+    /// Records that `reviewer` used TOTP time step `step`; `false` if that step
+    /// or a later one was used before. Kept in the database, so a restart does
+    /// not reopen the replay window.
+    pub async fn claim_totp_step(&self, reviewer: &str, step: u64) -> Result<bool, StoreError> {
+        let key = format!("totp_last_step/{reviewer}");
         self.write(move |c| {
-            c.prepare_cached(
-                "INSERT INTO inbox_signals (rowid, id, received_on, status, lookup_tag, source_recipient, format, envelope)
-                 VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                random_rowid(),
-                signal.id,
-                signal.received_on,
-                signal.lookup_tag.as_slice(),
-                signal.source_recipient,
-                signal.format,
-                signal.envelope
-            ])?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Number of stored signals.
-    pub async fn count_signals(&self) -> Result<u64, StoreError> {
-        self.read(|c| c.query_row("SELECT count(*) FROM all_signals", [], |r| r.get(0)))
-            .await
-    }
-
-    /// Every stored signal envelope, for `export`.
-    pub fn envelopes_blocking(&self) -> Result<Vec<StoredEnvelope>, StoreError> {
-        self.read_blocking(|c| {
-            let mut stmt = c.prepare("SELECT id, format, envelope FROM all_signals ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(StoredEnvelope {
-                    id: r.get(0)?,
-                    format: r.get(1)?,
-                    envelope: r.get(2)?,
-                })
-            })?;
-            rows.collect()
-        })
-    }
-
-    /// The envelope of one signal, if it exists.
-    pub async fn envelope(&self, id: String) -> Result<Option<StoredEnvelope>, StoreError> {
-        self.read(move |c| {
-            c.query_row(
-                "SELECT id, format, envelope FROM all_signals WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok(StoredEnvelope {
-                        id: r.get(0)?,
-                        format: r.get(1)?,
-                        envelope: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
+            let last: Option<Vec<u8>> = c
+                .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row(params![key], |r| r.get(0))
+                .optional()?;
+            let last = last
+                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                .map(u64::from_be_bytes);
+            if last.is_some_and(|l| step <= l) {
+                return Ok(false);
+            }
+            c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+                .execute(params![key, step.to_be_bytes().as_slice()])?;
+            Ok(true)
         })
         .await
     }
@@ -508,4 +453,33 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 /// would fail the insert, never overwrite).
 pub fn random_rowid() -> i64 {
     i64::from_le_bytes(crate::crypto::random_bytes::<8>()) & i64::MAX
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::Store;
+    use super::signals::NewSignal;
+
+    /// A store in a fresh folder holding one signal per day in `days`.
+    pub async fn store_with(days: &[&str]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (i, day) in days.iter().enumerate() {
+            let mut tag = [0u8; 32];
+            tag[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            store
+                .insert_signal(NewSignal {
+                    id: crate::crypto::random_id(),
+                    received_on: (*day).to_owned(),
+                    lookup_tag: tag,
+                    source_recipient: String::new(),
+                    format: crate::crypto::FORMAT_AGE_X25519,
+                    envelope: vec![0; 8],
+                })
+                .await
+                .unwrap();
+        }
+        (dir, store)
+    }
 }

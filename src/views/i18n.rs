@@ -152,6 +152,24 @@ pub fn check() -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that every text the form's questions are shown with exists in both
+/// languages (a hint may be left empty).
+pub fn check_questions() -> Result<(), String> {
+    for q in crate::signal::questions::all() {
+        for key in q.text_keys() {
+            for lang in [Lang::Nl, Lang::En] {
+                if lang.t(&key).is_empty() && !key.ends_with(".hint") {
+                    return Err(format!(
+                        "the text {key} is missing in templates/{}.toml",
+                        lang.code()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

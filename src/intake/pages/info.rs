@@ -6,7 +6,8 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, href, intake_layout, prose};
+use super::layout;
+use crate::views::{Lang, href, prose};
 
 /// `/privacy`: what is stored, what never is, what the server sees for a
 /// moment, and what signaal cannot protect against.
@@ -14,7 +15,7 @@ pub fn privacy_page(lang: Lang, public_url: &str) -> Markup {
     let sections = [
         "stored", "never", "moment", "cannot", "advice", "cookies", "rights",
     ];
-    intake_layout(
+    layout(
         lang,
         lang.t("privacy.title"),
         "/privacy",
@@ -42,7 +43,7 @@ pub fn privacy_page(lang: Lang, public_url: &str) -> Markup {
 /// the form Dutch government sites publish.
 pub fn accessibility_page(lang: Lang) -> Markup {
     let sections = ["status", "standard", "checked", "limits", "contact"];
-    intake_layout(
+    layout(
         lang,
         lang.t("a11y.title"),
         super::accessibility_path(lang),

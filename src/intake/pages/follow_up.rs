@@ -9,8 +9,9 @@
 use maud::{Markup, html};
 use zeroize::Zeroizing;
 
-use super::{Lang, LangSwitch, href, intake_layout, intake_page};
-use crate::intake::guard::Kind;
+use super::{LangSwitch, layout, layout_with};
+use crate::signal::guard::Kind;
+use crate::views::{Lang, href};
 
 /// The field that carries the code.
 pub const RECEIPT_FIELD: &str = "receipt";
@@ -90,7 +91,7 @@ pub fn start_page(lang: Lang, refused: bool) -> Markup {
     } else {
         lang.t("followup.title").to_owned()
     };
-    intake_layout(
+    layout(
         lang,
         &title,
         "/follow-up",
@@ -171,7 +172,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
     };
     // The page holds the code (and perhaps a message being written): the
     // language switch sends them along rather than dropping them for a link.
-    intake_page(
+    layout_with(
         lang,
         &title,
         "/follow-up",

@@ -1,6 +1,6 @@
-//! The pages around the form: privacy, the accessibility statement, the embed
-//! kit, its QR images and the stylesheet. Thin handlers: pick the language,
-//! render.
+//! The handlers of the pages around the form: privacy, the accessibility
+//! statement, the embed kit, its QR images and the stylesheet. Thin: pick the
+//! language, render (the pages themselves are in `pages/`).
 //!
 //! Invariant: none of these pages reads or shows anything about the visitor;
 //! they render settings and embedded texts only.
@@ -12,7 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{IntakeState, qr};
+use super::{IntakeState, pages, qr};
 use crate::views::{self, Lang};
 
 pub(super) async fn privacy(
@@ -21,19 +21,19 @@ pub(super) async fn privacy(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::privacy_page(lang, &state.config.public_url).into_response()
+    pages::privacy_page(lang, &state.config.public_url).into_response()
 }
 
 /// `/toegankelijkheid` is Dutch unless a `?lang=` link says otherwise.
 pub(super) async fn accessibility_nl(RawQuery(query): RawQuery) -> Response {
     let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::Nl);
-    views::accessibility_page(lang).into_response()
+    pages::accessibility_page(lang).into_response()
 }
 
 /// `/accessibility` is English unless a `?lang=` link says otherwise.
 pub(super) async fn accessibility_en(RawQuery(query): RawQuery) -> Response {
     let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::En);
-    views::accessibility_page(lang).into_response()
+    pages::accessibility_page(lang).into_response()
 }
 
 /// The language a `?lang=` link asks for, if any.
@@ -50,7 +50,7 @@ pub(super) async fn embed(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    views::embed_page(lang, &state.config.public_url).into_response()
+    pages::embed_page(lang, &state.config.public_url).into_response()
 }
 
 pub(super) async fn qr_svg(Extension(qr): Extension<Arc<qr::Qr>>) -> Response {

@@ -6,7 +6,8 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, href, intake_layout, prose};
+use super::layout;
+use crate::views::{Lang, href, prose};
 
 /// One copy-paste snippet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +70,7 @@ pub fn snippets(public_url: &str) -> Vec<Snippet> {
 /// `/embed`: snippets to copy, the QR code to download, and guidance.
 pub fn embed_page(lang: Lang, public_url: &str) -> Markup {
     let snippets = snippets(public_url);
-    intake_layout(
+    layout(
         lang,
         lang.t("embed.title"),
         "/embed",

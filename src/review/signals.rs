@@ -11,14 +11,17 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::{Face, Failure, ReviewError, ReviewState, reviewers, views};
-use crate::crypto::{self, CryptoError};
-use crate::store::review::{STATUSES, Triage};
+use super::{Face, Failure, ReviewError, ReviewState, pages, reviewers};
+use crate::crypto;
+use crate::signal::STATUSES;
+use crate::signal::sealed::{open_answers, open_text, seal_text};
+use crate::store::signals::Triage;
+use crate::views::choice_label;
+use crate::web;
 
 /// Longest note or message, in characters.
 pub const MAX_TEXT: usize = 10_000;
@@ -26,63 +29,6 @@ pub const MAX_TEXT: usize = 10_000;
 /// Whether `id` looks like a signal id (keeps junk out of queries and the log).
 pub fn valid_id(id: &str) -> bool {
     (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-#[derive(Deserialize)]
-struct SignalDoc {
-    #[serde(default)]
-    answers: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct TextDoc {
-    #[serde(default)]
-    text: String,
-}
-
-/// Decrypts a signal envelope into (field name, answer) pairs in form order.
-pub fn open_answers(
-    envelope: &[u8],
-    identity: &age::x25519::Identity,
-) -> Result<Vec<(String, Zeroizing<String>)>, CryptoError> {
-    let plain = crypto::open(envelope, &[identity])?;
-    let mut doc: SignalDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
-    let mut out = Vec::with_capacity(doc.answers.len());
-    for q in crate::intake::questions::all() {
-        if let Some(v) = doc.answers.remove(&q.name) {
-            out.push((q.name.clone(), Zeroizing::new(v)));
-        }
-    }
-    for (k, v) in std::mem::take(&mut doc.answers) {
-        out.push((k, Zeroizing::new(v)));
-    }
-    Ok(out)
-}
-
-/// Seals a note or message text as padded `{"v":1,"text":…}` JSON.
-pub fn seal_text(
-    text: &str,
-    team: &[age::x25519::Recipient],
-    source: Option<&age::x25519::Recipient>,
-) -> Result<Vec<u8>, CryptoError> {
-    let json = Zeroizing::new(
-        serde_json::to_vec(&serde_json::json!({ "v": 1, "text": text }))
-            .map_err(|_| CryptoError::Seal)?,
-    );
-    let mut plain = Zeroizing::new(Vec::with_capacity(crypto::padded_len(json.len())));
-    plain.extend_from_slice(&json);
-    crypto::pad(&mut plain);
-    crypto::seal_for(&plain, team, source)
-}
-
-/// Opens a note or message.
-pub fn open_text(
-    envelope: &[u8],
-    identity: &age::x25519::Identity,
-) -> Result<Zeroizing<String>, CryptoError> {
-    let plain = crypto::open(envelope, &[identity])?;
-    let doc: TextDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
-    Ok(Zeroizing::new(doc.text))
 }
 
 /// The form's wording of question `name`; the name itself for an answer to a
@@ -136,7 +82,7 @@ pub async fn page(
         .into_iter()
         .map(|(name, text)| {
             // A choice reads as the form showed it to the sender, not as its code.
-            let shown = match views::choice_label(face, &name, &text) {
+            let shown = match choice_label(face.lang, &name, &text) {
                 Some(choice) => Zeroizing::new(choice.to_owned()),
                 None => text,
             };
@@ -147,13 +93,13 @@ pub async fn page(
     let flags: Vec<Vec<&'static str>> = answers
         .iter()
         .map(|(_, text)| {
-            crate::intake::guard::kinds_in(text)
+            crate::signal::guard::kinds_in(text)
                 .into_iter()
                 .map(|k| k.key())
                 .collect()
         })
         .collect();
-    let unseal = |items: Vec<crate::store::review::SealedItem>| {
+    let unseal = |items: Vec<crate::store::thread::SealedItem>| {
         items
             .into_iter()
             .map(|n| {
@@ -167,7 +113,7 @@ pub async fn page(
     let notes = unseal(extras.notes);
     let thread = unseal(extras.messages);
     let trail = extras.trail;
-    let view = views::SignalView {
+    let view = pages::SignalView {
         record: &record,
         answers: &answers,
         flags: &flags,
@@ -178,7 +124,7 @@ pub async fn page(
         trail: &trail,
         trail_total: extras.trail_total,
     };
-    Ok(views::wiped(views::signal(face, &reviewer, &view)))
+    Ok(web::wiped(pages::signal(face, &reviewer, &view)))
 }
 
 async fn checked_form(
@@ -280,7 +226,7 @@ async fn unsaved(face: Face, refused: Failure, body: Body, field: &str) -> Respo
     let Some(fields) = Fields::read(body).await else {
         return refused.into_response();
     };
-    let mut res = views::wiped(views::unsaved(face, fields.get(field)));
+    let mut res = web::wiped(pages::unsaved(face, fields.get(field)));
     *res.status_mut() = StatusCode::UNAUTHORIZED;
     res
 }

@@ -13,7 +13,7 @@
 
 use zeroize::Zeroizing;
 
-use super::form::Answers;
+use super::answers::Answers;
 use super::questions::{self, Kind as QuestionKind};
 
 /// A kind of personal data.
@@ -653,7 +653,7 @@ mod tests {
 
     #[test]
     fn findings_name_the_field_and_the_kind_but_never_the_value() {
-        let d = crate::intake::form::decode(
+        let d = crate::signal::answers::decode(
             b"situation=bsn+111222333&rule=art.+3&solution=mail+a%40b.nl",
         )
         .unwrap();

@@ -1,4 +1,5 @@
-//! Strict parsing and validation of a submitted form.
+//! The answers to the questions: their strict decoding from a submitted form
+//! (`application/x-www-form-urlencoded` bytes) and their validation.
 //!
 //! Invariant: every buffer that holds what the sender typed is wiped when it is
 //! dropped. Decoding is strict: invalid UTF-8, a repeated field or a control

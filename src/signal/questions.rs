@@ -1,4 +1,6 @@
-//! The form's questions, as `templates/questions.toml` defines them.
+//! The form's questions, as `templates/questions.toml` defines them: each
+//! one's field name (also its key in the sealed answers), how it is asked,
+//! whether it is required, its longest answer and its choices.
 
 use std::sync::LazyLock;
 
@@ -57,25 +59,33 @@ pub fn all() -> &'static [Question] {
     QUESTIONS.as_deref().unwrap_or_default()
 }
 
-/// Checks the questions and that every text they need exists in both languages.
+/// The choices of question `name`; none for a text question or an unknown name.
+pub fn options(name: &str) -> &'static [String] {
+    all()
+        .iter()
+        .find(|q| q.name == name)
+        .map(|q| q.options.as_slice())
+        .unwrap_or_default()
+}
+
+/// Checks that the questions can be read and that one of them is required.
 pub fn check() -> Result<(), String> {
     let questions = QUESTIONS.as_ref().map_err(Clone::clone)?;
     if !questions.iter().any(|q| q.required) {
         return Err("templates/questions.toml must have one required question".into());
     }
-    for q in questions {
-        let mut keys = vec![format!("q.{}.label", q.name), format!("q.{}.hint", q.name)];
-        keys.extend(q.options.iter().map(|o| format!("q.{}.{o}", q.name)));
-        for key in keys {
-            for lang in [crate::views::Lang::Nl, crate::views::Lang::En] {
-                if lang.t(&key).is_empty() && !key.ends_with(".hint") {
-                    return Err(format!(
-                        "the text {key} is missing in templates/{}.toml",
-                        lang.code()
-                    ));
-                }
-            }
-        }
-    }
     Ok(())
+}
+
+impl Question {
+    /// The keys of the texts this question is shown with: its label, its hint
+    /// (which may be empty) and one per option.
+    pub fn text_keys(&self) -> Vec<String> {
+        let mut keys = vec![
+            format!("q.{}.label", self.name),
+            format!("q.{}.hint", self.name),
+        ];
+        keys.extend(self.options.iter().map(|o| format!("q.{}.{o}", self.name)));
+        keys
+    }
 }

@@ -1,5 +1,10 @@
-//! The audit log: every login, unlock, decryption, triage change, note,
-//! message, search, export and report, appended as a hash-chained row.
+//! The audit chain: the format, hashing, appending and checking of the
+//! hash-chained log in which every login, unlock, decryption, triage change,
+//! note, message, search, export and report is written. It sits below the
+//! store and both faces: the store appends through it inside its writer, the
+//! review face names what it did with [`Action`] and [`Entry`], and the
+//! operator commands check the chain with [`verify`]. It knows no face, no
+//! page and no key.
 //!
 //! Invariant: a row holds who, what, which signal id and when — never signal
 //! content, never a passphrase or code. Each row stores the SHA-256 of its own

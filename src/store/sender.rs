@@ -1,5 +1,5 @@
-//! What the follow-up pages read and write: one signal found by the lookup tag
-//! derived from a receipt code, with its thread, and the sender's messages.
+//! What a sender reaches with their receipt code: their signal, found by the
+//! lookup tag the code derives, with its thread, and the messages they add.
 //!
 //! Invariant: the receipt code never reaches this module — only its HKDF tag —
 //! and nothing here sees plaintext: messages arrive sealed. A sender's message
@@ -8,7 +8,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::review::SealedItem;
+use super::thread::SealedItem;
 use super::{Store, StoreError};
 
 /// A signal as its sender may see it (still sealed).
@@ -16,7 +16,7 @@ use super::{Store, StoreError};
 pub struct SenderRecord {
     /// The signal id (never shown to the sender; used to add a message).
     pub id: String,
-    /// Status, one of [`super::review::STATUSES`].
+    /// Status, one of [`crate::signal::STATUSES`].
     pub status: String,
     /// Arrival day.
     pub received_on: String,
@@ -44,38 +44,7 @@ impl SenderRecord {
     }
 }
 
-/// One stored message envelope, as `export --thread` writes it out.
-#[derive(Debug)]
-pub struct ThreadEnvelope {
-    /// The signal it belongs to.
-    pub signal_id: String,
-    /// Its place in the thread.
-    pub seq: i64,
-    /// `team` or `sender`.
-    pub author: String,
-    /// The age file.
-    pub envelope: Vec<u8>,
-}
-
 impl Store {
-    /// Every stored message envelope, by signal and order, for `export --thread`.
-    pub fn thread_envelopes_blocking(&self) -> Result<Vec<ThreadEnvelope>, StoreError> {
-        self.read_blocking(|c| {
-            c.prepare(
-                "SELECT signal_id, seq, author, envelope FROM all_messages ORDER BY signal_id, seq",
-            )?
-            .query_map([], |r| {
-                Ok(ThreadEnvelope {
-                    signal_id: r.get(0)?,
-                    seq: r.get(1)?,
-                    author: r.get(2)?,
-                    envelope: r.get(3)?,
-                })
-            })?
-            .collect()
-        })
-    }
-
     /// The signal whose lookup tag is `tag`, with its thread. The same two
     /// queries run whether or not it exists (the second on an id that matches
     /// nothing), so the cost does not depend on the answer.

@@ -8,10 +8,11 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, LangSwitch, href, intake_page};
-use crate::intake::form::{Answers, FieldError};
-use crate::intake::guard::Finding;
-use crate::intake::questions::{self, Kind, Question};
+use super::{LangSwitch, layout_with};
+use crate::signal::answers::{Answers, FieldError};
+use crate::signal::guard::Finding;
+use crate::signal::questions::{self, Kind, Question};
+use crate::views::{Lang, href};
 
 /// The checkbox that lets a held-back signal through.
 pub const CONFIRM_FIELD: &str = "confirm_personal_data";
@@ -81,7 +82,7 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     } else {
         LangSwitch::Link
     };
-    intake_page(
+    layout_with(
         lang,
         &title,
         "/",

@@ -1,0 +1,198 @@
+//! The intake's pages: the frame every page of the public face shares, the
+//! form, the receipt, the follow-up pages, the embed kit, and the privacy page
+//! and accessibility statement. Handlers render them; nothing here reads a
+//! request or the store.
+//!
+//! Invariant: user data is only ever rendered through maud's escaping; no user
+//! data goes into `<script>`, `<style>` or URL attributes.
+
+mod embed;
+mod follow_up;
+mod form;
+mod info;
+mod receipt;
+
+pub use embed::embed_page;
+pub use follow_up::{
+    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
+    start_page as follow_up_page, status_key, thread_page,
+};
+pub use form::{CONFIRM_FIELD, FormView, form_page};
+pub use info::{accessibility_page, privacy_page};
+pub use receipt::receipt_page;
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::views::{Lang, href};
+
+/// The field a language switch sends with a form: show the page again in this
+/// language, with what was typed, and act on nothing.
+pub const SHOW_LANG_FIELD: &str = "show_lang";
+
+/// How the header offers the other language.
+#[derive(Debug, Clone, Copy)]
+pub enum LangSwitch {
+    /// A link: the page holds nothing that would be lost.
+    Link,
+    /// A button that sends the form `form` again to `action` (with
+    /// [`SHOW_LANG_FIELD`], and `?lang=` in the address as a link would have),
+    /// so what was typed, or the code the page holds, comes back in the other
+    /// language instead of being lost to a link.
+    Resend {
+        form: &'static str,
+        action: &'static str,
+    },
+}
+
+/// The page frame of the intake: language, skip link, header, footer.
+pub fn layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> Markup {
+    layout_with(lang, title, self_path, LangSwitch::Link, body)
+}
+
+/// [`layout`] with a chosen [`LangSwitch`].
+pub fn layout_with(
+    lang: Lang,
+    title: &str,
+    self_path: &str,
+    switch: LangSwitch,
+    body: Markup,
+) -> Markup {
+    // The accessibility statement has a path of its own in each language.
+    let other_path = if self_path == accessibility_path(lang) {
+        accessibility_path(lang.other())
+    } else {
+        self_path
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " — " (lang.t("site.name")) }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t("skip")) }
+                header.site {
+                    div.wrap {
+                        a.brand href=(href("/", lang)) { (lang.t("site.name")) }
+                        @match switch {
+                            LangSwitch::Link => a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
+                                (lang.t("nav.other_lang"))
+                            },
+                            LangSwitch::Resend { form, action } => button.lang type="submit" form=(form) formnovalidate
+                                formaction=(href(action, lang.other()))
+                                name=(SHOW_LANG_FIELD) value=(lang.other().code()) lang=(lang.other().code()) {
+                                (lang.t("nav.other_lang"))
+                            },
+                        }
+                    }
+                }
+                main #main.wrap tabindex="-1" { (body) }
+                footer.site {
+                    nav.wrap aria-label=(lang.t("site.name")) {
+                        ul {
+                            li { a href=(href("/", lang)) { (lang.t("nav.form")) } }
+                            li { a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
+                            li { a href=(href("/privacy", lang)) { (lang.t("nav.privacy")) } }
+                            li { a href=(href("/embed", lang)) { (lang.t("nav.embed")) } }
+                            li { a href=(href(accessibility_path(lang), lang)) { (lang.t("nav.accessibility")) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The accessibility statement's path in each language.
+pub fn accessibility_path(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nl => "/toegankelijkheid",
+        Lang::En => "/accessibility",
+    }
+}
+
+/// A page that explains a refusal or a fault, with a way back.
+pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
+    layout(
+        lang,
+        title,
+        "/",
+        html! {
+            h1 { (title) }
+            p { (body) }
+            p { a href=(href("/", lang)) { (lang.t("page.back")) } }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::views::i18n;
+
+    #[test]
+    fn every_page_finds_every_text_it_needs_in_both_languages() {
+        use crate::signal::answers::{FieldError, decode};
+        use crate::signal::guard::{Finding, Kind};
+        let answers = decode(b"situation=x&organisation=y")
+            .unwrap_or_default()
+            .answers;
+        let errors = [
+            ("situation", FieldError::Required),
+            ("rule", FieldError::TooLong(5)),
+            ("domain", FieldError::BadChoice),
+        ];
+        let kinds = [
+            Kind::Bsn,
+            Kind::Iban,
+            Kind::Email,
+            Kind::Phone,
+            Kind::Address,
+            Kind::BirthDate,
+        ];
+        let findings: Vec<Finding> = kinds
+            .iter()
+            .map(|&kind| Finding {
+                field: "solution",
+                kind,
+            })
+            .collect();
+        for lang in [Lang::Nl, Lang::En] {
+            let views = [
+                FormView {
+                    work_network: Some("https://x.example/"),
+                    ..FormView::default()
+                },
+                FormView {
+                    answers: Some(&answers),
+                    errors: &errors,
+                    ..FormView::default()
+                },
+                FormView {
+                    answers: Some(&answers),
+                    findings: &findings,
+                    ..FormView::default()
+                },
+                FormView {
+                    problem: Some(("t", "b".into())),
+                    ..FormView::default()
+                },
+            ];
+            for view in &views {
+                let _ = form_page(lang, view);
+            }
+            let _ = receipt_page(lang, "AAAA-BBBB");
+            let _ = privacy_page(lang, "https://x.example/");
+            let _ = accessibility_page(lang);
+            let _ = embed_page(lang, "https://x.example/");
+            let _ = message_page(lang, "t", "b");
+        }
+        let missing = i18n::MISSING.with(|m| m.borrow().clone());
+        assert!(missing.is_empty(), "missing texts: {missing:?}");
+    }
+}

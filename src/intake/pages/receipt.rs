@@ -1,0 +1,48 @@
+//! The receipt page: shown only after the signal is durably stored.
+//!
+//! Invariant: the code stands only in the page and in a hidden POST field of
+//! the language button's form, never in an address.
+
+use maud::{Markup, html};
+
+use super::{LangSwitch, RECEIPT_FIELD, layout_with};
+use crate::views::{Lang, href, prose};
+
+/// The receipt page. The code
+/// stands alone in its element so it can be selected and copied in one go.
+pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
+    layout_with(
+        lang,
+        lang.t("receipt.title"),
+        "/",
+        LangSwitch::Resend {
+            form: "receipt-again",
+            action: "/receipt",
+        },
+        html! {
+            div.panel.success {
+                h1 { (lang.t("receipt.title")) }
+                p { (lang.t("receipt.stored")) }
+            }
+            div.code-box {
+                p.code-label #code-label { (lang.t("receipt.code_label")) }
+                p.receipt data-receipt=(grouped_code) aria-labelledby="code-label" { (grouped_code) }
+                p.hint { (lang.t("receipt.code_hint")) }
+            }
+            h2 { (lang.t("receipt.keep_title")) }
+            (prose(lang.t("receipt.keep")))
+            h2 { (lang.t("receipt.next_title")) }
+            (prose(lang.t("receipt.next")))
+            h2 { (lang.t("receipt.back_title")) }
+            p { (lang.t("receipt.back")) " " a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } "." }
+            p.no-print { (lang.t("receipt.print")) }
+            p.no-print { a href=(href("/", lang)) { (lang.t("receipt.another")) } }
+            // What the header's language button sends: the code, in the body
+            // only, so the receipt can come back in the other language.
+            form #receipt-again method="post" action=(href("/receipt", lang)) accept-charset="utf-8" {
+                input type="hidden" name="lang" value=(lang.code());
+                input type="hidden" name=(RECEIPT_FIELD) value=(grouped_code);
+            }
+        },
+    )
+}

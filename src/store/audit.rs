@@ -1,0 +1,58 @@
+//! The store's side of the audit chain: appending a row through the writer,
+//! reading a signal's trail, and checking the chain (whose format and hashing
+//! live in [`crate::audit`]).
+//!
+//! Invariant: rows are appended only inside the single writer, so the chain
+//! has no forks; a decryption's row is durable before the signal is opened.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+use crate::audit::{self, Action, Entry};
+
+/// Audit rows shown on a signal's page (the newest).
+pub const TRAIL_SHOWN: u32 = 100;
+
+/// The latest [`TRAIL_SHOWN`] audit rows about signal `id`, newest first, and
+/// how many there are in all.
+pub(super) fn trail_of(
+    c: &rusqlite::Connection,
+    id: &str,
+) -> rusqlite::Result<(Vec<audit::Row>, u64)> {
+    let trail = c
+        .prepare_cached(
+            "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash
+             FROM audit WHERE signal_id = ?1 ORDER BY seq DESC LIMIT ?2",
+        )?
+        .query_map(params![id, TRAIL_SHOWN], audit::read_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total: u64 = c
+        .prepare_cached("SELECT count(*) FROM audit WHERE signal_id = ?1")?
+        .query_row(params![id], |r| r.get(0))?;
+    Ok((trail, total))
+}
+
+impl Store {
+    /// Appends one audit row on its own (logins, searches, reports).
+    pub async fn audit(&self, entry: Entry) -> Result<(), StoreError> {
+        self.write(move |c| audit::append(c, &entry)).await
+    }
+
+    /// Appends one audit row, on the calling thread (command-line tools).
+    pub fn audit_blocking(&self, entry: Entry) -> Result<(), StoreError> {
+        let handle = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|_| StoreError::Unavailable)?;
+        handle.block_on(self.audit(entry))
+    }
+
+    /// Records that `actor` decrypts signal `id`; returns once the row is durable.
+    pub async fn audit_view(&self, actor: &str, id: &str) -> Result<(), StoreError> {
+        self.audit(Entry::on(actor, Action::View, id, "")).await
+    }
+
+    /// Checks the audit chain.
+    pub fn verify_audit_blocking(&self) -> Result<audit::Verdict, StoreError> {
+        self.read_blocking(audit::verify)
+    }
+}
