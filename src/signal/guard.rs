@@ -6,11 +6,18 @@
 //! e-mail address, a Dutch phone number, a postcode with a house number and a
 //! date of birth (a full date next to a word such as "geboren" or "born").
 //!
+//! It reads what a person reads: the text is scanned as a normalised copy
+//! (NFKC, so full-width and other compatibility digits become plain ones;
+//! format characters such as zero-width spaces and bidirectional controls,
+//! and the line and paragraph separators, taken out), so `1234\u{200b}56782`
+//! is found as the BSN it shows. The sender's text itself is kept as typed.
+//!
 //! Invariant: the guard reports only *what kind* of data it found and in
-//! *which field*, never the value itself; it keeps no copy of the text (it works
-//! on the sender's bytes in place, and the few digits it gathers sit in buffers
-//! that are wiped), and it logs nothing.
+//! *which field*, never the value itself; the normalised copy and the few
+//! digits it gathers sit in buffers that are wiped, and it logs nothing.
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 use zeroize::Zeroizing;
 
 use super::answers::Answers;
@@ -73,7 +80,8 @@ pub fn scan(answers: &Answers) -> Vec<Finding> {
 
 /// The kinds of personal data in `text`, sorted, each once.
 pub fn kinds_in(text: &str) -> Vec<Kind> {
-    let b = text.as_bytes();
+    let readable = readable(text);
+    let b = readable.as_bytes();
     let mut kinds = Vec::new();
     let ibans = iban_spans(b);
     if !ibans.is_empty() {
@@ -92,6 +100,30 @@ pub fn kinds_in(text: &str) -> Vec<Kind> {
     kinds.sort();
     kinds.dedup();
     kinds
+}
+
+/// `text` as a person reads it: NFKC, without format characters (`Cf`:
+/// zero-width spaces and joiners, bidirectional controls, soft hyphens) and
+/// without line and paragraph separators. A wiped copy; when it must grow,
+/// the old buffer is wiped too.
+fn readable(text: &str) -> Zeroizing<String> {
+    // NFKC seldom makes a text longer; four times the length is room enough
+    // for the usual case, and a longer result is grown by hand, wiped.
+    let mut out = Zeroizing::new(String::with_capacity(text.len().saturating_mul(4)));
+    for c in text.nfkc() {
+        if c.general_category() == GeneralCategory::Format
+            || matches!(c, '\u{2028}' | '\u{2029}')
+        {
+            continue;
+        }
+        if out.len() + c.len_utf8() > out.capacity() {
+            let mut bigger = Zeroizing::new(String::with_capacity(out.capacity() * 2 + 4));
+            bigger.push_str(&out);
+            out = bigger;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn at(b: &[u8], i: usize) -> u8 {
@@ -672,6 +704,19 @@ mod tests {
             ]
         );
         assert!(!format!("{found:?}").contains("111222333"));
+    }
+
+    #[test]
+    fn format_characters_and_full_width_digits_do_not_hide_personal_data() {
+        assert_eq!(finds("BSN 1234\u{200b}56782"), vec![Kind::Bsn]);
+        assert_eq!(finds("nummer 123456782"), vec![Kind::Bsn], "the control");
+        assert_eq!(finds("burger １２３４５６７８２ wacht"), vec![Kind::Bsn]);
+        assert_eq!(finds("rekening NL91ABNA04171\u{200b}64300"), vec![Kind::Iban]);
+        assert_eq!(finds("mail jan\u{200b}@voorbeeld.nl"), vec![Kind::Email]);
+        assert_eq!(finds("bel 06\u{2060}12345678"), vec![Kind::Phone]);
+        assert_eq!(finds("1234\u{202e}56782 en verder"), vec![Kind::Bsn]);
+        assert_eq!(finds("1234\u{00ad}56782"), vec![Kind::Bsn], "a soft hyphen");
+        assert_eq!(finds("1234\u{2028}56782"), vec![Kind::Bsn], "a line separator");
     }
 
     #[test]
