@@ -111,9 +111,7 @@ fn readable(text: &str) -> Zeroizing<String> {
     // for the usual case, and a longer result is grown by hand, wiped.
     let mut out = Zeroizing::new(String::with_capacity(text.len().saturating_mul(4)));
     for c in text.nfkc() {
-        if c.general_category() == GeneralCategory::Format
-            || matches!(c, '\u{2028}' | '\u{2029}')
-        {
+        if c.general_category() == GeneralCategory::Format || matches!(c, '\u{2028}' | '\u{2029}') {
             continue;
         }
         if out.len() + c.len_utf8() > out.capacity() {
@@ -711,12 +709,19 @@ mod tests {
         assert_eq!(finds("BSN 1234\u{200b}56782"), vec![Kind::Bsn]);
         assert_eq!(finds("nummer 123456782"), vec![Kind::Bsn], "the control");
         assert_eq!(finds("burger １２３４５６７８２ wacht"), vec![Kind::Bsn]);
-        assert_eq!(finds("rekening NL91ABNA04171\u{200b}64300"), vec![Kind::Iban]);
+        assert_eq!(
+            finds("rekening NL91ABNA04171\u{200b}64300"),
+            vec![Kind::Iban]
+        );
         assert_eq!(finds("mail jan\u{200b}@voorbeeld.nl"), vec![Kind::Email]);
         assert_eq!(finds("bel 06\u{2060}12345678"), vec![Kind::Phone]);
         assert_eq!(finds("1234\u{202e}56782 en verder"), vec![Kind::Bsn]);
         assert_eq!(finds("1234\u{00ad}56782"), vec![Kind::Bsn], "a soft hyphen");
-        assert_eq!(finds("1234\u{2028}56782"), vec![Kind::Bsn], "a line separator");
+        assert_eq!(
+            finds("1234\u{2028}56782"),
+            vec![Kind::Bsn],
+            "a line separator"
+        );
     }
 
     #[test]

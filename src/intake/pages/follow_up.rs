@@ -218,7 +218,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                     article.message data-author=(m.author) {
                         p.meta { strong { (lang.t(who)) } ", " (m.day) }
                         @match &m.text {
-                            Some(text) => p.text { (text.as_str()) },
+                            Some(text) => p.text dir="auto" { (text.as_str()) },
                             None => p.text { em { (lang.t("followup.unreadable")) } },
                         }
                     }
@@ -251,7 +251,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                 dl.answers {
                     @for (label, text) in v.answers {
                         dt { (label) }
-                        dd.text { (text.as_str()) }
+                        dd.text dir="auto" { (text.as_str()) }
                     }
                 }
             }

@@ -2,7 +2,10 @@
 //! guard finds in them), triage, the thread with the sender, internal notes
 //! and the signal's audit trail.
 //!
-//! Invariant: every decrypted text is rendered through maud's escaping, and
+//! Invariant: every decrypted text is rendered through maud's escaping, in
+//! an element of its own with `dir="auto"`, which isolates it (HTML's
+//! `unicode-bidi: isolate`), so bidirectional controls a sender typed cannot
+//! reorder the page around it; and
 //! the handler sends this page from a wiped buffer.
 
 use maud::{Markup, html};
@@ -60,7 +63,7 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                 dl {
                     @for (i, (label, text)) in v.answers.iter().enumerate() {
                         dt { (label) }
-                        dd.answer { (text.as_str()) }
+                        dd.answer dir="auto" { (text.as_str()) }
                         @if let Some(kinds) = v.flags.get(i).filter(|k| !k.is_empty()) {
                             dd.guard data-guard=(kinds.join(" ")) {
                                 (t("review.signal.guard")) " "
@@ -90,7 +93,7 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                 h2 { (t("review.signal.thread")) }
                 @if v.thread.is_empty() { p { (t("review.signal.no_messages")) } }
                 @for (who_wrote, day, text) in v.thread {
-                    article.message data-author=(who_wrote) { p.meta { (author(who_wrote)) ", " (day) } p.text { (text.as_str()) } }
+                    article.message data-author=(who_wrote) { p.meta { (author(who_wrote)) ", " (day) } p.text dir="auto" { (text.as_str()) } }
                 }
                 form method="post" action=(action("messages")) {
                     input type="hidden" name="csrf" value=(who.csrf);
@@ -102,7 +105,7 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
             section {
                 h2 { (t("review.signal.notes")) }
                 @for (who_wrote, day, text) in v.notes {
-                    article.note { p.meta { (who_wrote) ", " (day) } p.text { (text.as_str()) } }
+                    article.note { p.meta { (who_wrote) ", " (day) } p.text dir="auto" { (text.as_str()) } }
                 }
                 form method="post" action=(action("notes")) {
                     input type="hidden" name="csrf" value=(who.csrf);
