@@ -310,3 +310,40 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
         "the data folder's time is midnight (UTC)"
     );
 }
+
+#[tokio::test]
+async fn the_privacy_page_says_how_long_the_order_of_arrival_stays_visible() {
+    let team = TeamKey::generate();
+    let half_hourly = server(1800, &team);
+    let c = common::client();
+    for (lang, every, span) in [
+        (
+            "nl",
+            "minstens elke 30 minuten",
+            "hooguit 30 minuten geleden",
+        ),
+        ("en", "at least every 30 minutes", "at most 30 minutes ago"),
+    ] {
+        let page = c
+            .get(format!("{}/privacy?lang={lang}", half_hourly.intake))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(every), "{lang}: {every}");
+        assert!(page.contains(span), "{lang}: {span}");
+        assert!(!page.contains('{'), "{lang}: every placeholder is filled");
+    }
+    let hourly = server(3600, &team);
+    let page = c
+        .get(format!("{}/privacy?lang=en", hourly.intake))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("at least every hour") && page.contains("at most an hour ago"));
+}

@@ -21,7 +21,12 @@ pub(super) async fn privacy(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
-    pages::privacy_page(lang, &state.config.public_url).into_response()
+    pages::privacy_page(
+        lang,
+        &state.config.public_url,
+        state.config.mix_interval_secs,
+    )
+    .into_response()
 }
 
 /// `/toegankelijkheid` is Dutch unless a `?lang=` link says otherwise.

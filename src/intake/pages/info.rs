@@ -10,10 +10,12 @@ use super::layout;
 use crate::views::{Lang, href, prose};
 
 /// `/privacy`: what is stored, what never is, what the server sees for a
-/// moment, and what signaal cannot protect against.
-pub fn privacy_page(lang: Lang, public_url: &str) -> Markup {
+/// moment, how the order of arrival is hidden and what an examiner could
+/// still learn (with the mix interval of this installation), and what
+/// signaal cannot protect against.
+pub fn privacy_page(lang: Lang, public_url: &str, mix_interval_secs: u64) -> Markup {
     let sections = [
-        "stored", "never", "moment", "cannot", "advice", "cookies", "rights",
+        "stored", "never", "moment", "order", "cannot", "advice", "cookies", "rights",
     ];
     layout(
         lang,
@@ -25,7 +27,9 @@ pub fn privacy_page(lang: Lang, public_url: &str) -> Markup {
             @for key in sections {
                 section aria-labelledby={ "privacy-" (key) } {
                     h2 id={ "privacy-" (key) } { (lang.t(&format!("privacy.{key}.title"))) }
-                    (prose(lang.t(&format!("privacy.{key}.body"))))
+                    (prose(&lang.t(&format!("privacy.{key}.body"))
+                        .replace("{every}", &interval(lang, "every", mix_interval_secs))
+                        .replace("{span}", &interval(lang, "span", mix_interval_secs))))
                     @if key == "advice" {
                         div.qr-row {
                             img.qr src="/embed/qr.png" width="160" height="160" alt=(lang.t("qr.alt"));
@@ -37,6 +41,22 @@ pub fn privacy_page(lang: Lang, public_url: &str) -> Markup {
             p { a href=(href("/", lang)) { (lang.t("page.back")) } }
         },
     )
+}
+
+/// A length of time in words: "every hour", "30 minutes" (`form` is
+/// `every` or `span`), in whole hours or minutes where it is one.
+fn interval(lang: Lang, form: &str, secs: u64) -> String {
+    let (n, unit) = match secs {
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    let key = if n == 1 {
+        format!("interval.{form}.{unit}")
+    } else {
+        format!("interval.{form}.{unit}s")
+    };
+    lang.t(&key).replace("{n}", &n.to_string())
 }
 
 /// `/toegankelijkheid` and `/accessibility`: the accessibility statement in
