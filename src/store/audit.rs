@@ -33,6 +33,30 @@ pub(super) fn trail_of(
 }
 
 impl Store {
+    /// Keeps an audit row of something a sender did (a withdrawal), with only
+    /// its day: it joins the chain at the first mix after that day, so
+    /// neither its time nor its place in the chain dates the sender. Returns
+    /// once durable, as part of the caller's write when given its connection.
+    pub fn audit_for_sender(
+        c: &rusqlite::Connection,
+        day: &str,
+        entry: &Entry,
+    ) -> rusqlite::Result<()> {
+        c.prepare_cached(
+            "INSERT INTO inbox_audit (id, day, actor, action, signal_id, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            crate::crypto::random_id(),
+            day,
+            entry.actor,
+            entry.action.as_str(),
+            entry.signal_id,
+            entry.detail
+        ])?;
+        Ok(())
+    }
+
     /// Appends one audit row on its own (logins, searches, reports).
     pub async fn audit(&self, entry: Entry) -> Result<(), StoreError> {
         self.write(move |c| audit::append(c, &entry)).await

@@ -46,8 +46,8 @@ pub struct Inbox {
     pub day: &'static str,
     /// Indexes, as `(name suffix, UNIQUE or empty, definition after ON table)`.
     pub indexes: &'static [(&'static str, &'static str, &'static str)],
-    /// The view that shows main and inbox as one.
-    pub view: (&'static str, &'static str),
+    /// The view that shows main and inbox as one, if there is one.
+    pub view: Option<(&'static str, &'static str)>,
 }
 
 /// The inbox of signals.
@@ -68,10 +68,10 @@ pub const SIGNALS: Inbox = Inbox {
             "(domain, received_on) WHERE domain IS NOT NULL",
         ),
     ],
-    view: (
+    view: Some((
         "all_signals",
         "SELECT rowid AS rid, * FROM signals UNION ALL SELECT rowid AS rid, * FROM inbox_signals",
-    ),
+    )),
 };
 
 /// The inbox of the senders' messages.
@@ -82,19 +82,35 @@ pub const MESSAGES: Inbox = Inbox {
     rowid: false,
     day: "day",
     indexes: &[("signal", "", "(signal_id, seq)")],
-    view: (
+    view: Some((
         "all_messages",
         "SELECT * FROM messages UNION ALL SELECT * FROM inbox_messages",
-    ),
+    )),
 };
 
-/// Both inboxes, signals first (a message moves after its signal).
+/// What a sender did that the audit log must hold, waiting for its day to end
+/// (it moves into the chain through [`flush_audit_chunk`], not as a copy).
+pub const AUDIT: Inbox = Inbox {
+    table: "inbox_audit",
+    main: "audit",
+    key: "id",
+    rowid: false,
+    day: "day",
+    indexes: &[],
+    view: None,
+};
+
+/// The inboxes whose rows move to a main table, signals first (a message
+/// moves after its signal).
 pub const INBOXES: [Inbox; 2] = [SIGNALS, MESSAGES];
+
+/// Every table the mix rebuilds.
+pub const REBUILT: [Inbox; 3] = [SIGNALS, MESSAGES, AUDIT];
 
 /// The SQL that creates the inboxes' indexes and views for a new database.
 pub fn create_indexes_and_views() -> String {
     let mut sql = String::new();
-    for inbox in INBOXES {
+    for inbox in REBUILT {
         sql.push_str(&index_sql(&inbox, inbox.table, 'a'));
         sql.push_str(&view_sql(&inbox));
     }
@@ -115,7 +131,10 @@ fn index_sql(inbox: &Inbox, on: &str, generation: char) -> String {
 }
 
 fn view_sql(inbox: &Inbox) -> String {
-    format!("CREATE VIEW {} AS {};\n", inbox.view.0, inbox.view.1)
+    inbox
+        .view
+        .map(|(name, select)| format!("CREATE VIEW {name} AS {select};\n"))
+        .unwrap_or_default()
 }
 
 /// What a mix did.
@@ -176,6 +195,38 @@ pub fn move_chunk(
         ))?
         .execute(params![period_start, last])?;
     Ok((moved as i64 >= CHUNK, moved as u64))
+}
+
+/// Appends one chunk of the waiting audit rows whose day is before
+/// `period_start` to the chain, in key order (random), and deletes them.
+pub fn flush_audit_chunk(conn: &Connection, period_start: &str) -> rusqlite::Result<(bool, u64)> {
+    let rows: Vec<(String, String, String, String, Option<String>, String)> = conn
+        .prepare_cached(
+            "SELECT id, day, actor, action, signal_id, detail FROM inbox_audit
+             WHERE day < ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![period_start, CHUNK], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, day, actor, action, signal_id, detail) in &rows {
+        let detail = if detail.is_empty() {
+            format!("on {day}")
+        } else {
+            format!("{detail} (on {day})")
+        };
+        crate::audit::append_named(conn, actor, action, signal_id.as_deref(), &detail)?;
+        conn.prepare_cached("DELETE FROM inbox_audit WHERE id = ?1")?
+            .execute(params![id])?;
+    }
+    Ok((rows.len() as i64 >= CHUNK, rows.len() as u64))
 }
 
 /// Starts rebuilding `inbox`: an empty copy table, and triggers that note
@@ -264,14 +315,14 @@ pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64>
     // Views name the inbox, and renaming a table checks every view: they go
     // first and come back last.
     let mut swap = String::new();
-    for other in INBOXES {
-        swap.push_str(&format!("DROP VIEW IF EXISTS {};\n", other.view.0));
+    for (name, _) in REBUILT.iter().filter_map(|other| other.view) {
+        swap.push_str(&format!("DROP VIEW IF EXISTS {name};\n"));
     }
     swap.push_str(&format!(
         "DROP TABLE {table};\nALTER TABLE {next} RENAME TO {table};\n"
     ));
     swap.push_str(&index_sql(inbox, table, generation));
-    for other in INBOXES {
+    for other in REBUILT {
         swap.push_str(&view_sql(&other));
     }
     conn.execute_batch(&swap)?;
@@ -306,4 +357,95 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<String> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use crate::audit::{Action, Entry};
+    use crate::store::Store;
+    use crate::store::signals::NewSignal;
+
+    fn signal(day: &str, n: u8) -> NewSignal {
+        NewSignal {
+            id: crate::crypto::random_id(),
+            received_on: day.to_owned(),
+            lookup_tag: [n; 32],
+            source_recipient: "age1x".to_owned(),
+            format: crate::crypto::FORMAT_AGE_X25519,
+            envelope: vec![n; 64],
+        }
+    }
+
+    fn count(store: &Store, sql: &'static str) -> i64 {
+        store
+            .read_blocking(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn rows_of_an_earlier_day_move_on_and_a_senders_audit_row_waits_for_its_day_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let today = super::super::times::day_string(time::OffsetDateTime::now_utc().date());
+        for n in 0..3 {
+            store.insert_signal(signal("2020-01-01", n)).await.unwrap();
+        }
+        store.insert_signal(signal(&today, 9)).await.unwrap();
+        for day in ["2020-01-01", today.as_str()] {
+            let day = day.to_owned();
+            store
+                .write(move |c| {
+                    Store::audit_for_sender(
+                        c,
+                        &day,
+                        &Entry::general("(sender)", Action::Export, "withdrawn"),
+                    )
+                })
+                .await
+                .unwrap();
+        }
+        let before = count(&store, "SELECT count(*) FROM audit");
+        let mixed = store.mix().await.unwrap();
+        assert_eq!(mixed.moved, 4, "three signals and one audit row of 2020");
+        assert_eq!(count(&store, "SELECT count(*) FROM signals"), 3);
+        assert_eq!(count(&store, "SELECT count(*) FROM inbox_signals"), 1);
+        assert_eq!(count(&store, "SELECT count(*) FROM all_signals"), 4);
+        assert_eq!(count(&store, "SELECT count(*) FROM audit"), before + 1);
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM inbox_audit"),
+            1,
+            "today's waits"
+        );
+        let detail: String = store
+            .read_blocking(|c| {
+                c.query_row(
+                    "SELECT detail FROM audit ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(detail, "withdrawn (on 2020-01-01)");
+        assert!(matches!(
+            store.verify_audit_blocking().unwrap(),
+            crate::audit::Verdict::Intact { .. }
+        ));
+        // A second mix with nothing new moves nothing; a leftover copy of a
+        // killed rebuild is cleared by the next one.
+        store
+            .write(|c| super::begin_rebuild(c, &super::SIGNALS))
+            .await
+            .unwrap();
+        assert_eq!(store.mix().await.unwrap().moved, 0);
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_next'"
+            ),
+            0
+        );
+        assert_eq!(count(&store, "SELECT count(*) FROM all_signals"), 4);
+        store.close();
+    }
 }

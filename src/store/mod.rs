@@ -237,6 +237,24 @@ impl Store {
         let today = time::OffsetDateTime::now_utc().date();
         let period = times::day_string(times::period_start(self.0.precision, today));
         let mut mixed = mix::Mixed::default();
+        // A rebuild a kill interrupted leaves its copy and triggers: gone first.
+        self.write(|c| {
+            for inbox in mix::REBUILT {
+                mix::abandon_rebuild(c, &inbox)?;
+            }
+            Ok(())
+        })
+        .await?;
+        loop {
+            let period = period.clone();
+            let (more, moved) = self
+                .write(move |c| mix::flush_audit_chunk(c, &period))
+                .await?;
+            mixed.moved += moved;
+            if !more {
+                break;
+            }
+        }
         for inbox in mix::INBOXES {
             loop {
                 let period = period.clone();
@@ -253,7 +271,7 @@ impl Store {
         // mixed again next time.
         let unmixed = self.0.unmixed.swap(false, Ordering::AcqRel);
         if unmixed || mixed.moved > 0 {
-            for inbox in mix::INBOXES {
+            for inbox in mix::REBUILT {
                 match self.rebuild(inbox).await {
                     Ok(rows) => mixed.rebuilt += rows,
                     Err(e) => {

@@ -143,6 +143,18 @@ const MIGRATIONS: &[&str] = &[
         SELECT rowid AS rid, * FROM signals UNION ALL SELECT rowid AS rid, * FROM inbox_signals;
      CREATE VIEW all_messages AS
         SELECT * FROM messages UNION ALL SELECT * FROM inbox_messages;",
+    // 5: audit rows of what a sender did (a withdrawal): an audit row carries
+    // the second and its place in the chain, so these wait here with only
+    // their day, are mixed like the other inboxes, and join the chain at the
+    // first mix after their day is over.
+    "CREATE TABLE inbox_audit (
+        id        TEXT PRIMARY KEY,
+        day       TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        signal_id TEXT,
+        detail    TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
