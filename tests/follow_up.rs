@@ -234,30 +234,34 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert!(!row[..row.find("</tr>").unwrap()].contains("data-flag=\"reply\""));
 
     // Nothing of it on disk or in the log; not the code either. The data
-    // folder is read while the server runs (with its WAL) and after it stopped.
+    // folder is read while the server runs (with its WAL) and after it
+    // stopped, and each scan must find the ciphertext of the stored signal.
     let secrets = [said.as_str(), asked.as_str(), answered.as_str()];
     let codes = [receipt.clone(), receipt.replace('-', "")];
-    let scan = |files: Vec<(std::path::PathBuf, Vec<u8>)>| {
-        for (path, bytes) in &files {
-            for s in secrets
-                .iter()
-                .copied()
-                .chain(codes.iter().map(String::as_str))
-            {
-                assert!(!contains(bytes, s.as_bytes()), "{s} in {}", path.display());
-            }
+    let envelope: Vec<u8> = rusqlite::Connection::open(server.data_dir().join("signaal.db"))
+        .unwrap()
+        .query_row("SELECT envelope FROM signals WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let control = common::control_of(&envelope);
+    let check = |scan: &common::Scan| {
+        for s in secrets
+            .iter()
+            .copied()
+            .chain(codes.iter().map(String::as_str))
+        {
+            scan.assert_nowhere(s.as_bytes(), s);
         }
-        files.len()
+        scan.assert_finds(&control, "the stored envelope");
     };
     let live = server.data_files();
-    assert!(
-        live.iter()
-            .any(|(p, _)| p.to_string_lossy().ends_with("-wal")),
-        "the WAL is scanned too"
-    );
-    scan(live);
+    live.assert_read(&["signaal.db", "signaal.db-wal"]);
+    check(&live);
     assert!(server.stop().success());
-    assert!(scan(server.data_files()) > 0);
+    let stopped = server.data_files();
+    stopped.assert_read(&["signaal.db"]);
+    check(&stopped);
     let log = server.output();
     assert!(
         log.contains("route=\"/follow-up/message\""),

@@ -10,6 +10,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::ops::Not;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -134,5 +135,94 @@ async fn a_full_store_says_nothing_was_kept_and_gives_no_receipt() {
     assert!(
         server.output().contains("nothing was kept")
             || server.output().contains("could not be stored")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_senders_at_a_full_store_get_a_receipt_exactly_for_the_signals_that_were_kept() {
+    let server = Arc::new(Server::start_with(Options {
+        env: vec![("SIGNAAL_MAX_DB_MIB".into(), "1".into())],
+        ..Options::default()
+    }));
+    // Long and short signals, so that near the cap some writes of a group
+    // still fit and others do not.
+    let long = "Een lang verhaal over een regel die vaak verkeerd uitpakt. ".repeat(150);
+    let mut senders = Vec::new();
+    for s in 0..64 {
+        let (server, long) = (Arc::clone(&server), long.clone());
+        senders.push(tokio::spawn(async move {
+            let c = client();
+            let (mut shown, mut refusals) = (Vec::new(), 0);
+            for i in 0..400 {
+                let text = if (i + s) % 3 == 0 {
+                    "Kort."
+                } else {
+                    long.as_str()
+                };
+                let (status, page) = submit(&c, &server, &[("situation", text)]).await;
+                match status {
+                    200 => shown.push(common::receipt_in(&page).expect("a receipt on a 200")),
+                    503 => {
+                        assert!(page.contains("data-receipt").not(), "a receipt on a 503");
+                        refusals += 1;
+                        if refusals == 12 {
+                            break;
+                        }
+                    }
+                    other => panic!("unexpected {other}: {page}"),
+                }
+            }
+            (shown, refusals)
+        }));
+    }
+    let mut shown = HashSet::new();
+    for sender in senders {
+        let (receipts, refusals) = sender.await.unwrap();
+        assert_eq!(refusals, 12, "every sender reached the full store");
+        shown.extend(receipts);
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        server.data_dir().join("signaal.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let salt: Vec<u8> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'install_salt'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: HashSet<Vec<u8>> = conn
+        .prepare("SELECT lookup_tag FROM signals")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let acknowledged: HashSet<Vec<u8>> = shown
+        .iter()
+        .map(|r| {
+            let code = signaal::crypto::Receipt::parse(r).unwrap();
+            code.derive(&salt).unwrap().tag.to_vec()
+        })
+        .collect();
+    assert!(
+        acknowledged.len() > 20,
+        "the store took signals: {}",
+        acknowledged.len()
+    );
+    eprintln!(
+        "{} receipts shown, {} signals stored; group commits that failed: {}",
+        acknowledged.len(),
+        stored.len(),
+        server.output().matches("a group commit failed").count()
+    );
+    let lost = acknowledged.difference(&stored).count();
+    let kept_unacknowledged = stored.difference(&acknowledged).count();
+    assert_eq!(lost, 0, "signals with a receipt are missing");
+    assert_eq!(
+        kept_unacknowledged, 0,
+        "signals were stored although their sender was told nothing was kept"
     );
 }

@@ -25,7 +25,7 @@ fn systemd_analyze_available() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipping: systemd-analyze is not installed (apt-get install systemd)");
+        common::skip("systemd-analyze is not installed (apt-get install systemd)");
     }
     ok
 }
@@ -57,11 +57,11 @@ fn the_systemd_units_pass_verify_and_rate_ok_in_the_security_analysis() {
     let units = units_here(dir.path());
     assert!(units.len() >= 5, "{units:?}");
     for unit in &units {
-        let out = Command::new("systemd-analyze")
-            .arg("verify")
-            .arg(unit)
-            .output()
-            .unwrap();
+        let out = common::output_within(
+            Command::new("systemd-analyze").arg("verify").arg(unit),
+            None,
+            common::DEADLINE,
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         let name = unit.file_name().unwrap().to_string_lossy();
         let ours: Vec<&str> = err.lines().filter(|l| l.contains(name.as_ref())).collect();
@@ -69,11 +69,13 @@ fn the_systemd_units_pass_verify_and_rate_ok_in_the_security_analysis() {
         if !name.ends_with(".service") {
             continue;
         }
-        let out = Command::new("systemd-analyze")
-            .args(["security", "--offline=true"])
-            .arg(unit)
-            .output()
-            .unwrap();
+        let out = common::output_within(
+            Command::new("systemd-analyze")
+                .args(["security", "--offline=true"])
+                .arg(unit),
+            None,
+            common::DEADLINE,
+        );
         let report = String::from_utf8_lossy(&out.stdout);
         let level: f64 = report
             .lines()
@@ -213,17 +215,21 @@ async fn the_example_configuration_serves_in_production_mode() {
         team: vec![team.recipient()],
         env: vec![("SIGNAAL_CONFIG".into(), config.display().to_string())],
         args: vec!["--production".into()],
+        configured_limits: true,
+        ..common::Options::default()
     });
     assert!(!server.output().contains("DEMO"), "{}", server.output());
     let (status, page) =
         common::submit(&common::client(), &server, &[("situation", "production")]).await;
     assert_eq!(status, 200, "{page}");
     assert!(common::receipt_in(&page).is_some());
-    let out = Command::new(common::binary())
-        .arg("check")
-        .envs(server.env())
-        .output()
-        .unwrap();
+    let out = common::output_within(
+        Command::new(common::binary())
+            .arg("check")
+            .envs(server.env()),
+        None,
+        common::DEADLINE,
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -236,6 +236,12 @@ async fn a_note_or_message_sent_after_the_session_ended_comes_back_unsaved() {
     let s = demo_login(&server).await;
     let id = signal_ids(&s.get("/").await.1).remove(0);
     let csrf = s.csrf().await;
+    let envelope: Vec<u8> = db(&server)
+        .query_row("SELECT envelope FROM signals WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let control = common::control_of(&envelope);
     // A long, careful answer: the reviewer took longer than the idle timeout.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     for field in ["note", "message"] {
@@ -263,9 +269,10 @@ async fn a_note_or_message_sent_after_the_session_ended_comes_back_unsaved() {
             "the text comes back, escaped: {page}"
         );
         assert!(!server.output().contains(&canary), "not in the log");
-        for (path, bytes) in server.data_files() {
-            assert!(!common::contains(&bytes, canary.as_bytes()), "{path:?}");
-        }
+        let scan = server.data_files();
+        scan.assert_read(&["signaal.db", "signaal.db-wal"]);
+        scan.assert_nowhere(canary.as_bytes(), &canary);
+        scan.assert_finds(&control, "the stored signal");
     }
     let conn = db(&server);
     for table in ["notes", "messages"] {

@@ -99,7 +99,7 @@ async fn a_reviewer_made_by_the_cli_logs_in_with_totp_reads_the_canary_and_the_a
         file.display()
     );
     assert!(
-        age_with_tty(server.root.path(), &args, PASS, 1),
+        age_with_tty(server.root.path(), &args, PASS, &["Enter passphrase"]),
         "age -d -i alice.age failed"
     );
     let plain = std::fs::read_to_string(server.root.path().join("plain.json")).unwrap();
@@ -124,7 +124,7 @@ async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
         &dir,
         "-p -a -o made-by-age.age plain.txt",
         PASS,
-        2
+        &["Enter passphrase", "Confirm passphrase"]
     ));
     let made = std::fs::read(dir.join("made-by-age.age")).unwrap();
     let out = add_reviewer(&server, "bob", PASS, &["--identity", "made-by-age.age"]);
@@ -384,7 +384,10 @@ async fn at_a_terminal_the_passphrase_is_asked_twice_without_echo_and_must_match
     let (ok, screen) = signaal_with_tty(
         &server,
         "reviewer add dave --no-totp --work-factor 12",
-        &[PASS, "a different passphrase"],
+        &[
+            ("Passphrase: ", PASS),
+            ("Passphrase again: ", "a different passphrase"),
+        ],
     );
     assert!(!ok, "{screen}");
     assert!(screen.contains("Passphrase again"), "{screen}");
@@ -392,7 +395,7 @@ async fn at_a_terminal_the_passphrase_is_asked_twice_without_echo_and_must_match
     let (ok, screen) = signaal_with_tty(
         &server,
         "reviewer add dave --no-totp --work-factor 12 --add-recipient",
-        &[PASS, PASS],
+        &[("Passphrase: ", PASS), ("Passphrase again: ", PASS)],
     );
     assert!(ok, "{screen}");
     assert!(

@@ -107,18 +107,34 @@ async fn reading_noting_messaging_and_searching_leave_no_plaintext_on_disk_or_in
     assert!(contains(&plain, asked.as_bytes()));
     drop(conn);
 
-    for (path, bytes) in server.data_files() {
-        for secret in [&said, &noted, &asked] {
-            assert!(
-                !contains(&bytes, secret.as_bytes()),
-                "{secret} in {}",
-                path.display()
-            );
-        }
+    // The search was typed in lower case: look for every text in the case it
+    // was sent in and in the case it was searched in.
+    let needles: Vec<String> = [&said, &noted, &asked]
+        .into_iter()
+        .flat_map(|s| [s.clone(), s.to_lowercase()])
+        .collect();
+    assert!(needles.contains(&said.to_lowercase()) && said.to_lowercase() != said);
+    // The same scan must find the note's ciphertext, or "not found" means nothing.
+    let note: Vec<u8> = db(&server)
+        .query_row(
+            "SELECT envelope FROM notes WHERE signal_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db", "signaal.db-wal"]);
+    for needle in &needles {
+        scan.assert_nowhere(needle.as_bytes(), needle);
     }
+    scan.assert_finds(&common::control_of(&note), "the stored note");
     let log = server.output();
-    for secret in [&said, &noted, &asked] {
-        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+    assert!(
+        log.contains("route=\"/search\""),
+        "requests are logged: {log}"
+    );
+    for needle in &needles {
+        assert!(!log.contains(needle.as_str()), "{needle} in the log");
     }
 }
 
