@@ -194,11 +194,7 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert_eq!(reply.status, 200, "{}", reply.page);
     assert!(reply.page.contains("data-sent"));
     assert!(reply.page.contains("<html lang=\"en\""));
-    assert_eq!(
-        sent_messages(&server),
-        1,
-        "stored before the page said sent"
-    );
+    assert_eq!(sent_messages(&server), 1, "the message is stored");
     let order = (
         reply.page.find(&asked).unwrap(),
         reply.page.find(&answered).unwrap(),
@@ -617,6 +613,40 @@ async fn the_follow_up_pages_speak_dutch_and_english_with_the_intake_headers() {
         assert_eq!(answer.headers["cache-control"], "no-store");
         assert_eq!(answer.headers["referrer-policy"], "no-referrer");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_says_sent_only_after_the_message_is_synced_to_disk() {
+    if !common::strace_available() {
+        return;
+    }
+    // Every WAL sync takes a second: a page that said "sent" before the
+    // message's commit was synced would come sooner than that.
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "100000")]),
+        strace: Some("delay_exit=1000000".into()),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let before = server.wal_syncs().len();
+    let sent = common::epoch_now();
+    let reply = write(
+        &server,
+        &[("receipt", &receipt), ("message", "Een aanvulling.")],
+    )
+    .await;
+    let shown = common::epoch_now();
+    assert_eq!(reply.status, 200, "{}", reply.page);
+    assert!(reply.page.contains("data-sent"));
+    let syncs = server.wal_syncs();
+    assert!(
+        syncs[before..]
+            .iter()
+            .any(|s| s.at >= sent && s.at + 1.0 <= shown),
+        "no WAL sync began after the message was sent ({sent:.3}) and ended before the \
+         page said sent ({shown:.3}): {syncs:?}"
+    );
+    assert_eq!(sent_messages(&server), 1);
 }
 
 #[tokio::test]

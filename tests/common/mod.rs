@@ -54,9 +54,11 @@ pub struct Options {
     pub team: Vec<String>,
     /// Extra command-line arguments after `serve`.
     pub args: Vec<String>,
-    /// A command the server runs under (e.g. `strace …`); the server's own
-    /// command line is appended to it.
-    pub wrapper: Vec<String>,
+    /// Run the server under strace, with this `-e inject=` expression (e.g.
+    /// `error=EIO:when=2`, `delay_exit=20000`) applied to its syncs of the WAL;
+    /// every such sync is logged (see [`Server::wal_syncs`]). Check
+    /// [`strace_available`] first.
+    pub strace: Option<String>,
     /// Serve with the configured submission limits, not the kit's generous ones.
     pub configured_limits: bool,
     /// Run the server as this user id (and the group of the same number),
@@ -74,7 +76,7 @@ pub struct Server {
     readers: Vec<std::thread::JoinHandle<()>>,
     options_env: Vec<(String, String)>,
     args: Vec<String>,
-    wrapper: Vec<String>,
+    strace: Option<String>,
     configured_limits: bool,
     uid: Option<u32>,
 }
@@ -108,7 +110,7 @@ impl Server {
             readers: Vec::new(),
             options_env: options.env,
             args: options.args,
-            wrapper: options.wrapper,
+            strace: options.strace,
             configured_limits: options.configured_limits,
             uid: options.uid,
         };
@@ -170,10 +172,15 @@ impl Server {
     fn spawn(&mut self) {
         let mut args = vec!["serve".to_owned()];
         args.extend(self.args.iter().cloned());
-        let mut cmd = match self.wrapper.split_first() {
-            Some((program, wrapper_args)) => {
-                let mut cmd = Command::new(program);
-                cmd.args(wrapper_args).arg(binary());
+        let mut cmd = match &self.strace {
+            Some(inject) => {
+                let mut cmd = Command::new("strace");
+                cmd.args(strace_args(
+                    &self.data_dir().join("signaal.db-wal"),
+                    inject,
+                    &self.strace_log(),
+                ))
+                .arg(binary());
                 cmd
             }
             None => Command::new(binary()),
@@ -272,11 +279,21 @@ impl Server {
         }
     }
 
+    /// Where strace writes its log.
+    fn strace_log(&self) -> PathBuf {
+        self.root.path().join("strace.log")
+    }
+
+    /// The syncs of the WAL that strace saw (and delayed or failed), so far.
+    pub fn wal_syncs(&self) -> Vec<Synced> {
+        syncs_in(&self.strace_log(), "signaal.db-wal")
+    }
+
     /// The process id of the running signaal, from the handle of the child the
-    /// kit started (under a wrapper: that wrapper's child).
+    /// kit started (under strace: strace's child).
     pub fn pid(&self) -> u32 {
         let child = self.child.as_ref().expect("running").id();
-        if self.wrapper.is_empty() {
+        if self.strace.is_none() {
             return child;
         }
         let deadline = Instant::now() + DEADLINE;
@@ -286,7 +303,7 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "the wrapper started no signaal:\n{}",
+                "strace started no signaal:\n{}",
                 self.output()
             );
             std::thread::sleep(Duration::from_millis(10));
@@ -302,9 +319,9 @@ impl Server {
     /// Kills the process at once (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            // Under a wrapper, the server first: a wrapper killed first
-            // might leave it running.
-            let served = child_of(child.id()).filter(|_| !self.wrapper.is_empty());
+            // Under strace, the server first: strace killed first might
+            // leave it running.
+            let served = child_of(child.id()).filter(|_| self.strace.is_some());
             if let Some(pid) = served.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
@@ -349,6 +366,14 @@ impl Server {
     /// Starts the process again on the same folders (new ports).
     pub fn restart(&mut self) {
         self.kill();
+        self.spawn();
+    }
+
+    /// Starts the process again on the same folders, under strace with
+    /// `inject` (see [`Options::strace`]), or bare.
+    pub fn restart_with_strace(&mut self, inject: Option<&str>) {
+        self.kill();
+        self.strace = inject.map(str::to_owned);
         self.spawn();
     }
 
@@ -552,39 +577,75 @@ pub fn skip(what: &str) {
     eprintln!("skipping: {what}");
 }
 
-/// The `strace` command line that runs a server with `inject` (strace's
-/// `-e inject=` expression) applied to the fsync-family calls on `file`,
-/// every one of them written to `log`. `None` (a skip) without strace.
-pub fn strace(file: &Path, inject: &str, log: &Path) -> Option<Vec<String>> {
+/// Whether strace is there; without it, a skip (with `CI` set, a failure).
+pub fn strace_available() -> bool {
     let ok = Command::new("strace")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         skip("strace is not installed (apt-get install strace)");
-        return None;
     }
-    Some(
-        [
-            "strace",
-            "-f",
-            "-qq",
-            "--seccomp-bpf",
-            "-y",
-            "-ttt",
-            "-T",
-            "-e",
-            "trace=fsync,fdatasync",
-            "-e",
-            &format!("inject=fsync,fdatasync:{inject}"),
-            "-P",
-            &file.display().to_string(),
-            "-o",
-            &log.display().to_string(),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
+    ok
+}
+
+/// strace's arguments to apply `inject` to the fsync-family calls on `file`
+/// (by every thread, followed with `-f`), each one logged to `log` with its
+/// thread, its wall-clock time and what it returned. Only those calls stop
+/// the server (`--seccomp-bpf`), so it runs at its usual speed otherwise.
+fn strace_args(file: &Path, inject: &str, log: &Path) -> Vec<String> {
+    [
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-y",
+        "-ttt",
+        "-e",
+        "trace=fsync,fdatasync",
+        "-e",
+        &format!("inject=fsync,fdatasync:{inject}"),
+        "-P",
+        &file.display().to_string(),
+        "-o",
+        &log.display().to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// One fsync-family call in a log that strace wrote.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    /// The thread that made it.
+    pub thread: u32,
+    /// When it was entered, in seconds since the Unix epoch (the same clock
+    /// as [`std::time::SystemTime`]).
+    pub at: f64,
+    /// What it returned, with strace's note: `0 (DELAYED)`, `-1 EIO … (INJECTED)`.
+    pub result: String,
+}
+
+/// The fsync-family calls on `file` in a log that strace wrote.
+pub fn syncs_in(log: &Path, file: &str) -> Vec<Synced> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("sync(") && l.contains(&format!("{file}>")))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let thread = words.next()?.parse().ok()?;
+            let at = words.next()?.parse().ok()?;
+            let result = l.split_once(") = ")?.1.to_owned();
+            Some(Synced { thread, at, result })
+        })
+        .collect()
+}
+
+/// Seconds since the Unix epoch now, on the clock strace's `-ttt` uses.
+pub fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
