@@ -146,22 +146,27 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     }
     let conn = db(&server);
     let ids: Vec<String> = conn
-        .prepare("SELECT id FROM signals ORDER BY id LIMIT 3")
+        .prepare("SELECT id FROM signals ORDER BY id LIMIT 4")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    conn.execute(
-        "UPDATE signals SET received_on = date('now', '-10 days') WHERE id = ?1",
-        [&ids[0]],
-    )
-    .unwrap();
-    conn.execute(
-        "UPDATE signals SET received_on = date('now', '-4 months') WHERE id = ?1",
-        [&ids[1]],
-    )
-    .unwrap();
+    // One "today" for the whole test, and ages far enough from the limits
+    // (7 days to acknowledge, 3 months to give feedback) that the server's
+    // day may be the next one.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (id, age) in [
+        (&ids[0], "-10 days"),
+        (&ids[1], "-4 months"),
+        (&ids[3], "-3 days"),
+    ] {
+        conn.execute(
+            "UPDATE signals SET received_on = date(?2, ?3) WHERE id = ?1",
+            [id.as_str(), today.as_str(), age],
+        )
+        .unwrap();
+    }
     drop(conn);
     let s = demo_login(&server).await;
     s.post(
@@ -186,9 +191,30 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     let (_, second) = s.get("/?page=2").await;
     assert_eq!(signal_ids(&second).len(), 3);
     let (_, oldest) = s.get("/?sort=oldest").await;
-    assert_eq!(signal_ids(&oldest)[0], ids[1]);
-    assert!(oldest.contains("data-flag=\"feedback\""));
-    assert!(oldest.contains("data-flag=\"ack\""));
+    assert_eq!(
+        signal_ids(&oldest)[..3],
+        [ids[1].clone(), ids[0].clone(), ids[3].clone()]
+    );
+    // Each flag on its own signal's row, and on no other.
+    let flags = |id: &str| -> Vec<String> {
+        let row = &oldest[oldest.find(&format!("data-signal=\"{id}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        ["ack", "feedback", "reply"]
+            .into_iter()
+            .filter(|f| row.contains(&format!("data-flag=\"{f}\"")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        flags(&ids[1]),
+        ["ack", "feedback"],
+        "four months without an answer"
+    );
+    assert_eq!(flags(&ids[0]), ["ack"], "ten days unacknowledged");
+    assert!(flags(&ids[3]).is_empty(), "three days old");
+    for id in signal_ids(&oldest).iter().skip(2) {
+        assert!(flags(id).is_empty(), "{id} is new and flagged");
+    }
     let (_, closed) = s.get("/?status=closed").await;
     assert_eq!(signal_ids(&closed), [ids[2].clone()]);
     let (_, taxes) = s.get("/?domain=taxes").await;
@@ -236,11 +262,16 @@ async fn the_report_shows_counts_below_five_as_less_than_five_on_the_page_in_csv
         )
         .await;
     }
+    // All in one month, whatever day the test runs on (a run across a
+    // month's end would split them otherwise).
+    db(&server)
+        .execute("UPDATE signals SET received_on = '2026-03-16'", [])
+        .unwrap();
     let (_, page) = s.get("/report").await;
     assert!(page.contains("<td class=\"count\">6</td>"), "{page}");
     assert!(page.contains("<td class=\"count\">&lt;5</td>"), "{page}");
     let (_, csv) = s.get("/report.csv").await;
-    let month = &csv.lines().nth(1).unwrap()[..7];
+    let month = "2026-03";
     assert!(
         csv.contains(&format!("{month},benefits,in_progress,law,6\n")),
         "{csv}"
