@@ -323,26 +323,28 @@ fn code_now(totp: &totp_rs::TOTP) -> String {
 async fn an_unknown_name_costs_as_much_time_as_a_wrong_passphrase() {
     // The demo reviewer's file uses scrypt work factor 16: tenths of a second.
     let server = Server::start();
-    let median = |name: &'static str| {
+    let attempt = |name: &'static str| {
         let server = &server;
         async move {
-            let mut times = Vec::new();
-            for _ in 0..3 {
-                let started = std::time::Instant::now();
-                let res = try_login(server, name, "not the passphrase", "").await;
-                assert_eq!(res.status().as_u16(), 401);
-                times.push(started.elapsed().as_secs_f64());
-            }
-            times.sort_by(f64::total_cmp);
-            times[1]
+            let started = std::time::Instant::now();
+            let res = try_login(server, name, "not the passphrase", "").await;
+            assert_eq!(res.status().as_u16(), 401);
+            started.elapsed().as_secs_f64()
         }
     };
-    let known = median("demo").await;
-    let unknown = median("nobody").await;
-    let ratio = unknown / known;
+    // In pairs, one after the other, so that a busy moment of the machine
+    // weighs on both alike; the median of the pairs' ratios is compared.
+    let mut ratios = Vec::new();
+    for _ in 0..5 {
+        let known = attempt("demo").await;
+        let unknown = attempt("nobody").await;
+        ratios.push(unknown / known);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
     assert!(
         (0.33..3.0).contains(&ratio),
-        "unknown name {unknown:.3}s vs wrong passphrase {known:.3}s"
+        "an unknown name takes {ratio:.2} times as long as a wrong passphrase: {ratios:?}"
     );
 }
 
