@@ -152,7 +152,7 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
         senders.push(tokio::spawn(async move {
             let client = common::client();
             for i in 0.. {
-                let sent = Instant::now();
+                let sent = common::epoch_now();
                 let res = client
                     .post(format!("{}/signal", server.intake))
                     .form(&[("situation", format!("shutdown {s}-{i}"))])
@@ -165,10 +165,12 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
                     _ => None,
                 };
                 match receipt {
-                    Some(receipt) => answered
-                        .lock()
-                        .unwrap()
-                        .push((sent, Instant::now(), receipt)),
+                    Some(receipt) => {
+                        answered
+                            .lock()
+                            .unwrap()
+                            .push((sent, common::epoch_now(), receipt))
+                    }
                     // Refused or cut off: only once the stop has begun.
                     None => {
                         assert!(stopping.load(Ordering::SeqCst), "refused before the stop");
@@ -185,7 +187,6 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     stopping.store(true, Ordering::SeqCst);
-    let signalled = Instant::now();
     server.signal(rustix::process::Signal::TERM);
     for sender in senders {
         sender.await.unwrap();
@@ -199,16 +200,19 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
         "{log}"
     );
     assert!(log.contains("stopped"), "{log}");
+    // In flight: sent before the server said it was stopping, and answered
+    // after (both on the wall clock that the server's log uses).
+    let stopping_at = common::logged_at(&log, "shutting down").unwrap();
     let answered = answered.lock().unwrap().clone();
     let in_flight = answered
         .iter()
-        .filter(|(sent, done, _)| *sent < signalled && *done > signalled)
+        .filter(|(sent, done, _)| *sent < stopping_at && *done > stopping_at)
         .count();
     eprintln!(
-        "{} submissions acknowledged, {in_flight} of them in flight when SIGTERM came",
+        "{} submissions acknowledged, {in_flight} of them in flight when the stop began",
         answered.len()
     );
-    assert!(in_flight > 0, "nothing was in flight when SIGTERM came");
+    assert!(in_flight > 0, "nothing was in flight when the stop began");
     let conn = db(&server.data_dir().join("signaal.db"));
     for (_, _, r) in &answered {
         assert!(

@@ -640,6 +640,34 @@ pub fn syncs_in(log: &Path, file: &str) -> Vec<Synced> {
         .collect()
 }
 
+/// When the server logged the first line holding `needle`, in seconds since
+/// the Unix epoch (its log lines begin with an RFC 3339 time in UTC).
+pub fn logged_at(output: &str, needle: &str) -> Option<f64> {
+    let line = output.lines().find(|l| l.contains(needle))?;
+    let stamp = line.split_whitespace().next()?.strip_suffix('Z')?;
+    let (day, clock) = stamp.split_once('T')?;
+    let d: Vec<i64> = day
+        .split('-')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, "0"));
+    let t: Vec<i64> = hms
+        .split(':')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::try_from(*d.first()?).ok()?,
+        time::Month::try_from(u8::try_from(*d.get(1)?).ok()?).ok()?,
+        u8::try_from(*d.get(2)?).ok()?,
+    )
+    .ok()?;
+    let midnight = date.midnight().assume_utc().unix_timestamp();
+    let seconds = midnight + t.first()? * 3600 + t.get(1)? * 60 + t.get(2)?;
+    Some(seconds as f64 + format!("0.{fraction}").parse::<f64>().ok()?)
+}
+
 /// Seconds since the Unix epoch now, on the clock strace's `-ttt` uses.
 pub fn epoch_now() -> f64 {
     std::time::SystemTime::now()
