@@ -186,8 +186,24 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
         assert!(Instant::now() < deadline, "no load:\n{}", server.output());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // And four requests surely in the server's hands: their handlers are
+    // reading their bodies when the signal comes.
+    let addr = server.intake.trim_start_matches("http://").to_owned();
+    let mut half_sent = Vec::new();
+    for i in 0..4 {
+        half_sent.push(HalfSent::start(&addr, &format!("half sent {i}")).await);
+    }
     stopping.store(true, Ordering::SeqCst);
     server.signal(rustix::process::Signal::TERM);
+    let mut heard_out = Vec::new();
+    for sending in half_sent {
+        let reply = sending.finish().await;
+        assert!(
+            reply.starts_with("HTTP/1.1 200"),
+            "a request in flight was dropped: {reply}"
+        );
+        heard_out.push(common::receipt_in(&reply).unwrap());
+    }
     for sender in senders {
         sender.await.unwrap();
     }
@@ -214,7 +230,7 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
     );
     assert!(in_flight > 0, "nothing was in flight when the stop began");
     let conn = db(&server.data_dir().join("signaal.db"));
-    for (_, _, r) in &answered {
+    for r in answered.iter().map(|(_, _, r)| r).chain(&heard_out) {
         assert!(
             signal_of(&conn, r).is_some(),
             "an acknowledged signal was lost"
@@ -224,37 +240,65 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// A submission whose body is half sent, on its own connection, with the
+/// server's handler already reading it: the server said "100 Continue",
+/// which it does only once the handler asks for the body.
+struct HalfSent {
+    conn: tokio::net::TcpStream,
+    rest: String,
+}
+
+impl HalfSent {
+    async fn start(addr: &str, situation: &str) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = format!("situation={}", situation.replace(' ', "+"));
+        let (first, rest) = body.split_at(body.len() / 2);
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /signal HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut interim = Vec::new();
+        while !interim.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tokio::time::timeout(common::DEADLINE, conn.read_exact(&mut byte))
+                .await
+                .expect("an answer to the head")
+                .unwrap();
+            interim.push(byte[0]);
+        }
+        assert!(
+            interim.starts_with(b"HTTP/1.1 100 Continue"),
+            "{}",
+            String::from_utf8_lossy(&interim)
+        );
+        conn.write_all(first.as_bytes()).await.unwrap();
+        Self {
+            conn,
+            rest: rest.to_owned(),
+        }
+    }
+
+    /// Sends the rest and reads the whole answer.
+    async fn finish(mut self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.conn.write_all(self.rest.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        tokio::time::timeout(common::DEADLINE, self.conn.read_to_end(&mut reply))
+            .await
+            .expect("the reply")
+            .unwrap();
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sender_halfway_through_sending_when_sigterm_comes_still_gets_a_kept_receipt() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (server, _) = team_server(&[]);
     let addr = server.intake.trim_start_matches("http://").to_owned();
-    let body = "situation=a+slow+connection+sends+this+in+two+halves";
-    let (first, second) = body.split_at(body.len() / 2);
-    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /signal HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    conn.write_all(head.as_bytes()).await.unwrap();
-    // The server says "100 Continue" once its handler reads the body: the
-    // request is in its hands.
-    let mut interim = Vec::new();
-    while !interim.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        tokio::time::timeout(common::DEADLINE, conn.read_exact(&mut byte))
-            .await
-            .expect("an answer to the head")
-            .unwrap();
-        interim.push(byte[0]);
-    }
-    assert!(
-        interim.starts_with(b"HTTP/1.1 100 Continue"),
-        "{}",
-        String::from_utf8_lossy(&interim)
-    );
-    conn.write_all(first.as_bytes()).await.unwrap();
+    let sending = HalfSent::start(&addr, "a slow connection sends this in two halves").await;
     server.signal(rustix::process::Signal::TERM);
     // New visitors are no longer let in …
     let deadline = std::time::Instant::now() + common::DEADLINE;
@@ -266,13 +310,7 @@ async fn a_sender_halfway_through_sending_when_sigterm_comes_still_gets_a_kept_r
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // … but the sender already sending is heard out.
-    conn.write_all(second.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    tokio::time::timeout(common::DEADLINE, conn.read_to_end(&mut reply))
-        .await
-        .expect("the reply")
-        .unwrap();
-    let reply = String::from_utf8_lossy(&reply);
+    let reply = sending.finish().await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let receipt = common::receipt_in(&reply).unwrap();
     let mut server = server;
