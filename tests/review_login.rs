@@ -114,11 +114,13 @@ async fn an_identity_made_by_age_keygen_and_age_p_logs_in_unchanged() {
     let team = TeamKey::generate();
     let mut server = Server::start_with(production(&team));
     let dir = server.root.path().to_owned();
-    let keygen = std::process::Command::new("age-keygen")
-        .args(["-o", "plain.txt"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let keygen = common::output_within(
+        std::process::Command::new("age-keygen")
+            .args(["-o", "plain.txt"])
+            .current_dir(&dir),
+        None,
+        common::DEADLINE,
+    );
     assert!(keygen.status.success());
     assert!(age_with_tty(
         &dir,
