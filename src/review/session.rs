@@ -164,13 +164,15 @@ impl Sessions {
         })
     }
 
-    /// Number of live sessions (for tests and the log).
-    pub fn len(&self) -> usize {
+    /// Number of live sessions.
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.map.lock().map_or(0, |m| m.len())
     }
 
     /// Whether no session is live.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

@@ -31,21 +31,36 @@ pub fn run_with_stdin(server: &Server, args: &[&str], stdin: &str) -> (i32, Stri
     )
 }
 
-/// `signaal reviewer add NAME --add-recipient --work-factor 12 EXTRA…`, the
-/// passphrase given twice on stdin. Returns its stdout.
+/// `signaal reviewer add NAME --add-recipient EXTRA…`, the passphrase given
+/// twice on stdin; returns its stdout. A quick scrypt work factor (12) where
+/// that is allowed: outside production mode with `--work-factor 12`; in
+/// production mode, which makes no file below age's default, with a file the
+/// test wraps itself, as `age -p` would (unless EXTRA names an `--identity`).
 pub fn add_reviewer(server: &Server, name: &str, passphrase: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "reviewer",
-        "add",
-        name,
-        "--add-recipient",
-        "--work-factor",
-        "12",
-    ];
+    let made = server.root.path().join(format!("{name}-made.age"));
+    let made_arg = made.display().to_string();
+    let mut args = vec!["reviewer", "add", name, "--add-recipient"];
+    if extra.contains(&"--identity") {
+    } else if in_production(server) {
+        let identity = age::x25519::Identity::generate();
+        let file = signaal::crypto::wrap_identity(&identity, passphrase, Some(12)).unwrap();
+        std::fs::write(&made, file).unwrap();
+        args.extend(["--identity", made_arg.as_str()]);
+    } else {
+        args.extend(["--work-factor", "12"]);
+    }
     args.extend_from_slice(extra);
     let (code, out, err) = run_with_stdin(server, &args, &format!("{passphrase}\n{passphrase}\n"));
     assert_eq!(code, 0, "reviewer add failed:\n{out}\n{err}");
     out
+}
+
+/// Whether `server` runs in production mode.
+pub fn in_production(server: &Server) -> bool {
+    server
+        .env()
+        .iter()
+        .any(|(k, v)| k == "SIGNAAL_PRODUCTION" && v == "true")
 }
 
 /// The TOTP that `reviewer add` printed as an otpauth URI.
