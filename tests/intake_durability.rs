@@ -48,7 +48,16 @@ async fn every_acknowledged_signal_survives_a_crash_mid_load() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Mid load: once a hundred have been acknowledged, with sixteen more on the way.
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while acknowledged.lock().unwrap().len() < 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no load:\n{}",
+            server.output()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     server.kill(); // SIGKILL: no shutdown path runs.
     for w in workers {
         let _ = w.await;
