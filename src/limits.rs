@@ -131,11 +131,6 @@ impl Limiters {
             *s = Zeroizing::new(crate::crypto::random_bytes());
         }
     }
-
-    /// Number of clients currently tracked (for tests and the benchmark).
-    pub fn tracked(&self) -> usize {
-        self.submit.len() + self.lookup.len()
-    }
 }
 
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the

@@ -44,8 +44,9 @@ pub enum ReviewerCmd {
         /// Do not set up TOTP (allowed in demo mode only; production refuses the login).
         #[arg(long)]
         no_totp: bool,
-        /// scrypt work factor (log2 N) for a new file; age's default is 18.
-        #[arg(long, default_value_t = DEFAULT_WORK_FACTOR, value_parser = clap::value_parser!(u8).range(10..=22))]
+        /// scrypt work factor (log2 N) for a new file; age's default is 18, and
+        /// production mode takes no less.
+        #[arg(long, default_value_t = DEFAULT_WORK_FACTOR, value_parser = clap::value_parser!(u8).range(10..=crypto::MAX_WORK_FACTOR as i64))]
         work_factor: u8,
     },
     /// Set up (or replace, e.g. after a lost phone) the TOTP second factor of
@@ -150,6 +151,13 @@ fn add(
     }
     if no_totp && config.production {
         return fail("production mode needs TOTP for every reviewer; leave out --no-totp");
+    }
+    // Lower work factors make files quick to test with, and quick to guess.
+    if config.production && work_factor < DEFAULT_WORK_FACTOR {
+        return fail(&format!(
+            "production mode needs a scrypt work factor of at least {DEFAULT_WORK_FACTOR} \
+             (age's default); leave out --work-factor"
+        ));
     }
     let dir = reviewers::folder(&config.keys_dir);
     let path = keys::reviewer_path(&config.keys_dir, name);

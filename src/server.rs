@@ -243,36 +243,55 @@ async fn mix_every(store: Store, interval: Duration, mut stop: watch::Receiver<b
     }
 }
 
+/// How often retention runs after the run at start.
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
+
 /// Applies the retention settings at start and then once a day.
-async fn apply_retention_daily(config: Arc<Config>, mut stop: watch::Receiver<bool>) {
+async fn apply_retention_daily(config: Arc<Config>, stop: watch::Receiver<bool>) {
     if config.retention.limits().is_empty() {
         return;
     }
-    let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+    at_start_and_every(RETENTION_EVERY, stop, || {
+        apply_retention(Arc::clone(&config))
+    })
+    .await;
+}
+
+/// Runs `job` at once and then every `period`, until `stop` says so.
+async fn at_start_and_every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
     loop {
         tokio::select! {
-            _ = daily.tick() => {}
+            _ = tick.tick() => {}
             () = web::stopped(&mut stop) => return,
         }
-        let config = Arc::clone(&config);
-        let outcome = tokio::task::spawn_blocking(move || {
-            let today = time::OffsetDateTime::now_utc().date();
-            crate::ops::purge::purge(&config.data_dir, &config.retention, today, "(retention)")
-        })
-        .await;
-        match outcome {
-            Ok(Ok(p)) if p.signals > 0 => {
-                tracing::info!(
-                    signals = p.signals,
-                    "retention: purged signals past their period"
-                );
-            }
-            Ok(Ok(_)) => tracing::debug!("retention: nothing to purge"),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "retention: the purge failed; try signaal purge")
-            }
-            Err(_) => tracing::error!("retention: the purge stopped unexpectedly"),
+        job().await;
+    }
+}
+
+/// One retention run, with the day it runs on as "today".
+async fn apply_retention(config: Arc<Config>) {
+    let outcome = tokio::task::spawn_blocking(move || {
+        let today = time::OffsetDateTime::now_utc().date();
+        crate::ops::purge::purge(&config.data_dir, &config.retention, today, "(retention)")
+    })
+    .await;
+    match outcome {
+        Ok(Ok(p)) if p.signals > 0 => {
+            tracing::info!(
+                signals = p.signals,
+                "retention: purged signals past their period"
+            );
         }
+        Ok(Ok(_)) => tracing::debug!("retention: nothing to purge"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "retention: the purge failed; try signaal purge")
+        }
+        Err(_) => tracing::error!("retention: the purge stopped unexpectedly"),
     }
 }
 
@@ -298,5 +317,50 @@ impl StopSignals {
             _ = self.term.recv() => {},
             _ = self.int.recv() => {},
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Lets the spawned loop run until it waits for its timer again.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retention_runs_at_start_and_then_once_every_day_until_the_stop() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let counted = Arc::clone(&runs);
+        let task = tokio::spawn(at_start_and_every(RETENTION_EVERY, stop_rx, move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async {}
+        }));
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "at start");
+        tokio::time::advance(RETENTION_EVERY - Duration::from_secs(1)).await;
+        settle().await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "not before a day has passed"
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "a day after the start");
+        tokio::time::advance(RETENTION_EVERY).await;
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "and the day after");
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        tokio::time::advance(RETENTION_EVERY * 3).await;
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "nothing after the stop");
     }
 }

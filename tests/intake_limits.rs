@@ -65,6 +65,7 @@ async fn the_global_limit_holds_under_many_addresses() {
     let server = server_with(&[("SIGNAAL_GLOBAL_PER_SECOND", "5")]);
     let mut accepted = 0;
     let mut limited = 0;
+    let started = std::time::Instant::now();
     for i in 10..40 {
         let c = client_from(&format!("127.0.1.{i}"));
         match submit(&c, &server, &[("situation", "veel adressen")])
@@ -76,27 +77,31 @@ async fn the_global_limit_holds_under_many_addresses() {
             other => panic!("unexpected status {other}"),
         }
     }
-    // 30 requests from 30 addresses in well under three seconds: the global
-    // quota (5 a second, burst 5) lets through at most a handful.
+    // The quota is 5 a second with a burst of 5: however long the 30
+    // requests took on this machine, no more got through than that allows.
+    let took = started.elapsed().as_secs_f64();
+    let allowed = 5 + (5.0 * took).ceil() as i64;
     assert!(accepted >= 5, "accepted {accepted}");
-    assert!(accepted <= 15, "accepted {accepted}");
+    assert!(
+        accepted <= allowed,
+        "accepted {accepted} in {took:.2} s, allowed {allowed}"
+    );
+    assert!(limited > 0, "30 requests in {took:.2} s and none limited");
     assert_eq!(accepted + limited, 30);
     assert_eq!(server.signal_count(), accepted);
 }
 
 #[tokio::test]
 async fn the_default_limits_let_a_ministry_behind_one_address_through() {
-    // Defaults: dozens of colleagues a day behind one egress address must fit.
+    // The defaults as shipped, not the kit's: dozens of colleagues a day
+    // behind one egress address must fit.
     let server = Server::start_with(Options {
-        env: vec![
-            ("SIGNAAL_SUBMIT_BURST".into(), "30".into()),
-            ("SIGNAAL_SUBMIT_PER_HOUR".into(), "120".into()),
-            ("SIGNAAL_GLOBAL_PER_SECOND".into(), "100".into()),
-        ],
+        configured_limits: true,
         ..Options::default()
     });
+    let defaults = signaal::config::Limits::default();
     let egress = client_from("127.0.0.9");
-    for _ in 0..30 {
+    for _ in 0..defaults.submit_burst {
         assert_eq!(
             submit(&egress, &server, &[("situation", "collega")])
                 .await
@@ -110,6 +115,5 @@ async fn the_default_limits_let_a_ministry_behind_one_address_through() {
             .0,
         429
     );
-    let defaults = signaal::config::Limits::default();
     assert_eq!((defaults.submit_burst, defaults.submit_per_hour), (30, 120));
 }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Options, Server, TeamKey, canary, client, contains, receipt_in, submit};
+use common::{Options, Server, TeamKey, canary, client, receipt_in, submit};
 
 fn team_server(keys: &[&TeamKey]) -> Server {
     Server::start_with(Options {
@@ -167,23 +167,30 @@ async fn what_was_written_never_reaches_disk_or_the_log_and_neither_does_the_add
     // A rejected attempt must leave no trace either.
     let (status, _) = submit(&c, &server, &[("situation", " "), ("rule", &secrets[1])]).await;
     assert_eq!(status, 422);
-    // Stop cleanly so everything the process would ever write is written.
-    assert!(server.stop().success());
-
-    for (path, bytes) in server.data_files() {
+    // The same scan must find the signal's ciphertext, or "not found" means nothing.
+    let control = common::control_of(&stored_envelopes(&server)[0].1);
+    let check = |scan: &common::Scan, when: &str| {
         for s in &secrets {
-            assert!(
-                !contains(&bytes, s.as_bytes()),
-                "{s} found in {}",
-                path.display()
-            );
+            scan.assert_nowhere(s.as_bytes(), &format!("{when}: {s}"));
         }
-        assert!(
-            !contains(&bytes, b"127.0.0.77"),
-            "an address in {}",
-            path.display()
-        );
-    }
+        scan.assert_nowhere(b"127.0.0.77", &format!("{when}: the address"));
+        scan.assert_finds(&control, &format!("{when}: the stored envelope"));
+    };
+    // While the server runs: the database and its WAL, where the write went.
+    let live = server.data_files();
+    live.assert_read(&["signaal.db", "signaal.db-wal"]);
+    check(&live, "while serving");
+    // After a crash: what the process left behind, as recovery will read it.
+    server.kill();
+    let crashed = server.data_files();
+    crashed.assert_read(&["signaal.db", "signaal.db-wal"]);
+    check(&crashed, "after SIGKILL");
+    // Recovered and stopped cleanly: the WAL is folded into the database.
+    server.restart();
+    assert!(server.stop().success());
+    let stopped = server.data_files();
+    stopped.assert_read(&["signaal.db"]);
+    check(&stopped, "after a clean stop");
     let log = server.output();
     assert!(
         log.contains("POST /signal 200: "),
@@ -206,22 +213,87 @@ async fn what_was_written_never_reaches_disk_or_the_log_and_neither_does_the_add
 async fn only_the_day_is_kept_not_the_time() {
     let team = TeamKey::generate();
     let server = team_server(&[&team]);
-    submit(&client(), &server, &[("situation", "een patroon")]).await;
+    // The day before and after the request: the server's day is one of them,
+    // also when the request crosses midnight.
+    let before = time::OffsetDateTime::now_utc();
+    let (status, _) = submit(&client(), &server, &[("situation", "een patroon")]).await;
+    let after = time::OffsetDateTime::now_utc();
+    assert_eq!(status, 200);
     let conn = rusqlite::Connection::open(server.data_dir().join("signaal.db")).unwrap();
     let day: String = conn
         .query_row("SELECT received_on FROM all_signals", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(day.len(), 10, "YYYY-MM-DD, no time: {day}");
-    let today = time::OffsetDateTime::now_utc().date();
-    assert!(day.starts_with(&today.year().to_string()));
-    // Nothing in the schema can hold an address, a user agent or a time of day.
-    let columns: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_info('signals')")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+    let parts: Vec<&str> = day.split('-').collect();
+    let number = |i: usize, digits: usize| -> i32 {
+        let p = parts.get(i).copied().unwrap_or_default();
+        assert!(
+            p.len() == digits && p.bytes().all(|b| b.is_ascii_digit()),
+            "{day:?} is not YYYY-MM-DD"
+        );
+        p.parse().unwrap()
+    };
+    assert_eq!(parts.len(), 3, "{day:?} is not YYYY-MM-DD");
+    let kept = time::Date::from_calendar_date(
+        number(0, 4),
+        time::Month::try_from(number(1, 2) as u8).unwrap(),
+        number(2, 2) as u8,
+    )
+    .unwrap_or_else(|e| panic!("{day:?} is not a day: {e}"));
+    assert!(
+        kept == before.date() || kept == after.date(),
+        "{kept} is not the day of arrival ({} or {})",
+        before.date(),
+        after.date()
+    );
+    // No value of the row is a time: no text with a clock time in it, no
+    // number that is a moment of this day in seconds or milliseconds.
+    let clock = |text: &str| {
+        text.as_bytes().windows(5).any(|w| {
+            w[0].is_ascii_digit()
+                && w[1].is_ascii_digit()
+                && w[2] == b':'
+                && w[3].is_ascii_digit()
+                && w[4].is_ascii_digit()
+        })
+    };
+    let moments = [
+        (before.unix_timestamp() - 86_400)..=(after.unix_timestamp() + 86_400),
+        (before.unix_timestamp() - 86_400) * 1000..=(after.unix_timestamp() + 86_400) * 1000,
+    ];
+    let mut stmt = conn.prepare("SELECT * FROM all_signals").unwrap();
+    let names: Vec<String> = stmt
+        .column_names()
+        .iter()
+        .map(|n| (*n).to_owned())
         .collect();
+    let values: Vec<rusqlite::types::Value> = stmt
+        .query_row([], |r| (0..names.len()).map(|i| r.get(i)).collect())
+        .unwrap();
+    for (name, value) in names.iter().zip(&values) {
+        match value {
+            rusqlite::types::Value::Text(t) => assert!(!clock(t), "{name} holds a time: {t}"),
+            rusqlite::types::Value::Integer(n) => assert!(
+                !moments.iter().any(|m| m.contains(n)),
+                "{name} holds a moment: {n}"
+            ),
+            rusqlite::types::Value::Real(x) => panic!("{name} holds a number {x}"),
+            _ => {}
+        }
+    }
+    // Nothing in the schema can hold an address, a user agent or a time of day.
+    // Both where signals are kept and where today's wait for the mix.
+    let columns: Vec<String> = ["signals", "inbox_signals"]
+        .iter()
+        .flat_map(|table| {
+            conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(columns.len(), 26, "both tables were read: {columns:?}");
     // Every plaintext column is one triage needs and none describes the sender:
     // a new column must be added here on purpose.
     let allowed = [

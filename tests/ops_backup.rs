@@ -53,7 +53,12 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Under load before the backup begins.
+    let until = Instant::now() + common::DEADLINE;
+    while acknowledged.lock().unwrap().len() < 20 {
+        assert!(Instant::now() < until, "no load:\n{}", server.output());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 
     let dest = server.root.path().join("backups/signaal-backup.db");
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -69,7 +74,17 @@ async fn a_backup_under_submission_load_restores_every_signal_acknowledged_befor
         .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("backup written"), "{out}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // And still under load after it.
+    let after_backup = acknowledged.lock().unwrap().len() + 5;
+    let until = Instant::now() + common::DEADLINE;
+    while acknowledged.lock().unwrap().len() < after_backup {
+        assert!(
+            Instant::now() < until,
+            "the load stopped:\n{}",
+            server.output()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     for task in load {
         task.await.unwrap();

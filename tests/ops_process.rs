@@ -25,41 +25,6 @@ fn team_server(args: &[&str]) -> (Server, TeamKey) {
     (server, team)
 }
 
-/// The pid of the server whose data folder is `server`'s, found through the
-/// environment it was started with.
-fn pid_of(server: &Server) -> u32 {
-    let marker = format!("SIGNAAL_DATA_DIR={}", server.data_dir().display());
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if environ.split(|b| *b == 0).any(|v| v == marker.as_bytes())
-            && cmdline.split(|b| *b == 0).any(|a| a == b"serve")
-        {
-            return pid;
-        }
-    }
-    panic!("no running signaal for {}", server.data_dir().display());
-}
-
-/// Whether the server has printed `line`; the kit reads its output on its own
-/// threads, so a line may arrive a moment after the event.
-fn said(server: &Server, line: &str) -> bool {
-    (0..40).any(|_| {
-        let found = server.output().contains(line);
-        if !found {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        found
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_intake_process_serves_without_a_readable_reviewers_folder() {
     // The reviewers folder is replaced by a file of garbage: anything that
@@ -103,70 +68,171 @@ async fn the_intake_process_serves_without_a_readable_reviewers_folder() {
     assert!(server.stop().success(), "{}", server.output());
 }
 
+/// Reads `path` as a process of user `uid` would: with that user's rights
+/// (as root, through `cat` started as that user).
+fn read_as(uid: Option<u32>, path: &str) -> bool {
+    match uid {
+        None => std::fs::read(path).is_ok(),
+        Some(uid) => {
+            use std::os::unix::process::CommandExt;
+            let mut cat = std::process::Command::new("cat");
+            cat.arg(path).uid(uid).gid(uid);
+            common::output_within(&mut cat, None, common::DEADLINE)
+                .status
+                .success()
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_serving_process_can_not_dump_core() {
-    let (server, _) = team_server(&[]);
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", pid_of(&server))).unwrap();
+    // Root may read any process: then the server runs as an unprivileged
+    // user, and that user is the one who must not read it.
+    let uid = rustix::process::getuid().is_root().then_some(65534);
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        uid,
+        ..Options::default()
+    });
+    let pid = server.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let runs_as: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .unwrap();
+    let user = uid.unwrap_or_else(|| rustix::process::getuid().as_raw());
+    assert_eq!(runs_as, user, "{status}");
+    // No core file, however it ends: the limit is 0, soft and hard.
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
     let core = limits
         .lines()
         .find(|l| l.starts_with("Max core file size"))
         .unwrap();
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+    // Not dumpable: the kernel keeps even its own user out of its memory and
+    // environment (proc(5), PR_SET_DUMPABLE).
     assert!(
-        said(&server, "core dumps off, process not dumpable"),
-        "{}",
-        server.output()
+        !read_as(uid, &format!("/proc/{pid}/environ")),
+        "a process of the same user reads the server's environment"
+    );
+    // … which it could for an ordinary process of that user.
+    let mut control = std::process::Command::new("sleep");
+    control.arg("60");
+    if let Some(uid) = uid {
+        use std::os::unix::process::CommandExt;
+        control.uid(uid).gid(uid);
+    }
+    let mut control = control.spawn().unwrap();
+    let readable = read_as(uid, &format!("/proc/{}/environ", control.id()));
+    control.kill().unwrap();
+    control.wait().unwrap();
+    assert!(
+        readable,
+        "the check cannot tell: an ordinary process is unreadable too"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_cleanly() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
     let (server, _) = team_server(&[]);
     let server = std::sync::Arc::new(server);
-    let mut inflight = Vec::new();
-    for i in 0..60 {
-        let server = std::sync::Arc::clone(&server);
-        inflight.push(tokio::spawn(async move {
+    // (sent, answered, receipt) of every acknowledged submission.
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stopping = std::sync::Arc::new(AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for s in 0..16 {
+        let (server, answered) = (
+            std::sync::Arc::clone(&server),
+            std::sync::Arc::clone(&answered),
+        );
+        let stopping = std::sync::Arc::clone(&stopping);
+        senders.push(tokio::spawn(async move {
             let client = common::client();
-            let res = client
-                .post(format!("{}/signal", server.intake))
-                .form(&[("situation", format!("shutdown {i}"))])
-                .send()
-                .await;
-            match res {
-                Ok(r) if r.status() == 200 => common::receipt_in(&r.text().await.ok()?),
-                _ => None,
+            for i in 0.. {
+                let sent = common::epoch_now();
+                let res = client
+                    .post(format!("{}/signal", server.intake))
+                    .form(&[("situation", format!("shutdown {s}-{i}"))])
+                    .send()
+                    .await;
+                let receipt = match res {
+                    Ok(r) if r.status() == 200 => {
+                        r.text().await.ok().and_then(|p| common::receipt_in(&p))
+                    }
+                    _ => None,
+                };
+                match receipt {
+                    Some(receipt) => {
+                        answered
+                            .lock()
+                            .unwrap()
+                            .push((sent, common::epoch_now(), receipt))
+                    }
+                    // Refused or cut off: only once the stop has begun.
+                    None => {
+                        assert!(stopping.load(Ordering::SeqCst), "refused before the stop");
+                        return;
+                    }
+                }
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    let pid = pid_of(&server);
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    let mut receipts = Vec::new();
-    for task in inflight {
-        receipts.extend(task.await.unwrap());
+    // Under load: every sender has had answers and has another request out.
+    let deadline = Instant::now() + common::DEADLINE;
+    while answered.lock().unwrap().len() < 48 {
+        assert!(Instant::now() < deadline, "no load:\n{}", server.output());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // And four requests surely in the server's hands: their handlers are
+    // reading their bodies when the signal comes.
+    let addr = server.intake.trim_start_matches("http://").to_owned();
+    let mut half_sent = Vec::new();
+    for i in 0..4 {
+        half_sent.push(HalfSent::start(&addr, &format!("half sent {i}")).await);
+    }
+    stopping.store(true, Ordering::SeqCst);
+    server.signal(rustix::process::Signal::TERM);
+    let mut heard_out = Vec::new();
+    for sending in half_sent {
+        let reply = sending.finish().await;
+        assert!(
+            reply.starts_with("HTTP/1.1 200"),
+            "a request in flight was dropped: {reply}"
+        );
+        heard_out.push(common::receipt_in(&reply).unwrap());
+    }
+    for sender in senders {
+        sender.await.unwrap();
     }
     let mut server = std::sync::Arc::into_inner(server).unwrap();
-    // The process is already stopping; a second SIGTERM changes nothing.
-    let status = tokio::task::block_in_place(|| server.stop());
+    let status = tokio::task::block_in_place(|| server.wait());
     assert!(status.success(), "{status:?}\n{}", server.output());
+    let log = server.output();
     assert!(
-        said(&server, "shutting down: finishing open requests"),
-        "{}",
-        server.output()
+        log.contains("shutting down: finishing open requests"),
+        "{log}"
     );
-    assert!(said(&server, "stopped"), "{}", server.output());
+    assert!(log.contains("stopped"), "{log}");
+    // In flight: sent before the server said it was stopping, and answered
+    // after (both on the wall clock that the server's log uses).
+    let stopping_at = common::logged_at(&log, "shutting down").unwrap();
+    let answered = answered.lock().unwrap().clone();
+    let in_flight = answered
+        .iter()
+        .filter(|(sent, done, _)| *sent < stopping_at && *done > stopping_at)
+        .count();
     eprintln!(
-        "{} of 60 submissions acknowledged before the stop",
-        receipts.len()
+        "{} submissions acknowledged, {in_flight} of them in flight when the stop began",
+        answered.len()
     );
-    assert!(!receipts.is_empty(), "no submission was acknowledged");
+    assert!(in_flight > 0, "nothing was in flight when the stop began");
     let conn = db(&server.data_dir().join("signaal.db"));
-    for r in &receipts {
+    for r in answered.iter().map(|(_, _, r)| r).chain(&heard_out) {
         assert!(
             signal_of(&conn, r).is_some(),
             "an acknowledged signal was lost"
@@ -176,42 +242,81 @@ async fn on_sigterm_every_acknowledged_signal_is_kept_and_the_process_exits_clea
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// A submission whose body is half sent, on its own connection, with the
+/// server's handler already reading it: the server said "100 Continue",
+/// which it does only once the handler asks for the body.
+struct HalfSent {
+    conn: tokio::net::TcpStream,
+    rest: String,
+}
+
+impl HalfSent {
+    async fn start(addr: &str, situation: &str) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = format!("situation={}", situation.replace(' ', "+"));
+        let (first, rest) = body.split_at(body.len() / 2);
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /signal HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut interim = Vec::new();
+        while !interim.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tokio::time::timeout(common::DEADLINE, conn.read_exact(&mut byte))
+                .await
+                .expect("an answer to the head")
+                .unwrap();
+            interim.push(byte[0]);
+        }
+        assert!(
+            interim.starts_with(b"HTTP/1.1 100 Continue"),
+            "{}",
+            String::from_utf8_lossy(&interim)
+        );
+        conn.write_all(first.as_bytes()).await.unwrap();
+        Self {
+            conn,
+            rest: rest.to_owned(),
+        }
+    }
+
+    /// Sends the rest and reads the whole answer.
+    async fn finish(mut self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.conn.write_all(self.rest.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        tokio::time::timeout(common::DEADLINE, self.conn.read_to_end(&mut reply))
+            .await
+            .expect("the reply")
+            .unwrap();
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sender_halfway_through_sending_when_sigterm_comes_still_gets_a_kept_receipt() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (server, _) = team_server(&[]);
     let addr = server.intake.trim_start_matches("http://").to_owned();
-    let body = "situation=a+slow+connection+sends+this+in+two+halves";
-    let (first, second) = body.split_at(body.len() / 2);
-    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /signal HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
-        body.len()
-    );
-    conn.write_all(head.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let pid = pid_of(&server);
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sending = HalfSent::start(&addr, "a slow connection sends this in two halves").await;
+    server.signal(rustix::process::Signal::TERM);
     // New visitors are no longer let in …
-    assert!(
-        tokio::net::TcpStream::connect(&addr).await.is_err()
-            || common::client().get(&server.intake).send().await.is_err(),
-        "the stopping server still accepts new connections"
-    );
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while tokio::net::TcpStream::connect(&addr).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stopping server still accepts new connections"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // … but the sender already sending is heard out.
-    conn.write_all(second.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    conn.read_to_end(&mut reply).await.unwrap();
-    let reply = String::from_utf8_lossy(&reply);
+    let reply = sending.finish().await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let receipt = common::receipt_in(&reply).unwrap();
     let mut server = server;
-    let status = tokio::task::block_in_place(|| server.stop());
+    let status = tokio::task::block_in_place(|| server.wait());
     assert!(status.success(), "{}", server.output());
     let conn = db(&server.data_dir().join("signaal.db"));
     assert!(signal_of(&conn, &receipt).is_some());

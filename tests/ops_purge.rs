@@ -12,7 +12,7 @@ mod ops_support;
 
 use std::time::{Duration, Instant};
 
-use common::{Options, Server, TeamKey, contains};
+use common::{Options, Server, TeamKey};
 use ops_support::{db, run, signal_of, submit_many};
 
 fn server() -> Server {
@@ -72,9 +72,9 @@ fn envelope_of(server: &Server, id: &str) -> Vec<u8> {
 fn traces_in_data_folder(server: &Server, needle: &[u8]) -> Vec<String> {
     server
         .data_files()
-        .into_iter()
-        .filter(|(_, bytes)| contains(bytes, needle))
-        .map(|(path, _)| path.display().to_string())
+        .holding(needle)
+        .iter()
+        .map(|path| path.display().to_string())
         .collect()
 }
 

@@ -139,12 +139,34 @@ async fn the_qr_code_downloads_as_svg_and_png() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
     let png = res.bytes().await.unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    // A square image of whole modules: width == height, from the IHDR chunk.
-    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
-    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
-    assert_eq!(width, height);
+    let (width, height, grey) = greyscale(&png);
+    assert_eq!(width, height, "a square image of whole modules");
     assert!(width >= 250, "large enough to print");
+    // What a phone's camera reads from it: the public address, nothing more.
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| grey[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    assert_eq!(content, PUBLIC_URL);
+}
+
+/// A PNG decoded to one byte of grey per pixel: (width, height, pixels).
+fn greyscale(png: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let channels = frame.color_type.samples();
+    let pixels = buf[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|p| match p.len() {
+            1 | 2 => p[0],
+            _ => ((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 3) as u8,
+        })
+        .collect();
+    (frame.width as usize, frame.height as usize, pixels)
 }
 
 #[tokio::test]

@@ -107,18 +107,34 @@ async fn reading_noting_messaging_and_searching_leave_no_plaintext_on_disk_or_in
     assert!(contains(&plain, asked.as_bytes()));
     drop(conn);
 
-    for (path, bytes) in server.data_files() {
-        for secret in [&said, &noted, &asked] {
-            assert!(
-                !contains(&bytes, secret.as_bytes()),
-                "{secret} in {}",
-                path.display()
-            );
-        }
+    // The search was typed in lower case: look for every text in the case it
+    // was sent in and in the case it was searched in.
+    let needles: Vec<String> = [&said, &noted, &asked]
+        .into_iter()
+        .flat_map(|s| [s.clone(), s.to_lowercase()])
+        .collect();
+    assert!(needles.contains(&said.to_lowercase()) && said.to_lowercase() != said);
+    // The same scan must find the note's ciphertext, or "not found" means nothing.
+    let note: Vec<u8> = db(&server)
+        .query_row(
+            "SELECT envelope FROM notes WHERE signal_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db", "signaal.db-wal"]);
+    for needle in &needles {
+        scan.assert_nowhere(needle.as_bytes(), needle);
     }
+    scan.assert_finds(&common::control_of(&note), "the stored note");
     let log = server.output();
-    for secret in [&said, &noted, &asked] {
-        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+    assert!(
+        log.contains("route=\"/search\""),
+        "requests are logged: {log}"
+    );
+    for needle in &needles {
+        assert!(!log.contains(needle.as_str()), "{needle} in the log");
     }
 }
 
@@ -130,27 +146,29 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     }
     let conn = db(&server);
     let ids: Vec<String> = conn
-        .prepare("SELECT id FROM all_signals ORDER BY id LIMIT 3")
+        .prepare("SELECT id FROM all_signals ORDER BY id LIMIT 4")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    // The signal may be in the inbox or, after a mix, in the main table.
-    for table in ["signals", "inbox_signals"] {
-        conn.execute(
-            &format!("UPDATE {table} SET received_on = date('now', '-10 days') WHERE id = ?1"),
-            [&ids[0]],
-        )
-        .unwrap();
-    }
-    // The signal may be in the inbox or, after a mix, in the main table.
-    for table in ["signals", "inbox_signals"] {
-        conn.execute(
-            &format!("UPDATE {table} SET received_on = date('now', '-4 months') WHERE id = ?1"),
-            [&ids[1]],
-        )
-        .unwrap();
+    // One "today" for the whole test, and ages far enough from the limits
+    // (7 days to acknowledge, 3 months to give feedback) that the server's
+    // day may be the next one.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (id, age) in [
+        (&ids[0], "-10 days"),
+        (&ids[1], "-4 months"),
+        (&ids[3], "-3 days"),
+    ] {
+        // The signal may be in the inbox or, after a mix, in the main table.
+        for table in ["signals", "inbox_signals"] {
+            conn.execute(
+                &format!("UPDATE {table} SET received_on = date(?2, ?3) WHERE id = ?1"),
+                [id.as_str(), today.as_str(), age],
+            )
+            .unwrap();
+        }
     }
     drop(conn);
     let s = demo_login(&server).await;
@@ -176,9 +194,30 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
     let (_, second) = s.get("/?page=2").await;
     assert_eq!(signal_ids(&second).len(), 3);
     let (_, oldest) = s.get("/?sort=oldest").await;
-    assert_eq!(signal_ids(&oldest)[0], ids[1]);
-    assert!(oldest.contains("data-flag=\"feedback\""));
-    assert!(oldest.contains("data-flag=\"ack\""));
+    assert_eq!(
+        signal_ids(&oldest)[..3],
+        [ids[1].clone(), ids[0].clone(), ids[3].clone()]
+    );
+    // Each flag on its own signal's row, and on no other.
+    let flags = |id: &str| -> Vec<String> {
+        let row = &oldest[oldest.find(&format!("data-signal=\"{id}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        ["ack", "feedback", "reply"]
+            .into_iter()
+            .filter(|f| row.contains(&format!("data-flag=\"{f}\"")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        flags(&ids[1]),
+        ["ack", "feedback"],
+        "four months without an answer"
+    );
+    assert_eq!(flags(&ids[0]), ["ack"], "ten days unacknowledged");
+    assert!(flags(&ids[3]).is_empty(), "three days old");
+    for id in signal_ids(&oldest).iter().skip(2) {
+        assert!(flags(id).is_empty(), "{id} is new and flagged");
+    }
     let (_, closed) = s.get("/?status=closed").await;
     assert_eq!(signal_ids(&closed), [ids[2].clone()]);
     let (_, taxes) = s.get("/?domain=taxes").await;
@@ -226,11 +265,21 @@ async fn the_report_shows_counts_below_five_as_less_than_five_on_the_page_in_csv
         )
         .await;
     }
+    // All in one month, whatever day the test runs on (a run across a
+    // month's end would split them otherwise).
+    for table in ["signals", "inbox_signals"] {
+        db(&server)
+            .execute(
+                &format!("UPDATE {table} SET received_on = '2026-03-16'"),
+                [],
+            )
+            .unwrap();
+    }
     let (_, page) = s.get("/report").await;
     assert!(page.contains("<td class=\"count\">6</td>"), "{page}");
     assert!(page.contains("<td class=\"count\">&lt;5</td>"), "{page}");
     let (_, csv) = s.get("/report.csv").await;
-    let month = &csv.lines().nth(1).unwrap()[..7];
+    let month = "2026-03";
     assert!(
         csv.contains(&format!("{month},benefits,in_progress,law,6\n")),
         "{csv}"

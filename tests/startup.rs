@@ -169,7 +169,18 @@ fn a_demo_start_says_demo_and_prints_the_passphrase_once() {
     assert!(status.success(), "SIGTERM stops it cleanly");
     assert!(server.output().contains("stopped"));
     server.restart();
+    // The second start's banner, which stands where the passphrase stood:
+    // only once it is in does its absence mean anything.
+    assert!(
+        server.wait_for_output(
+            "its passphrase was shown when it was made",
+            common::DEADLINE
+        ),
+        "{}",
+        server.output()
+    );
     let after = server.output();
+    assert_eq!(after.matches("DEMO MODE").count(), 2, "two starts: {after}");
     assert_eq!(
         after.matches(&passphrase).count(),
         1,

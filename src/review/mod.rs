@@ -29,9 +29,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 
 use crate::config::Config;
 use crate::keys::TeamKeys;
@@ -130,41 +130,63 @@ impl axum::extract::FromRequestParts<ReviewState> for Face {
     }
 }
 
-/// Every route of the review face, for the router and for the test that
-/// checks each one refuses a visitor without a session.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/signals/{id}"),
-    ("POST", "/signals/{id}/triage"),
-    ("POST", "/signals/{id}/notes"),
-    ("POST", "/signals/{id}/messages"),
-    ("GET", "/signals/{id}/envelope.age"),
-    ("GET", "/search"),
-    ("POST", "/search"),
-    ("GET", "/report"),
-    ("GET", "/report.csv"),
-    ("POST", "/export"),
-    ("POST", "/logout"),
+/// A route that needs an unlocked session: its method, its path, and what
+/// serves it there.
+type Gated = (
+    Method,
+    &'static str,
+    fn(MethodFilter) -> MethodRouter<ReviewState>,
+);
+
+/// Every route of the review face but `/login` and `/style.css`. The router
+/// is built from this table, and [`routes`] lists it, so the test that each
+/// route refuses a visitor without a session covers every one there is: add
+/// a route here, never to [`router`] alone.
+const GATED: &[Gated] = &[
+    (Method::GET, "/", |m| on(m, queue::page)),
+    (Method::GET, "/signals/{id}", |m| on(m, signals::page)),
+    (Method::POST, "/signals/{id}/triage", |m| {
+        on(m, signals::triage)
+    }),
+    (Method::POST, "/signals/{id}/notes", |m| {
+        on(m, signals::note)
+    }),
+    (Method::POST, "/signals/{id}/messages", |m| {
+        on(m, signals::message)
+    }),
+    (Method::GET, "/signals/{id}/envelope.age", |m| {
+        on(m, export::one)
+    }),
+    (Method::GET, "/search", |m| on(m, search::page)),
+    (Method::POST, "/search", |m| on(m, search::run)),
+    (Method::GET, "/report", |m| on(m, report::page)),
+    (Method::GET, "/report.csv", |m| on(m, report::csv)),
+    (Method::POST, "/export", |m| on(m, export::selected)),
+    (Method::POST, "/logout", |m| on(m, login::logout)),
 ];
+
+/// The routes that need a session, as (method, path): every route the review
+/// face serves but `/login` and `/style.css`.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    GATED
+        .iter()
+        .map(|(m, path, _)| (m.as_str(), *path))
+        .collect()
+}
 
 /// The review face's routes. Layers wrap from the inside out: logging sees
 /// the matched route; the Origin check refuses foreign POSTs before any
 /// handler runs; the headers are added to every response, fallback included.
 pub fn router(state: ReviewState) -> Router {
-    Router::new()
-        .route("/", get(queue::page))
-        .route("/signals/{id}", get(signals::page))
-        .route("/signals/{id}/triage", post(signals::triage))
-        .route("/signals/{id}/notes", post(signals::note))
-        .route("/signals/{id}/messages", post(signals::message))
-        .route("/signals/{id}/envelope.age", get(export::one))
-        .route("/search", get(search::page).post(search::run))
-        .route("/report", get(report::page))
-        .route("/report.csv", get(report::csv))
-        .route("/export", post(export::selected))
+    let mut router = Router::new()
         .route("/login", get(login::form).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/style.css", get(stylesheet))
+        .route("/style.css", get(stylesheet));
+    for (method, path, serve) in GATED {
+        if let Ok(filter) = MethodFilter::try_from(method.clone()) {
+            router = router.route(path, serve(filter));
+        }
+    }
+    router
         .route_layer(axum::middleware::from_fn(web::log_request))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -90,8 +90,12 @@ impl Sessions {
     /// Starts a session for an unlocked identity; returns the cookie token
     /// (256 bits from the operating system, hex).
     pub fn create(&self, name: &str, identity: x25519::Identity) -> Option<String> {
+        self.create_at(name, identity, Instant::now())
+    }
+
+    /// [`Sessions::create`] at the moment `now`.
+    fn create_at(&self, name: &str, identity: x25519::Identity, now: Instant) -> Option<String> {
         let token = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<32>());
-        let now = Instant::now();
         let session = Session {
             name: name.to_owned(),
             recipient: identity.to_public().to_string(),
@@ -120,7 +124,11 @@ impl Sessions {
 
     /// Removes expired sessions.
     pub fn sweep(&self) {
-        let now = Instant::now();
+        self.sweep_at(Instant::now());
+    }
+
+    /// [`Sessions::sweep`] at the moment `now`.
+    fn sweep_at(&self, now: Instant) {
         if let Ok(mut map) = self.map.lock() {
             map.retain(|_, s| self.alive(s, now));
         }
@@ -133,8 +141,12 @@ impl Sessions {
 
     /// Looks `token` up, refreshing its idle clock; ends it if it has expired.
     fn touch(&self, token: &str) -> Option<Reviewer> {
+        self.touch_at(token, Instant::now())
+    }
+
+    /// [`Sessions::touch`] at the moment `now`.
+    fn touch_at(&self, token: &str, now: Instant) -> Option<Reviewer> {
         let key = token_key(token);
-        let now = Instant::now();
         let mut map = self.map.lock().ok()?;
         let alive = map.get(&key).map(|s| self.alive(s, now))?;
         if !alive {
@@ -152,13 +164,15 @@ impl Sessions {
         })
     }
 
-    /// Number of live sessions (for tests and the log).
-    pub fn len(&self) -> usize {
+    /// Number of live sessions.
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.map.lock().map_or(0, |m| m.len())
     }
 
     /// Whether no session is live.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
@@ -400,36 +414,67 @@ mod tests {
         assert!(sessions.is_empty());
     }
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     #[test]
     fn an_idle_session_ends_and_its_token_opens_nothing() {
         let sessions = Sessions::new(Timeouts {
-            idle: Duration::from_millis(30),
-            absolute: Duration::from_secs(60),
+            idle: 15 * MINUTE,
+            absolute: 8 * 60 * MINUTE,
         });
+        let t0 = Instant::now();
         let token = sessions
-            .create("ann", x25519::Identity::generate())
+            .create_at("ann", x25519::Identity::generate(), t0)
             .unwrap();
-        assert!(sessions.touch(&token).is_some());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(sessions.touch(&token).is_none());
-        assert!(sessions.is_empty());
+        assert!(sessions.touch_at(&token, t0 + 10 * MINUTE).is_some());
+        // Idle is counted from the last request, not from the login.
+        assert!(sessions.touch_at(&token, t0 + 24 * MINUTE).is_some());
+        assert!(sessions.touch_at(&token, t0 + 39 * MINUTE).is_none());
+        assert!(sessions.is_empty(), "an expired session is removed");
+        assert!(
+            sessions.touch_at(&token, t0 + 25 * MINUTE).is_none(),
+            "and stays gone"
+        );
     }
 
     #[test]
     fn a_busy_session_still_ends_at_the_absolute_limit() {
         let sessions = Sessions::new(Timeouts {
-            idle: Duration::from_secs(60),
-            absolute: Duration::from_millis(80),
+            idle: 15 * MINUTE,
+            absolute: 8 * 60 * MINUTE,
         });
+        let t0 = Instant::now();
         let token = sessions
-            .create("ann", x25519::Identity::generate())
+            .create_at("ann", x25519::Identity::generate(), t0)
             .unwrap();
-        for _ in 0..3 {
-            assert!(sessions.touch(&token).is_some());
-            std::thread::sleep(Duration::from_millis(20));
+        // A request every ten minutes for a whole working day.
+        for step in 1..48 {
+            assert!(
+                sessions.touch_at(&token, t0 + step * 10 * MINUTE).is_some(),
+                "{step}"
+            );
         }
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(sessions.touch(&token).is_none());
+        assert!(sessions.touch_at(&token, t0 + 8 * 60 * MINUTE).is_none());
+    }
+
+    #[test]
+    fn the_sweep_removes_what_has_expired_and_only_that() {
+        let sessions = Sessions::new(Timeouts {
+            idle: 15 * MINUTE,
+            absolute: 8 * 60 * MINUTE,
+        });
+        let t0 = Instant::now();
+        let idle = sessions
+            .create_at("ann", x25519::Identity::generate(), t0)
+            .unwrap();
+        let busy = sessions
+            .create_at("bob", x25519::Identity::generate(), t0)
+            .unwrap();
+        assert!(sessions.touch_at(&busy, t0 + 10 * MINUTE).is_some());
+        sessions.sweep_at(t0 + 20 * MINUTE);
+        assert_eq!(sessions.len(), 1);
+        assert!(sessions.touch_at(&idle, t0 + 20 * MINUTE).is_none());
+        assert!(sessions.touch_at(&busy, t0 + 20 * MINUTE).is_some());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! never shown for a signal that a crash could still lose. After every commit
 //! the data files' times are set back to the start of the day.
 
+use std::collections::VecDeque;
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -23,12 +24,15 @@ pub(super) type WriteFn = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + 
 /// Work that needs the connection outside any transaction (a checkpoint).
 pub(super) type AloneFn = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// Where a job's outcome is told.
+type Done = oneshot::Sender<Result<(), StoreError>>;
+
 /// A unit of work for the writer.
 pub(super) struct Job {
     /// Runs inside the group's transaction, under its own savepoint.
     pub run: WriteFn,
     /// Told the outcome once the group has committed (or failed).
-    pub done: oneshot::Sender<Result<(), StoreError>>,
+    pub done: Done,
 }
 
 /// What the writer is handed.
@@ -67,29 +71,42 @@ pub(super) fn run(mut conn: Connection, work: mpsc::Receiver<Work>, times: FileT
 }
 
 fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
+    let mut pending: VecDeque<Job> = group.drain(..).collect();
+    while !pending.is_empty() {
+        commit_some(conn, &mut pending);
+    }
+}
+
+/// Runs jobs from the front of `pending` in one transaction and commits them.
+/// When SQLite rolls the whole transaction back by itself (as it may on
+/// `SQLITE_FULL`, an I/O error or lack of memory), the jobs already run in it
+/// are answered "nothing was kept", the failed one gets its error, and the
+/// rest stay in `pending` for a new transaction: without that check they would
+/// run in autocommit mode, be kept one by one, and then be told they were not.
+fn commit_some(conn: &mut Connection, pending: &mut VecDeque<Job>) {
     let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "cannot begin a write transaction");
-            for job in group.drain(..) {
+            for job in pending.drain(..) {
                 let _ = job.done.send(Err(StoreError::Unavailable));
             }
             return;
         }
     };
-    let mut outcomes = Vec::with_capacity(group.len());
-    for job in group.drain(..) {
-        // A savepoint per job: one bad write does not take its neighbours down.
-        let outcome = tx
-            .execute_batch("SAVEPOINT job")
-            .and_then(|()| match (job.run)(&tx) {
-                Ok(()) => tx.execute_batch("RELEASE job"),
-                Err(e) => {
-                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
-                    Err(e)
-                }
-            })
-            .map_err(StoreError::from);
+    let mut outcomes: Vec<(Done, Result<(), StoreError>)> = Vec::with_capacity(pending.len());
+    while let Some(job) = pending.pop_front() {
+        let outcome = run_job(&tx, job.run);
+        if outcome.is_err() && tx.is_autocommit() {
+            tracing::error!(
+                "a write failed and took its group transaction with it; nothing in it was kept"
+            );
+            for (done, _) in outcomes {
+                let _ = done.send(Err(StoreError::Unavailable));
+            }
+            let _ = job.done.send(outcome);
+            return;
+        }
         outcomes.push((job.done, outcome));
     }
     match tx.commit() {
@@ -103,6 +120,41 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
             for (done, _) in outcomes {
                 let _ = done.send(Err(StoreError::Unavailable));
             }
+            forget_failed_commit(conn);
+        }
+    }
+}
+
+/// Runs one job under its own savepoint, so that one bad write does not take
+/// its neighbours down.
+fn run_job(tx: &Connection, run: WriteFn) -> Result<(), StoreError> {
+    tx.execute_batch("SAVEPOINT job")?;
+    match run(tx) {
+        Ok(()) => Ok(tx.execute_batch("RELEASE job")?),
+        Err(e) => {
+            // Unless SQLite already rolled the whole transaction back.
+            if !tx.is_autocommit() {
+                tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// A commit whose WAL sync failed has left its frames in the WAL file; they
+/// are not part of the database, but the recovery after a crash would read
+/// them back and keep signals whose senders were told nothing was kept.
+/// Checkpointing with TRUNCATE empties the WAL, so they are gone; if even
+/// that fails, the next commit overwrites them.
+fn forget_failed_commit(conn: &Connection) {
+    let emptied = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match emptied {
+        Ok(0) => tracing::info!("the WAL was emptied after the failed commit"),
+        Ok(_) => tracing::error!("the WAL could not be emptied after the failed commit (busy)"),
+        Err(e) => {
+            tracing::error!(error = %e, "the WAL could not be emptied after the failed commit")
         }
     }
 }

@@ -69,7 +69,8 @@ const cspReports = []; // console reports of a Content-Security-Policy violation
 const documents = []; // main-document responses: { url, status, headers }
 const contexts = [];
 
-async function newContext({ js = false, lang = 'nl', width = 1280 } = {}) {
+// `seen` is where the watchers write: the whole run's lists, or a control's own.
+async function newContext({ js = false, lang = 'nl', width = 1280, seen = { foreign, cspReports, documents } } = {}) {
   const ctx = await browser.newContext({
     javaScriptEnabled: js,
     locale: lang === 'nl' ? 'nl-NL' : 'en-GB',
@@ -79,20 +80,30 @@ async function newContext({ js = false, lang = 'nl', width = 1280 } = {}) {
   ctx.on('request', (req) => {
     const url = new URL(req.url());
     if (!['data:', 'about:'].includes(url.protocol) && !ORIGINS.has(url.origin)) {
-      foreign.push(req.url());
+      seen.foreign.push(req.url());
     }
   });
   ctx.on('response', async (res) => {
     if (res.request().resourceType() === 'document') {
-      documents.push({ url: res.url(), status: res.status(), headers: await res.allHeaders() });
+      seen.documents.push({ url: res.url(), status: res.status(), headers: await res.allHeaders() });
     }
   });
   ctx.on('page', (page) => {
     page.on('console', (msg) => {
-      if (/Content.Security.Policy/i.test(msg.text())) cspReports.push(msg.text());
+      if (/Content.Security.Policy/i.test(msg.text())) seen.cspReports.push(msg.text());
     });
   });
   return ctx;
+}
+
+// Waits up to `ms` for `cond()`; says whether it came.
+async function eventually(cond, ms = 5000) {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 async function activeId(page) {
@@ -145,6 +156,32 @@ async function comeBack(page, lang, base = BASE) {
   await page.click(`button:has-text("${t[lang].open}")`);
   await page.waitForLoadState('load');
   return code;
+}
+
+// ---- the watchers themselves: shown to fire on a page that does what no page may ----
+
+for (const js of [false, true]) {
+  await check(`the watchers see a request to another origin and a broken Content-Security-Policy (JavaScript ${js ? 'on' : 'off'})`, async () => {
+    const seen = { foreign: [], cspReports: [], documents: [] };
+    const ctx = await newContext({ js, seen });
+    // Both answered inside the browser (route.fulfill): nothing leaves this machine.
+    await ctx.route('http://foreign.invalid/**', (route) => route.fulfill({ status: 204, body: '' }));
+    await ctx.route(`${BASE}/watcher-control`, (route) => route.fulfill({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      headers: { 'content-security-policy': "default-src 'none'; img-src http://foreign.invalid" },
+      body: '<!doctype html><html lang="en"><title>control</title><style>p { color: red }</style>'
+        + '<p>control</p><img src="http://foreign.invalid/pixel.png" alt=""></html>',
+    }));
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/watcher-control`);
+    await page.waitForLoadState('load');
+    assert(await eventually(() => seen.foreign.some((u) => u.startsWith('http://foreign.invalid/'))), `foreign requests seen: ${seen.foreign.join(', ')}`);
+    assert(await eventually(() => seen.cspReports.length > 0), 'no CSP report for an inline style the policy forbids');
+    assert(seen.documents.length === 1, `documents seen: ${seen.documents.length}`);
+    await ctx.close();
+    contexts.splice(contexts.indexOf(ctx), 1);
+  });
 }
 
 // ---- functional checks with JavaScript off ----

@@ -7,9 +7,8 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common::{Server, binary};
 
@@ -21,23 +20,12 @@ pub fn run(
     args: &[&str],
     stdin: &str,
 ) -> (i32, String, String) {
-    let mut child = Command::new(binary())
-        .args(args)
+    let mut cmd = Command::new(binary());
+    cmd.args(args)
         .envs(server.env())
         .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-        .current_dir(server.root.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .current_dir(server.root.path());
+    let out = crate::common::output_within(&mut cmd, Some(stdin), crate::common::DEADLINE);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

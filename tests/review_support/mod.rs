@@ -10,25 +10,20 @@
 )]
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::common::{self, Server};
 
 /// Runs `signaal ARGS` with `stdin` piped in; returns (status, stdout, stderr).
 pub fn run_with_stdin(server: &Server, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(common::binary())
-        .args(args)
+    let mut cmd = Command::new(common::binary());
+    cmd.args(args)
         .envs(server.env())
-        .current_dir(server.root.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that needs no input may exit before reading it: a closed pipe
-    // is not a failure of the test.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
+        .current_dir(server.root.path());
+    let out = common::output_within(&mut cmd, Some(stdin), common::DEADLINE);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -36,21 +31,36 @@ pub fn run_with_stdin(server: &Server, args: &[&str], stdin: &str) -> (i32, Stri
     )
 }
 
-/// `signaal reviewer add NAME --add-recipient --work-factor 12 EXTRA…`, the
-/// passphrase given twice on stdin. Returns its stdout.
+/// `signaal reviewer add NAME --add-recipient EXTRA…`, the passphrase given
+/// twice on stdin; returns its stdout. A quick scrypt work factor (12) where
+/// that is allowed: outside production mode with `--work-factor 12`; in
+/// production mode, which makes no file below age's default, with a file the
+/// test wraps itself, as `age -p` would (unless EXTRA names an `--identity`).
 pub fn add_reviewer(server: &Server, name: &str, passphrase: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "reviewer",
-        "add",
-        name,
-        "--add-recipient",
-        "--work-factor",
-        "12",
-    ];
+    let made = server.root.path().join(format!("{name}-made.age"));
+    let made_arg = made.display().to_string();
+    let mut args = vec!["reviewer", "add", name, "--add-recipient"];
+    if extra.contains(&"--identity") {
+    } else if in_production(server) {
+        let identity = age::x25519::Identity::generate();
+        let file = signaal::crypto::wrap_identity(&identity, passphrase, Some(12)).unwrap();
+        std::fs::write(&made, file).unwrap();
+        args.extend(["--identity", made_arg.as_str()]);
+    } else {
+        args.extend(["--work-factor", "12"]);
+    }
     args.extend_from_slice(extra);
     let (code, out, err) = run_with_stdin(server, &args, &format!("{passphrase}\n{passphrase}\n"));
     assert_eq!(code, 0, "reviewer add failed:\n{out}\n{err}");
     out
+}
+
+/// Whether `server` runs in production mode.
+pub fn in_production(server: &Server) -> bool {
+    server
+        .env()
+        .iter()
+        .any(|(k, v)| k == "SIGNAAL_PRODUCTION" && v == "true")
 }
 
 /// The TOTP that `reviewer add` printed as an otpauth URI.
@@ -199,48 +209,123 @@ pub fn db(server: &Server) -> rusqlite::Connection {
     rusqlite::Connection::open(server.data_dir().join("signaal.db")).unwrap()
 }
 
-/// Runs the Debian `age` CLI under a pseudo-terminal (`script`), typing
-/// `passphrase` at each of its `prompts` prompts, as a person would. True on success.
-pub fn age_with_tty(dir: &std::path::Path, args: &str, passphrase: &str, prompts: usize) -> bool {
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("age {args}"), "/dev/null"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for _ in 0..prompts {
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        let _ = stdin.write_all(format!("{passphrase}\n").as_bytes());
-    }
-    drop(stdin);
-    child.wait_with_output().unwrap().status.success()
+/// Runs the Debian `age` CLI under a pseudo-terminal, typing `passphrase` at
+/// each of `prompts` as a person would. True on success.
+pub fn age_with_tty(dir: &Path, args: &str, passphrase: &str, prompts: &[&str]) -> bool {
+    let steps: Vec<(&str, &str)> = prompts.iter().map(|p| (*p, passphrase)).collect();
+    in_terminal(&format!("age {args}"), dir, Vec::new(), &steps).0
 }
 
 /// Runs `signaal ARGS` under a pseudo-terminal with the server's settings,
-/// typing each of `inputs` after a pause; returns (success, everything printed).
-pub fn signaal_with_tty(server: &Server, args: &str, inputs: &[&str]) -> (bool, String) {
+/// answering each prompt with its input; returns (success, everything printed).
+pub fn signaal_with_tty(server: &Server, args: &str, steps: &[(&str, &str)]) -> (bool, String) {
     let command = format!("{} {args}", common::binary().display());
+    in_terminal(&command, server.root.path(), server.env(), steps)
+}
+
+/// Runs `command` under a pseudo-terminal (`script`) and types each input
+/// once its prompt is on the screen and the program has turned the
+/// terminal's echo off, as a person would: never into a terminal that still
+/// echoes, never before the program asks. Every wait has [`common::DEADLINE`];
+/// past it the test fails with the screen. Returns (success, the screen).
+pub fn in_terminal(
+    command: &str,
+    dir: &Path,
+    env: Vec<(String, String)>,
+    steps: &[(&str, &str)],
+) -> (bool, String) {
     let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .envs(server.env())
-        .current_dir(server.root.path())
+        .args(["-qec", command, "/dev/null"])
+        .envs(env)
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    for input in inputs {
-        std::thread::sleep(std::time::Duration::from_millis(700));
+    let screen = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let (screen, mut stdout) = (Arc::clone(&screen), child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let shown = |screen: &Arc<Mutex<Vec<u8>>>| {
+        String::from_utf8_lossy(&screen.lock().unwrap()).into_owned()
+    };
+    let until = Instant::now() + common::DEADLINE;
+    let fail = |child: &mut std::process::Child, what: &str| -> ! {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{what} in {command}:\n{}", shown(&screen))
+    };
+    let mut seen = 0;
+    let mut terminal = None;
+    'steps: for (prompt, input) in steps {
+        // The prompt, after the previous one.
+        loop {
+            if let Some(at) = shown(&screen)[seen..].find(prompt) {
+                seen += at + prompt.len();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break 'steps; // it ended before asking: its output says why
+            }
+            if Instant::now() > until {
+                fail(&mut child, &format!("no prompt {prompt:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Then the terminal's echo off.
+        loop {
+            if terminal.is_none() {
+                terminal = terminal_of(child.id());
+            }
+            if terminal.as_deref().is_some_and(echo_is_off) {
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break 'steps;
+            }
+            if Instant::now() > until {
+                fail(&mut child, &format!("echo never off at {prompt:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = stdin.write_all(format!("{input}\n").as_bytes());
     }
+    let Some(status) = common::wait_within(&mut child, common::DEADLINE) else {
+        fail(&mut child, "no end");
+    };
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    reader.join().unwrap();
+    (status.success(), shown(&screen))
+}
+
+/// The pseudo-terminal of the program that `script` (process `script`) runs.
+fn terminal_of(script: u32) -> Option<PathBuf> {
+    let program = common::child_of(script)?;
+    let tty = std::fs::read_link(format!("/proc/{program}/fd/0")).ok()?;
+    tty.starts_with("/dev/pts").then_some(tty)
+}
+
+/// Whether the terminal at `tty` has its echo off (a password prompt).
+fn echo_is_off(tty: &Path) -> bool {
+    use rustix::fs::{Mode, OFlags};
+    let Ok(fd) = rustix::fs::open(
+        tty,
+        OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    rustix::termios::tcgetattr(&fd)
+        .is_ok_and(|t| !t.local_modes.contains(rustix::termios::LocalModes::ECHO))
 }
