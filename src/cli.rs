@@ -53,18 +53,28 @@ enum Command {
         #[command(subcommand)]
         cmd: crate::reviewer_cmd::AuditCmd,
     },
-    /// Copy the database, consistently, to the new file DEST (safe while serving).
+    /// Copy the database, consistently and without order, to the new file
+    /// DEST (safe while serving); sealed with age to keys/backup.pub when it
+    /// exists.
     Backup {
         /// The backup file to write (must not exist yet).
         dest: PathBuf,
+        /// Seal the copy to this age recipient (age1…) or recipients file
+        /// instead of keys/backup.pub.
+        #[arg(long, value_name = "RECIPIENT")]
+        encrypt_to: Option<String>,
     },
     /// Replace the database by a backup, after checking it (stop signaal first).
     Restore {
-        /// The backup file.
+        /// The backup file (plain, or sealed by `backup`).
         src: PathBuf,
         /// Overwrite a database that holds signals.
         #[arg(long)]
         replace: bool,
+        /// The backup identity that opens a sealed backup (plain, or made with
+        /// `age -p`: passphrase from the terminal or standard input).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// Delete signals past their retention period (the [retention] settings).
     Purge,
@@ -127,8 +137,14 @@ pub fn main() -> ExitCode {
         }
         Command::Export { dir, thread } => export(&config, &dir, thread),
         Command::Check => crate::ops::commands::check(&config),
-        Command::Backup { dest } => crate::ops::commands::backup(&config, &dest),
-        Command::Restore { src, replace } => crate::ops::commands::restore(&config, &src, replace),
+        Command::Backup { dest, encrypt_to } => {
+            crate::ops::commands::backup(&config, &dest, encrypt_to.as_deref())
+        }
+        Command::Restore {
+            src,
+            replace,
+            identity,
+        } => crate::ops::commands::restore(&config, &src, replace, identity.as_deref()),
         Command::Purge => crate::ops::commands::purge(&config),
         Command::Keys {
             cmd: KeysCmd::Rewrap { reviewer },

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use super::{backup, inspect, purge, rewrap};
+use super::{backup, inspect, purge, rewrap, sealed};
 use crate::config::Config;
 use crate::keys;
 use crate::store::DB_FILE;
@@ -118,12 +118,40 @@ fn check_reviewer_files(keys_dir: &Path) -> Vec<String> {
     problems
 }
 
-/// `signaal backup DEST`.
-pub fn backup(config: &Config, dest: &Path) -> ExitCode {
-    match backup::backup(&config.data_dir, dest) {
+/// `signaal backup DEST [--encrypt-to RECIPIENT]`: sealed to the recipient
+/// named, else to `keys/backup.pub`; a plain copy only outside production.
+pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCode {
+    let recipients = match encrypt_to {
+        Some(spec) => match sealed::recipients(spec) {
+            Ok(r) => Some(r),
+            Err(e) => return fail(&e),
+        },
+        None => match sealed::default_recipients(&config.keys_dir) {
+            Some(path) => match sealed::recipients_file(&path) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(&e),
+            },
+            None if config.production => {
+                return fail(&format!(
+                    "production mode writes only sealed backups: put the backup recipient in \
+                     {} (see keys/README.md) or name it with --encrypt-to",
+                    config.keys_dir.join(sealed::BACKUP_PUB).display()
+                ));
+            }
+            None => None,
+        },
+    };
+    match backup::backup(&config.data_dir, dest, recipients.as_deref()) {
         Ok(h) => {
+            let how = match &recipients {
+                Some(r) => format!("sealed to {} backup recipient(s)", r.len()),
+                None => format!(
+                    "not sealed: there is no {}",
+                    config.keys_dir.join(sealed::BACKUP_PUB).display()
+                ),
+            };
             println!(
-                "backup written to {}: schema version {}, {} signals",
+                "backup written to {} ({how}): schema version {}, {} signals",
                 dest.display(),
                 h.schema_version,
                 h.signals
@@ -134,9 +162,14 @@ pub fn backup(config: &Config, dest: &Path) -> ExitCode {
     }
 }
 
-/// `signaal restore SRC [--replace]`.
-pub fn restore(config: &Config, src: &Path, replace: bool) -> ExitCode {
-    match backup::restore(src, &config.data_dir, replace) {
+/// `signaal restore SRC [--replace] [--identity FILE]`.
+pub fn restore(config: &Config, src: &Path, replace: bool, identity: Option<&Path>) -> ExitCode {
+    let identities = match identity.map(sealed::identities) {
+        Some(Ok(i)) => Some(i),
+        Some(Err(e)) => return fail(&e),
+        None => None,
+    };
+    match backup::restore(src, &config.data_dir, replace, identities.as_deref()) {
         Ok(h) => {
             println!(
                 "restored {} signals from {} into {}; now run signaal check",

@@ -12,6 +12,7 @@ pub mod hardening;
 pub mod lock;
 pub mod purge;
 pub mod rewrap;
+pub mod sealed;
 
 use std::path::{Path, PathBuf};
 

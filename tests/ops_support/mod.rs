@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+pub mod pages;
+
 use crate::common::{Server, binary};
 
 /// Runs `signaal ARGS` with the server's settings plus `extra`, feeding
