@@ -108,7 +108,10 @@ pub fn main() -> ExitCode {
     // Before anything holds a secret: no core dumps, no ptrace of this process.
     let hardened = crate::ops::hardening::harden();
     let cli = Cli::parse();
-    init_tracing();
+    match crate::config::log_filter() {
+        Ok(filter) => init_tracing(filter),
+        Err(e) => return fail(&e),
+    }
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -160,9 +163,7 @@ fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNAAL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+fn init_tracing(filter: tracing_subscriber::EnvFilter) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

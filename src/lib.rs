@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod health;
 pub mod intake;
 pub mod keys;
 pub mod limits;

@@ -83,6 +83,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     })?;
     let max_db = (config.max_db_mib > 0).then(|| config.max_db_mib * 1024 * 1024);
     let store = Store::open_with(&config.data_dir, max_db)?;
+    let probe = crate::health::Probe::new(
+        store.clone(),
+        config.data_dir.clone(),
+        config.keys_dir.clone(),
+    );
     let config = Arc::new(config);
     let limiters = Arc::new(Limiters::new(&config.limits));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -101,6 +106,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             limiters: Arc::clone(&limiters),
             config: Arc::clone(&config),
         })
+        .merge(crate::health::router(Arc::clone(&probe)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
@@ -118,7 +124,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         let listener = bind("review_addr", config.review_addr).await?;
         let state = ReviewState::new(store.clone(), &team, &config);
         sessions = Some(Arc::clone(&state.sessions));
-        let app = review::router(state);
+        let app = review::router(state).merge(crate::health::router(Arc::clone(&probe)));
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
@@ -127,6 +133,12 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
+    crate::health::notify_ready(&config.systemd);
+    tokio::spawn(crate::health::watchdog(
+        config.systemd,
+        Arc::clone(&probe),
+        stop_rx.clone(),
+    ));
     tokio::spawn(maintain_limiters(Arc::clone(&limiters), stop_rx.clone()));
     if face != Face::Intake {
         // Retention runs where the review face runs: with two processes, the
@@ -136,6 +148,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
 
     stop_signals.wait().await;
     tracing::info!("shutting down: finishing open requests");
+    crate::health::notify_stopping(&config.systemd);
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
