@@ -185,9 +185,6 @@ pub struct Config {
     pub limits: Limits,
     /// How long signals are kept, per status.
     pub retention: Retention,
-    /// What systemd told the process (not a setting of the file).
-    #[serde(skip)]
-    pub systemd: Systemd,
 }
 
 impl Default for Config {
@@ -211,7 +208,6 @@ impl Default for Config {
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
             retention: Retention::default(),
-            systemd: Systemd::default(),
         }
     }
 }
@@ -247,7 +243,6 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
-        config.systemd = Systemd::from_env();
         config.validate()?;
         Ok(config)
     }

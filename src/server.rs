@@ -133,9 +133,10 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
-    crate::health::notify_ready(&config.systemd);
+    let systemd = crate::config::Systemd::from_env();
+    crate::health::notify_ready(&systemd);
     tokio::spawn(crate::health::watchdog(
-        config.systemd,
+        systemd,
         Arc::clone(&probe),
         stop_rx.clone(),
     ));
@@ -148,7 +149,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
 
     stop_signals.wait().await;
     tracing::info!("shutting down: finishing open requests");
-    crate::health::notify_stopping(&config.systemd);
+    crate::health::notify_stopping(&systemd);
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
