@@ -41,8 +41,13 @@ enum Command {
         #[arg(long)]
         thread: bool,
     },
-    /// Check configuration, keys and database; exit non-zero on any problem.
-    Check,
+    /// Check configuration, keys, their modes and the database; print the
+    /// version and the schema; exit non-zero on any problem.
+    Check {
+        /// Also ask the running faces' /healthz.
+        #[arg(long)]
+        server: bool,
+    },
     /// Manage reviewer key files.
     Reviewer {
         #[command(subcommand)]
@@ -116,10 +121,16 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         production: false,
         face: Face::Both,
-    }) {
+    });
+    if !matches!(command, Command::Serve { .. }) {
+        if let Some(sentence) = no_installation_here(cli.config.as_deref(), &config) {
+            return fail(&sentence);
+        }
+    }
+    match command {
         Command::Serve { production, face } => {
             crate::ops::hardening::log(&hardened);
             config.production |= production;
@@ -139,7 +150,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Export { dir, thread } => export(&config, &dir, thread),
-        Command::Check => crate::ops::commands::check(&config),
+        Command::Check { server } => crate::ops::check::check(&config, server),
         Command::Backup { dest, encrypt_to } => {
             crate::ops::commands::backup(&config, &dest, encrypt_to.as_deref())
         }
@@ -156,6 +167,24 @@ pub fn main() -> ExitCode {
         Command::Audit { cmd } => crate::reviewer_cmd::audit(&config, cmd),
         Command::Report { .. } => crate::reviewer_cmd::report_csv(&config),
     }
+}
+
+/// A command other than `serve` acts on an installation. Without a
+/// configuration file, with the default data folder and no `./data` here, it
+/// was run in the wrong place (a cron job, a shell in another folder): say so,
+/// instead of making an empty database and reporting success on it.
+fn no_installation_here(file: Option<&std::path::Path>, config: &Config) -> Option<String> {
+    let default = Config::default().data_dir;
+    (file.is_none() && config.data_dir == default && !default.exists()).then(|| {
+        let here = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "this folder".to_owned());
+        format!(
+            "no configuration (--config FILE or SIGNAAL_CONFIG) and no ./data in {here}: \
+             this is not a signaal installation; name its configuration, for example \
+             --config /etc/signaal/signaal.toml"
+        )
+    })
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {

@@ -219,6 +219,9 @@ async fn the_example_configuration_serves_in_production_mode() {
         common::submit(&common::client(), &server, &[("situation", "production")]).await;
     assert_eq!(status, 200, "{page}");
     assert!(common::receipt_in(&page).is_some());
+    // As the package makes it: the keys folder is the service's alone.
+    let closed = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+    std::fs::set_permissions(server.keys_dir(), closed).unwrap();
     let out = Command::new(common::binary())
         .arg("check")
         .envs(server.env())

@@ -7,6 +7,7 @@
 //! resealing it; every other operation moves envelopes as opaque bytes.
 
 pub mod backup;
+pub mod check;
 pub mod commands;
 pub mod hardening;
 pub mod lock;
