@@ -37,7 +37,7 @@ fn units_here(dir: &Path) -> Vec<PathBuf> {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let text = text.replace(
-            "/usr/local/bin/signaal",
+            "/usr/bin/signaal",
             &common::binary().display().to_string(),
         );
         let copy = dir.join(path.file_name().unwrap());
@@ -107,7 +107,10 @@ fn the_units_sandbox_what_the_operator_guide_promises() {
             "SystemCallFilter=@system-service",
             "LimitCORE=0",
             "MemorySwapMax=0",
-            "ExecStartPre=/usr/local/bin/signaal check",
+            "ExecStartPre=/usr/bin/signaal check",
+            "Type=notify",
+            "NotifyAccess=main",
+            "WatchdogSec=30s",
         ] {
             assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
         }
@@ -117,6 +120,37 @@ fn the_units_sandbox_what_the_operator_guide_promises() {
             .collect();
         assert_eq!(writable, ["ReadWritePaths=/var/lib/signaal"], "{unit}");
     }
+    // The units that run beside the faces: the same folder and mode (so a
+    // nightly run does not reset /var/lib/signaal to 0755), an alarm on failure.
+    for unit in [
+        "signaal-backup.service",
+        "signaal-purge.service",
+        "signaal-offsite.service",
+    ] {
+        let text = std::fs::read_to_string(deploy(&format!("systemd/{unit}"))).unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l == "OnFailure=signaal-failed@%n.service"),
+            "{unit} raises no alarm"
+        );
+        if text.contains("StateDirectory=signaal") {
+            assert!(
+                text.lines().any(|l| l == "StateDirectoryMode=0700"),
+                "{unit} resets the data folder's mode"
+            );
+        }
+        for line in [
+            "ProtectProc=invisible",
+            "ProcSubset=pid",
+            "PrivateUsers=yes",
+            "RemoveIPC=yes",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
+        }
+    }
+    let backup = std::fs::read_to_string(deploy("systemd/signaal-backup.service")).unwrap();
+    assert!(backup.contains("IPAddressDeny=any"));
+    assert!(backup.contains("SystemCallFilter=setrlimit prlimit64"));
     let intake = std::fs::read_to_string(deploy("systemd/signaal-intake.service")).unwrap();
     assert!(intake.contains("--face intake"));
     assert!(intake.contains("InaccessiblePaths=-/etc/signaal/keys/reviewers"));
