@@ -206,7 +206,7 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    if let Err(e) = private_dir(dir) {
         return fail(&format!("cannot create {}: {}", dir.display(), e.kind()));
     }
     let envelopes = match store.envelopes_blocking() {
@@ -215,7 +215,7 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
     };
     for env in &envelopes {
         let path = dir.join(format!("{}.age", env.id));
-        if let Err(e) = std::fs::write(&path, &env.envelope) {
+        if let Err(e) = crate::keys::write_private(&path, &env.envelope) {
             return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
         }
     }
@@ -236,6 +236,18 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Makes an export folder that only its owner may enter: the envelopes are
+/// sealed, but which signals exist and how large they are is still no one
+/// else's business.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
 /// Writes every message envelope as `DIR/<id>.thread/<seq>-<author>.age`;
 /// returns how many.
 fn export_thread(store: &Store, dir: &std::path::Path) -> Result<usize, String> {
@@ -244,10 +256,10 @@ fn export_thread(store: &Store, dir: &std::path::Path) -> Result<usize, String> 
         .map_err(|e| e.to_string())?;
     for m in &messages {
         let folder = dir.join(format!("{}.thread", m.signal_id));
-        std::fs::create_dir_all(&folder)
+        private_dir(&folder)
             .map_err(|e| format!("cannot create {}: {}", folder.display(), e.kind()))?;
         let path = folder.join(format!("{:04}-{}.age", m.seq, m.author));
-        std::fs::write(&path, &m.envelope)
+        crate::keys::write_private(&path, &m.envelope)
             .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
     }
     Ok(messages.len())

@@ -217,3 +217,27 @@ fn check_in_production_names_a_missing_second_factor_an_unreadable_one_and_open_
     let (code, out, err) = run(&server, &production, &["check"], "");
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_folder_and_its_files_are_open_to_their_owner_only() {
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 2, "exported").await;
+    let dir = server.root.path().join("export");
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["export", "--encrypted", dir.to_str().unwrap(), "--thread"],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        assert_eq!(mode(&file.path()), 0o600, "{}", file.path().display());
+    }
+}
