@@ -241,3 +241,37 @@ async fn an_export_folder_and_its_files_are_open_to_their_owner_only() {
         assert_eq!(mode(&file.path()), 0o600, "{}", file.path().display());
     }
 }
+
+#[test]
+fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipping: only root can hand a file to another user");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    assert!(server.stop().success());
+    // As the package makes it: the keys folders belong to the service's user.
+    let service = 65534;
+    let reviewers = server.keys_dir().join("reviewers");
+    std::fs::create_dir_all(&reviewers).unwrap();
+    for dir in [server.keys_dir(), reviewers.clone()] {
+        std::os::unix::fs::chown(&dir, Some(service), Some(service)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["reviewer", "add", "anna", "--work-factor", "10"],
+        "a long enough passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for name in ["anna.age", "anna.totp"] {
+        let meta = std::fs::metadata(reviewers.join(name)).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (service, service), "{name}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+}
