@@ -41,8 +41,13 @@ enum Command {
         #[arg(long)]
         thread: bool,
     },
-    /// Check configuration, keys and database; exit non-zero on any problem.
-    Check,
+    /// Check configuration, keys, their modes and the database; print the
+    /// version and the schema; exit non-zero on any problem.
+    Check {
+        /// Also ask the running faces' /healthz.
+        #[arg(long)]
+        server: bool,
+    },
     /// Manage reviewer key files.
     Reviewer {
         #[command(subcommand)]
@@ -53,18 +58,28 @@ enum Command {
         #[command(subcommand)]
         cmd: crate::reviewer_cmd::AuditCmd,
     },
-    /// Copy the database, consistently, to the new file DEST (safe while serving).
+    /// Copy the database, consistently and without order, to the new file
+    /// DEST (safe while serving); sealed with age to keys/backup.pub when it
+    /// exists.
     Backup {
         /// The backup file to write (must not exist yet).
         dest: PathBuf,
+        /// Seal the copy to this age recipient (age1…) or recipients file
+        /// instead of keys/backup.pub.
+        #[arg(long, value_name = "RECIPIENT")]
+        encrypt_to: Option<String>,
     },
     /// Replace the database by a backup, after checking it (stop signaal first).
     Restore {
-        /// The backup file.
+        /// The backup file (plain, or sealed by `backup`).
         src: PathBuf,
         /// Overwrite a database that holds signals.
         #[arg(long)]
         replace: bool,
+        /// The backup identity that opens a sealed backup (plain, or made with
+        /// `age -p`: passphrase from the terminal or standard input).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// Delete signals past their retention period (the [retention] settings).
     Purge,
@@ -98,16 +113,25 @@ pub fn main() -> ExitCode {
     // Before anything holds a secret: no core dumps, no ptrace of this process.
     let hardened = crate::ops::hardening::harden();
     let cli = Cli::parse();
-    init_tracing();
+    match crate::config::log_filter() {
+        Ok(filter) => init_tracing(filter),
+        Err(e) => return fail(&e),
+    }
     let file = cli.config.clone().or_else(crate::config::file_from_env);
     let mut config = match Config::load(file.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         production: false,
         face: Face::Both,
-    }) {
+    });
+    if !matches!(command, Command::Serve { .. }) {
+        if let Some(sentence) = no_installation_here(cli.config.as_deref(), &config) {
+            return fail(&sentence);
+        }
+    }
+    match command {
         Command::Serve { production, face } => {
             crate::ops::hardening::log(&hardened);
             config.production |= production;
@@ -132,9 +156,15 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Export { dir, thread } => export(&config, &dir, thread),
-        Command::Check => crate::ops::commands::check(&config),
-        Command::Backup { dest } => crate::ops::commands::backup(&config, &dest),
-        Command::Restore { src, replace } => crate::ops::commands::restore(&config, &src, replace),
+        Command::Check { server } => crate::ops::check::check(&config, server),
+        Command::Backup { dest, encrypt_to } => {
+            crate::ops::commands::backup(&config, &dest, encrypt_to.as_deref())
+        }
+        Command::Restore {
+            src,
+            replace,
+            identity,
+        } => crate::ops::commands::restore(&config, &src, replace, identity.as_deref()),
         Command::Purge => crate::ops::commands::purge(&config),
         Command::Keys {
             cmd: KeysCmd::Rewrap { reviewer },
@@ -145,15 +175,30 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A command other than `serve` acts on an installation. Without a
+/// configuration file, with the default data folder and no `./data` here, it
+/// was run in the wrong place (a cron job, a shell in another folder): say so,
+/// instead of making an empty database and reporting success on it.
+fn no_installation_here(file: Option<&std::path::Path>, config: &Config) -> Option<String> {
+    let default = Config::default().data_dir;
+    (file.is_none() && config.data_dir == default && !default.exists()).then(|| {
+        let here = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "this folder".to_owned());
+        format!(
+            "no configuration (--config FILE or SIGNAAL_CONFIG) and no ./data in {here}: \
+             this is not a signaal installation; name its configuration, for example \
+             --config /etc/signaal/signaal.toml"
+        )
+    })
+}
+
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("signaal: {error}");
     ExitCode::from(2)
 }
 
-fn init_tracing() {
-    let filter = crate::config::log_from_env()
-        .and_then(|directive| tracing_subscriber::EnvFilter::try_new(directive).ok())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+fn init_tracing(filter: tracing_subscriber::EnvFilter) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -167,7 +212,7 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    if let Err(e) = private_dir(dir) {
         return fail(&format!("cannot create {}: {}", dir.display(), e.kind()));
     }
     let envelopes = match store.envelopes_blocking() {
@@ -176,7 +221,7 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
     };
     for env in &envelopes {
         let path = dir.join(format!("{}.age", env.id));
-        if let Err(e) = std::fs::write(&path, &env.envelope) {
+        if let Err(e) = crate::keys::write_private(&path, &env.envelope) {
             return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
         }
     }
@@ -197,6 +242,18 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Makes an export folder that only its owner may enter: the envelopes are
+/// sealed, but which signals exist and how large they are is still no one
+/// else's business.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
 /// Writes every message envelope as `DIR/<id>.thread/<seq>-<author>.age`;
 /// returns how many.
 fn export_thread(store: &Store, dir: &std::path::Path) -> Result<usize, String> {
@@ -205,10 +262,10 @@ fn export_thread(store: &Store, dir: &std::path::Path) -> Result<usize, String> 
         .map_err(|e| e.to_string())?;
     for m in &messages {
         let folder = dir.join(format!("{}.thread", m.signal_id));
-        std::fs::create_dir_all(&folder)
+        private_dir(&folder)
             .map_err(|e| format!("cannot create {}: {}", folder.display(), e.kind()))?;
         let path = folder.join(format!("{:04}-{}.age", m.seq, m.author));
-        std::fs::write(&path, &m.envelope)
+        crate::keys::write_private(&path, &m.envelope)
             .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
     }
     Ok(messages.len())

@@ -97,6 +97,53 @@ impl Retention {
     }
 }
 
+/// What systemd says through the environment of a service it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Systemd {
+    /// `NOTIFY_SOCKET` is set (`Type=notify`): say when ready and stopping.
+    pub notify: bool,
+    /// `WATCHDOG_USEC` (for this process): ping at least this often.
+    pub watchdog: Option<std::time::Duration>,
+}
+
+impl Systemd {
+    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID`.
+    pub fn from_env() -> Self {
+        Self {
+            notify: std::env::var_os("NOTIFY_SOCKET").is_some(),
+            watchdog: sd_notify::watchdog_enabled(),
+        }
+    }
+}
+
+/// The log filter from `SIGNAAL_LOG` (default `info`). A value that is not a
+/// level (or `target=level` list) stops the start: a typo would otherwise
+/// silence the log without a word.
+pub fn log_filter() -> Result<tracing_subscriber::EnvFilter, ConfigError> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let invalid = ConfigError::Env {
+        name: "SIGNAAL_LOG",
+        expected: "expected a level (error, warn, info, debug, trace, off) or a list such as \
+                   info,signaal=debug",
+    };
+    let Some(value) = std::env::var_os("SIGNAAL_LOG") else {
+        return Ok(tracing_subscriber::EnvFilter::new("info"));
+    };
+    let value = value.into_string().map_err(|_| invalid.clone())?;
+    let known = |level: &str| LEVELS.contains(&level.trim().to_ascii_lowercase().as_str());
+    let every_directive_has_a_level =
+        value
+            .split(',')
+            .all(|directive| match directive.rsplit_once('=') {
+                Some((target, level)) => !target.trim().is_empty() && known(level),
+                None => known(directive),
+            });
+    if !every_directive_has_a_level {
+        return Err(invalid);
+    }
+    tracing_subscriber::EnvFilter::try_new(&value).map_err(|_| invalid)
+}
+
 /// The validated settings of one signaal installation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -170,7 +217,7 @@ impl Default for Config {
 }
 
 /// A setting that cannot be used, with what to do about it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The configuration file could not be read.
@@ -199,11 +246,6 @@ pub const THREAD_STACK: usize = 2 * 1024 * 1024;
 /// The configuration file named by `SIGNAAL_CONFIG`, when `--config` names none.
 pub fn file_from_env() -> Option<PathBuf> {
     std::env::var_os("SIGNAAL_CONFIG").map(PathBuf::from)
-}
-
-/// What `SIGNAAL_LOG` asks the log to show (e.g. `info`, `debug`), if set.
-pub fn log_from_env() -> Option<String> {
-    std::env::var("SIGNAAL_LOG").ok()
 }
 
 impl Config {

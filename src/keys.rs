@@ -153,10 +153,12 @@ fn make_demo(keys_dir: &Path) -> Result<DemoCreated, KeysError> {
     Ok(DemoCreated { passphrase })
 }
 
-/// Writes a file readable by its owner only.
+/// Writes a file readable by its owner only. Run as root in a folder that
+/// belongs to another user (the service's), the file goes to that user, so
+/// the service can read what an operator made without a chown afterwards.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -164,6 +166,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if rustix::process::geteuid().is_root() {
+        if let Ok(owner) = std::fs::metadata(folder) {
+            if owner.uid() != 0 {
+                std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))?;
+            }
+        }
+    }
     file.sync_all()
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod health;
 pub mod intake;
 pub mod keys;
 pub mod limits;

@@ -180,7 +180,14 @@ fn add(
         Ok(pair) => pair,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
+    let made = {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+    };
+    if let Err(e) = made {
         return fail(&format!("cannot create {}: {}", dir.display(), e.kind()));
     }
     if let Err(e) = keys::write_private(&path, &file) {

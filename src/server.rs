@@ -89,6 +89,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             precision: config.received_precision,
         },
     )?;
+    let probe = crate::health::Probe::new(
+        store.clone(),
+        config.data_dir.clone(),
+        config.keys_dir.clone(),
+    );
     let config = Arc::new(config);
     let limiters = Arc::new(Limiters::new(&config.limits));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -107,6 +112,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             limiters: Arc::clone(&limiters),
             config: Arc::clone(&config),
         })
+        .merge(crate::health::router(Arc::clone(&probe)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
@@ -125,7 +131,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         let listener = bind("review_addr", config.review_addr).await?;
         let state = ReviewState::new(store.clone(), &team, &config);
         sessions = Some(Arc::clone(&state.sessions));
-        let app = review::router(state);
+        let app = review::router(state).merge(crate::health::router(Arc::clone(&probe)));
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
@@ -134,6 +140,13 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
+    let systemd = crate::config::Systemd::from_env();
+    crate::health::notify_ready(&systemd);
+    tokio::spawn(crate::health::watchdog(
+        systemd,
+        Arc::clone(&probe),
+        stop_rx.clone(),
+    ));
     tokio::spawn(maintain_limiters(Arc::clone(&limiters), stop_rx.clone()));
     // The process that takes signals in mixes them; a review-only process
     // leaves that to it (two mixers would undo each other's work).
@@ -152,6 +165,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
 
     stop_signals.wait().await;
     tracing::info!("shutting down: finishing open requests");
+    crate::health::notify_stopping(&systemd);
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;

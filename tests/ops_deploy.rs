@@ -36,10 +36,7 @@ fn units_here(dir: &Path) -> Vec<PathBuf> {
     for entry in std::fs::read_dir(deploy("systemd")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let text = text.replace(
-            "/usr/local/bin/signaal",
-            &common::binary().display().to_string(),
-        );
+        let text = text.replace("/usr/bin/signaal", &common::binary().display().to_string());
         let copy = dir.join(path.file_name().unwrap());
         std::fs::write(&copy, text).unwrap();
         out.push(copy);
@@ -109,7 +106,10 @@ fn the_units_sandbox_what_the_operator_guide_promises() {
             "SystemCallFilter=@system-service",
             "LimitCORE=0",
             "MemorySwapMax=0",
-            "ExecStartPre=/usr/local/bin/signaal check",
+            "ExecStartPre=/usr/bin/signaal check",
+            "Type=notify",
+            "NotifyAccess=main",
+            "WatchdogSec=30s",
         ] {
             assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
         }
@@ -119,6 +119,37 @@ fn the_units_sandbox_what_the_operator_guide_promises() {
             .collect();
         assert_eq!(writable, ["ReadWritePaths=/var/lib/signaal"], "{unit}");
     }
+    // The units that run beside the faces: the same folder and mode (so a
+    // nightly run does not reset /var/lib/signaal to 0755), an alarm on failure.
+    for unit in [
+        "signaal-backup.service",
+        "signaal-purge.service",
+        "signaal-offsite.service",
+    ] {
+        let text = std::fs::read_to_string(deploy(&format!("systemd/{unit}"))).unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l == "OnFailure=signaal-failed@%n.service"),
+            "{unit} raises no alarm"
+        );
+        if text.contains("StateDirectory=signaal") {
+            assert!(
+                text.lines().any(|l| l == "StateDirectoryMode=0700"),
+                "{unit} resets the data folder's mode"
+            );
+        }
+        for line in [
+            "ProtectProc=invisible",
+            "ProcSubset=pid",
+            "PrivateUsers=yes",
+            "RemoveIPC=yes",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{unit} lacks {line}");
+        }
+    }
+    let backup = std::fs::read_to_string(deploy("systemd/signaal-backup.service")).unwrap();
+    assert!(backup.contains("IPAddressDeny=any"));
+    assert!(backup.contains("SystemCallFilter=setrlimit prlimit64"));
     let intake = std::fs::read_to_string(deploy("systemd/signaal-intake.service")).unwrap();
     assert!(intake.contains("--face intake"));
     assert!(intake.contains("InaccessiblePaths=-/etc/signaal/keys/reviewers"));
@@ -213,8 +244,9 @@ fn the_proxy_configurations_log_no_client_address() {
     assert!(
         caddy
             .iter()
-            .any(|l| l.starts_with("header Strict-Transport-Security"))
+            .any(|l| l.starts_with("Strict-Transport-Security \"max-age=63072000"))
     );
+    assert!(caddy.contains(&"-Server"));
     assert!(caddy.contains(&"mode require_and_verify"));
     let tor = std::fs::read_to_string(deploy("tor/torrc.signaal")).unwrap();
     let ports: Vec<&str> = tor
@@ -248,6 +280,9 @@ async fn the_example_configuration_serves_in_production_mode() {
         common::submit(&common::client(), &server, &[("situation", "production")]).await;
     assert_eq!(status, 200, "{page}");
     assert!(common::receipt_in(&page).is_some());
+    // As the package makes it: the keys folder is the service's alone.
+    let closed = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+    std::fs::set_permissions(server.keys_dir(), closed).unwrap();
     let out = common::output_within(
         Command::new(common::binary())
             .arg("check")
@@ -260,4 +295,158 @@ async fn the_example_configuration_serves_in_production_mode() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Whether a proxy is installed; with `CI=true` a missing one fails.
+fn proxy_available(program: &str, args: &[&str]) -> bool {
+    let found = Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{program} is missing in CI (apt-get install nginx caddy)"
+        );
+        eprintln!("skipping: {program} is not installed (apt-get install nginx caddy)");
+    }
+    found
+}
+
+/// The certificates and the revocation list that deploy/README.md makes, in
+/// a folder of their own (by the same openssl commands, a CA and all).
+fn guide_certificates(dir: &Path) {
+    let ca = dir.join("ca");
+    std::fs::create_dir_all(ca.join("issued")).unwrap();
+    std::fs::create_dir_all(dir.join("reviewers")).unwrap();
+    let cnf = std::fs::read_to_string(deploy("tls/team-ca.cnf"))
+        .unwrap()
+        .replace("/etc/signaal/tls", &dir.display().to_string());
+    std::fs::write(ca.join("team-ca.cnf"), cnf).unwrap();
+    std::fs::write(ca.join("index.txt"), "").unwrap();
+    std::fs::write(ca.join("serial"), "1000\n").unwrap();
+    std::fs::write(ca.join("crlnumber"), "1000\n").unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&ca)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-noenc",
+    ];
+    let team_ca = dir.join("team-ca.crt").display().to_string();
+    let mut args = vec!["req", "-x509", "-new", "-config", "team-ca.cnf"];
+    args.extend(["-extensions", "team_ca_root", "-keyout", "team-ca.key"]);
+    args.extend(ec);
+    args.extend(["-days", "1825", "-out", &team_ca]);
+    openssl(&args);
+    let crl = dir.join("team-ca.crl").display().to_string();
+    openssl(&["ca", "-config", "team-ca.cnf", "-gencrl", "-out", &crl]);
+    for (name, extensions) in [("review", "review_server"), ("intake", "review_server")] {
+        let key = dir.join(format!("{name}.key")).display().to_string();
+        let crt = dir.join(format!("{name}.crt")).display().to_string();
+        let mut args = vec![
+            "req", "-new", "-keyout", &key, "-subj", "/CN=x", "-out", "x.csr",
+        ];
+        args.extend(ec);
+        openssl(&args);
+        openssl(&[
+            "ca",
+            "-config",
+            "team-ca.cnf",
+            "-batch",
+            "-extensions",
+            extensions,
+            "-in",
+            "x.csr",
+            "-out",
+            &crt,
+        ]);
+    }
+    std::fs::copy(dir.join("review.crt"), dir.join("reviewers/anna.crt")).unwrap();
+}
+
+#[test]
+fn the_nginx_example_passes_nginx_t_with_the_guides_certificates() {
+    if !proxy_available("nginx", &["-v"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    guide_certificates(&tls);
+    let logs = dir.path().join("log");
+    std::fs::create_dir_all(&logs).unwrap();
+    // As shipped, but for where the certificates and logs are.
+    let site = std::fs::read_to_string(deploy("nginx/signaal.conf"))
+        .unwrap()
+        .replace("/etc/signaal/tls", &tls.display().to_string())
+        .replace("/var/log/nginx", &logs.display().to_string());
+    std::fs::write(dir.path().join("signaal.conf"), site).unwrap();
+    let main = format!(
+        "pid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\nhttp {{\n  include {0}/signaal.conf;\n}}\n",
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+    let out = Command::new("nginx")
+        .arg("-t")
+        .arg("-e")
+        .arg(logs.join("startup.log"))
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("test is successful"), "{err}");
+    let shipped = std::fs::read_to_string(deploy("nginx/signaal.conf")).unwrap();
+    assert_eq!(
+        shipped.matches("# EDIT:").count(),
+        2,
+        "the guide says two lines"
+    );
+    assert!(shipped.contains("\nserver_tokens off;"));
+    assert!(shipped.contains("ssl_crl /etc/signaal/tls/team-ca.crl;"));
+}
+
+#[test]
+fn the_caddyfile_validates_on_the_caddy_that_debian_ships() {
+    if !proxy_available("caddy", &["version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    guide_certificates(&tls);
+    let file = std::fs::read_to_string(deploy("caddy/Caddyfile"))
+        .unwrap()
+        .replace("/etc/caddy/signaal", &tls.display().to_string());
+    let path = dir.path().join("Caddyfile");
+    std::fs::write(&path, file).unwrap();
+    let out = Command::new("caddy")
+        .args(["validate", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Valid configuration"), "{said}");
 }

@@ -1,33 +1,41 @@
 //! `signaal backup DEST` and `signaal restore SRC`.
 //!
-//! Invariants: a backup is a consistent snapshot made with SQLite's online
-//! backup API, so it can run while the server serves; it is written beside
-//! DEST and renamed into place only after it passed the integrity check, so a
-//! file at DEST is always whole. It holds what the database holds — envelopes
-//! and plaintext metadata, never plaintext of a signal — and is written
-//! owner-only. A restore checks the copy before it replaces anything.
+//! Invariants: a backup is one consistent snapshot, made with `VACUUM INTO`
+//! in a single read transaction, so it runs while the server serves and a
+//! steady stream of submissions cannot make it start over. `VACUUM INTO`
+//! writes every table and index anew in key order, and the keys of a signal
+//! (random rowid, random id, lookup tag) are random: nothing in the copy's
+//! pages follows the order in which signals arrived, and it has no freelist
+//! and no WAL. A backup is written beside DEST and renamed into place only
+//! after it passed the integrity check, so a file at DEST is always whole.
+//! Sealed to a backup recipient, the copy reaches DEST only as age
+//! ciphertext: the plain copy it is streamed from is made inside the data
+//! folder (beside the database it copies, under the same owner-only modes),
+//! overwritten and removed as soon as it is sealed. A restore checks the copy
+//! before it replaces anything.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use age::x25519;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Health, OpsError, inspect};
+use super::{Health, OpsError, inspect, sealed};
 use crate::store::DB_FILE;
 
-/// Copy every page in one step. In steps, SQLite restarts the copy whenever
-/// another process commits in between, so under a steady stream of
-/// submissions a stepwise backup may never finish. One step reads one WAL
-/// snapshot, which does not block the server's writer (WAL readers never do).
-const ALL_PAGES: std::os::raw::c_int = -1;
+/// The plain copy that a sealed backup is streamed from, inside the data folder.
+pub const STAGING_FILE: &str = "signaal.db.backup-staging";
 /// How long to wait, in total, for a lock another connection holds.
 const BUSY_PATIENCE: Duration = Duration::from_secs(30);
-/// How long to wait before trying again.
-const BUSY_PAUSE: Duration = Duration::from_millis(10);
 
-/// Copies the database in `data_dir` to the file `dest`, consistently, while
-/// the server may be writing. Refuses to overwrite an existing file.
-pub fn backup(data_dir: &Path, dest: &Path) -> Result<Health, OpsError> {
+/// Copies the database in `data_dir` to the new file `dest`, consistently and
+/// without order, while the server may be writing; sealed to `recipients`
+/// when there are any. Refuses to overwrite an existing file.
+pub fn backup(
+    data_dir: &Path,
+    dest: &Path,
+    recipients: Option<&[x25519::Recipient]>,
+) -> Result<Health, OpsError> {
     let source = data_dir.join(DB_FILE);
     if !source.is_file() {
         return Err(OpsError::path(
@@ -43,7 +51,18 @@ pub fn backup(data_dir: &Path, dest: &Path) -> Result<Health, OpsError> {
     }
     let partial = partial_path(dest);
     let _ = std::fs::remove_file(&partial);
-    let result = copy_to(&source, &partial).and_then(|()| inspect(&partial));
+    let result = match recipients {
+        None => vacuum_into(&source, &partial).and_then(|()| inspect(&partial)),
+        Some(recipients) => {
+            let staging = data_dir.join(STAGING_FILE);
+            wipe(&staging);
+            let sealed = vacuum_into(&source, &staging)
+                .and_then(|()| inspect(&staging))
+                .and_then(|h| sealed::seal_file(&staging, &partial, recipients).map(|()| h));
+            wipe(&staging);
+            sealed
+        }
+    };
     match result {
         Ok(health) => {
             std::fs::rename(&partial, dest)
@@ -58,12 +77,77 @@ pub fn backup(data_dir: &Path, dest: &Path) -> Result<Health, OpsError> {
     }
 }
 
+/// Writes an order-free copy of the database `from` into the new file `to`
+/// with `VACUUM INTO`, and syncs it. One read transaction: WAL readers never
+/// block the server's writer, and the writer never makes this start over.
+fn vacuum_into(from: &Path, to: &Path) -> Result<(), OpsError> {
+    let target = to
+        .to_str()
+        .ok_or_else(|| OpsError::path(to, "is not a UTF-8 path; name another file"))?;
+    // An empty file first, owner-only: SQLite keeps the mode.
+    drop(create_private(to)?);
+    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    src.busy_timeout(BUSY_PATIENCE)?;
+    // Any sorting stays in memory, never in a temporary file.
+    src.pragma_update(None, "temp_store", "MEMORY")?;
+    src.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+                OpsError::path(from, "stayed locked for 30 seconds; try the backup again")
+            }
+            other => OpsError::Sqlite(other),
+        })?;
+    drop(src);
+    std::fs::File::open(to)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| OpsError::path(to, format!("cannot be synced ({})", e.kind())))
+}
+
+/// Overwrites a plain copy with zeros, syncs and removes it (what
+/// `secure_delete` does for the database's own deleted pages).
+pub fn wipe(path: &Path) {
+    use std::io::Write;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    if meta.is_file() {
+        if let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(path) {
+            let zeros = vec![0u8; 1 << 20];
+            let mut left = meta.len();
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                if file.write_all(zeros.get(..n).unwrap_or_default()).is_err() {
+                    break;
+                }
+                left -= n as u64;
+            }
+            let _ = file.sync_all();
+        }
+    }
+    let _ = std::fs::remove_file(path);
+}
+
 /// Replaces the database in `data_dir` by the backup `src`, after checking
-/// it. Refuses when the current database holds signals, unless `replace`, and
-/// always while a server runs from `data_dir` (it would keep writing to the
-/// replaced file): see [`super::lock`].
-pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, OpsError> {
-    let health = inspect(src)?;
+/// it; a sealed backup is opened with `identities` first. Refuses when the
+/// current database holds signals, unless `replace`, and always while a
+/// server runs from `data_dir` (it would keep writing to the replaced file):
+/// see [`super::lock`].
+pub fn restore(
+    src: &Path,
+    data_dir: &Path,
+    replace: bool,
+    identities: Option<&[x25519::Identity]>,
+) -> Result<Health, OpsError> {
+    let is_sealed = sealed::is_sealed(src);
+    if is_sealed && identities.is_none() {
+        return Err(OpsError::path(
+            src,
+            "is a sealed backup; name the backup identity with --identity FILE",
+        ));
+    }
+    if !is_sealed {
+        inspect(src)?;
+    }
     let target = data_dir.join(DB_FILE);
     // Also makes the data folder (owner-only) on a new machine.
     let _restoring = super::lock::exclusive(data_dir)?;
@@ -78,12 +162,18 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
         }
     }
     let incoming = data_dir.join(format!("{DB_FILE}.restoring"));
-    let _ = std::fs::remove_file(&incoming);
-    copy_to(src, &incoming)?;
-    if let Err(e) = inspect(&incoming) {
-        let _ = std::fs::remove_file(&incoming);
-        return Err(e);
-    }
+    wipe(&incoming);
+    let arrived = match identities {
+        Some(identities) if is_sealed => sealed::open_file(src, &incoming, identities),
+        _ => copy_to(src, &incoming),
+    };
+    let health = match arrived.and_then(|()| inspect(&incoming)) {
+        Ok(health) => health,
+        Err(e) => {
+            wipe(&incoming);
+            return Err(e);
+        }
+    };
     // The old database's WAL and index belong to the old file: remove them
     // with it, or SQLite would replay the old WAL into the restored file.
     for suffix in ["-wal", "-shm"] {
@@ -107,36 +197,21 @@ pub fn restore(src: &Path, data_dir: &Path, replace: bool) -> Result<Health, Ops
     Ok(health)
 }
 
-/// Copies the database `from` into a new file `to` with the backup API, then
-/// makes `to` a self-contained rollback-journal file and syncs it.
+/// Copies the backup file `from` into a new file `to` with the backup API
+/// (one step), then makes `to` a self-contained rollback-journal file and
+/// syncs it.
 fn copy_to(from: &Path, to: &Path) -> Result<(), OpsError> {
-    create_private(to)?;
+    drop(create_private(to)?);
     let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    src.busy_timeout(Duration::from_secs(30))?;
+    src.busy_timeout(BUSY_PATIENCE)?;
     let mut dst = Connection::open(to)?;
-    {
-        use rusqlite::backup::StepResult;
-        let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
-        let mut waited = Duration::ZERO;
-        loop {
-            match backup.step(ALL_PAGES)? {
-                StepResult::Done => break,
-                StepResult::More => {}
-                // Busy or locked: another connection holds a lock a moment.
-                _ if waited < BUSY_PATIENCE => {
-                    std::thread::sleep(BUSY_PAUSE);
-                    waited += BUSY_PAUSE;
-                }
-                _ => {
-                    return Err(OpsError::path(
-                        from,
-                        "stayed locked for 30 seconds; try the backup again",
-                    ));
-                }
-            }
-        }
+    let step = rusqlite::backup::Backup::new(&src, &mut dst)?.step(-1)?;
+    if step != rusqlite::backup::StepResult::Done {
+        return Err(OpsError::path(
+            from,
+            "is locked by another program; try again",
+        ));
     }
-    // One file, no WAL beside it: a backup is copied around as a single file.
     dst.pragma_update(None, "journal_mode", "DELETE")?;
     dst.pragma_update(None, "synchronous", "FULL")?;
     drop(dst);
@@ -146,14 +221,13 @@ fn copy_to(from: &Path, to: &Path) -> Result<(), OpsError> {
 }
 
 /// Creates an empty file readable by its owner only (SQLite keeps the mode).
-fn create_private(path: &Path) -> Result<(), OpsError> {
+pub(super) fn create_private(path: &Path) -> Result<std::fs::File, OpsError> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map(drop)
         .map_err(|e| OpsError::path(path, format!("cannot be created ({})", e.kind())))
 }
 

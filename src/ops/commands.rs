@@ -1,4 +1,4 @@
-//! The operator's commands: `check`, `backup`, `restore`, `purge` and
+//! The operator's commands: `backup`, `restore`, `purge` and
 //! `keys rewrap`, each printing one line per outcome and exiting non-zero on
 //! any problem.
 //!
@@ -11,119 +11,49 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use super::{backup, inspect, purge, rewrap};
+use super::{backup, purge, rewrap, sealed};
 use crate::config::Config;
 use crate::keys;
-use crate::store::DB_FILE;
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("signaal: {error}");
     ExitCode::from(2)
 }
 
-/// `signaal check`: configuration (already loaded and validated by the time
-/// this runs), texts, keys and database. One line per problem on stderr, exit 1.
-pub fn check(config: &Config) -> ExitCode {
-    let mut problems = Vec::new();
-    if let Err(e) = config.validate() {
-        problems.push(e.to_string());
-    }
-    if let Err(e) = crate::server::check_templates() {
-        problems.push(e.to_string());
-    }
-    match keys::load_team(&config.keys_dir) {
-        Ok(team) if team.demo && config.production => {
-            problems.push("production mode refuses the demo keys in team.pub".to_owned());
-        }
-        Ok(_) => {}
-        Err(e) => problems.push(e.to_string()),
-    }
-    problems.extend(check_reviewer_files(&config.keys_dir));
-    let db = config.data_dir.join(DB_FILE);
-    if !db.exists() {
-        // A new installation: make the folder and the database as the first
-        // start would, which also proves the folder is writable.
-        match crate::store::Store::open(&config.data_dir) {
-            Ok(store) => {
-                store.close();
-                println!("made a new database in {}", config.data_dir.display());
+/// `signaal backup DEST [--encrypt-to RECIPIENT]`: sealed to the recipient
+/// named, else to `keys/backup.pub`; a plain copy only outside production.
+pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCode {
+    let recipients = match encrypt_to {
+        Some(spec) => match sealed::recipients(spec) {
+            Ok(r) => Some(r),
+            Err(e) => return fail(&e),
+        },
+        None => match sealed::default_recipients(&config.keys_dir) {
+            Some(path) => match sealed::recipients_file(&path) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(&e),
+            },
+            None if config.production => {
+                return fail(&format!(
+                    "production mode writes only sealed backups: put the backup recipient in \
+                     {} (see keys/README.md) or name it with --encrypt-to",
+                    config.keys_dir.join(sealed::BACKUP_PUB).display()
+                ));
             }
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
-    problems.extend(check_data_folder(&config.data_dir));
-    if db.exists() {
-        match inspect(&db) {
-            Ok(h) if h.schema_version < crate::store::CURRENT_VERSION => println!(
-                "database schema version {} (signaal serve upgrades it to {} at start)",
-                h.schema_version,
-                crate::store::CURRENT_VERSION
-            ),
-            Ok(h) => println!(
-                "database ok: schema version {}, {} signals",
-                h.schema_version, h.signals
-            ),
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
-    if problems.is_empty() {
-        println!("ok");
-        ExitCode::SUCCESS
-    } else {
-        for p in &problems {
-            eprintln!("signaal check: {p}");
-        }
-        ExitCode::from(1)
-    }
-}
-
-/// The data folder holds every envelope: only the signaal user may enter it.
-fn check_data_folder(dir: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(dir).ok()?.permissions().mode();
-    (mode & 0o007 != 0).then(|| {
-        format!(
-            "the data folder {} is open to every user (mode {:o}); chmod 0700 it",
-            dir.display(),
-            mode & 0o777
-        )
-    })
-}
-
-/// Every `reviewers/*.age` must look like an age file; the files are not
-/// opened (that needs the reviewer's passphrase).
-fn check_reviewer_files(keys_dir: &Path) -> Vec<String> {
-    let folder = keys_dir.join("reviewers");
-    let Ok(entries) = std::fs::read_dir(&folder) else {
-        return Vec::new();
+            None => None,
+        },
     };
-    let mut problems = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "age") {
-            continue;
-        }
-        let head = std::fs::read(&path).map(|b| b.into_iter().take(40).collect::<Vec<u8>>());
-        match head {
-            Ok(head)
-                if head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
-                    || head.starts_with(b"age-encryption.org/v1") => {}
-            Ok(_) => problems.push(format!(
-                "{} is not an age-encrypted identity; make it again with signaal reviewer add",
-                path.display()
-            )),
-            Err(e) => problems.push(format!("{} cannot be read ({})", path.display(), e.kind())),
-        }
-    }
-    problems
-}
-
-/// `signaal backup DEST`.
-pub fn backup(config: &Config, dest: &Path) -> ExitCode {
-    match backup::backup(&config.data_dir, dest) {
+    match backup::backup(&config.data_dir, dest, recipients.as_deref()) {
         Ok(h) => {
+            let how = match &recipients {
+                Some(r) => format!("sealed to {} backup recipient(s)", r.len()),
+                None => format!(
+                    "not sealed: there is no {}",
+                    config.keys_dir.join(sealed::BACKUP_PUB).display()
+                ),
+            };
             println!(
-                "backup written to {}: schema version {}, {} signals",
+                "backup written to {} ({how}): schema version {}, {} signals",
                 dest.display(),
                 h.schema_version,
                 h.signals
@@ -134,9 +64,14 @@ pub fn backup(config: &Config, dest: &Path) -> ExitCode {
     }
 }
 
-/// `signaal restore SRC [--replace]`.
-pub fn restore(config: &Config, src: &Path, replace: bool) -> ExitCode {
-    match backup::restore(src, &config.data_dir, replace) {
+/// `signaal restore SRC [--replace] [--identity FILE]`.
+pub fn restore(config: &Config, src: &Path, replace: bool, identity: Option<&Path>) -> ExitCode {
+    let identities = match identity.map(sealed::identities) {
+        Some(Ok(i)) => Some(i),
+        Some(Err(e)) => return fail(&e),
+        None => None,
+    };
+    match backup::restore(src, &config.data_dir, replace, identities.as_deref()) {
         Ok(h) => {
             println!(
                 "restored {} signals from {} into {}; now run signaal check",

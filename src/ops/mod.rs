@@ -1,17 +1,20 @@
-//! Operations: what an operator runs besides `serve` — backup and restore,
-//! retention (purge), re-encryption after a key change (rewrap), the health
-//! check's database part, and the hardening of the serving process.
+//! Operations: what an operator runs besides `serve` — `check`, backup and
+//! restore (sealed to the backup recipient), retention (purge), re-encryption
+//! after a key change (rewrap), and the hardening of the serving process.
 //!
-//! Invariant: no operation here ever writes plaintext anywhere. Rewrap holds
-//! one envelope's plaintext at a time, in a wiped buffer, between opening and
-//! resealing it; every other operation moves envelopes as opaque bytes.
+//! Invariant: no operation here ever writes plaintext of a signal anywhere.
+//! Rewrap holds one envelope's plaintext at a time, in a wiped buffer, between
+//! opening and resealing it; every other operation moves envelopes as opaque
+//! bytes, and a sealed backup leaves the data folder only as age ciphertext.
 
 pub mod backup;
+pub mod check;
 pub mod commands;
 pub mod hardening;
 pub mod lock;
 pub mod purge;
 pub mod rewrap;
+pub mod sealed;
 
 use std::path::{Path, PathBuf};
 

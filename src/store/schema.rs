@@ -188,6 +188,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
+        tracing::info!(
+            from = version,
+            to = version + 1,
+            "migrated the database schema"
+        );
     }
     Ok(())
 }

@@ -10,6 +10,8 @@
 use std::path::Path;
 use std::process::Command;
 
+pub mod pages;
+
 use crate::common::{Server, binary};
 
 /// Runs `signaal ARGS` with the server's settings plus `extra`, feeding

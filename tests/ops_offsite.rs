@@ -1,0 +1,352 @@
+//! Off-site copies: a backup sealed to the backup recipient while senders keep
+//! submitting, sent to a restic repository and back, restored on a fresh data
+//! folder, holds every signal acknowledged before it — and nothing in its
+//! pages tells the order in which they arrived.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod ops_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, TeamKey};
+use ops_support::pages;
+use ops_support::{db, run, signal_of};
+
+/// Whether a command-line tool is installed; with `CI=true` a missing one fails.
+fn tool(name: &str, install: &str) -> bool {
+    let found = Command::new(name)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{name} is missing in CI ({install})"
+        );
+        eprintln!("skipping the {name} part: {name} is not installed ({install})");
+    }
+    found
+}
+
+fn restic(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("restic")
+        .arg("--repo")
+        .arg(repo)
+        .args(["--no-cache", "--quiet"])
+        .args(args)
+        .env("RESTIC_PASSWORD", "a test repository's password")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "restic {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn rowid_of(conn: &rusqlite::Connection, receipt: &str) -> i64 {
+    let id = signal_of(conn, receipt).unwrap();
+    conn.query_row("SELECT rowid FROM signals WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+/// Opens a sealed backup with the age library, as an examiner holding the
+/// backup identity would.
+fn decrypt(sealed: &Path, identity: &TeamKey, to: &Path) {
+    let file = std::fs::File::open(sealed).unwrap();
+    let decryptor = age::Decryptor::new(std::io::BufReader::new(file)).unwrap();
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity.identity as &dyn age::Identity))
+        .unwrap();
+    let mut out = std::fs::File::create(to).unwrap();
+    std::io::copy(&mut reader, &mut out).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_without_order() {
+    let unlimited = ["SIGNAAL_SUBMIT_BURST", "SIGNAAL_SUBMIT_PER_HOUR"]
+        .map(|name| (name.to_owned(), "10000000".to_owned()));
+    let server = Arc::new(Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        env: unlimited.to_vec(),
+        ..Options::default()
+    }));
+    let backup_key = TeamKey::generate();
+    std::fs::write(
+        server.keys_dir().join("backup.pub"),
+        format!("# the backup recipient\n{}\n", backup_key.recipient()),
+    )
+    .unwrap();
+    let identity_file = server.root.path().join("backup.key");
+    backup_key.write_identity_file(&identity_file);
+
+    // One after another, so their order of arrival is known exactly.
+    let in_order = ops_support::submit_many(&server, 400, "one after another").await;
+
+    let acknowledged: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut load = Vec::new();
+    for worker in 0..3 {
+        let (server, acknowledged, stop) = (
+            Arc::clone(&server),
+            Arc::clone(&acknowledged),
+            Arc::clone(&stop),
+        );
+        load.push(tokio::spawn(async move {
+            let client = common::client();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let text = format!("during the backup {worker}-{n}");
+                let (status, page) =
+                    common::submit(&client, &server, &[("situation", &text)]).await;
+                assert_eq!(status, 200, "submission {worker}-{n} refused");
+                let receipt = common::receipt_in(&page).unwrap();
+                acknowledged.lock().unwrap().push((Instant::now(), receipt));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let outbox = server.root.path().join("offsite");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let sealed = outbox.join("signaal.db.age");
+    let began = Instant::now();
+    let backup = {
+        let (server, dest) = (Arc::clone(&server), sealed.display().to_string());
+        tokio::task::spawn_blocking(move || run(&server, &[], &["backup", &dest], ""))
+    };
+    let (code, out, err) = tokio::time::timeout(Duration::from_secs(60), backup)
+        .await
+        .expect("the sealed backup did not finish within a minute of steady load")
+        .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sealed to 1 backup recipient"), "{out}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let mut before: Vec<String> = acknowledged
+        .iter()
+        .filter(|(at, _)| *at < began)
+        .map(|(_, r)| r.clone())
+        .collect();
+    assert!(before.len() >= 10, "too little load: {}", before.len());
+    assert!(
+        acknowledged.len() > before.len(),
+        "no load during the backup"
+    );
+    before.extend(in_order.iter().cloned());
+
+    // What lies in the destination is age ciphertext, and nothing else.
+    let bytes = std::fs::read(&sealed).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    assert!(!common::contains(&bytes, b"SQLite format 3"));
+    assert_eq!(
+        std::fs::read_dir(&outbox).unwrap().count(),
+        1,
+        "a partial or plain file was left in the destination"
+    );
+    assert!(
+        !server.data_dir().join("signaal.db.backup-staging").exists(),
+        "the plain copy was left in the data folder"
+    );
+    if common::age_cli_available() {
+        let plain = common::age_cli_decrypt(&identity_file, &sealed).unwrap();
+        assert!(plain.starts_with(b"SQLite format 3\0"));
+    }
+
+    // Off the machine with restic, and back.
+    let mut from = sealed.clone();
+    if tool("restic", "apt-get install restic") {
+        let repo = server.root.path().join("restic-repo");
+        restic(&repo, &["init"]);
+        restic(
+            &repo,
+            &["backup", "--host", "signaal", sealed.to_str().unwrap()],
+        );
+        let back = server.root.path().join("restic-back");
+        restic(
+            &repo,
+            &["restore", "latest", "--target", back.to_str().unwrap()],
+        );
+        from = back.join(sealed.strip_prefix("/").unwrap());
+        assert_eq!(std::fs::read(&from).unwrap(), bytes);
+    }
+
+    // A fresh machine: empty data folder, the same keys, the backup identity.
+    let restored = server.root.path().join("restored");
+    let elsewhere = [("SIGNAAL_DATA_DIR", restored.to_str().unwrap())];
+    let (code, _, err) = run(
+        &server,
+        &elsewhere,
+        &["restore", from.to_str().unwrap()],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--identity"), "{err}");
+    let (code, out, err) = run(
+        &server,
+        &elsewhere,
+        &[
+            "restore",
+            from.to_str().unwrap(),
+            "--identity",
+            identity_file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&server, &elsewhere, &["check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let conn = db(&restored.join("signaal.db"));
+    let missing = before
+        .iter()
+        .filter(|r| signal_of(&conn, r).is_none())
+        .count();
+    assert_eq!(missing, 0, "acknowledged signals lost");
+
+    // The forensic check, on the decrypted copy itself.
+    let plain = server.root.path().join("examined.db");
+    decrypt(&sealed, &backup_key, &plain);
+    let examined = db(&plain);
+    let arrivals: Vec<i64> = in_order.iter().map(|r| rowid_of(&examined, r)).collect();
+    drop(examined);
+    let trees = pages::order_correlations(&plain, &arrivals);
+    eprintln!("order in the decrypted copy (tree, rho overall, rho within pages): {trees:?}");
+    assert!(trees.len() >= 4, "too few b-trees examined: {trees:?}");
+    for (tree, overall, within) in &trees {
+        assert!(
+            overall.abs() < 0.2 && within.abs() < 0.2,
+            "{tree} tells the order of arrival: rho {overall:.3} overall, {within:.3} within pages"
+        );
+    }
+    let freelist = u32::from_be_bytes(std::fs::read(&plain).unwrap()[36..40].try_into().unwrap());
+    assert_eq!(freelist, 0, "the copy carries free pages of the original");
+}
+
+#[test]
+fn the_forensic_reader_sees_the_order_that_sqlite_leaves_in_its_pages() {
+    // The control: rows with random rowids, inserted one by one, as a live
+    // database holds them before they are mixed. A hundred index entries fit
+    // in one page, which SQLite fills from the top in the order of arrival.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ordered.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE signals (id TEXT UNIQUE, received_on TEXT, envelope BLOB);
+         CREATE INDEX signals_by_received ON signals (received_on);",
+    )
+    .unwrap();
+    let mut arrivals = Vec::new();
+    for i in 0..100 {
+        let rowid = i64::from_le_bytes(rand::random::<[u8; 8]>()) & i64::MAX;
+        conn.execute(
+            "INSERT INTO signals (rowid, id, received_on, envelope) VALUES (?1, ?2, '2026-12-01', zeroblob(300))",
+            rusqlite::params![rowid, format!("{:016x}", rand::random::<u64>() ^ i)],
+        )
+        .unwrap();
+        arrivals.push(rowid);
+    }
+    drop(conn);
+    let trees = pages::order_correlations(&path, &arrivals);
+    assert!(
+        trees.iter().any(|(_, _, within)| within.abs() > 0.9),
+        "the reader found no order where SQLite leaves it: {trees:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_writes_only_sealed_backups_and_a_wrong_identity_restores_nothing() {
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 3, "sealed").await;
+    let production = [
+        ("SIGNAAL_PRODUCTION", "true"),
+        ("SIGNAAL_PUBLIC_URL", "https://signaal.example.nl/"),
+    ];
+    let plain = server.root.path().join("plain.db");
+    let (code, _, err) = run(
+        &server,
+        &production,
+        &["backup", plain.to_str().unwrap()],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("backup.pub"), "{err}");
+    assert!(!plain.exists());
+
+    let key = TeamKey::generate();
+    let sealed = server.root.path().join("b.age");
+    let (code, out, err) = run(
+        &server,
+        &production,
+        &[
+            "backup",
+            sealed.to_str().unwrap(),
+            "--encrypt-to",
+            &key.recipient(),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&sealed).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "a backup is readable by its owner only");
+
+    let stranger = server.root.path().join("stranger.key");
+    TeamKey::generate().write_identity_file(&stranger);
+    let restored = server.root.path().join("restored");
+    let elsewhere = [("SIGNAAL_DATA_DIR", restored.to_str().unwrap())];
+    let (code, _, err) = run(
+        &server,
+        &elsewhere,
+        &[
+            "restore",
+            sealed.to_str().unwrap(),
+            "--identity",
+            stranger.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("does not open"), "{err}");
+    assert!(!restored.join("signaal.db").exists());
+
+    // An identity kept under a passphrase (age -p) opens it too.
+    let wrapped =
+        signaal::crypto::wrap_identity(&key.identity, "backup passphrase", Some(10)).unwrap();
+    let protected = server.root.path().join("backup.key.age");
+    std::fs::write(&protected, wrapped).unwrap();
+    let (code, out, err) = run(
+        &server,
+        &elsewhere,
+        &[
+            "restore",
+            sealed.to_str().unwrap(),
+            "--identity",
+            protected.to_str().unwrap(),
+        ],
+        "backup passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("restored 3 signals"), "{out}");
+}

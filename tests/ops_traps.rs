@@ -1,0 +1,277 @@
+//! No silent traps: a command run where there is no installation, a log
+//! setting with a typo, a reviewer without a second factor or a key file
+//! open to everyone each get a sentence and a non-zero exit; `check` prints
+//! the version and the schema, and `check --server` asks the running faces.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod ops_support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use common::{Options, Server, TeamKey, binary};
+use ops_support::run;
+
+/// Runs `signaal ARGS` in `dir` with no SIGNAAL_* setting at all.
+fn bare(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(binary());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SIGNAAL_") {
+            command.env_remove(name);
+        }
+    }
+    let out = command
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_command_run_where_there_is_no_installation_says_so_instead_of_making_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["audit", "verify"][..],
+        &["report", "--csv"],
+        &["backup", "copy.db"],
+        &["export", "--encrypted", "out"],
+        &["purge"],
+        &["check"],
+        &["restore", "copy.db"],
+        &["reviewer", "list"],
+    ] {
+        let (code, out, err) = bare(dir.path(), args, &[]);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("not a signaal installation") && err.contains("--config"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(!out.contains("ok"), "{args:?}: {out}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "something was made in the wrong place"
+    );
+    // Where the installation is, the same command works.
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("data"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let (code, out, err) = bare(dir.path(), &["audit", "verify"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_log_setting_that_is_not_a_level_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["infoo", "signaal=loud", "debug,=info"] {
+        let (code, _, err) = bare(
+            dir.path(),
+            &["serve"],
+            &[
+                ("SIGNAAL_LOG", bad),
+                ("SIGNAAL_INTAKE_ADDR", "127.0.0.1:0"),
+                ("SIGNAAL_REVIEW_ADDR", "127.0.0.1:0"),
+            ],
+        );
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("SIGNAAL_LOG"), "{bad}: {err}");
+        assert!(!err.contains(bad), "the sentence repeats the value: {err}");
+    }
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn version_and_check_print_the_version_and_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = bare(dir.path(), &["--version"], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("signaal {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(env!("CARGO_PKG_VERSION"), "0.2.0");
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.lines().next(),
+        Some(format!("signaal {}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    assert!(
+        out.contains(&format!(
+            "schema version {}",
+            signaal::store::CURRENT_VERSION
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_with_server_asks_the_running_faces_and_fails_when_they_are_gone() {
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    let faces = [
+        (
+            "SIGNAAL_INTAKE_ADDR",
+            server.intake.trim_start_matches("http://").to_owned(),
+        ),
+        (
+            "SIGNAAL_REVIEW_ADDR",
+            server.review.trim_start_matches("http://").to_owned(),
+        ),
+    ];
+    let faces: Vec<(&str, &str)> = faces.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, out, err) = run(&server, &faces, &["check", "--server"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("intake face on") && out.contains("review face on"),
+        "{out}"
+    );
+    assert!(server.stop().success());
+    let (code, out, err) = run(&server, &faces, &["check", "--server"], "");
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.matches("does not answer").count(), 2, "{err}");
+}
+
+#[test]
+fn check_in_production_names_a_missing_second_factor_an_unreadable_one_and_open_files() {
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    assert!(server.stop().success());
+    let keys = server.keys_dir();
+    for dir in [keys.clone(), keys.join("reviewers")] {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    for name in ["anna", "bert"] {
+        let (code, out, err) = run(
+            &server,
+            &[],
+            &["reviewer", "add", name, "--no-totp", "--work-factor", "10"],
+            "a long enough passphrase\n",
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let production = [
+        ("SIGNAAL_PRODUCTION", "true"),
+        ("SIGNAAL_PUBLIC_URL", "https://signaal.example.nl/"),
+    ];
+    let (code, out, err) = run(&server, &production, &["check"], "");
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.matches("has no second factor").count(), 2, "{err}");
+    assert!(err.contains("reviewer totp anna"), "{err}");
+
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["reviewer", "totp", "anna"],
+        "a long enough passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // bert's second factor cannot be read; anna's identity is open to all.
+    let bert_totp = keys.join("reviewers/bert.totp");
+    std::os::unix::fs::symlink(&bert_totp, &bert_totp).unwrap();
+    let anna = keys.join("reviewers/anna.age");
+    std::fs::set_permissions(&anna, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, out, err) = run(&server, &production, &["check"], "");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("bert.totp cannot be read"), "{err}");
+    assert!(
+        err.contains("anna.age is open to other users (mode 644)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("keys is open to other users (mode 755)"),
+        "{err}"
+    );
+    assert!(!err.contains("anna has no second factor"), "{err}");
+    assert_eq!(err.lines().count(), 3, "{err}");
+
+    std::fs::remove_file(&bert_totp).unwrap();
+    std::fs::remove_file(keys.join("reviewers/bert.age")).unwrap();
+    std::fs::set_permissions(&anna, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (code, out, err) = run(&server, &production, &["check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_folder_and_its_files_are_open_to_their_owner_only() {
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 2, "exported").await;
+    let dir = server.root.path().join("export");
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["export", "--encrypted", dir.to_str().unwrap(), "--thread"],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        assert_eq!(mode(&file.path()), 0o600, "{}", file.path().display());
+    }
+}
+
+#[test]
+fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipping: only root can hand a file to another user");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    assert!(server.stop().success());
+    // As the package makes it: the keys folders belong to the service's user.
+    let service = 65534;
+    let reviewers = server.keys_dir().join("reviewers");
+    std::fs::create_dir_all(&reviewers).unwrap();
+    for dir in [server.keys_dir(), reviewers.clone()] {
+        std::os::unix::fs::chown(&dir, Some(service), Some(service)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["reviewer", "add", "anna", "--work-factor", "10"],
+        "a long enough passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for name in ["anna.age", "anna.totp"] {
+        let meta = std::fs::metadata(reviewers.join(name)).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (service, service), "{name}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+}
