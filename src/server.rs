@@ -89,6 +89,13 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             precision: config.received_precision,
         },
     )?;
+    if face != Face::Review {
+        // What an earlier process left unmixed (after a crash, say) is mixed
+        // before the first visitor is let in.
+        if let Err(e) = store.mix().await {
+            tracing::error!(error = %e, "the mix at start failed; it runs again at the next interval");
+        }
+    }
     let probe = crate::health::Probe::new(
         store.clone(),
         config.data_dir.clone(),
@@ -237,10 +244,10 @@ async fn maintain_limiters(limiters: Arc<Limiters>, mut stop: watch::Receiver<bo
     }
 }
 
-/// Mixes at start (what an earlier process left) and then every `interval`;
-/// writes the intake's summary after each mix. Stops between two mixes.
+/// Mixes every `interval` (the start has mixed already) and writes the
+/// intake's summary after each mix. Stops between two mixes.
 async fn mix_every(store: Store, interval: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(interval);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -187,6 +187,9 @@ async fn what_was_written_never_reaches_disk_or_the_log_and_neither_does_the_add
     check(&crashed, "after SIGKILL");
     // Recovered and stopped cleanly: the WAL is folded into the database.
     server.restart();
+    // One more signal, so that the clean stop has something to count.
+    let (status, _) = submit(&c, &server, &[("situation", "na de herstart")]).await;
+    assert_eq!(status, 200);
     assert!(server.stop().success());
     let stopped = server.data_files();
     stopped.assert_read(&["signaal.db"]);

@@ -458,3 +458,31 @@ pub fn neighbours_z(tree: &Tree, arrival: &HashMap<Key, usize>, min: usize) -> O
     }
     (total >= min as f64).then(|| (backwards - total / 2.0) / (total / 4.0).sqrt())
 }
+
+/// For every b-tree that holds at least 100 of `rowids` (in the order they
+/// arrived): its name, the Spearman correlation between arrival and place,
+/// Kendall's tau within pages (with 200 pairs or more) and the z-score of
+/// neighbouring cells (with 50 neighbours or more).
+pub fn order_correlations(
+    db: &Path,
+    rowids: &[i64],
+) -> Vec<(String, f64, Option<f64>, Option<f64>)> {
+    let ranks: HashMap<Key, usize> = rowids
+        .iter()
+        .enumerate()
+        .map(|(rank, rowid)| (Key::Rowid(*rowid), rank))
+        .collect();
+    trees(db)
+        .iter()
+        .filter_map(|t| {
+            spearman(t, &ranks, rowids.len().min(100)).map(|rho| {
+                (
+                    t.name.clone(),
+                    rho,
+                    within_pages(t, &ranks, 200),
+                    neighbours_z(t, &ranks, 50),
+                )
+            })
+        })
+        .collect()
+}

@@ -10,8 +10,6 @@
 use std::path::Path;
 use std::process::Command;
 
-pub mod pages;
-
 use crate::common::{Server, binary};
 
 /// Runs `signaal ARGS` with the server's settings plus `extra`, feeding
