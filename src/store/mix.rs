@@ -137,6 +137,38 @@ fn view_sql(inbox: &Inbox) -> String {
         .unwrap_or_default()
 }
 
+/// The `meta` key that says the last process stopped after a mix and
+/// nothing a sender did was written since (`x'01'`).
+const MIXED_AT_CLOSE: &str = "mixed_at_close";
+
+/// Whether the last process stopped cleanly after its mix, with nothing
+/// written by a sender since: then a start need not rebuild the inboxes.
+pub fn mixed_at_close(conn: &Connection) -> rusqlite::Result<bool> {
+    let value: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![MIXED_AT_CLOSE],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.as_deref() == Some(&[1u8][..]))
+}
+
+/// Notes, in the transaction of a sender's write, that the inboxes hold
+/// something unmixed. Writes nothing when that is known already.
+pub fn mark_unmixed(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE meta SET value = x'00' WHERE key = ?1 AND value <> x'00'")?
+        .execute(params![MIXED_AT_CLOSE])?;
+    Ok(())
+}
+
+/// Notes, after the mix at a clean stop, that everything is mixed.
+pub fn mark_mixed(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, x'01')")?
+        .execute(params![MIXED_AT_CLOSE])?;
+    Ok(())
+}
+
 /// What a mix did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Mixed {
@@ -294,11 +326,13 @@ pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64>
     } else {
         columns
     };
+    // The noted rows again, and the note goes (with its triggers, on the old
+    // table), so nothing of the rebuild is left for the next one to clear.
     conn.execute_batch(&format!(
         "DELETE FROM {next} WHERE {key} IN (SELECT k FROM {table}_touched);
          INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
            WHERE {key} IN (SELECT k FROM {table}_touched) ORDER BY {key};
-         DELETE FROM {table}_touched;"
+         DROP TABLE {table}_touched;"
     ))?;
     let rows: u64 = conn.query_row(&format!("SELECT count(*) FROM {next}"), [], |r| r.get(0))?;
     // The index names alternate between two generations, as the old ones

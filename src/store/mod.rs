@@ -90,6 +90,8 @@ struct Inner {
     unmixed: AtomicBool,
     /// One mix at a time.
     mixing: tokio::sync::Mutex<()>,
+    /// The last mix got to truncate the WAL.
+    truncated: AtomicBool,
 }
 
 /// A handle on the store; cheap to clone.
@@ -136,6 +138,8 @@ impl Store {
             path: data_dir.to_owned(),
             reason: "its install salt is damaged".to_owned(),
         })?;
+        // A clean stop mixed last and nothing arrived since: nothing to rebuild.
+        let unmixed = !mix::mixed_at_close(&conn)?;
         let (tx, rx) = mpsc::channel();
         let times = times::FileTimes::new(&path, options.precision);
         times.settle();
@@ -155,8 +159,9 @@ impl Store {
             install_salt,
             precision: options.precision,
             // What an earlier process left (after a crash, say) is mixed first.
-            unmixed: AtomicBool::new(true),
+            unmixed: AtomicBool::new(unmixed),
             mixing: tokio::sync::Mutex::new(()),
+            truncated: AtomicBool::new(false),
         })))
     }
 
@@ -284,6 +289,7 @@ impl Store {
         }
         for _ in 0..100 {
             if self.alone(truncate_wal).await? {
+                self.0.truncated.store(true, Ordering::Release);
                 return Ok(mixed);
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -362,8 +368,20 @@ impl Store {
     /// Mixes what arrived (see [`Store::mix`]), then stops accepting writes,
     /// lets the writer commit what it holds, and waits for it.
     pub async fn close_mixed(&self) {
-        if let Err(e) = self.mix().await {
-            tracing::error!(error = %e, "the mix at shutdown failed; the next start mixes again");
+        self.0.truncated.store(false, Ordering::Release);
+        match self.mix().await {
+            // Nothing can arrive any more: the next start need not rebuild.
+            Ok(_) if self.0.truncated.load(Ordering::Acquire) => {
+                let noted = self.write(mix::mark_mixed).await;
+                // And that one write leaves the WAL too.
+                if let Err(e) = noted.and(self.alone(truncate_wal).await.map(|_| ())) {
+                    tracing::warn!(error = %e, "the clean stop could not be noted; the next start mixes again");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the mix at shutdown failed; the next start mixes again")
+            }
         }
         let closing = self.clone();
         let _ = tokio::task::spawn_blocking(move || closing.close()).await;
@@ -371,15 +389,17 @@ impl Store {
 
     /// Stops accepting writes, lets the writer commit what it holds, and waits for it.
     pub fn close(&self) {
+        // Readers first: the writer's connection closes last, so SQLite
+        // checkpoints the WAL and removes it (a read-only one cannot).
+        if let Ok(mut readers) = self.0.readers.lock() {
+            readers.clear();
+        }
         if let Ok(mut sender) = self.0.sender.lock() {
             sender.take();
         }
         let handle = self.0.writer.lock().ok().and_then(|mut h| h.take());
         if let Some(handle) = handle {
             let _ = handle.join();
-        }
-        if let Ok(mut readers) = self.0.readers.lock() {
-            readers.clear();
         }
     }
 

@@ -102,6 +102,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.arrived();
         self.write(move |c| {
+            super::mix::mark_unmixed(c)?;
             let exists = c
                 .prepare_cached("SELECT 1 FROM all_signals WHERE id = ?1")?
                 .query_row(params![id], |_| Ok(()))

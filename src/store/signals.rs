@@ -99,6 +99,7 @@ impl Store {
     pub async fn insert_signal(&self, signal: NewSignal) -> Result<(), StoreError> {
         self.arrived();
         self.write(move |c| {
+            super::mix::mark_unmixed(c)?;
             c.prepare_cached(
                 "INSERT INTO inbox_signals (rowid, id, received_on, status, lookup_tag, source_recipient, format, envelope)
                  VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?6, ?7)",
