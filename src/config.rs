@@ -177,6 +177,8 @@ pub struct Config {
     /// Largest size of the database in MiB (0: no limit but the disk). Past it,
     /// submissions are refused with "nothing was kept" instead of filling the disk.
     pub max_db_mib: u64,
+    /// Address of the optional metrics listener (loopback only; off when unset).
+    pub metrics_addr: Option<SocketAddr>,
     /// Seconds between two mixes (see `store::mix`): at most this long does the
     /// data folder order what arrived since the last one.
     pub mix_interval_secs: u64,
@@ -208,6 +210,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_db_mib: 0,
             mix_interval_secs: 3600,
+            metrics_addr: None,
             review_idle_secs: 15 * 60,
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
@@ -335,6 +338,9 @@ impl Config {
         if let Some(v) = var("SIGNAAL_MAX_DB_MIB") {
             self.max_db_mib = parse(&v, "SIGNAAL_MAX_DB_MIB", NUM)?;
         }
+        if let Some(v) = var("SIGNAAL_METRICS_ADDR") {
+            self.metrics_addr = Some(parse(&v, "SIGNAAL_METRICS_ADDR", ADDR)?);
+        }
         if let Some(v) = var("SIGNAAL_MIX_INTERVAL_SECS") {
             self.mix_interval_secs = parse(&v, "SIGNAAL_MIX_INTERVAL_SECS", NUM)?;
         }
@@ -409,6 +415,14 @@ impl Config {
             return Err(invalid(
                 "review_absolute_secs",
                 "must be between 1 and 28800 (8 hours)",
+            ));
+        }
+        // Counters for monitoring stay on the machine: a scraper elsewhere
+        // goes through an SSH tunnel or a local agent.
+        if self.metrics_addr.is_some_and(|a| !a.ip().is_loopback()) {
+            return Err(invalid(
+                "metrics_addr",
+                "must be a loopback address such as 127.0.0.1:9464",
             ));
         }
         // At least a second, so tests can mix often; at most a day, the only

@@ -12,6 +12,7 @@ pub mod health;
 pub mod intake;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod ops;
 pub mod review;
 pub mod reviewer_cmd;

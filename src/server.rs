@@ -147,6 +147,21 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
+    if let Some(addr) = config.metrics_addr {
+        let listener = bind("metrics_addr", addr).await?;
+        let app = crate::metrics::router(crate::metrics::MetricsState {
+            store: store.clone(),
+            data_dir: config.data_dir.clone(),
+        })
+        .layer(axum::middleware::from_fn(web::security_headers));
+        announce("metrics", &listener);
+        tasks.push(tokio::spawn(web::serve(
+            listener,
+            app,
+            options,
+            stop_rx.clone(),
+        )));
+    }
     let systemd = crate::config::Systemd::from_env();
     crate::health::notify_ready(&systemd);
     tokio::spawn(crate::health::watchdog(

@@ -7,6 +7,12 @@
 //! bucket, and the counts are written as one summary line after each mix
 //! (at most once per `mix_interval_secs`) and at a clean stop, then reset.
 //!
+//! The same counts, with a few events (a signal stored, one held back by the
+//! guard, a look-up that opened a thread, …), are published at each summary
+//! as running totals for the optional metrics listener (`metrics_addr`): a
+//! scraper that polls every few seconds still sees them move once per mix
+//! interval, never per request.
+//!
 //! Invariant: nothing here holds an address, a query string, a body, a code or
 //! a time finer than the interval; the latency buckets are wide enough that a
 //! stored signal (one fsync) and a form the guard held back fall in the same
@@ -34,6 +40,77 @@ struct Route(String);
 type Key = (&'static str, String, u16);
 
 static COUNTS: Mutex<BTreeMap<Key, [u64; 3]>> = Mutex::new(BTreeMap::new());
+
+/// Something the intake did, counted (never timed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A signal was stored (a receipt was shown).
+    SignalStored,
+    /// The personal-data guard held a signal back for the sender to look at.
+    HeldBack,
+    /// Storing a signal failed; the sender was told nothing was kept.
+    NotStored,
+    /// A sender's message was stored.
+    MessageStored,
+    /// A receipt code opened its thread.
+    LookupOpened,
+    /// A code opened nothing.
+    LookupRefused,
+    /// A group commit failed (nothing in it was kept).
+    CommitFailed,
+}
+
+impl Event {
+    const ALL: [Event; 7] = [
+        Event::SignalStored,
+        Event::HeldBack,
+        Event::NotStored,
+        Event::MessageStored,
+        Event::LookupOpened,
+        Event::LookupRefused,
+        Event::CommitFailed,
+    ];
+
+    /// The name in the summary and the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::SignalStored => "signals_stored",
+            Event::HeldBack => "signals_held_back",
+            Event::NotStored => "signals_not_stored",
+            Event::MessageStored => "messages_stored",
+            Event::LookupOpened => "lookups_opened",
+            Event::LookupRefused => "lookups_refused",
+            Event::CommitFailed => "commits_failed",
+        }
+    }
+
+    fn index(self) -> usize {
+        Event::ALL.iter().position(|e| *e == self).unwrap_or(0)
+    }
+}
+
+static EVENTS: Mutex<[u64; 7]> = Mutex::new([0; 7]);
+
+/// Running totals as of the last summary: what the metrics listener serves.
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    /// Requests by (method, route, status), since the start.
+    pub requests: BTreeMap<(&'static str, String, u16), u64>,
+    /// Events by name, since the start.
+    pub events: Vec<(&'static str, u64)>,
+    /// When the last summary was published (after a mix).
+    pub at: Option<Instant>,
+}
+
+static PUBLISHED: Mutex<Option<Published>> = Mutex::new(None);
+
+/// Counts `event`; it reaches the log and the metrics at the next summary.
+pub fn note(event: Event) {
+    let mut events = EVENTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(n) = events.get_mut(event.index()) {
+        *n += 1;
+    }
+}
 
 /// Route layer: remembers the matched route template on the response.
 pub async fn tag_route(req: Request, next: Next) -> Response<Body> {
@@ -82,9 +159,11 @@ fn record(method: &'static str, route: &str, status: u16, elapsed: Duration) {
 }
 
 /// The counts since the last call, as one text (empty if nothing was
-/// counted), and resets them.
+/// counted), and resets them; adds them to the published totals.
 pub fn take() -> String {
     let counts = std::mem::take(&mut *COUNTS.lock().unwrap_or_else(PoisonError::into_inner));
+    let events = std::mem::take(&mut *EVENTS.lock().unwrap_or_else(PoisonError::into_inner));
+    publish(&counts, &events);
     let mut out = String::new();
     for ((method, route, status), buckets) in counts {
         let total: u64 = buckets.iter().sum();
@@ -97,7 +176,43 @@ pub fn take() -> String {
             .collect();
         let _ = write!(out, "{}); ", parts.join(", "));
     }
+    let happened: Vec<String> = Event::ALL
+        .iter()
+        .zip(events)
+        .filter(|(_, n)| *n > 0)
+        .map(|(e, n)| format!("{} {n}", e.name()))
+        .collect();
+    if !happened.is_empty() {
+        let _ = write!(out, "events: {}", happened.join(", "));
+    }
     out.trim_end_matches("; ").to_owned()
+}
+
+fn publish(counts: &BTreeMap<Key, [u64; 3]>, events: &[u64; 7]) {
+    let mut published = PUBLISHED.lock().unwrap_or_else(PoisonError::into_inner);
+    let p = published.get_or_insert_with(|| Published {
+        events: Event::ALL.iter().map(|e| (e.name(), 0)).collect(),
+        ..Published::default()
+    });
+    for (key, buckets) in counts {
+        *p.requests.entry(key.clone()).or_insert(0) += buckets.iter().sum::<u64>();
+    }
+    for ((_, total), n) in p.events.iter_mut().zip(events) {
+        *total += n;
+    }
+    p.at = Some(Instant::now());
+}
+
+/// The totals as of the last summary.
+pub fn published() -> Published {
+    PUBLISHED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .unwrap_or_else(|| Published {
+            events: Event::ALL.iter().map(|e| (e.name(), 0)).collect(),
+            ..Published::default()
+        })
 }
 
 /// Writes the summary line of what the intake answered since the last one.
@@ -117,8 +232,20 @@ mod tests {
         record("POST", "/x-test", 200, Duration::from_millis(3));
         record("POST", "/x-test", 200, Duration::from_micros(400));
         record("POST", "/x-test", 429, Duration::from_micros(90));
+        note(Event::HeldBack);
         let text = take();
         assert!(text.contains("POST /x-test 200: 2 (under_1s 2)"), "{text}");
+        assert!(text.contains("signals_held_back 1"), "{text}");
+        let p = published();
+        assert_eq!(
+            p.requests.get(&("POST", "/x-test".to_owned(), 200)),
+            Some(&2)
+        );
+        assert!(
+            p.events.contains(&("signals_held_back", 1)),
+            "{:?}",
+            p.events
+        );
         assert!(text.contains("POST /x-test 429: 1 (under_1s 1)"), "{text}");
         assert!(!take().contains("/x-test"), "counts are reset");
     }

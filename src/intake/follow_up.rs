@@ -283,10 +283,12 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Thread, IntakeE
     let (Some(_), Some(record)) = (&parsed, record) else {
         // The work an existing code would do: try to open an envelope.
         let _ = crypto::open(stand_in(state.team.recipients.len() + 1), &[&keys.identity]);
+        crate::summary::note(crate::summary::Event::LookupRefused);
         return Err(IntakeError::UnknownCode);
     };
     let answers =
         open_answers(&record.envelope, &keys.identity).map_err(|_| IntakeError::UnknownCode)?;
+    crate::summary::note(crate::summary::Event::LookupOpened);
     let messages = record
         .messages
         .iter()
@@ -384,6 +386,7 @@ impl Thread {
         if !stored {
             return Err(IntakeError::Unavailable);
         }
+        crate::summary::note(crate::summary::Event::MessageStored);
         self.messages.push(ThreadMessage {
             author: "sender".to_owned(),
             day,

@@ -286,6 +286,7 @@ async fn submit(
     if !confirmed {
         let findings = guard::scan(&decoded.answers);
         if !findings.is_empty() {
+            crate::summary::note(crate::summary::Event::HeldBack);
             let view = FormView {
                 answers: Some(&decoded.answers),
                 findings: &findings,
@@ -329,8 +330,12 @@ async fn submit(
     )
     .await
     {
-        Ok(receipt) => receipt,
+        Ok(receipt) => {
+            crate::summary::note(crate::summary::Event::SignalStored);
+            receipt
+        }
         Err(e) => {
+            crate::summary::note(crate::summary::Event::NotStored);
             tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
             let text = lang.t("page.unavailable.form").to_owned();
             let mut res = form_again(lang, &decoded.answers, "page.unavailable.title", text);

@@ -200,6 +200,18 @@ pub fn restore(
 /// Copies the backup file `from` into a new file `to` with the backup API
 /// (one step), then makes `to` a self-contained rollback-journal file and
 /// syncs it.
+/// Notes the time of a finished backup in the database (`meta.last_backup`,
+/// Unix seconds), for the metrics.
+pub fn note_done(data_dir: &Path) -> Result<(), OpsError> {
+    let conn = super::open_db(&data_dir.join(crate::store::DB_FILE))?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_backup', ?1)",
+        [now.to_be_bytes().as_slice()],
+    )?;
+    Ok(())
+}
+
 fn copy_to(from: &Path, to: &Path) -> Result<(), OpsError> {
     drop(create_private(to)?);
     let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;

@@ -58,6 +58,11 @@ pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCod
                 h.schema_version,
                 h.signals
             );
+            // For the metrics' age of the last backup (an operator's act,
+            // not a sender's: its time may be kept).
+            if let Err(e) = backup::note_done(&config.data_dir) {
+                eprintln!("signaal: the backup is written, but its time could not be noted: {e}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

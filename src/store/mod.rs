@@ -403,6 +403,23 @@ impl Store {
         }
     }
 
+    /// The Unix time of the last `signaal backup`, if one was made.
+    pub async fn last_backup(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|c| {
+            let value: Option<Vec<u8>> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'last_backup'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(value
+                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                .map(i64::from_be_bytes))
+        })
+        .await
+    }
+
     /// Runs SQLite's integrity check; `Ok(())` when it says "ok".
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         self.read_blocking(|c| {

@@ -117,6 +117,7 @@ fn commit_some(conn: &mut Connection, pending: &mut VecDeque<Job>) {
         }
         Err(e) => {
             tracing::error!(error = %e, "a group commit failed; nothing in it was kept");
+            crate::summary::note(crate::summary::Event::CommitFailed);
             for (done, _) in outcomes {
                 let _ = done.send(Err(StoreError::Unavailable));
             }

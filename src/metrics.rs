@@ -1,0 +1,101 @@
+//! The optional metrics listener (`metrics_addr`, loopback only): counters and
+//! gauges in the Prometheus text format, for an operator's monitoring.
+//!
+//! Invariant: nothing here can date a sender. The counters are the intake's
+//! summary (`crate::summary`), published once per mix interval as running
+//! totals, so a scraper sees them move at most once per interval, however often
+//! it polls; there are no per-request times or histograms; the gauges are the
+//! database's size and the age of the last mix and of the last backup.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::store::Store;
+
+/// What the metrics page reads.
+#[derive(Clone, Debug)]
+pub struct MetricsState {
+    /// The store, for the time of the last backup.
+    pub store: Store,
+    /// The data folder, for the database's size.
+    pub data_dir: PathBuf,
+}
+
+/// `GET /metrics` and nothing else.
+pub fn router(state: MetricsState) -> Router {
+    Router::new().route("/metrics", get(page)).with_state(state)
+}
+
+async fn page(State(state): State<MetricsState>) -> impl IntoResponse {
+    let last_backup = state.store.last_backup().await.ok().flatten();
+    let text = render(
+        &crate::summary::published(),
+        database_bytes(&state.data_dir),
+        last_backup,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+}
+
+/// The size of the database file and its WAL.
+fn database_bytes(dir: &std::path::Path) -> u64 {
+    ["signaal.db", "signaal.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// The page: every counter as of the last summary, and the gauges now.
+/// `last_backup` is the Unix time of the last `signaal backup`.
+pub fn render(p: &crate::summary::Published, db_bytes: u64, last_backup: Option<i64>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP signaal_requests_total Requests the intake answered, by route and status (published after each mix).\n# TYPE signaal_requests_total counter"
+    );
+    for ((method, route, status), n) in &p.requests {
+        let _ = writeln!(
+            out,
+            "signaal_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+            route.replace(['\\', '"', '\n'], "_")
+        );
+    }
+    for (name, n) in &p.events {
+        let _ = writeln!(
+            out,
+            "# HELP signaal_{name}_total Published after each mix.\n# TYPE signaal_{name}_total counter\nsignaal_{name}_total {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP signaal_database_bytes The database file and its WAL.\n# TYPE signaal_database_bytes gauge\nsignaal_database_bytes {db_bytes}"
+    );
+    if let Some(at) = p.at {
+        let _ = writeln!(
+            out,
+            "# HELP signaal_last_mix_age_seconds Since the last mix.\n# TYPE signaal_last_mix_age_seconds gauge\nsignaal_last_mix_age_seconds {}",
+            at.elapsed().as_secs()
+        );
+    }
+    if let Some(at) = last_backup {
+        let age = time::OffsetDateTime::now_utc().unix_timestamp() - at;
+        let _ = writeln!(
+            out,
+            "# HELP signaal_last_backup_age_seconds Since the last signaal backup.\n# TYPE signaal_last_backup_age_seconds gauge\nsignaal_last_backup_age_seconds {}",
+            age.max(0)
+        );
+    }
+    out
+}
