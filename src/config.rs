@@ -177,6 +177,9 @@ pub struct Config {
     /// Largest size of the database in MiB (0: no limit but the disk). Past it,
     /// submissions are refused with "nothing was kept" instead of filling the disk.
     pub max_db_mib: u64,
+    /// How many backups a day the timers make (the privacy page says so: each
+    /// copy's time tells which signals arrived between two copies).
+    pub backups_per_day: u32,
     /// Address of the optional metrics listener (loopback only; off when unset).
     pub metrics_addr: Option<SocketAddr>,
     /// Seconds between two mixes (see `store::mix`): at most this long does the
@@ -211,6 +214,7 @@ impl Default for Config {
             max_db_mib: 0,
             mix_interval_secs: 3600,
             metrics_addr: None,
+            backups_per_day: 1,
             review_idle_secs: 15 * 60,
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
@@ -338,6 +342,9 @@ impl Config {
         if let Some(v) = var("SIGNAAL_MAX_DB_MIB") {
             self.max_db_mib = parse(&v, "SIGNAAL_MAX_DB_MIB", NUM)?;
         }
+        if let Some(v) = var("SIGNAAL_BACKUPS_PER_DAY") {
+            self.backups_per_day = parse(&v, "SIGNAAL_BACKUPS_PER_DAY", NUM)?;
+        }
         if let Some(v) = var("SIGNAAL_METRICS_ADDR") {
             self.metrics_addr = Some(parse(&v, "SIGNAAL_METRICS_ADDR", ADDR)?);
         }
@@ -416,6 +423,9 @@ impl Config {
                 "review_absolute_secs",
                 "must be between 1 and 28800 (8 hours)",
             ));
+        }
+        if !(1..=24).contains(&self.backups_per_day) {
+            return Err(invalid("backups_per_day", "must be between 1 and 24"));
         }
         // Counters for monitoring stay on the machine: a scraper elsewhere
         // goes through an SSH tunnel or a local agent.

@@ -334,6 +334,10 @@ async fn the_privacy_page_says_how_long_the_order_of_arrival_stays_visible() {
             .unwrap();
         assert!(page.contains(every), "{lang}: {every}");
         assert!(page.contains(span), "{lang}: {span}");
+        assert!(
+            page.contains("één per dag") || page.contains("one a day"),
+            "{lang}: the backups' cadence"
+        );
         assert!(!page.contains('{'), "{lang}: every placeholder is filled");
     }
     let hourly = server(3600, &team);

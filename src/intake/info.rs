@@ -25,6 +25,7 @@ pub(super) async fn privacy(
         lang,
         &state.config.public_url,
         state.config.mix_interval_secs,
+        state.config.backups_per_day,
     )
     .into_response()
 }

@@ -13,7 +13,18 @@ use crate::views::{Lang, href, prose};
 /// moment, how the order of arrival is hidden and what an examiner could
 /// still learn (with the mix interval of this installation), and what
 /// signaal cannot protect against.
-pub fn privacy_page(lang: Lang, public_url: &str, mix_interval_secs: u64) -> Markup {
+pub fn privacy_page(
+    lang: Lang,
+    public_url: &str,
+    mix_interval_secs: u64,
+    backups_per_day: u32,
+) -> Markup {
+    let backups = if backups_per_day == 1 {
+        lang.t("backups.one").to_owned()
+    } else {
+        lang.t("backups.many")
+            .replace("{n}", &backups_per_day.to_string())
+    };
     let sections = [
         "stored", "never", "moment", "order", "cannot", "advice", "cookies", "rights",
     ];
@@ -29,7 +40,8 @@ pub fn privacy_page(lang: Lang, public_url: &str, mix_interval_secs: u64) -> Mar
                     h2 id={ "privacy-" (key) } { (lang.t(&format!("privacy.{key}.title"))) }
                     (prose(&lang.t(&format!("privacy.{key}.body"))
                         .replace("{every}", &interval(lang, "every", mix_interval_secs))
-                        .replace("{span}", &interval(lang, "span", mix_interval_secs))))
+                        .replace("{span}", &interval(lang, "span", mix_interval_secs))
+                        .replace("{backups}", &backups)))
                     @if key == "advice" {
                         div.qr-row {
                             img.qr src="/embed/qr.png" width="160" height="160" alt=(lang.t("qr.alt"));

@@ -187,7 +187,7 @@ mod tests {
                 let _ = form_page(lang, view);
             }
             let _ = receipt_page(lang, "AAAA-BBBB");
-            let _ = privacy_page(lang, "https://x.example/", 3600);
+            let _ = privacy_page(lang, "https://x.example/", 3600, 1);
             let _ = accessibility_page(lang);
             let _ = embed_page(lang, "https://x.example/");
             let _ = message_page(lang, "t", "b");
