@@ -443,6 +443,15 @@ impl Config {
                 "must be between 1 and 86400 (a day)",
             ));
         }
+        // The log's counts are written once per interval, so they place a
+        // quiet interval's only signal within it: in production no finer than
+        // a quarter of an hour.
+        if self.production && self.mix_interval_secs < 900 {
+            return Err(invalid(
+                "mix_interval_secs",
+                "must be at least 900 (15 minutes) in production",
+            ));
+        }
         if self.max_connections == 0 {
             return Err(invalid("max_connections", "must be at least 1"));
         }
@@ -533,6 +542,30 @@ mod tests {
             .unwrap();
         assert_eq!(c.intake_addr.port(), 9100);
         assert_eq!(c.data_dir, PathBuf::from("/srv/x"));
+    }
+
+    #[test]
+    fn the_mix_interval_is_a_second_to_a_day_and_in_production_a_quarter_hour_or_more() {
+        let mut c = Config::from_toml("mix_interval_secs = 0\n").unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("mix_interval_secs")
+        );
+        c.mix_interval_secs = 86_401;
+        assert!(c.validate().is_err());
+        c.mix_interval_secs = 2;
+        c.validate().unwrap();
+        c.production = true;
+        c.public_url = "https://signaal.example.nl/".to_owned();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("mix_interval_secs") && err.contains("900"),
+            "{err}"
+        );
+        c.mix_interval_secs = 900;
+        c.validate().unwrap();
     }
 
     #[test]

@@ -147,7 +147,9 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
-    if let Some(addr) = config.metrics_addr {
+    // The counters are the intake's, published by the process that mixes:
+    // in the split units the review-only process opens no metrics listener.
+    if let Some(addr) = config.metrics_addr.filter(|_| face != Face::Review) {
         let listener = bind("metrics_addr", addr).await?;
         let app = crate::metrics::router(crate::metrics::MetricsState {
             store: store.clone(),

@@ -120,7 +120,15 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The backup starts once the load has acknowledged enough signals.
+    let deadline = Instant::now() + common::DEADLINE;
+    while acknowledged.lock().unwrap().len() < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "the load acknowledged too little"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let outbox = server.root.path().join("offsite");
     std::fs::create_dir_all(&outbox).unwrap();
@@ -136,7 +144,20 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
         .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("sealed to 1 backup recipient"), "{out}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // … and stops once some signals were acknowledged after it.
+    let ended = Instant::now();
+    let deadline = ended + common::DEADLINE;
+    while acknowledged
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(at, _)| *at > ended)
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "no load after the backup");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     for task in load {
         task.await.unwrap();
