@@ -76,13 +76,15 @@ impl ReviewState {
             config,
         )));
         session::spawn_sweeper(&sessions);
+        let guard = Arc::new(login::LoginGuard::new());
+        login::spawn_tally_writer(&guard, &store);
         Self {
             demo: team.demo,
             production: config.production,
             store,
             keys_dir: config.keys_dir.clone(),
             sessions,
-            guard: Arc::new(login::LoginGuard::new()),
+            guard,
             request_timeout: std::time::Duration::from_secs(
                 config
                     .request_timeout_secs

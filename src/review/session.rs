@@ -60,6 +60,8 @@ struct Session {
     csrf: [u8; 32],
     created: Instant,
     last_seen: Instant,
+    /// Second factors refused since the reviewer's last login, shown once.
+    notice: Option<u64>,
 }
 
 /// The unlocked sessions.
@@ -103,9 +105,20 @@ impl Sessions {
             csrf: crate::crypto::random_bytes::<32>(),
             created: now,
             last_seen: now,
+            notice: None,
         };
         self.map.lock().ok()?.insert(token_key(&token), session);
         Some(token)
+    }
+
+    /// Shows the session of `token`, on its next page, how many second
+    /// factors were refused since the reviewer's last login.
+    pub fn notify(&self, token: &str, refused: u64) {
+        if let Ok(mut map) = self.map.lock() {
+            if let Some(s) = map.get_mut(&token_key(token)) {
+                s.notice = Some(refused);
+            }
+        }
     }
 
     /// Ends the session of `token`; its identity is wiped once no request holds it.
@@ -160,6 +173,7 @@ impl Sessions {
             recipient: s.recipient.clone(),
             identity: Arc::clone(&s.identity),
             csrf: data_encoding::HEXLOWER.encode(&s.csrf),
+            notice: s.notice.take(),
             token: token.to_owned(),
         })
     }
@@ -204,6 +218,8 @@ pub struct Reviewer {
     pub identity: Arc<x25519::Identity>,
     /// The session's CSRF token (hex), for forms.
     pub csrf: String,
+    /// Second factors refused since the last login, on the first page after it.
+    pub notice: Option<u64>,
     token: String,
 }
 

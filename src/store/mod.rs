@@ -18,6 +18,7 @@ pub mod queue;
 pub mod report;
 mod schema;
 pub mod search;
+pub mod second_factor;
 pub mod sender;
 pub mod signals;
 pub mod thread;
