@@ -16,6 +16,7 @@
 
 mod export;
 mod fields;
+pub mod hosts;
 mod login;
 mod pages;
 mod queue;
@@ -57,6 +58,8 @@ pub struct ReviewState {
     pub guard: Arc<login::LoginGuard>,
     /// Longest a whole request may take (a search stops itself well before).
     pub request_timeout: std::time::Duration,
+    /// The names this face answers to (`Host`).
+    pub hosts: Arc<hosts::Hosts>,
 }
 
 impl std::fmt::Debug for ReviewState {
@@ -90,7 +93,22 @@ impl ReviewState {
                     .request_timeout_secs
                     .max(search::TIME_BOUND.as_secs() + 5),
             ),
+            hosts: Arc::new(hosts::Hosts::new(config.review_addr, &config.review_hosts)),
         }
+    }
+
+    /// The same state for a face that listens on `addr` (the port the
+    /// system chose when `review_addr` names port 0).
+    pub fn listening_on(mut self, addr: std::net::SocketAddr, config: &Config) -> Self {
+        self.hosts = Arc::new(hosts::Hosts::new(addr, &config.review_hosts));
+        self
+    }
+
+    /// At shutdown: writes the counted login refusals and ends every
+    /// session (each identity is wiped once no request holds it).
+    pub async fn stop(&self) {
+        self.guard.flush(&self.store).await;
+        self.sessions.clear();
     }
 }
 
@@ -178,7 +196,8 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 
 /// The review face's routes. Layers wrap from the inside out: logging sees
 /// the matched route; the Origin check refuses foreign POSTs before any
-/// handler runs; the headers are added to every response, fallback included.
+/// handler runs, and the `Host` check every request for another name before
+/// that; the headers are added to every response, fallback included.
 pub fn router(state: ReviewState) -> Router {
     let mut router = Router::new()
         .route("/login", get(login::form).post(login::submit))
@@ -194,6 +213,10 @@ pub fn router(state: ReviewState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::named_only,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -255,6 +278,9 @@ pub enum ReviewError {
     /// The envelope could not be opened with this reviewer's key.
     #[error("cannot decrypt")]
     CannotDecrypt,
+    /// The request names a host this face does not answer to.
+    #[error("misdirected")]
+    Misdirected,
 }
 
 impl From<StoreError> for ReviewError {
@@ -275,6 +301,7 @@ impl ReviewError {
             Self::BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::CannotDecrypt => (StatusCode::FORBIDDEN, "cannot_decrypt"),
+            Self::Misdirected => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
         };
         let title = face.t(&format!("review.error.{key}.title"));
         let text = face.t(&format!("review.error.{key}.body"));
