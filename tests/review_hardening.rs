@@ -1,0 +1,339 @@
+//! What an outside auditor tried on the review face, and what must hold: a
+//! login flood locks no reviewer out and does not fill the audit log, an
+//! unknown name takes as long as the costliest reviewer file, guessing the
+//! second factor is slowed, locked and reported, a foreign `Host` and a form
+//! that is not UTF-8 get a readable refusal.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, TeamKey};
+use review_support::*;
+
+const PASS: &str = "correct horse battery staple";
+
+fn production(team: &TeamKey) -> Options {
+    Options {
+        team: vec![team.recipient()],
+        env: vec![
+            ("SIGNAAL_PRODUCTION".into(), "true".into()),
+            (
+                "SIGNAAL_PUBLIC_URL".into(),
+                "https://signaal.example/".into(),
+            ),
+        ],
+        ..Options::default()
+    }
+}
+
+fn audit_count(server: &Server) -> i64 {
+    db(server)
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn audit_details(server: &Server, action: &str) -> Vec<(String, String)> {
+    let conn = db(server);
+    let mut stmt = conn
+        .prepare("SELECT actor, detail FROM audit WHERE action = ?1 ORDER BY seq")
+        .unwrap();
+    stmt.query_map([action], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_thousand_junk_logins_neither_lock_out_a_reviewer_nor_fill_the_audit_log() {
+    let team = TeamKey::generate();
+    let mut server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+    let before = audit_count(&server);
+
+    // One keep-alive client, sixteen at a time: invalid names and made-up ones.
+    let client = common::client();
+    let mut flood = tokio::task::JoinSet::new();
+    let mut statuses = Vec::new();
+    for i in 0..1_000 {
+        let (client, url) = (client.clone(), format!("{}/login", server.review));
+        let name = if i % 2 == 0 {
+            "INVALID NAME".to_owned()
+        } else {
+            format!("junk{i}")
+        };
+        flood.spawn(async move {
+            let res = client
+                .post(url)
+                .form(&[("name", name.as_str()), ("passphrase", "x"), ("totp", "1")])
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        });
+        if flood.len() >= 16 {
+            statuses.push(flood.join_next().await.unwrap().unwrap());
+        }
+    }
+    while let Some(status) = flood.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+
+    let started = Instant::now();
+    let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(
+        res.status().as_u16(),
+        303,
+        "the reviewer's own login is not held back by other names"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "and it does not wait behind them: {:?}",
+        started.elapsed()
+    );
+    let grown = audit_count(&server) - before;
+    assert!(
+        (1..=8).contains(&grown),
+        "1,001 attempts added {grown} audit rows"
+    );
+    // A clean stop writes what was only counted: every attempt is accounted for.
+    server.stop();
+    let counted: u64 = audit_details(&server, "login-failed")
+        .iter()
+        .filter(|(actor, _)| actor == "(unknown)")
+        .map(|(_, detail)| match detail.split_once(": ") {
+            Some((_, more)) => more.split(' ').next().unwrap().parse::<u64>().unwrap(),
+            None => 1,
+        })
+        .sum();
+    assert_eq!(
+        counted, 1_000,
+        "every refusal is in the log, as a row of its own or in a count"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_name_takes_as_long_as_a_wrong_passphrase_on_the_costliest_file() {
+    // The demo reviewer's file has work factor 16; "aaa" (first in the
+    // folder) a cheap 10, "zed" a costly 17.
+    let server = Server::start();
+    let folder = server.keys_dir().join("reviewers");
+    for (name, work_factor) in [("aaa", 10), ("zed", 17)] {
+        let id = age::x25519::Identity::generate();
+        let file = signaal::crypto::wrap_identity(&id, PASS, Some(work_factor)).unwrap();
+        std::fs::write(folder.join(format!("{name}.age")), file).unwrap();
+    }
+    let attempt = |name: String| {
+        let server = &server;
+        async move {
+            let started = Instant::now();
+            let res = try_login(server, &name, "not the passphrase", "").await;
+            assert_eq!(res.status().as_u16(), 401);
+            started.elapsed().as_secs_f64()
+        }
+    };
+    // In pairs, one right after the other, so that a busy moment of the
+    // machine weighs on both alike; the median of the ratios is compared.
+    // Nine pairs: "zed" has ten attempts before its bucket is empty.
+    let mut ratios = Vec::new();
+    let mut cheap = Vec::new();
+    for i in 0..9 {
+        let known = attempt("zed".to_owned()).await;
+        let unknown = attempt(format!("nobody{i}")).await;
+        ratios.push(unknown / known);
+        if i < 5 {
+            cheap.push(attempt("aaa".to_owned()).await / known);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    cheap.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
+    assert!(
+        (0.6..1.7).contains(&ratio),
+        "an unknown name takes {ratio:.2} times as long as the costliest reviewer: {ratios:?}"
+    );
+    // The measurement can tell files apart: work factor 10 is far quicker than 17.
+    assert!(cheap[cheap.len() / 2] < 0.3, "{cheap:?}");
+}
+
+/// Rewrites `name`'s second-factor record as if `wrong` wrong codes had
+/// come in a row, the last long ago (the backoff is then over).
+fn as_if_wrong_codes(server: &Server, name: &str, wrong: u32) {
+    let conn = db(server);
+    let key = format!("second_factor/{name}");
+    let mut value: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get(0))
+        .unwrap();
+    value[8..12].copy_from_slice(&wrong.to_be_bytes());
+    value[12..20].copy_from_slice(&0u64.to_be_bytes());
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = ?2",
+        rusqlite::params![value, key],
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn wrong_second_factors_are_held_back_then_locked_until_reviewer_totp_and_reported_at_login()
+{
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+    let wrong = |c: &str| if c == "000000" { "111111" } else { "000000" }.to_owned();
+
+    // Three typos are let through to be checked ...
+    for _ in 0..3 {
+        let res = try_login(&server, "alice", PASS, &wrong(&code(&totp, 0))).await;
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    // ... then even the right code waits (and is not used up).
+    let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(res.status().as_u16(), 401, "held back after three wrong codes");
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Naam, wachtwoordzin of code niet geaccepteerd."),
+        "the same answer as any refusal"
+    );
+
+    // After nine wrong codes in a row, the tenth locks the second factor.
+    as_if_wrong_codes(&server, "alice", 9);
+    let res = try_login(&server, "alice", PASS, &wrong(&code(&totp, 0))).await;
+    assert_eq!(res.status().as_u16(), 401);
+    as_if_wrong_codes(&server, "alice", 10);
+    let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(res.status().as_u16(), 401, "locked: the right code opens nothing");
+
+    // A new second factor lifts the lock.
+    let (status, out, err) =
+        run_with_stdin(&server, &["reviewer", "totp", "alice"], &format!("{PASS}\n"));
+    assert_eq!(status, 0, "{err}");
+    let renewed = totp_in(&out);
+    let s = login(&server, "alice", PASS, &code(&renewed, 0)).await;
+    let (status, page) = s.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("data-refused-second-factors=\"6\""),
+        "the next login tells how many were refused: {page}"
+    );
+    assert!(page.contains("6 mislukte pogingen met de tweede factor sinds uw vorige login"));
+    let (_, again) = s.get("/").await;
+    assert!(!again.contains("data-refused-second-factors"), "shown once");
+
+    let failed: Vec<String> = audit_details(&server, "login-failed")
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    for reason in ["totp", "totp-backoff", "totp-lockout", "totp-locked"] {
+        assert!(failed.iter().any(|d| d == reason), "{reason} in {failed:?}");
+    }
+    let logins = audit_details(&server, "login");
+    assert_eq!(
+        logins.last().unwrap(),
+        &("alice".to_owned(), "after 6 refused second factors".to_owned())
+    );
+}
+
+async fn get_with_host(server: &Server, host: &str) -> reqwest::Response {
+    common::client()
+        .get(format!("{}/login", server.review))
+        .header("host", host)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_review_face_answers_only_to_its_own_address_and_the_configured_names() {
+    let server = Server::start_with(Options {
+        env: vec![("SIGNAAL_REVIEW_HOSTS".into(), "review.signaal.example".into())],
+        ..Options::default()
+    });
+    let port = server.review.rsplit(':').next().unwrap().to_owned();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "review.signaal.example".to_owned(),
+        "review.signaal.example:8443".to_owned(),
+    ] {
+        let res = get_with_host(&server, &host).await;
+        assert_eq!(res.status().as_u16(), 200, "{host}");
+    }
+    // A name someone else chose for this address: DNS rebinding's shape,
+    // where Host and Origin agree.
+    let rebound = format!("rebound.attacker.example:{port}");
+    let res = get_with_host(&server, &rebound).await;
+    assert_eq!(res.status().as_u16(), 421);
+    assert!(res.headers().get("content-security-policy").is_some());
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Not this address"), "{page}");
+    assert!(page.contains("review_hosts"));
+    let res = common::client()
+        .post(format!("{}/login", server.review))
+        .header("host", &rebound)
+        .header("origin", format!("http://{rebound}"))
+        .form(&[("name", "demo"), ("passphrase", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 421, "a POST too");
+}
+
+#[tokio::test]
+async fn a_review_form_that_is_not_utf8_gets_a_readable_400() {
+    let server = Server::start();
+    let s = demo_login(&server).await;
+    // The login form itself, and a note on a signal.
+    let res = common::client()
+        .post(format!("{}/login", server.review))
+        .header("origin", &server.review)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=demo%ff&passphrase=x&totp=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.headers().get("content-security-policy").is_some());
+    assert!(res.text().await.unwrap().contains("Niet begrepen"));
+    assert!(
+        !audit_details(&server, "login-failed")
+            .iter()
+            .any(|(actor, _)| actor.contains('\u{fffd}')),
+        "nothing was decoded lossily into the log"
+    );
+
+    submit_signal(&server, &[("situation", "Een regel die te hard uitpakt.")]).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let csrf = s.csrf().await;
+    let res = s
+        .client
+        .post(format!("{}/signals/{id}/notes", s.base))
+        .header("cookie", &s.cookie)
+        .header("origin", &s.base)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&note=caf%E9"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.text().await.unwrap().contains("Niet begrepen"));
+    let notes: i64 = db(&server)
+        .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+        .unwrap_or(0);
+    assert_eq!(notes, 0, "no note was stored with U+FFFD in it");
+}
