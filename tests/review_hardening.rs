@@ -337,3 +337,39 @@ async fn a_review_form_that_is_not_utf8_gets_a_readable_400() {
         .unwrap_or(0);
     assert_eq!(notes, 0, "no note was stored with U+FFFD in it");
 }
+
+#[tokio::test]
+async fn a_domain_typed_to_run_a_formula_is_defused_in_the_csv_for_comma_and_semicolon_spreadsheets()
+ {
+    let server = Server::start();
+    let s = demo_login(&server).await;
+    let typed = ["x;=1+1;", "\u{FF1D}1+1", "a|@SUM(A1)", "ok;+cmd"];
+    for _ in typed {
+        submit_signal(&server, &[("situation", "Een regel die te hard uitpakt.")]).await;
+    }
+    let ids = signal_ids(&s.get("/").await.1);
+    for (id, domain) in ids.iter().zip(typed) {
+        let res = s
+            .post(
+                &format!("/signals/{id}/triage"),
+                &[("status", "in_progress"), ("domain", domain), ("origin", "")],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303, "{domain}");
+    }
+    let (status, csv) = s.get("/report.csv").await;
+    assert_eq!(status, 200);
+    // However a spreadsheet splits a line (comma, semicolon, tab, pipe), and
+    // whether or not it honours the quotes, no cell starts a formula.
+    let starts = ['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+    for line in csv.lines().skip(1) {
+        for cell in line.split([',', ';', '\t', '|']) {
+            let bare = cell.trim_start_matches('"');
+            assert!(
+                !bare.starts_with(starts) || bare == "-",
+                "the cell {cell:?} of {line:?} starts a formula\n{csv}"
+            );
+        }
+    }
+    assert_eq!(csv.lines().count(), 1 + typed.len(), "{csv}");
+}
