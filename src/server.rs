@@ -202,7 +202,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         store.close_mixed().await;
     } else {
         let closing = store.clone();
-        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            closing.log_audit_head();
+            closing.close();
+        })
+        .await;
     }
     crate::summary::flush();
     tracing::info!("stopped");

@@ -78,7 +78,7 @@ impl ReviewState {
         let sessions = Arc::new(session::Sessions::new(session::Timeouts::from_config(
             config,
         )));
-        session::spawn_sweeper(&sessions);
+        session::spawn_sweeper(&sessions, &store);
         let guard = Arc::new(login::LoginGuard::new());
         login::spawn_tally_writer(&guard, &store);
         Self {
@@ -108,7 +108,9 @@ impl ReviewState {
     /// session (each identity is wiped once no request holds it).
     pub async fn stop(&self) {
         self.guard.flush(&self.store).await;
-        self.sessions.clear();
+        for end in self.sessions.clear() {
+            end.audit(&self.store).await;
+        }
     }
 }
 

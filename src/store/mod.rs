@@ -237,8 +237,17 @@ impl Store {
 
     /// The mix (see [`mix`]): moves the rows of earlier periods out of the
     /// inboxes, rebuilds the inboxes in key order if a sender wrote since the
-    /// last mix, and truncates the WAL. Safe to kill at any moment.
+    /// last mix, and truncates the WAL. Safe to kill at any moment. Then the
+    /// head of the audit chain (which the mix may have extended) goes to the log.
     pub async fn mix(&self) -> Result<mix::Mixed, StoreError> {
+        let mixed = self.mix_only().await;
+        let store = self.clone();
+        let _ = tokio::task::spawn_blocking(move || store.log_audit_head()).await;
+        mixed
+    }
+
+    /// [`Store::mix`] without the log line (the stop writes its own).
+    async fn mix_only(&self) -> Result<mix::Mixed, StoreError> {
         let _one = self.0.mixing.lock().await;
         let today = time::OffsetDateTime::now_utc().date();
         let period = times::day_string(times::period_start(self.0.precision, today));
@@ -366,11 +375,12 @@ impl Store {
         .await
     }
 
-    /// Mixes what arrived (see [`Store::mix`]), then stops accepting writes,
-    /// lets the writer commit what it holds, and waits for it.
+    /// Mixes what arrived (see [`Store::mix`]), writes the head of the audit
+    /// chain to the log, then stops accepting writes, lets the writer commit
+    /// what it holds, and waits for it.
     pub async fn close_mixed(&self) {
         self.0.truncated.store(false, Ordering::Release);
-        match self.mix().await {
+        match self.mix_only().await {
             // Nothing can arrive any more: the next start need not rebuild.
             Ok(_) if self.0.truncated.load(Ordering::Acquire) => {
                 let noted = self.write(mix::mark_mixed).await;
@@ -385,7 +395,11 @@ impl Store {
             }
         }
         let closing = self.clone();
-        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            closing.log_audit_head();
+            closing.close();
+        })
+        .await;
     }
 
     /// Stops accepting writes, lets the writer commit what it holds, and waits for it.
