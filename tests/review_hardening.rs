@@ -373,3 +373,113 @@ async fn a_domain_typed_to_run_a_formula_is_defused_in_the_csv_for_comma_and_sem
     }
     assert_eq!(csv.lines().count(), 1 + typed.len(), "{csv}");
 }
+
+/// The head in an `audit head: row N, sha256 HEX` line.
+fn head_in(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find_map(|l| l.split("audit head: ").nth(1))
+        .and_then(|rest| rest.split("sha256 ").nth(1))
+        .map(|hex| hex.chars().take(64).collect())
+        .unwrap_or_else(|| panic!("no audit head in:\n{text}"))
+}
+
+#[tokio::test]
+async fn cutting_off_or_rewriting_the_audit_chain_is_caught_against_a_head_kept_outside() {
+    let mut server = Server::start_with(Options {
+        env: vec![("SIGNAAL_MIX_INTERVAL_SECS".into(), "1".into())],
+        ..Options::default()
+    });
+    let s = demo_login(&server).await;
+    submit_signal(&server, &[("situation", "Een regel die te hard uitpakt.")]).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    assert_eq!(s.get(&format!("/signals/{id}")).await.0, 200);
+    // A head goes to the log at every mix ...
+    assert!(
+        server.wait_for_output("audit head: row ", Duration::from_secs(10)),
+        "{}",
+        server.output()
+    );
+    // ... and beside every backup, which takes it off-site.
+    let dest = server.root.path().join("backup.db");
+    let (code, out, err) = server.run(&["backup", dest.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let at_backup = head_in(&std::fs::read_to_string(server.root.path().join("backup.db.head")).unwrap());
+    assert_eq!(head_in(&out), at_backup, "and the backup says it");
+    s.post("/logout", &[]).await;
+    // ... and to the log at the stop.
+    server.stop();
+    let at_stop = head_in(&server.output());
+    assert_ne!(at_stop, at_backup, "the logout came after the backup");
+    let verify = |pin: &str| server.run(&["audit", "verify", "--head", pin]);
+    assert_eq!(verify(&at_stop).0, 0, "{:?}", verify(&at_stop));
+    assert_eq!(verify(&at_backup).0, 0);
+
+    // The last rows cut off: the chain alone still links ...
+    let conn = db(&server);
+    let rows: i64 = conn.query_row("SELECT max(seq) FROM audit", [], |r| r.get(0)).unwrap();
+    conn.execute("DELETE FROM audit WHERE seq > ?1", [rows - 2]).unwrap();
+    let (code, out, _) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "the chain alone cannot tell: {out}");
+    // ... but not the head the log kept.
+    let (code, out, _) = verify(&at_stop);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NOT as pinned"), "{out}");
+
+    // A row rewritten (who opened the signal) and every later one re-hashed.
+    let kept: Vec<(String, String, Option<String>, String)> = conn
+        .prepare("SELECT actor, action, signal_id, detail FROM audit ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    conn.execute("DELETE FROM audit", []).unwrap();
+    for (actor, action, signal, detail) in &kept {
+        let actor = if action == "view" { "someone-else" } else { actor };
+        signaal::audit::append_named(&conn, actor, action, signal.as_deref(), detail).unwrap();
+    }
+    drop(conn);
+    let (code, out, _) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "re-hashed, the chain alone links again: {out}");
+    let (code, out, _) = verify(&at_backup);
+    assert_eq!(code, 1, "the backup's head is not in the rewritten chain: {out}");
+    let (code, _, err) = verify("not a hash");
+    assert_eq!(code, 2, "{err}");
+}
+
+#[tokio::test]
+async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_export_are_audited()
+{
+    let server = Server::start_with(Options {
+        env: vec![("SIGNAAL_REVIEW_IDLE_SECS".into(), "1".into())],
+        ..Options::default()
+    });
+    let s = demo_login(&server).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(s.get_raw("/").await.status().as_u16(), 303, "the session ended");
+    let ends = audit_details(&server, "logout");
+    assert_eq!(ends, [("demo".to_owned(), "idle-timeout".to_owned())]);
+
+    let s = demo_login(&server).await;
+    let team_pub = server.keys_dir().join("team.pub");
+    let before = std::fs::read_to_string(&team_pub).unwrap();
+    let kept: String = before
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&team_pub, kept).unwrap();
+    assert_eq!(s.get_raw("/").await.status().as_u16(), 303);
+    let ends = audit_details(&server, "logout");
+    assert_eq!(ends.last().unwrap(), &("demo".to_owned(), "revoked".to_owned()));
+    std::fs::write(&team_pub, before).unwrap();
+
+    let out_dir = server.root.path().join("export");
+    let (code, _, err) = server.run(&["export", "--encrypted", out_dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let exports = audit_details(&server, "export");
+    assert_eq!(exports.len(), 1, "{exports:?}");
+    assert!(exports[0].0.starts_with("(command line, uid "), "{exports:?}");
+    assert_eq!(exports[0].1, "command line: 0 signals");
+}
