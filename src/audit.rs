@@ -395,16 +395,29 @@ mod tests {
         let pinned = head(&conn).unwrap();
         assert_eq!(pinned.seq, 5);
         let pin = parse_pin(&format!("sha256 {}", pinned.hash)).unwrap();
-        assert!(matches!(verify(&conn, Some(&pin)).unwrap(), Verdict::Intact { rows: 5, .. }));
+        assert!(matches!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Intact { rows: 5, .. }
+        ));
         append(&conn, &Entry::general("ann", Action::Search, "")).unwrap();
         assert!(
-            matches!(verify(&conn, Some(&pin)).unwrap(), Verdict::Intact { rows: 6, .. }),
+            matches!(
+                verify(&conn, Some(&pin)).unwrap(),
+                Verdict::Intact { rows: 6, .. }
+            ),
             "rows after the pin are fine"
         );
         // The last rows cut off: the rest still links.
-        conn.execute("DELETE FROM audit WHERE seq >= 5", []).unwrap();
-        assert!(matches!(verify(&conn, None).unwrap(), Verdict::Intact { rows: 4, .. }));
-        assert_eq!(verify(&conn, Some(&pin)).unwrap(), Verdict::Unpinned { rows: 4 });
+        conn.execute("DELETE FROM audit WHERE seq >= 5", [])
+            .unwrap();
+        assert!(matches!(
+            verify(&conn, None).unwrap(),
+            Verdict::Intact { rows: 4, .. }
+        ));
+        assert_eq!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Unpinned { rows: 4 }
+        );
         // A row rewritten and every later one re-hashed.
         let conn = db();
         for i in 0..5 {
@@ -423,8 +436,14 @@ mod tests {
             let actor = if r.seq == 2 { "bob" } else { r.actor.as_str() };
             append_named(&conn, actor, &r.action, r.signal_id.as_deref(), &r.detail).unwrap();
         }
-        assert!(matches!(verify(&conn, None).unwrap(), Verdict::Intact { rows: 5, .. }));
-        assert_eq!(verify(&conn, Some(&pin)).unwrap(), Verdict::Unpinned { rows: 5 });
+        assert!(matches!(
+            verify(&conn, None).unwrap(),
+            Verdict::Intact { rows: 5, .. }
+        ));
+        assert_eq!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Unpinned { rows: 5 }
+        );
         assert_eq!(parse_pin("not hex"), None);
     }
 

@@ -569,7 +569,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.review_hosts, ["review.example", "review.example:8443"]);
         c.validate().unwrap();
-        for bad in ["https://review.example", "Review.example", "a/b", "x:port", ""] {
+        for bad in [
+            "https://review.example",
+            "Review.example",
+            "a/b",
+            "x:port",
+            "",
+        ] {
             c.review_hosts = vec![bad.to_owned()];
             let err = c.validate().unwrap_err().to_string();
             assert!(err.contains("review_hosts"), "{bad}: {err}");

@@ -369,7 +369,9 @@ pub fn audit(config: &Config, cmd: AuditCmd) -> ExitCode {
         Ok(Verdict::Intact { rows, head }) => {
             println!("audit chain intact: {rows} rows");
             if pinned.is_some() {
-                println!("the pinned head is in the chain: nothing up to it was removed or rewritten");
+                println!(
+                    "the pinned head is in the chain: nothing up to it was removed or rewritten"
+                );
             }
             println!("head: sha256 {head} (note it elsewhere to pin the chain)");
             ExitCode::SUCCESS

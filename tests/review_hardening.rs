@@ -173,7 +173,9 @@ fn as_if_wrong_codes(server: &Server, name: &str, wrong: u32) {
     let conn = db(server);
     let key = format!("second_factor/{name}");
     let mut value: Vec<u8> = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+            r.get(0)
+        })
         .unwrap();
     value[8..12].copy_from_slice(&wrong.to_be_bytes());
     value[12..20].copy_from_slice(&0u64.to_be_bytes());
@@ -199,7 +201,11 @@ async fn wrong_second_factors_are_held_back_then_locked_until_reviewer_totp_and_
     }
     // ... then even the right code waits (and is not used up).
     let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
-    assert_eq!(res.status().as_u16(), 401, "held back after three wrong codes");
+    assert_eq!(
+        res.status().as_u16(),
+        401,
+        "held back after three wrong codes"
+    );
     assert!(
         res.text()
             .await
@@ -214,11 +220,18 @@ async fn wrong_second_factors_are_held_back_then_locked_until_reviewer_totp_and_
     assert_eq!(res.status().as_u16(), 401);
     as_if_wrong_codes(&server, "alice", 10);
     let res = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
-    assert_eq!(res.status().as_u16(), 401, "locked: the right code opens nothing");
+    assert_eq!(
+        res.status().as_u16(),
+        401,
+        "locked: the right code opens nothing"
+    );
 
     // A new second factor lifts the lock.
-    let (status, out, err) =
-        run_with_stdin(&server, &["reviewer", "totp", "alice"], &format!("{PASS}\n"));
+    let (status, out, err) = run_with_stdin(
+        &server,
+        &["reviewer", "totp", "alice"],
+        &format!("{PASS}\n"),
+    );
     assert_eq!(status, 0, "{err}");
     let renewed = totp_in(&out);
     let s = login(&server, "alice", PASS, &code(&renewed, 0)).await;
@@ -242,7 +255,10 @@ async fn wrong_second_factors_are_held_back_then_locked_until_reviewer_totp_and_
     let logins = audit_details(&server, "login");
     assert_eq!(
         logins.last().unwrap(),
-        &("alice".to_owned(), "after 6 refused second factors".to_owned())
+        &(
+            "alice".to_owned(),
+            "after 6 refused second factors".to_owned()
+        )
     );
 }
 
@@ -259,7 +275,10 @@ async fn get_with_host(server: &Server, host: &str) -> reqwest::Response {
 #[tokio::test]
 async fn the_review_face_answers_only_to_its_own_address_and_the_configured_names() {
     let server = Server::start_with(Options {
-        env: vec![("SIGNAAL_REVIEW_HOSTS".into(), "review.signaal.example".into())],
+        env: vec![(
+            "SIGNAAL_REVIEW_HOSTS".into(),
+            "review.signaal.example".into(),
+        )],
         ..Options::default()
     });
     let port = server.review.rsplit(':').next().unwrap().to_owned();
@@ -352,7 +371,11 @@ async fn a_domain_typed_to_run_a_formula_is_defused_in_the_csv_for_comma_and_sem
         let res = s
             .post(
                 &format!("/signals/{id}/triage"),
-                &[("status", "in_progress"), ("domain", domain), ("origin", "")],
+                &[
+                    ("status", "in_progress"),
+                    ("domain", domain),
+                    ("origin", ""),
+                ],
             )
             .await;
         assert_eq!(res.status().as_u16(), 303, "{domain}");
@@ -361,7 +384,9 @@ async fn a_domain_typed_to_run_a_formula_is_defused_in_the_csv_for_comma_and_sem
     assert_eq!(status, 200);
     // However a spreadsheet splits a line (comma, semicolon, tab, pipe), and
     // whether or not it honours the quotes, no cell starts a formula.
-    let starts = ['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+    let starts = [
+        '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+    ];
     for line in csv.lines().skip(1) {
         for cell in line.split([',', ';', '\t', '|']) {
             let bare = cell.trim_start_matches('"');
@@ -404,7 +429,8 @@ async fn cutting_off_or_rewriting_the_audit_chain_is_caught_against_a_head_kept_
     let dest = server.root.path().join("backup.db");
     let (code, out, err) = server.run(&["backup", dest.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    let at_backup = head_in(&std::fs::read_to_string(server.root.path().join("backup.db.head")).unwrap());
+    let at_backup =
+        head_in(&std::fs::read_to_string(server.root.path().join("backup.db.head")).unwrap());
     assert_eq!(head_in(&out), at_backup, "and the backup says it");
     s.post("/logout", &[]).await;
     // ... and to the log at the stop.
@@ -417,8 +443,11 @@ async fn cutting_off_or_rewriting_the_audit_chain_is_caught_against_a_head_kept_
 
     // The last rows cut off: the chain alone still links ...
     let conn = db(&server);
-    let rows: i64 = conn.query_row("SELECT max(seq) FROM audit", [], |r| r.get(0)).unwrap();
-    conn.execute("DELETE FROM audit WHERE seq > ?1", [rows - 2]).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT max(seq) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    conn.execute("DELETE FROM audit WHERE seq > ?1", [rows - 2])
+        .unwrap();
     let (code, out, _) = server.run(&["audit", "verify"]);
     assert_eq!(code, 0, "the chain alone cannot tell: {out}");
     // ... but not the head the log kept.
@@ -436,14 +465,21 @@ async fn cutting_off_or_rewriting_the_audit_chain_is_caught_against_a_head_kept_
         .collect();
     conn.execute("DELETE FROM audit", []).unwrap();
     for (actor, action, signal, detail) in &kept {
-        let actor = if action == "view" { "someone-else" } else { actor };
+        let actor = if action == "view" {
+            "someone-else"
+        } else {
+            actor
+        };
         signaal::audit::append_named(&conn, actor, action, signal.as_deref(), detail).unwrap();
     }
     drop(conn);
     let (code, out, _) = server.run(&["audit", "verify"]);
     assert_eq!(code, 0, "re-hashed, the chain alone links again: {out}");
     let (code, out, _) = verify(&at_backup);
-    assert_eq!(code, 1, "the backup's head is not in the rewritten chain: {out}");
+    assert_eq!(
+        code, 1,
+        "the backup's head is not in the rewritten chain: {out}"
+    );
     let (code, _, err) = verify("not a hash");
     assert_eq!(code, 2, "{err}");
 }
@@ -457,7 +493,11 @@ async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_e
     });
     let s = demo_login(&server).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(s.get_raw("/").await.status().as_u16(), 303, "the session ended");
+    assert_eq!(
+        s.get_raw("/").await.status().as_u16(),
+        303,
+        "the session ended"
+    );
     let ends = audit_details(&server, "logout");
     assert_eq!(ends, [("demo".to_owned(), "idle-timeout".to_owned())]);
 
@@ -472,7 +512,10 @@ async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_e
     std::fs::write(&team_pub, kept).unwrap();
     assert_eq!(s.get_raw("/").await.status().as_u16(), 303);
     let ends = audit_details(&server, "logout");
-    assert_eq!(ends.last().unwrap(), &("demo".to_owned(), "revoked".to_owned()));
+    assert_eq!(
+        ends.last().unwrap(),
+        &("demo".to_owned(), "revoked".to_owned())
+    );
     std::fs::write(&team_pub, before).unwrap();
 
     let out_dir = server.root.path().join("export");
@@ -480,6 +523,9 @@ async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_e
     assert_eq!(code, 0, "{err}");
     let exports = audit_details(&server, "export");
     assert_eq!(exports.len(), 1, "{exports:?}");
-    assert!(exports[0].0.starts_with("(command line, uid "), "{exports:?}");
+    assert!(
+        exports[0].0.starts_with("(command line, uid "),
+        "{exports:?}"
+    );
     assert_eq!(exports[0].1, "command line: 0 signals");
 }

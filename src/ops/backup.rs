@@ -113,13 +113,19 @@ pub fn backup(
         Ok(written) => {
             let head_file = head_path(dest);
             let mut file = create_private(&head_file)?;
-            std::io::Write::write_all(&mut file, format!("audit head: {}\n", written.head).as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| OpsError::path(&head_file, format!("cannot be written ({})", e.kind())))?;
+            std::io::Write::write_all(
+                &mut file,
+                format!("audit head: {}\n", written.head).as_bytes(),
+            )
+            .and_then(|()| file.sync_all())
+            .map_err(|e| OpsError::path(&head_file, format!("cannot be written ({})", e.kind())))?;
             if let Err(e) = std::fs::rename(&partial, dest) {
                 let _ = std::fs::remove_file(&head_file);
                 let _ = std::fs::remove_file(&partial);
-                return Err(OpsError::path(dest, format!("cannot be written ({})", e.kind())));
+                return Err(OpsError::path(
+                    dest,
+                    format!("cannot be written ({})", e.kind()),
+                ));
             }
             sync_parent(dest);
             Ok(written)

@@ -79,6 +79,7 @@ impl Fields {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -99,7 +100,11 @@ mod tests {
             b"note=a%00b",
             b"na%ffme=x",
         ] {
-            assert!(Fields::parse(raw).is_none(), "{}", String::from_utf8_lossy(raw));
+            assert!(
+                Fields::parse(raw).is_none(),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 }

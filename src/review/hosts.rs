@@ -86,10 +86,21 @@ mod tests {
     #[test]
     fn only_the_own_address_localhost_and_the_configured_names_pass() {
         let h = Hosts::new("127.0.0.1:8081".parse().unwrap(), &[]);
-        for ok in ["127.0.0.1:8081", "127.0.0.1", "127.0.0.1:8443", "localhost:8081", "LOCALHOST"] {
+        for ok in [
+            "127.0.0.1:8081",
+            "127.0.0.1",
+            "127.0.0.1:8443",
+            "localhost:8081",
+            "LOCALHOST",
+        ] {
             assert!(h.allow(ok), "{ok}");
         }
-        for bad in ["evil.example:8081", "127.0.0.2:8081", "127.0.0.1.evil.example", ""] {
+        for bad in [
+            "evil.example:8081",
+            "127.0.0.2:8081",
+            "127.0.0.1.evil.example",
+            "",
+        ] {
             assert!(!h.allow(bad), "{bad}");
         }
         let h = Hosts::new(

@@ -481,6 +481,9 @@ mod tests {
         for _ in 0..20 {
             let _ = guard.allow("nobody", false);
         }
-        assert!(!guard.allow("nobody", false), "an unknown name has a bucket too");
+        assert!(
+            !guard.allow("nobody", false),
+            "an unknown name has a bucket too"
+        );
     }
 }

@@ -145,6 +145,7 @@ pub async fn csv(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn cell(domain: &str, count: u64) -> ReportCell {

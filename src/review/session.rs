@@ -90,7 +90,8 @@ pub struct Ended {
 impl Ended {
     /// Writes this end to the audit log.
     pub async fn audit(self, store: &crate::store::Store) {
-        let entry = crate::audit::Entry::general(&self.name, crate::audit::Action::Logout, self.why);
+        let entry =
+            crate::audit::Entry::general(&self.name, crate::audit::Action::Logout, self.why);
         if let Err(e) = store.audit(entry).await {
             tracing::error!(error = %e, "the end of a session could not be audited");
         }
@@ -435,7 +436,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -546,7 +547,11 @@ mod tests {
             );
         }
         assert_eq!(
-            sessions.touch_at(&token, t0 + 8 * 60 * MINUTE).err().flatten().map(|e| e.why),
+            sessions
+                .touch_at(&token, t0 + 8 * 60 * MINUTE)
+                .err()
+                .flatten()
+                .map(|e| e.why),
             Some("absolute-timeout")
         );
     }
@@ -567,7 +572,10 @@ mod tests {
         assert!(sessions.touch_at(&busy, t0 + 10 * MINUTE).is_ok());
         let ended = sessions.sweep_at(t0 + 20 * MINUTE);
         assert_eq!(ended.len(), 1);
-        assert_eq!((ended[0].name.as_str(), ended[0].why), ("ann", "idle-timeout"));
+        assert_eq!(
+            (ended[0].name.as_str(), ended[0].why),
+            ("ann", "idle-timeout")
+        );
         assert_eq!(sessions.len(), 1);
         assert!(sessions.touch_at(&idle, t0 + 20 * MINUTE).is_err());
         assert!(sessions.touch_at(&busy, t0 + 20 * MINUTE).is_ok());

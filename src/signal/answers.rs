@@ -106,10 +106,13 @@ pub fn decode_fields(
     Ok(out)
 }
 
+/// One decoded `name=value` pair, both halves in wiped buffers.
+pub type Pair = (Zeroizing<String>, Zeroizing<String>);
+
 /// Decodes a form strictly into its `name=value` pairs, in order and with
 /// repeated names kept (the review face's forms send one `id` per ticked
 /// signal). Each half sits in a wiped buffer.
-pub fn decode_pairs(body: &[u8]) -> Result<Vec<(Zeroizing<String>, Zeroizing<String>)>, DecodeError> {
+pub fn decode_pairs(body: &[u8]) -> Result<Vec<Pair>, DecodeError> {
     let mut out = Vec::new();
     for_each_pair(body, |name, value| {
         out.push((name, value));

@@ -130,8 +130,14 @@ mod tests {
     async fn refusals_are_counted_until_a_login_and_a_new_file_forgets_wrong_codes() {
         let (_dir, store) = crate::store::testing::store_with(&[]).await;
         let file = [1u8; 32];
-        store.second_factor_refused("ann", file, Some(100)).await.unwrap();
-        store.second_factor_refused("ann", file, None).await.unwrap();
+        store
+            .second_factor_refused("ann", file, Some(100))
+            .await
+            .unwrap();
+        store
+            .second_factor_refused("ann", file, None)
+            .await
+            .unwrap();
         let r = store.second_factor("ann", file).await.unwrap();
         assert_eq!((r.refused, r.wrong, r.last_wrong), (2, 1, 100));
         let renewed = store.second_factor("ann", [2u8; 32]).await.unwrap();
