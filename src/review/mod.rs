@@ -25,6 +25,7 @@ pub mod reviewers;
 mod search;
 pub mod session;
 mod signals;
+mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub struct ReviewState {
     /// Unlocked sessions, in memory only.
     pub sessions: Arc<session::Sessions>,
     /// Login throttles.
-    pub guard: Arc<login::LoginGuard>,
+    pub guard: Arc<throttle::LoginGuard>,
     /// Longest a whole request may take (a search stops itself well before).
     pub request_timeout: std::time::Duration,
     /// The names this face answers to (`Host`).
@@ -79,8 +80,8 @@ impl ReviewState {
             config,
         )));
         session::spawn_sweeper(&sessions, &store);
-        let guard = Arc::new(login::LoginGuard::new());
-        login::spawn_tally_writer(&guard, &store);
+        let guard = Arc::new(throttle::LoginGuard::new());
+        throttle::spawn_tally_writer(&guard, &store);
         Self {
             demo: team.demo,
             production: config.production,

@@ -356,23 +356,8 @@ impl Store {
     /// or a later one was used before. Kept in the database, so a restart does
     /// not reopen the replay window.
     pub async fn claim_totp_step(&self, reviewer: &str, step: u64) -> Result<bool, StoreError> {
-        let key = format!("totp_last_step/{reviewer}");
-        self.write(move |c| {
-            let last: Option<Vec<u8>> = c
-                .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-                .query_row(params![key], |r| r.get(0))
-                .optional()?;
-            let last = last
-                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-                .map(u64::from_be_bytes);
-            if last.is_some_and(|l| step <= l) {
-                return Ok(false);
-            }
-            c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
-                .execute(params![key, step.to_be_bytes().as_slice()])?;
-            Ok(true)
-        })
-        .await
+        let reviewer = reviewer.to_owned();
+        self.write(move |c| claim_step(c, &reviewer, step)).await
     }
 
     /// Mixes what arrived (see [`Store::mix`]), writes the head of the audit
@@ -443,6 +428,24 @@ impl Store {
             rows.collect()
         })
     }
+}
+
+/// [`Store::claim_totp_step`] inside a write.
+fn claim_step(c: &Connection, reviewer: &str, step: u64) -> rusqlite::Result<bool> {
+    let key = format!("totp_last_step/{reviewer}");
+    let last: Option<Vec<u8>> = c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?;
+    let last = last
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(u64::from_be_bytes);
+    if last.is_some_and(|l| step <= l) {
+        return Ok(false);
+    }
+    c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+        .execute(params![key, step.to_be_bytes().as_slice()])?;
+    Ok(true)
 }
 
 fn prepare_dir(dir: &Path) -> Result<(), StoreError> {

@@ -56,6 +56,19 @@ impl SecondFactor {
     }
 }
 
+/// How one second-factor attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Not checked: the rule said wait (or locked), with its reason.
+    Held(&'static str),
+    /// A wrong code; the record as it now stands.
+    Wrong(SecondFactor),
+    /// The right code of a step already used.
+    Replayed,
+    /// Accepted; how many second factors were refused since the last login.
+    Accepted(u64),
+}
+
 fn key(reviewer: &str) -> String {
     format!("second_factor/{reviewer}")
 }
@@ -72,50 +85,51 @@ fn read(c: &rusqlite::Connection, reviewer: &str) -> rusqlite::Result<SecondFact
 }
 
 impl Store {
-    /// `reviewer`'s record, as counted against the TOTP file `file`.
-    pub async fn second_factor(
+    /// One second-factor attempt of `reviewer` against the TOTP file `file`
+    /// at Unix time `now`, decided in one write so that attempts at the same
+    /// moment cannot slip past the rule together: `held` says whether the
+    /// record lets a code be checked at all; `step` checks the code (the time
+    /// step it matches). An accepted step is claimed as
+    /// [`Store::claim_totp_step`] does, and the record starts afresh.
+    pub async fn second_factor_attempt<H, S>(
         &self,
         reviewer: &str,
         file: [u8; 32],
-    ) -> Result<SecondFactor, StoreError> {
-        let reviewer = reviewer.to_owned();
-        self.read(move |c| Ok(read(c, &reviewer)?.against(&file)))
-            .await
-    }
-
-    /// Counts a refused second factor of `reviewer` against the TOTP file
-    /// `file`; a wrong code (`wrong_at`, Unix time) also counts towards the
-    /// backoff. Returns the record as stored.
-    pub async fn second_factor_refused(
-        &self,
-        reviewer: &str,
-        file: [u8; 32],
-        wrong_at: Option<u64>,
-    ) -> Result<SecondFactor, StoreError> {
+        now: u64,
+        held: H,
+        step: S,
+    ) -> Result<Attempt, StoreError>
+    where
+        H: FnOnce(&SecondFactor) -> Option<&'static str> + Send + 'static,
+        S: FnOnce() -> Option<u64> + Send + 'static,
+    {
         let reviewer = reviewer.to_owned();
         self.write(move |c| {
             let mut record = read(c, &reviewer)?.against(&file);
-            record.refused = record.refused.saturating_add(1);
-            if let Some(at) = wrong_at {
-                record.wrong = record.wrong.saturating_add(1);
-                record.last_wrong = at;
+            let save = |record: &SecondFactor| {
+                c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+                    .execute(params![key(&reviewer), record.encode()])
+            };
+            if let Some(reason) = held(&record) {
+                record.refused = record.refused.saturating_add(1);
+                save(&record)?;
+                return Ok(Attempt::Held(reason));
             }
-            c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
-                .execute(params![key(&reviewer), record.encode()])?;
-            Ok(record)
-        })
-        .await
-    }
-
-    /// A login of `reviewer` succeeded: the record starts afresh. Returns how
-    /// many second factors were refused since the last login.
-    pub async fn second_factor_passed(&self, reviewer: &str) -> Result<u64, StoreError> {
-        let reviewer = reviewer.to_owned();
-        self.write(move |c| {
-            let refused = read(c, &reviewer)?.refused;
+            let Some(step) = step() else {
+                record.refused = record.refused.saturating_add(1);
+                record.wrong = record.wrong.saturating_add(1);
+                record.last_wrong = now;
+                save(&record)?;
+                return Ok(Attempt::Wrong(record));
+            };
+            if !super::claim_step(c, &reviewer, step)? {
+                record.refused = record.refused.saturating_add(1);
+                save(&record)?;
+                return Ok(Attempt::Replayed);
+            }
             c.prepare_cached("DELETE FROM meta WHERE key = ?1")?
                 .execute(params![key(&reviewer)])?;
-            Ok(refused)
+            Ok(Attempt::Accepted(record.refused))
         })
         .await
     }
@@ -127,28 +141,53 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn refusals_are_counted_until_a_login_and_a_new_file_forgets_wrong_codes() {
+    async fn wrong_codes_are_counted_held_codes_not_checked_and_a_login_starts_afresh() {
         let (_dir, store) = crate::store::testing::store_with(&[]).await;
         let file = [1u8; 32];
-        store
-            .second_factor_refused("ann", file, Some(100))
-            .await
-            .unwrap();
-        store
-            .second_factor_refused("ann", file, None)
-            .await
-            .unwrap();
-        let r = store.second_factor("ann", file).await.unwrap();
-        assert_eq!((r.refused, r.wrong, r.last_wrong), (2, 1, 100));
-        let renewed = store.second_factor("ann", [2u8; 32]).await.unwrap();
-        assert_eq!((renewed.refused, renewed.wrong), (2, 0));
-        assert_eq!(store.second_factor_passed("ann").await.unwrap(), 2);
-        assert_eq!(
-            store.second_factor("ann", file).await.unwrap(),
-            SecondFactor {
-                file,
-                ..SecondFactor::default()
+        let held = |r: &SecondFactor| (r.wrong >= 2).then_some("held");
+        let open = |_: &SecondFactor| None;
+        let attempt = |file, now, held: fn(&SecondFactor) -> Option<&'static str>, step| {
+            let store = store.clone();
+            async move {
+                store
+                    .second_factor_attempt("ann", file, now, held, move || step)
+                    .await
+                    .unwrap()
             }
+        };
+        assert!(matches!(
+            attempt(file, 100, held, None).await,
+            Attempt::Wrong(SecondFactor {
+                wrong: 1,
+                refused: 1,
+                last_wrong: 100,
+                ..
+            })
+        ));
+        assert!(matches!(
+            attempt(file, 101, held, None).await,
+            Attempt::Wrong(SecondFactor {
+                wrong: 2,
+                refused: 2,
+                ..
+            })
+        ));
+        assert_eq!(
+            attempt(file, 102, held, Some(7)).await,
+            Attempt::Held("held"),
+            "the right code is not even checked"
+        );
+        // A new TOTP file: wrong codes against the old one no longer count,
+        // the refusals since the last login still do.
+        assert_eq!(
+            attempt([2u8; 32], 103, held, Some(7)).await,
+            Attempt::Accepted(3)
+        );
+        assert_eq!(attempt(file, 104, open, Some(7)).await, Attempt::Replayed);
+        assert_eq!(
+            attempt(file, 105, open, Some(8)).await,
+            Attempt::Accepted(1),
+            "a login starts the count afresh"
         );
     }
 }
