@@ -501,7 +501,7 @@ async fn cutting_off_or_rewriting_the_audit_chain_is_caught_against_a_head_kept_
 #[tokio::test]
 async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_export_are_audited()
 {
-    let server = Server::start_with(Options {
+    let mut server = Server::start_with(Options {
         env: vec![("SIGNAAL_REVIEW_IDLE_SECS".into(), "1".into())],
         ..Options::default()
     });
@@ -542,4 +542,13 @@ async fn sessions_ended_by_the_idle_timeout_or_a_revocation_and_a_command_line_e
         "{exports:?}"
     );
     assert_eq!(exports[0].1, "command line: 0 signals");
+
+    // A session still open at a clean stop ends with it, on the record.
+    let _open = demo_login(&server).await;
+    server.stop();
+    let ends = audit_details(&server, "logout");
+    assert_eq!(
+        ends.last().unwrap(),
+        &("demo".to_owned(), "server-stopped".to_owned())
+    );
 }
