@@ -133,11 +133,12 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
-    let mut sessions = None;
+    let mut review_state = None;
     if face != Face::Intake {
         let listener = bind("review_addr", config.review_addr).await?;
-        let state = ReviewState::new(store.clone(), &team, &config);
-        sessions = Some(Arc::clone(&state.sessions));
+        let bound = listener.local_addr().unwrap_or(config.review_addr);
+        let state = ReviewState::new(store.clone(), &team, &config).listening_on(bound, &config);
+        review_state = Some(state.clone());
         let app = review::router(state).merge(crate::health::router(Arc::clone(&probe)));
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
@@ -194,8 +195,8 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     for task in tasks {
         let _ = task.await;
     }
-    if let Some(sessions) = sessions {
-        sessions.clear();
+    if let Some(state) = review_state {
+        state.stop().await;
     }
     if let Some(mixer) = mixer {
         let _ = mixer.await;
@@ -203,7 +204,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         store.close_mixed().await;
     } else {
         let closing = store.clone();
-        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            closing.log_audit_head();
+            closing.close();
+        })
+        .await;
     }
     crate::summary::flush();
     tracing::info!("stopped");

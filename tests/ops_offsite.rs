@@ -175,14 +175,31 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
     );
     before.extend(in_order.iter().cloned());
 
-    // What lies in the destination is age ciphertext, and nothing else.
+    // What lies in the destination is age ciphertext, and beside it the
+    // head of its audit chain, and nothing else.
     let bytes = std::fs::read(&sealed).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1"));
     assert!(!common::contains(&bytes, b"SQLite format 3"));
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
     assert_eq!(
-        std::fs::read_dir(&outbox).unwrap().count(),
-        1,
+        names,
+        ["signaal.db.age", "signaal.db.age.head"],
         "a partial or plain file was left in the destination"
+    );
+    let head = std::fs::read_to_string(outbox.join("signaal.db.age.head")).unwrap();
+    let (row, hash) = head
+        .strip_prefix("audit head: row ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .and_then(|rest| rest.split_once(", sha256 "))
+        .unwrap_or_else(|| panic!("only the chain's head: {head:?}"));
+    assert!(row.parse::<u64>().is_ok(), "{head:?}");
+    assert!(
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{head:?}"
     );
     assert!(
         !server.data_dir().join("signaal.db.backup-staging").exists(),
