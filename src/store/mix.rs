@@ -12,11 +12,12 @@
 //! 1. rows of earlier periods move from the inbox into `signals` / `messages`,
 //!    in key order (random rowids and ids), a chunk per transaction; every cell
 //!    such a move writes comes from one period, which the row says anyway;
-//! 2. the inbox is copied, in key order, into a fresh table, a chunk per
-//!    transaction; rows that change meanwhile are noted by a trigger and copied
-//!    again at the end; then, in one transaction, the old table is dropped (its
-//!    pages are zeroed by `secure_delete`), the copy takes its name and gets
-//!    its indexes, built sorted;
+//! 2. the inbox is copied, in key order, into a fresh table that has its
+//!    indexes from the start, a chunk per transaction; rows that change
+//!    meanwhile are noted by a trigger and copied again at the end; then, in
+//!    one transaction, the copy takes the inbox's name and the old table
+//!    steps aside, to be emptied chunk by chunk and dropped (its pages are
+//!    zeroed by `secure_delete`);
 //! 3. the WAL is checkpointed and truncated, so no frame of any earlier
 //!    generation is left in it.
 //!
@@ -276,9 +277,24 @@ pub fn begin_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()> {
     };
     let key_type = if inbox.rowid { "INTEGER" } else { "TEXT" };
     let body = create.get(open..).unwrap_or_default();
+    // The copy gets its indexes now, so the swap at the end is short: their
+    // entries are added chunk by chunk in key order (random, like the keys),
+    // never in the order of arrival. The index names alternate between two
+    // generations, as the old ones exist until the old table is dropped.
+    let old_generation: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1
+             AND name LIKE ?2 LIMIT 1",
+            params![table, format!("{table}_a_%")],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let generation = if old_generation.is_some() { 'b' } else { 'a' };
+    let indexes = index_sql(inbox, &next, generation);
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS {next};
          CREATE TABLE {next} {body};
+         {indexes}
          CREATE TABLE IF NOT EXISTS {table}_touched (k {key_type} PRIMARY KEY) WITHOUT ROWID;
          DELETE FROM {table}_touched;
          DROP TRIGGER IF EXISTS {table}_touched_i;
@@ -316,7 +332,7 @@ pub fn copy_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(bool, u
 }
 
 /// Finishes rebuilding `inbox`: copies what changed meanwhile again, then
-/// puts the copy in the inbox's place with fresh, sorted indexes.
+/// puts the copy (with its indexes) in the inbox's place.
 pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64> {
     let (table, key) = (inbox.table, inbox.key);
     let next = format!("{table}_next");
@@ -332,30 +348,25 @@ pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64>
         "DELETE FROM {next} WHERE {key} IN (SELECT k FROM {table}_touched);
          INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
            WHERE {key} IN (SELECT k FROM {table}_touched) ORDER BY {key};
+         DROP TRIGGER IF EXISTS {table}_touched_i;
+         DROP TRIGGER IF EXISTS {table}_touched_u;
+         DROP TRIGGER IF EXISTS {table}_touched_d;
          DROP TABLE {table}_touched;"
     ))?;
     let rows: u64 = conn.query_row(&format!("SELECT count(*) FROM {next}"), [], |r| r.get(0))?;
-    // The index names alternate between two generations, as the old ones
-    // still exist until the old table is dropped.
-    let old_generation: Option<String> = conn
-        .query_row(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1
-             AND name LIKE ?2 LIMIT 1",
-            params![table, format!("{table}_a_%")],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let generation = if old_generation.is_some() { 'b' } else { 'a' };
     // Views name the inbox, and renaming a table checks every view: they go
     // first and come back last.
     let mut swap = String::new();
     for (name, _) in REBUILT.iter().filter_map(|other| other.view) {
         swap.push_str(&format!("DROP VIEW IF EXISTS {name};\n"));
     }
+    // The old table steps aside rather than being dropped here: dropping
+    // zeroes every page it had, which would hold the writer for as long as
+    // the day's inbox is large. It is emptied chunk by chunk afterwards
+    // ([`clear_old_chunk`]), before the mix counts as done.
     swap.push_str(&format!(
-        "DROP TABLE {table};\nALTER TABLE {next} RENAME TO {table};\n"
+        "ALTER TABLE {table} RENAME TO {table}_old;\nALTER TABLE {next} RENAME TO {table};\n"
     ));
-    swap.push_str(&index_sql(inbox, table, generation));
     for other in REBUILT {
         swap.push_str(&view_sql(&other));
     }
@@ -363,8 +374,35 @@ pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64>
     Ok(rows)
 }
 
+/// Deletes the next chunk of the table a rebuild set aside (its pages zeroed
+/// by `secure_delete`), and drops the table once it is empty. Whether there
+/// is more to delete.
+pub fn clear_old_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<bool> {
+    let (table, key) = (inbox.table, inbox.key);
+    let old = format!("{table}_old");
+    let exists: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        params![old],
+        |r| r.get::<_, i64>(0),
+    )? > 0;
+    if !exists {
+        return Ok(false);
+    }
+    let deleted = conn
+        .prepare_cached(&format!(
+            "DELETE FROM {old} WHERE {key} IN (SELECT {key} FROM {old} LIMIT ?1)"
+        ))?
+        .execute(params![CHUNK * 4])?;
+    if (deleted as i64) < CHUNK * 4 {
+        conn.execute_batch(&format!("DROP TABLE {old};"))?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Whether a rebuild of `inbox` was left unfinished (by a crash): its copy
-/// is simply dropped, as the inbox still holds every row.
+/// is simply dropped, as the inbox still holds every row; a table set aside
+/// by a finished rebuild goes too.
 pub fn abandon_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()> {
     let table = inbox.table;
     conn.execute_batch(&format!(
@@ -372,7 +410,8 @@ pub fn abandon_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()>
          DROP TRIGGER IF EXISTS {table}_touched_u;
          DROP TRIGGER IF EXISTS {table}_touched_d;
          DROP TABLE IF EXISTS {table}_next;
-         DROP TABLE IF EXISTS {table}_touched;"
+         DROP TABLE IF EXISTS {table}_touched;
+         DROP TABLE IF EXISTS {table}_old;"
     ))
 }
 

@@ -318,7 +318,9 @@ impl Store {
         })
         .await?;
         while self.write(move |c| mix::copy_chunk(c, &inbox)).await?.0 {}
-        self.write(move |c| mix::finish_rebuild(c, &inbox)).await
+        let rows = self.write(move |c| mix::finish_rebuild(c, &inbox)).await?;
+        while self.write(move |c| mix::clear_old_chunk(c, &inbox)).await? {}
+        Ok(rows)
     }
 
     /// Runs `f` on a read-only connection, off the async workers.
