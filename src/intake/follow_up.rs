@@ -31,7 +31,7 @@ use super::pages::{
 };
 use super::{Failure, IntakeError, IntakeState};
 use crate::crypto::{self, Receipt, SourceKeys};
-use crate::limits;
+use crate::limits::{self, ClientKey};
 use crate::signal::questions::{self, Kind as QuestionKind};
 use crate::signal::sealed::{self, open_answers, open_text, seal_text};
 use crate::signal::{answers, guard};
@@ -65,13 +65,14 @@ pub(super) async fn show(
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| thread.page(lang, false, None),
+        |thread, lang, _| thread.page(lang, false, None),
     )
     .await
 }
 
 /// `POST /follow-up/message`: checks, seals and stores a message from the
-/// sender, then shows the thread with it.
+/// sender, then shows the thread with it. A message a limit stops comes back
+/// in its box with "not sent yet", never thrown away.
 pub(super) async fn message(
     State(state): State<IntakeState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -80,7 +81,7 @@ pub(super) async fn message(
     body: Body,
 ) -> Result<Response, Failure> {
     let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
-    check_limit(&state, peer, &headers, lang)?;
+    let client = client_of(&state, peer, &headers);
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
     let text = fields.get(MESSAGE_FIELD).map_or("", |v| v.as_str());
@@ -88,7 +89,13 @@ pub(super) async fn message(
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
     let switching = fields.contains_key(pages::SHOW_LANG_FIELD);
-    let res = match open_thread(&state, typed).await {
+    // Too busy overall to open anything: the message comes back as typed.
+    if let Err(limited) = state.limiters.check_lookup() {
+        let res = held(lang, typed, text, limited.retry_after_secs);
+        tokio::time::sleep_until(began + FLOOR).await;
+        return Ok(res);
+    }
+    let res = match open_counted(&state, &client, typed).await {
         // The language switch: the thread in the other language, the message
         // being written still in its box, nothing sent.
         Ok(thread) if switching => thread.render(lang, false, None, text),
@@ -102,14 +109,25 @@ pub(super) async fn message(
                 *res.status_mut() = status;
                 res
             }
-            None => match thread.add(&state, text).await {
-                Ok(()) => thread.page(lang, true, None),
-                // Nothing was kept: the thread again, the text still in the form.
-                Err(_) => {
-                    let mut res = thread.page(lang, false, Some((MessageProblem::NotStored, text)));
-                    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            // A sender's messages count as submissions do.
+            None => match state.limiters.check_submit(&client) {
+                Err(limited) => {
+                    let secs = limited.retry_after_secs;
+                    let mut res = thread.page(lang, false, Some((MessageProblem::Limited(secs), text)));
+                    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                    retry_after(&mut res, secs);
                     res
                 }
+                Ok(()) => match thread.add(&state, text).await {
+                    Ok(()) => thread.page(lang, true, None),
+                    // Nothing was kept: the thread again, the text still in the form.
+                    Err(_) => {
+                        let mut res =
+                            thread.page(lang, false, Some((MessageProblem::NotStored, text)));
+                        *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                        res
+                    }
+                },
             },
         },
         Err(e) => Failure(lang, e).into_response(),
@@ -118,9 +136,48 @@ pub(super) async fn message(
     Ok(res)
 }
 
+/// The message form on its own, with the text kept, when the look-up could
+/// not even be tried (every sender together is over the limit).
+fn held(lang: Lang, typed: &str, text: &str, secs: u64) -> Response {
+    let mut res = web::wiped(pages::message_held_page(lang, typed, text, secs));
+    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    retry_after(&mut res, secs);
+    res
+}
+
+fn retry_after(res: &mut Response, secs: u64) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v);
+    }
+}
+
 /// `POST /receipt`: the receipt page again, in the language asked for. Only a
 /// code that opens a signal gets one, so this never shows a receipt for nothing.
 pub(super) async fn receipt(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let public_url = state.config.public_url.clone();
+    look_up(
+        &state,
+        peer,
+        query.as_deref(),
+        &headers,
+        body,
+        move |thread, lang, _| {
+            web::wiped(pages::receipt_page(lang, &thread.code, &public_url))
+        },
+    )
+    .await
+}
+
+/// `POST /follow-up/withdraw`: what withdrawing would remove, and the two
+/// ways on (withdraw, or back to the signal). Nothing is deleted here.
+pub(super) async fn withdraw(
     State(state): State<IntakeState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
@@ -133,33 +190,94 @@ pub(super) async fn receipt(
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| web::wiped(pages::receipt_page(lang, &thread.code)),
+        |thread, lang, _| thread.withdraw_page(lang),
     )
     .await
 }
 
-/// A look-up that shows a page of the opened signal: the form read, the try
-/// counted, the code opened, and the answer (the page, or the one refusal)
-/// given no sooner than [`FLOOR`] after the look-up began.
+/// `POST /follow-up/withdrawn`: with the confirmation ticked, deletes the
+/// signal, its thread and notes for real, and says what was removed; without
+/// it, the question again.
+pub(super) async fn withdrawn(
+    State(state): State<IntakeState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
+    let client = client_of(&state, peer, &headers);
+    let began = Instant::now();
+    let res = match withdraw_with(&state, &client, lang, &fields).await {
+        Ok(res) => res,
+        Err(e) => Failure(lang, e).into_response(),
+    };
+    tokio::time::sleep_until(began + FLOOR).await;
+    Ok(res)
+}
+
+async fn withdraw_with(
+    state: &IntakeState,
+    client: &ClientKey,
+    lang: Lang,
+    fields: &Fields,
+) -> Result<Response, IntakeError> {
+    global_limit(state)?;
+    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
+    let thread = open_counted(state, client, typed).await?;
+    let sure = fields
+        .get(pages::WITHDRAW_FIELD)
+        .is_some_and(|v| v.as_str() == "yes");
+    // Without the confirmation (or on a language switch): the question again.
+    if !sure || fields.contains_key(pages::SHOW_LANG_FIELD) {
+        return Ok(thread.withdraw_page(lang));
+    }
+    let day = sealed::received_on(
+        state.config.received_precision,
+        time::OffsetDateTime::now_utc().date(),
+    );
+    let gone = state
+        .store
+        .withdraw(thread.record.id.clone(), day)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "follow-up: a withdrawal could not be stored");
+            IntakeError::Unavailable
+        })?
+        .ok_or(IntakeError::UnknownCode)?;
+    Ok(pages::withdrawn_page(lang, &thread.record.received_on, gone.messages).into_response())
+}
+
+/// A look-up that shows a page of the opened signal: the form read, the
+/// overall limit checked, the code opened (a wrong one counted against the
+/// address), and the answer (the page, or the one refusal) given no sooner
+/// than [`FLOOR`] after the look-up began.
 async fn look_up(
     state: &IntakeState,
     peer: SocketAddr,
     query: Option<&str>,
     headers: &HeaderMap,
     body: Body,
-    page: impl FnOnce(&Thread, Lang) -> Response,
+    page: impl FnOnce(&Thread, Lang, &Fields) -> Response,
 ) -> Result<Response, Failure> {
     let (lang, fields) = read_form(state, query, headers, body).await?;
-    check_limit(state, peer, headers, lang)?;
+    let client = client_of(state, peer, headers);
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let res = match open_thread(state, typed).await {
-        Ok(thread) => page(&thread, lang),
+    let opened = match global_limit(state) {
+        Ok(()) => open_counted(state, &client, typed).await,
+        Err(e) => Err(e),
+    };
+    let res = match opened {
+        Ok(thread) => page(&thread, lang, &fields),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
     Ok(res)
 }
+
+/// The fields of a follow-up form, in wiped buffers.
+type Fields = std::collections::BTreeMap<&'static str, Zeroizing<String>>;
 
 /// Reads a follow-up form: form media type, the body limit, strict decoding.
 async fn read_form(
@@ -167,13 +285,7 @@ async fn read_form(
     query: Option<&str>,
     headers: &HeaderMap,
     body: Body,
-) -> Result<
-    (
-        Lang,
-        std::collections::BTreeMap<&'static str, Zeroizing<String>>,
-    ),
-    Failure,
-> {
+) -> Result<(Lang, Fields), Failure> {
     let mut lang = Lang::negotiate(query, headers);
     if !super::is_form(headers) {
         return Err(Failure(lang, IntakeError::Unsupported));
@@ -189,6 +301,7 @@ async fn read_form(
             RECEIPT_FIELD,
             MESSAGE_FIELD,
             CONFIRM_FIELD,
+            pages::WITHDRAW_FIELD,
             "lang",
             pages::SHOW_LANG_FIELD,
         ],
@@ -203,25 +316,42 @@ async fn read_form(
     Ok((lang, fields))
 }
 
-fn check_limit(
-    state: &IntakeState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    lang: Lang,
-) -> Result<(), Failure> {
-    let client = state.limiters.client_key(limits::client_addr(
+/// The keyed hash of the client's address.
+fn client_of(state: &IntakeState, peer: SocketAddr, headers: &HeaderMap) -> ClientKey {
+    state.limiters.client_key(limits::client_addr(
         peer,
         headers,
         &state.config.trusted_proxies,
-    ));
-    state.limiters.check_lookup(&client).map_err(|limited| {
-        Failure(
-            lang,
-            IntakeError::LookupLimited {
+    ))
+}
+
+/// The limit of every look-up together.
+fn global_limit(state: &IntakeState) -> Result<(), IntakeError> {
+    state
+        .limiters
+        .check_lookup()
+        .map_err(|limited| IntakeError::LookupLimited {
+            retry_after_secs: limited.retry_after_secs,
+        })
+}
+
+/// [`open_thread`], with a code that opens nothing counted against the
+/// client's address: past its limit, the refusal becomes "please wait". A
+/// code that opens its signal is never counted and never held back.
+async fn open_counted(
+    state: &IntakeState,
+    client: &ClientKey,
+    typed: &str,
+) -> Result<Thread, IntakeError> {
+    match open_thread(state, typed).await {
+        Err(IntakeError::UnknownCode) => match state.limiters.note_failed_lookup(client) {
+            Ok(()) => Err(IntakeError::UnknownCode),
+            Err(limited) => Err(IntakeError::LookupLimited {
                 retry_after_secs: limited.retry_after_secs,
-            },
-        )
-    })
+            }),
+        },
+        other => other,
+    }
 }
 
 /// What is wrong with a message, if anything: blank, too long, or holding
@@ -327,6 +457,16 @@ fn shown(lang: Lang, name: &str, value: &Zeroizing<String>) -> (String, Zeroizin
 }
 
 impl Thread {
+    /// The question whether to withdraw, with what would be removed.
+    fn withdraw_page(&self, lang: Lang) -> Response {
+        web::wiped(pages::withdraw_page(
+            lang,
+            &self.code,
+            &self.record.received_on,
+            self.messages.len(),
+        ))
+    }
+
     /// Renders the sender's page from a wiped buffer.
     fn page(&self, lang: Lang, sent: bool, problem: Option<(MessageProblem, &str)>) -> Response {
         self.render(lang, sent, problem, "")

@@ -139,7 +139,7 @@ async function receiptOf(page) {
 // The buttons' texts in each language.
 const t = {
   nl: { submit: 'Signaal versturen', open: 'Mijn signaal tonen', send: 'Bericht versturen' },
-  en: { submit: 'Send signal', open: 'Show my signal', send: 'Send message' },
+  en: { submit: 'Send report', open: 'Show my report', send: 'Send message' },
 };
 
 // Gives a signal and comes back with its code typed as a person might
