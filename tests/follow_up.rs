@@ -420,18 +420,23 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
         "{}",
         answer.page
     );
-    // The right code does not get through from that network either, nor does a message.
+    // The way on is the follow-up page, and the wait is written out.
+    assert!(answer.page.contains(r#"href="/follow-up?lang=en""#), "{}", answer.page);
+    assert!(answer.page.contains("Please try again in "), "{}", answer.page);
+    assert!(!answer.page.contains(" 1 minutes"), "{}", answer.page);
+    // A colleague behind the same address with the right code still gets in,
+    // can write, and can ask for the receipt again.
     let right = post(&guesser, &server, "/follow-up", &[("receipt", &receipt)]).await;
-    assert_eq!(right.status, 429);
+    assert_eq!(right.status, 200);
     let msg = post(
         &guesser,
         &server,
         "/follow-up/message",
-        &[("receipt", &receipt), ("message", "x")],
+        &[("receipt", &receipt), ("message", "Een aanvulling.")],
     )
     .await;
-    assert_eq!(msg.status, 429);
-    // Nor does asking for the receipt again in the other language.
+    assert_eq!(msg.status, 200);
+    assert!(msg.page.contains("data-sent"));
     let again = post(
         &guesser,
         &server,
@@ -439,8 +444,11 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
         &[("receipt", &receipt), ("show_lang", "en")],
     )
     .await;
-    assert_eq!(again.status, 429);
-    assert!(!again.page.contains("data-receipt"));
+    assert_eq!(again.status, 200);
+    assert!(again.page.contains("data-receipt"));
+    // The next wrong code is still held back.
+    let wrong = post(&guesser, &server, "/follow-up", &[("receipt", "ABCD-EFGH-JKMN-PQRS-ZZZZ")]).await;
+    assert_eq!(wrong.status, 429);
     // Another network still comes back.
     let other = post(
         &client_from("127.0.0.10"),
@@ -450,6 +458,51 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
     )
     .await;
     assert_eq!(other.status, 200);
+}
+
+#[tokio::test]
+async fn fifteen_right_codes_from_one_office_all_open_their_thread() {
+    // The strictest limit there is: one wrong code an hour per address.
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "1")]),
+        ..Options::default()
+    });
+    let office = client_from("127.0.0.20");
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    // A colleague mistypes once and uses up the address's wrong codes.
+    let typo = post(&office, &server, "/follow-up", &[("receipt", &one_off(&receipt))]).await;
+    assert_eq!(typo.status, 404);
+    for i in 0..15 {
+        let answer = post(&office, &server, "/follow-up", &[("receipt", &receipt)]).await;
+        assert_eq!(answer.status, 200, "look-up {i}: {}", answer.page);
+        assert!(answer.page.contains("data-status"), "look-up {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_message_a_limit_stops_comes_back_with_its_text_and_is_not_sent() {
+    // A burst of one message an address, one an hour.
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_SUBMIT_BURST", "2"),
+            ("SIGNAAL_SUBMIT_PER_HOUR", "1"),
+        ]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let first = write(&server, &[("receipt", &receipt), ("message", "Eerste aanvulling.")]).await;
+    assert_eq!(first.status, 200);
+    assert!(first.page.contains("data-sent"));
+    let before = sent_messages(&server);
+    let text = "Tweede aanvulling, met de peildatum van 1 januari.";
+    let stopped = write(&server, &[("receipt", &receipt), ("message", text), ("lang", "en")]).await;
+    assert_eq!(stopped.status, 429, "{}", stopped.page);
+    assert!(stopped.headers.contains_key("retry-after"));
+    assert!(stopped.page.contains("Your message has not been sent yet"), "{}", stopped.page);
+    assert!(stopped.page.contains(text), "the text is kept in its box");
+    assert!(!stopped.page.contains("data-sent"));
+    assert!(stopped.page.contains(r#"id="message""#));
+    assert_eq!(sent_messages(&server), before, "nothing was stored");
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ async fn a_blank_or_missing_situation_reshows_the_form_with_what_was_typed() {
     let (status, page) = submit(&client(), &server, &[("rule", "x"), ("lang", "en")]).await;
     assert_eq!(status, 422);
     assert!(
-        page.contains("Describe what goes wrong for citizens."),
+        page.contains("Describe what goes wrong for people."),
         "an English message"
     );
     assert_eq!(server.signal_count(), 0);

@@ -62,9 +62,20 @@ async fn the_form_and_its_stylesheet_weigh_less_than_30_kilobytes() {
             css.len()
         );
         assert!(total <= 30 * 1024, "{total} bytes");
-        // Nothing from another origin: every src and href is local.
-        for outside in [r#"src="http"#, r#"href="http"#, r#"src="//"#, r#"href="//"#] {
+        // Nothing from another origin: every src is local, and the only
+        // addresses elsewhere are links a person may follow (the acute
+        // route, the Whistleblowers Authority), which send no referrer.
+        for outside in [r#"src="http"#, r#"src="//"#, r#"href="//"#] {
             assert!(!page.contains(outside), "{outside} in the form");
+        }
+        for (at, _) in page.match_indices(r#"href="http"#) {
+            let start = page[..at].rfind('<').unwrap();
+            let end = at + page[at..].find('>').unwrap();
+            let tag = &page[start..end];
+            assert!(
+                tag.starts_with("<a ") && tag.contains(r#"rel="noreferrer""#),
+                "{tag} in the form"
+            );
         }
     }
 }
@@ -330,8 +341,13 @@ async fn switching_language_on_a_form_shown_again_keeps_what_was_typed_and_sends
     assert!(page.contains(r#"<html lang="nl">"#));
     assert!(page.contains("Terug naar het Nederlands."));
     assert_eq!(server.signal_count(), 0);
-    // A blank form has nothing to lose: there the switch stays a plain link.
+    // On the first visit too the switch sends what was typed along, and a
+    // form sent blank by it comes back in the other language without errors.
     let (_, _, blank) = get(&format!("{}/?lang=nl", server.intake), None).await;
-    assert!(blank.contains(r#"href="/?lang=en""#));
-    assert!(!blank.contains("show_lang"));
+    assert!(blank.contains(r#"name="show_lang" value="en""#), "{blank}");
+    let (status, page) = submit(&c, &server, &[("situation", ""), ("lang", "nl"), ("show_lang", "en")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="en">"#));
+    assert!(!page.contains("error-summary"), "a switch shows no error");
+    assert_eq!(server.signal_count(), 0);
 }

@@ -52,12 +52,12 @@ async fn the_privacy_page_says_honestly_what_is_kept_and_what_cannot_be_protecte
     let (_, _, en) = page(&client(), format!("{}/privacy?lang=en", server.intake)).await;
     for text in [
         "encrypted",
-        "The day",
+        "The date",
         "IP address",
         "for a moment",
         "proxy logs",
         "monitored",
-        "mobile internet",
+        "mobile data",
         "Tor Browser",
     ] {
         assert!(en.contains(text), "en: {text}");
