@@ -170,8 +170,15 @@ async fn every_intake_response_carries_the_security_headers_and_no_cookie() {
         assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
         assert!(h.get("set-cookie").is_none(), "{path} sets a cookie");
         assert!(h.get("server").is_none(), "{path} names the server");
-        if path != "/style.css" {
-            assert_eq!(h["cache-control"], "no-store", "{path}");
+        // The blank form holds only its one-time token and may be kept by
+        // the browser for going back (never by a shared cache); everything
+        // that holds what was typed or a code is never stored.
+        match (method, path) {
+            (_, "/style.css") => {}
+            ("GET", "/" | "/?lang=en") => {
+                assert_eq!(h["cache-control"], "private, max-age=0", "{path}")
+            }
+            _ => assert_eq!(h["cache-control"], "no-store", "{path}"),
         }
     }
 }

@@ -222,7 +222,12 @@ async fn every_intake_page_carries_the_security_headers_and_sets_no_cookie() {
         );
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["cache-control"], "no-store", "{path}");
+        let cache = if path.starts_with("/?") || path == "/" {
+            "private, max-age=0"
+        } else {
+            "no-store"
+        };
+        assert_eq!(h["cache-control"], cache, "{path}");
         assert!(h.get("set-cookie").is_none(), "{path}");
     }
 }

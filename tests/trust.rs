@@ -24,11 +24,12 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The value of the hidden field `name` in a page.
+/// The form's one-time token in a page (kept in a hidden text box).
 fn hidden(page: &str, name: &str) -> Option<String> {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = page.find(&marker)? + marker.len();
-    let end = page[start..].find('"')? + start;
+    let marker = format!(r#"name="{name}""#);
+    let at = page.find(&marker)?;
+    let start = page[at..].find('>')? + at + 1;
+    let end = page[start..].find('<')? + start;
     Some(page[start..end].to_owned())
 }
 

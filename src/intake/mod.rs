@@ -216,7 +216,15 @@ async fn form_page(
         token: &token,
         ..FormView::default()
     };
-    pages::form_page(lang, &view).into_response()
+    // The blank form holds nothing typed, only its one-time token: the
+    // browser may keep it for going back (never a shared cache), so that
+    // "back" and a restored tab bring the same token with the text the
+    // browser restores, and the form sent again is recognised.
+    (
+        [(header::CACHE_CONTROL, "private, max-age=0")],
+        pages::form_page(lang, &view),
+    )
+        .into_response()
 }
 
 async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {

@@ -121,8 +121,12 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
             }
             form #signal-form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
+                // A hidden text box rather than a hidden input: a browser
+                // that restores the form (back, a restored tab) restores the
+                // box with the text it had, so the form sent again carries
+                // its first token and is recognised, not stored twice.
                 @if !view.token.is_empty() {
-                    input type="hidden" name=(FORM_TOKEN_FIELD) value=(view.token);
+                    textarea name=(FORM_TOKEN_FIELD) hidden aria-hidden="true" tabindex="-1" { (view.token) }
                 }
                 @for q in &required {
                     (field(lang, q, value(&q.name), error_of(&q.name), warning_of(&q.name)))
