@@ -432,8 +432,14 @@ impl Config {
         for (name, field) in [
             ("SIGNAAL_ORGANISATION_NAME", &mut self.organisation.name),
             ("SIGNAAL_ORGANISATION_TEAM", &mut self.organisation.team),
-            ("SIGNAAL_ORGANISATION_CONTACT", &mut self.organisation.contact),
-            ("SIGNAAL_ORGANISATION_CONTROLLER", &mut self.organisation.controller),
+            (
+                "SIGNAAL_ORGANISATION_CONTACT",
+                &mut self.organisation.contact,
+            ),
+            (
+                "SIGNAAL_ORGANISATION_CONTROLLER",
+                &mut self.organisation.controller,
+            ),
             ("SIGNAAL_ORGANISATION_DPO", &mut self.organisation.dpo),
         ] {
             if let Some(v) = var(name) {

@@ -128,7 +128,11 @@ pub struct SourceKeys {
 
 /// An age X25519 identity derived by HKDF-SHA256 from `ikm` and `salt` for
 /// the purpose `info` (one-time form tokens seal what they guard to it).
-pub fn derive_identity(ikm: &[u8], salt: &[u8], info: &[u8]) -> Result<x25519::Identity, CryptoError> {
+pub fn derive_identity(
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+) -> Result<x25519::Identity, CryptoError> {
     let hk = Hkdf::<Sha256>::new(Some(salt), ikm);
     let mut secret = Zeroizing::new([0u8; 32]);
     hk.expand(info, secret.as_mut())

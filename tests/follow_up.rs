@@ -421,8 +421,16 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
         answer.page
     );
     // The way on is the follow-up page, and the wait is written out.
-    assert!(answer.page.contains(r#"href="/follow-up?lang=en""#), "{}", answer.page);
-    assert!(answer.page.contains("Please try again in "), "{}", answer.page);
+    assert!(
+        answer.page.contains(r#"href="/follow-up?lang=en""#),
+        "{}",
+        answer.page
+    );
+    assert!(
+        answer.page.contains("Please try again in "),
+        "{}",
+        answer.page
+    );
     assert!(!answer.page.contains(" 1 minutes"), "{}", answer.page);
     // A colleague behind the same address with the right code still gets in,
     // can write, and can ask for the receipt again.
@@ -447,7 +455,13 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
     assert_eq!(again.status, 200);
     assert!(again.page.contains("data-receipt"));
     // The next wrong code is still held back.
-    let wrong = post(&guesser, &server, "/follow-up", &[("receipt", "ABCD-EFGH-JKMN-PQRS-ZZZZ")]).await;
+    let wrong = post(
+        &guesser,
+        &server,
+        "/follow-up",
+        &[("receipt", "ABCD-EFGH-JKMN-PQRS-ZZZZ")],
+    )
+    .await;
     assert_eq!(wrong.status, 429);
     // Another network still comes back.
     let other = post(
@@ -470,7 +484,13 @@ async fn fifteen_right_codes_from_one_office_all_open_their_thread() {
     let office = client_from("127.0.0.20");
     let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
     // A colleague mistypes once and uses up the address's wrong codes.
-    let typo = post(&office, &server, "/follow-up", &[("receipt", &one_off(&receipt))]).await;
+    let typo = post(
+        &office,
+        &server,
+        "/follow-up",
+        &[("receipt", &one_off(&receipt))],
+    )
+    .await;
     assert_eq!(typo.status, 404);
     for i in 0..15 {
         let answer = post(&office, &server, "/follow-up", &[("receipt", &receipt)]).await;
@@ -490,15 +510,27 @@ async fn a_message_a_limit_stops_comes_back_with_its_text_and_is_not_sent() {
         ..Options::default()
     });
     let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
-    let first = write(&server, &[("receipt", &receipt), ("message", "Eerste aanvulling.")]).await;
+    let first = write(
+        &server,
+        &[("receipt", &receipt), ("message", "Eerste aanvulling.")],
+    )
+    .await;
     assert_eq!(first.status, 200);
     assert!(first.page.contains("data-sent"));
     let before = sent_messages(&server);
     let text = "Tweede aanvulling, met de peildatum van 1 januari.";
-    let stopped = write(&server, &[("receipt", &receipt), ("message", text), ("lang", "en")]).await;
+    let stopped = write(
+        &server,
+        &[("receipt", &receipt), ("message", text), ("lang", "en")],
+    )
+    .await;
     assert_eq!(stopped.status, 429, "{}", stopped.page);
     assert!(stopped.headers.contains_key("retry-after"));
-    assert!(stopped.page.contains("Your message has not been sent yet"), "{}", stopped.page);
+    assert!(
+        stopped.page.contains("Your message has not been sent yet"),
+        "{}",
+        stopped.page
+    );
     assert!(stopped.page.contains(text), "the text is kept in its box");
     assert!(!stopped.page.contains("data-sent"));
     assert!(stopped.page.contains(r#"id="message""#));

@@ -345,7 +345,12 @@ async fn switching_language_on_a_form_shown_again_keeps_what_was_typed_and_sends
     // form sent blank by it comes back in the other language without errors.
     let (_, _, blank) = get(&format!("{}/?lang=nl", server.intake), None).await;
     assert!(blank.contains(r#"name="show_lang" value="en""#), "{blank}");
-    let (status, page) = submit(&c, &server, &[("situation", ""), ("lang", "nl"), ("show_lang", "en")]).await;
+    let (status, page) = submit(
+        &c,
+        &server,
+        &[("situation", ""), ("lang", "nl"), ("show_lang", "en")],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"<html lang="en">"#));
     assert!(!page.contains("error-summary"), "a switch shows no error");

@@ -89,7 +89,11 @@ fn curl_post(url: &str, body: &str) -> String {
         None,
         common::DEADLINE,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -103,7 +107,10 @@ async fn sending_the_same_form_again_stores_nothing_and_shows_the_same_code() {
     let fields = [
         ("lang", "nl"),
         ("form_token", token.as_str()),
-        ("situation", "Wie een dag te laat is, verliest de hele toeslag."),
+        (
+            "situation",
+            "Wie een dag te laat is, verliest de hele toeslag.",
+        ),
     ];
     let (status, first) = post(&server, "/signal", &fields).await;
     assert_eq!(status, 200, "{first}");
@@ -126,13 +133,19 @@ async fn sending_the_same_form_again_stores_nothing_and_shows_the_same_code() {
         ("form_token", token.as_str()),
         ("situation", "Een dubbele klik op versturen."),
     ];
-    let (a, b) = tokio::join!(post(&server, "/signal", &both), post(&server, "/signal", &both));
+    let (a, b) = tokio::join!(
+        post(&server, "/signal", &both),
+        post(&server, "/signal", &both)
+    );
     assert_eq!(receipt_in(&a.1), receipt_in(&b.1));
     assert_eq!(server.signal_count(), 2);
     // Edited after going back: a new signal with its own code, nothing lost.
     let edited = [
         ("form_token", token.as_str()),
-        ("situation", "Een dubbele klik op versturen, en nog een zin erbij."),
+        (
+            "situation",
+            "Een dubbele klik op versturen, en nog een zin erbij.",
+        ),
     ];
     let (_, page) = post(&server, "/signal", &edited).await;
     assert_ne!(receipt_in(&page), receipt_in(&a.1));
@@ -150,7 +163,12 @@ async fn a_held_back_form_keeps_its_token_so_the_confirmed_send_is_stored_once()
     let (_, form) = get("/", &server).await;
     let token = hidden(&form, "form_token").unwrap();
     let text = "Mevrouw met BSN 123456782 kreeg een boete.";
-    let (status, held) = post(&server, "/signal", &[("form_token", &token), ("situation", text)]).await;
+    let (status, held) = post(
+        &server,
+        "/signal",
+        &[("form_token", &token), ("situation", text)],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(receipt_in(&held).is_none());
     assert_eq!(hidden(&held, "form_token").as_deref(), Some(token.as_str()));
@@ -186,8 +204,14 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
         env: env(&[
             ("SIGNAAL_ORGANISATION_NAME", "Gemeente Proefstad"),
             ("SIGNAAL_ORGANISATION_TEAM", "Team Maatwerk"),
-            ("SIGNAAL_ORGANISATION_CONTACT", "https://proefstad.example/contact"),
-            ("SIGNAAL_ORGANISATION_CONTROLLER", "Het college van B en W van Proefstad"),
+            (
+                "SIGNAAL_ORGANISATION_CONTACT",
+                "https://proefstad.example/contact",
+            ),
+            (
+                "SIGNAAL_ORGANISATION_CONTROLLER",
+                "Het college van B en W van Proefstad",
+            ),
             ("SIGNAAL_ORGANISATION_DPO", "fg@proefstad.example"),
             ("SIGNAAL_RETENTION_CLOSED_DAYS", "30"),
             ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "1"),
@@ -195,16 +219,37 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
         ]),
         ..Options::default()
     });
-    for path in ["/?lang=nl", "/follow-up?lang=en", "/privacy", "/embed", "/nope"] {
+    for path in [
+        "/?lang=nl",
+        "/follow-up?lang=en",
+        "/privacy",
+        "/embed",
+        "/nope",
+    ] {
         let (_, page) = get(path, &server).await;
-        assert!(page.contains("Gemeente Proefstad"), "{path} names who runs it");
-        assert!(page.contains(r#"href="https://proefstad.example/contact""#), "{path}: contact");
+        assert!(
+            page.contains("Gemeente Proefstad"),
+            "{path} names who runs it"
+        );
+        assert!(
+            page.contains(r#"href="https://proefstad.example/contact""#),
+            "{path}: contact"
+        );
     }
     let (_, form) = get("/?lang=nl", &server).await;
-    assert!(form.contains("Wie leest uw signaal"), "the block above the form");
+    assert!(
+        form.contains("Wie leest uw signaal"),
+        "the block above the form"
+    );
     assert!(form.contains("Team Maatwerk (Gemeente Proefstad)"));
-    assert!(form.contains("https://www.huisvoorklokkenluiders.nl/"), "not whistleblowing");
-    assert!(form.contains("https://www.maatwerkmultiproblematiek.nl/"), "the acute route");
+    assert!(
+        form.contains("https://www.huisvoorklokkenluiders.nl/"),
+        "not whistleblowing"
+    );
+    assert!(
+        form.contains("https://www.maatwerkmultiproblematiek.nl/"),
+        "the acute route"
+    );
     assert!(
         form.find("maatwerkmultiproblematiek").unwrap() < form.find("<form").unwrap(),
         "the acute route comes before the form"
@@ -225,11 +270,21 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
     }
     assert!(!nl.contains("180 dagen"), "the defaults are not what runs");
     let (_, en) = get("/privacy?lang=en", &server).await;
-    for text in ["Data controller", "30 days after the team finished", "1 day after", "Article 6(1)(e)"] {
+    for text in [
+        "Data controller",
+        "30 days after the team finished",
+        "1 day after",
+        "Article 6(1)(e)",
+    ] {
         assert!(en.contains(text), "en privacy: {text}");
     }
     let (_, a11y) = get("/toegankelijkheid", &server).await;
-    for text in ["Voldoet gedeeltelijk", r#"<time datetime="2026-12-02">2 december 2026</time>"#, "Bekende problemen", "Nationale ombudsman"] {
+    for text in [
+        "Voldoet gedeeltelijk",
+        r#"<time datetime="2026-12-02">2 december 2026</time>"#,
+        "Bekende problemen",
+        "Nationale ombudsman",
+    ] {
         assert!(a11y.contains(text), "accessibility statement: {text}");
     }
 }
@@ -251,7 +306,10 @@ fn production_check_names_an_empty_contact_or_data_protection_officer() {
     let filled = [
         production[0],
         production[1],
-        ("SIGNAAL_ORGANISATION_CONTACT", "https://signaal.example.nl/contact"),
+        (
+            "SIGNAAL_ORGANISATION_CONTACT",
+            "https://signaal.example.nl/contact",
+        ),
         ("SIGNAAL_ORGANISATION_DPO", "fg@example.nl"),
     ];
     let (_, out, err) = run(&server, &filled, &["check"], "");
@@ -275,14 +333,27 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
         env: env(&[("SIGNAAL_MIX_INTERVAL_SECS", "2")]),
         ..Options::default()
     });
-    let (_, page) = post(&server, "/signal", &[("situation", "Een signaal dat ik terugneem.")]).await;
+    let (_, page) = post(
+        &server,
+        "/signal",
+        &[("situation", "Een signaal dat ik terugneem.")],
+    )
+    .await;
     let code = receipt_in(&page).unwrap();
-    let (_, page) = post(&server, "/signal", &[("situation", "Een signaal dat blijft.")]).await;
+    let (_, page) = post(
+        &server,
+        "/signal",
+        &[("situation", "Een signaal dat blijft.")],
+    )
+    .await;
     let other = receipt_in(&page).unwrap();
     let (status, _) = post(
         &server,
         "/follow-up/message",
-        &[("receipt", &code), ("message", "Nog een aanvulling van mij.")],
+        &[
+            ("receipt", &code),
+            ("message", "Nog een aanvulling van mij."),
+        ],
     )
     .await;
     assert_eq!(status, 200);
@@ -290,10 +361,18 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     let conn = db(&path);
     let id = signal_of(&conn, &code).unwrap();
     let envelope: Vec<u8> = conn
-        .query_row("SELECT envelope FROM all_signals WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row(
+            "SELECT envelope FROM all_signals WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
         .unwrap();
     let message: Vec<u8> = conn
-        .query_row("SELECT envelope FROM all_messages WHERE signal_id = ?1", [&id], |r| r.get(0))
+        .query_row(
+            "SELECT envelope FROM all_messages WHERE signal_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
         .unwrap();
     // A team note and a team message (random bytes standing in for envelopes).
     let note = signaal::crypto::random_bytes::<512>().to_vec();
@@ -315,10 +394,18 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     }
 
     // The question first: nothing is deleted by it.
-    let (status, ask) = post(&server, "/follow-up/withdraw", &[("receipt", &code), ("lang", "en")]).await;
+    let (status, ask) = post(
+        &server,
+        "/follow-up/withdraw",
+        &[("receipt", &code), ("lang", "en")],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(ask.contains("Withdraw this report?"), "{ask}");
-    assert!(ask.contains("the message between you and the team"), "{ask}");
+    assert!(
+        ask.contains("the message between you and the team"),
+        "{ask}"
+    );
     assert!(ask.contains(r#"name="withdraw" value="yes""#));
     // Sent without the confirmation: the question again, still nothing deleted.
     let (status, ask_again) = post(&server, "/follow-up/withdrawn", &[("receipt", &code)]).await;
@@ -336,7 +423,10 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     assert!(done.contains("data-withdrawn"));
     assert!(done.contains("Your report has been withdrawn"));
     assert!(done.contains("the message between you and the team"));
-    assert!(!done.contains(&code), "the page that says it is gone holds no code");
+    assert!(
+        !done.contains(&code),
+        "the page that says it is gone holds no code"
+    );
 
     let conn = db(&path);
     for (table, column) in [
@@ -379,7 +469,10 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < until, "still in the data folder after the mix: {left:?}");
+        assert!(
+            Instant::now() < until,
+            "still in the data folder after the mix: {left:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let (code, out, err) = run(&server, &[], &["audit", "verify"], "");

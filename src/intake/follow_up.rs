@@ -113,7 +113,8 @@ pub(super) async fn message(
             None => match state.limiters.check_submit(&client) {
                 Err(limited) => {
                     let secs = limited.retry_after_secs;
-                    let mut res = thread.page(lang, false, Some((MessageProblem::Limited(secs), text)));
+                    let mut res =
+                        thread.page(lang, false, Some((MessageProblem::Limited(secs), text)));
                     *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                     retry_after(&mut res, secs);
                     res
@@ -147,8 +148,7 @@ fn held(lang: Lang, typed: &str, text: &str, secs: u64) -> Response {
 
 fn retry_after(res: &mut Response, secs: u64) {
     if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-        res.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, v);
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
     }
 }
 
@@ -168,9 +168,7 @@ pub(super) async fn receipt(
         query.as_deref(),
         &headers,
         body,
-        move |thread, lang, _| {
-            web::wiped(pages::receipt_page(lang, &thread.code, &public_url))
-        },
+        move |thread, lang, _| web::wiped(pages::receipt_page(lang, &thread.code, &public_url)),
     )
     .await
 }

@@ -169,7 +169,10 @@ pub fn router(state: IntakeState) -> Router {
     pages::set_organisation(&state.config.organisation);
     if state.config.production {
         for name in state.config.organisation.missing() {
-            tracing::warn!(setting = name, "is empty: the privacy page says it was not given");
+            tracing::warn!(
+                setting = name,
+                "is empty: the privacy page says it was not given"
+            );
         }
     }
     let tokens = Arc::new(once::FormTokens::new());

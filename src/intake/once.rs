@@ -121,7 +121,12 @@ impl FormTokens {
     /// with this `token` and these `answers` stored a signal (concurrent ones
     /// wait for the first); otherwise the earlier receipt code is given back.
     /// Without a well-formed token, `store` simply runs.
-    pub async fn once<E, F, Fut>(&self, token: Option<&str>, answers: &Answers, store: F) -> Outcome<E>
+    pub async fn once<E, F, Fut>(
+        &self,
+        token: Option<&str>,
+        answers: &Answers,
+        store: F,
+    ) -> Outcome<E>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Zeroizing<String>, E>>,
@@ -138,7 +143,8 @@ impl FormTokens {
                 let code = store().await.map_err(Some)?;
                 // A code that cannot be sealed is still this sender's
                 // receipt: the entry stays empty (a reload would store again).
-                let sealed = crypto::seal(code.as_bytes(), &[&identity.to_public()]).map_err(|_| None);
+                let sealed =
+                    crypto::seal(code.as_bytes(), &[&identity.to_public()]).map_err(|_| None);
                 fresh = Some(code);
                 sealed
             })
@@ -226,10 +232,17 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn answers(text: &str) -> Answers {
-        decode(format!("situation={text}").as_bytes()).unwrap().answers
+        decode(format!("situation={text}").as_bytes())
+            .unwrap()
+            .answers
     }
 
-    async fn send(tokens: &FormTokens, token: Option<&str>, a: &Answers, stored: &AtomicUsize) -> Outcome<()> {
+    async fn send(
+        tokens: &FormTokens,
+        token: Option<&str>,
+        a: &Answers,
+        stored: &AtomicUsize,
+    ) -> Outcome<()> {
         tokens
             .once(token, a, || async {
                 let n = stored.fetch_add(1, Ordering::SeqCst);
@@ -275,7 +288,11 @@ mod tests {
         let tokens = FormTokens::new();
         let token = FormTokens::issue();
         let a = answers("x");
-        let failed = tokens.once(Some(&token), &a, || async { Err::<Zeroizing<String>, _>("full") }).await;
+        let failed = tokens
+            .once(Some(&token), &a, || async {
+                Err::<Zeroizing<String>, _>("full")
+            })
+            .await;
         assert!(matches!(failed, Outcome::Failed("full")));
         let stored = AtomicUsize::new(0);
         let next = send(&tokens, Some(&token), &a, &stored).await;
@@ -320,8 +337,15 @@ mod tests {
         let other = FormTokens::issue();
         let a = answers("x");
         let (entry, _) = tokens.entry(&token, &a).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let identity = crypto::derive_identity(token.as_bytes(), b"signaal v1 form token", b"signaal v1 form token receipt").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let identity = crypto::derive_identity(
+            token.as_bytes(),
+            b"signaal v1 form token",
+            b"signaal v1 form token receipt",
+        )
+        .unwrap();
         rt.block_on(entry.get_or_init(|| async {
             crypto::seal(b"AAAA-BBBB", &[&identity.to_public()]).unwrap()
         }));

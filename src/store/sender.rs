@@ -187,7 +187,12 @@ impl Store {
             Store::audit_for_sender(
                 c,
                 &day,
-                &Entry::on(SENDER_ACTOR, Action::Withdrawn, &id, "withdrawn by the sender"),
+                &Entry::on(
+                    SENDER_ACTOR,
+                    Action::Withdrawn,
+                    &id,
+                    "withdrawn by the sender",
+                ),
             )?;
             Ok(Some(gone))
         })

@@ -15,8 +15,8 @@ mod withdraw;
 
 pub use embed::embed_page;
 pub use follow_up::{
-    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
-    message_held_page, start_page as follow_up_page, status_key, thread_page,
+    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView, message_held_page,
+    start_page as follow_up_page, status_key, thread_page,
 };
 pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, form_page};
 pub use info::{PrivacyView, accessibility_page, privacy_page};
