@@ -178,6 +178,17 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
         "a question counts as being looked at"
     );
     assert!(back.page.contains("data-author=\"team\""));
+    // The open question stands at the top, before the status, with its day
+    // written out for people and kept for machines.
+    let question = back.page.find("data-open-question").expect("the question is highlighted");
+    assert!(question < back.page.find("data-status").unwrap());
+    assert!(back.page[question..].find(&asked).is_some());
+    let today = time::OffsetDateTime::now_utc().date();
+    let written = format!(
+        "<time datetime=\"{today}\">{} ",
+        today.day()
+    );
+    assert!(back.page.contains(&written), "a day written out: {written}");
     code_stays_in_the_body(&back, &receipt);
     assert_eq!(back.headers["cache-control"], "no-store");
 
@@ -194,6 +205,7 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert_eq!(reply.status, 200, "{}", reply.page);
     assert!(reply.page.contains("data-sent"));
     assert!(reply.page.contains("<html lang=\"en\""));
+    assert!(!reply.page.contains("data-open-question"), "answered, no longer open");
     assert_eq!(sent_messages(&server), 1, "the message is stored");
     let order = (
         reply.page.find(&asked).unwrap(),

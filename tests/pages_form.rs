@@ -39,12 +39,18 @@ async fn the_form_asks_one_required_question_and_tucks_the_rest_away() {
         "domain",
         "origin",
         "scale",
+        "since",
+        "reported",
         "solution",
     ] {
         let at = page.find(&format!(r#"name="{optional}""#)).unwrap();
         assert!(at > details, "{optional} sits in the optional group");
     }
     assert!(page.contains("Professionals voor Maatwerk Multiproblematiek"));
+    assert!(
+        page.contains("De eerste vraag kost ongeveer twee minuten; de rest is niet verplicht."),
+        "the intro is honest about the time"
+    );
     assert!(!page.contains("<script"), "no JavaScript");
     assert!(!page.contains("style="), "no inline style");
 }
@@ -120,6 +126,11 @@ async fn a_blank_signal_comes_back_with_an_error_summary_and_everything_typed() 
     assert!(page.contains(r#"aria-describedby="situation-hint situation-error""#));
     assert!(page.contains("UWV &lt;kantoor&gt;"), "kept, and escaped");
     assert!(page.contains("<details class=\"more\" open"));
+    assert!(page.contains("<h2 id=\"error-summary-title\">Er is een probleem</h2>"));
+    assert!(
+        page.contains(r#"<p class="error" id="situation-error"><span class="visually-hidden">Fout: </span>"#),
+        "a screen reader hears that the line is an error"
+    );
     assert_eq!(server.signal_count(), 0);
 }
 
