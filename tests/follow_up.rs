@@ -180,14 +180,14 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert!(back.page.contains("data-author=\"team\""));
     // The open question stands at the top, before the status, with its day
     // written out for people and kept for machines.
-    let question = back.page.find("data-open-question").expect("the question is highlighted");
+    let question = back
+        .page
+        .find("data-open-question")
+        .expect("the question is highlighted");
     assert!(question < back.page.find("data-status").unwrap());
     assert!(back.page[question..].find(&asked).is_some());
     let today = time::OffsetDateTime::now_utc().date();
-    let written = format!(
-        "<time datetime=\"{today}\">{} ",
-        today.day()
-    );
+    let written = format!("<time datetime=\"{today}\">{} ", today.day());
     assert!(back.page.contains(&written), "a day written out: {written}");
     code_stays_in_the_body(&back, &receipt);
     assert_eq!(back.headers["cache-control"], "no-store");
@@ -205,7 +205,10 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert_eq!(reply.status, 200, "{}", reply.page);
     assert!(reply.page.contains("data-sent"));
     assert!(reply.page.contains("<html lang=\"en\""));
-    assert!(!reply.page.contains("data-open-question"), "answered, no longer open");
+    assert!(
+        !reply.page.contains("data-open-question"),
+        "answered, no longer open"
+    );
     assert_eq!(sent_messages(&server), 1, "the message is stored");
     let order = (
         reply.page.find(&asked).unwrap(),
@@ -850,4 +853,73 @@ async fn switching_language_keeps_the_receipt_the_thread_and_the_message_being_w
     assert!(switched.page.contains(draft), "the message being written");
     assert!(!switched.page.contains("data-sent"));
     assert_eq!(sent_messages(&server), 0);
+}
+
+#[tokio::test]
+async fn when_everyone_together_is_over_the_limit_a_message_comes_back_unsent_with_its_text() {
+    // One look-up a second for all senders together.
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_GLOBAL_PER_SECOND", "1")]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = sent_messages(&server);
+    let texts: Vec<String> = (0..4)
+        .map(|i| format!("Aanvulling nummer {i} bij drukte."))
+        .collect();
+    let send = |text: &str| {
+        let fields = [
+            ("receipt", receipt.clone()),
+            ("message", text.to_owned()),
+            ("lang", "en".to_owned()),
+        ];
+        let server = &server;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&client(), server, "/follow-up/message", &fields).await
+        }
+    };
+    let (a, b, c, d) = tokio::join!(
+        send(&texts[0]),
+        send(&texts[1]),
+        send(&texts[2]),
+        send(&texts[3])
+    );
+    let answers = [a, b, c, d];
+    let stored: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
+    let held: Vec<(&Answer, &String)> = answers
+        .iter()
+        .zip(&texts)
+        .filter(|(a, _)| a.status == 429)
+        .collect();
+    assert!(
+        !held.is_empty(),
+        "four at once over a limit of one a second"
+    );
+    assert!(
+        held.iter().any(|(a, _)| !a.page.contains("data-status")),
+        "the message form on its own, when not even the look-up could be tried"
+    );
+    for (answer, text) in &held {
+        assert!(answer.headers.contains_key("retry-after"));
+        assert!(
+            answer.page.contains("Your message has not been sent yet"),
+            "{}",
+            answer.page
+        );
+        assert!(answer.page.contains(text.as_str()), "the text is kept");
+        assert!(
+            answer
+                .page
+                .contains(r#"action="/follow-up/message?lang=en""#),
+            "and can be sent again"
+        );
+        assert!(!answer.page.contains("data-sent"));
+    }
+    assert_eq!(
+        sent_messages(&server) - before,
+        stored.len() as i64,
+        "only what was answered as sent is stored"
+    );
 }

@@ -128,7 +128,9 @@ async fn a_blank_signal_comes_back_with_an_error_summary_and_everything_typed() 
     assert!(page.contains("<details class=\"more\" open"));
     assert!(page.contains("<h2 id=\"error-summary-title\">Er is een probleem</h2>"));
     assert!(
-        page.contains(r#"<p class="error" id="situation-error"><span class="visually-hidden">Fout: </span>"#),
+        page.contains(
+            r#"<p class="error" id="situation-error"><span class="visually-hidden">Fout: </span>"#
+        ),
         "a screen reader hears that the line is an error"
     );
     assert_eq!(server.signal_count(), 0);
