@@ -1,6 +1,7 @@
 //! Coming back with the receipt code: `GET /follow-up` (the field for the
-//! code), `POST /follow-up` (the sender's view of their signal) and
-//! `POST /follow-up/message` (a message to the team).
+//! code), `POST /follow-up` (the sender's view of their signal),
+//! `POST /follow-up/message` (a message to the team) and `POST /receipt`
+//! (the receipt again); and the look-up that [`super::withdraw`] shares.
 //!
 //! Invariants:
 //! - The code travels only in POST bodies and in the hidden field of the page
@@ -9,8 +10,10 @@
 //! - Every answer to a code costs the same whether or not the code is known:
 //!   a malformed code is derived from a stand-in, the store is always asked,
 //!   an unknown code still does a decryption's worth of work, and the answer
-//!   waits until [`FLOOR`] has passed since the look-up began. Attempts are
-//!   limited per client-address hash and overall.
+//!   waits until [`FLOOR`] has passed since the look-up began. Codes that
+//!   open nothing are limited per client-address hash; every look-up is
+//!   limited overall; a code that opens its signal is never held back by
+//!   what others tried from the same address.
 //! - Decrypted text lives in wiped buffers and leaves in a wiped page body; a
 //!   sender's message is sealed to the team and the source recipient before
 //!   the store sees it, and the page says "sent" only once it is durable.
@@ -173,84 +176,11 @@ pub(super) async fn receipt(
     .await
 }
 
-/// `POST /follow-up/withdraw`: what withdrawing would remove, and the two
-/// ways on (withdraw, or back to the signal). Nothing is deleted here.
-pub(super) async fn withdraw(
-    State(state): State<IntakeState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, Failure> {
-    look_up(
-        &state,
-        peer,
-        query.as_deref(),
-        &headers,
-        body,
-        |thread, lang, _| thread.withdraw_page(lang),
-    )
-    .await
-}
-
-/// `POST /follow-up/withdrawn`: with the confirmation ticked, deletes the
-/// signal, its thread and notes for real, and says what was removed; without
-/// it, the question again.
-pub(super) async fn withdrawn(
-    State(state): State<IntakeState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, Failure> {
-    let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
-    let client = client_of(&state, peer, &headers);
-    let began = Instant::now();
-    let res = match withdraw_with(&state, &client, lang, &fields).await {
-        Ok(res) => res,
-        Err(e) => Failure(lang, e).into_response(),
-    };
-    tokio::time::sleep_until(began + FLOOR).await;
-    Ok(res)
-}
-
-async fn withdraw_with(
-    state: &IntakeState,
-    client: &ClientKey,
-    lang: Lang,
-    fields: &Fields,
-) -> Result<Response, IntakeError> {
-    global_limit(state)?;
-    let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let thread = open_counted(state, client, typed).await?;
-    let sure = fields
-        .get(pages::WITHDRAW_FIELD)
-        .is_some_and(|v| v.as_str() == "yes");
-    // Without the confirmation (or on a language switch): the question again.
-    if !sure || fields.contains_key(pages::SHOW_LANG_FIELD) {
-        return Ok(thread.withdraw_page(lang));
-    }
-    let day = sealed::received_on(
-        state.config.received_precision,
-        time::OffsetDateTime::now_utc().date(),
-    );
-    let gone = state
-        .store
-        .withdraw(thread.record.id.clone(), day)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "follow-up: a withdrawal could not be stored");
-            IntakeError::Unavailable
-        })?
-        .ok_or(IntakeError::UnknownCode)?;
-    Ok(pages::withdrawn_page(lang, &thread.record.received_on, gone.messages).into_response())
-}
-
 /// A look-up that shows a page of the opened signal: the form read, the
 /// overall limit checked, the code opened (a wrong one counted against the
 /// address), and the answer (the page, or the one refusal) given no sooner
 /// than [`FLOOR`] after the look-up began.
-async fn look_up(
+pub(super) async fn look_up(
     state: &IntakeState,
     peer: SocketAddr,
     query: Option<&str>,
@@ -275,10 +205,10 @@ async fn look_up(
 }
 
 /// The fields of a follow-up form, in wiped buffers.
-type Fields = std::collections::BTreeMap<&'static str, Zeroizing<String>>;
+pub(super) type Fields = std::collections::BTreeMap<&'static str, Zeroizing<String>>;
 
 /// Reads a follow-up form: form media type, the body limit, strict decoding.
-async fn read_form(
+pub(super) async fn read_form(
     state: &IntakeState,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -315,7 +245,7 @@ async fn read_form(
 }
 
 /// The keyed hash of the client's address.
-fn client_of(state: &IntakeState, peer: SocketAddr, headers: &HeaderMap) -> ClientKey {
+pub(super) fn client_of(state: &IntakeState, peer: SocketAddr, headers: &HeaderMap) -> ClientKey {
     state.limiters.client_key(limits::client_addr(
         peer,
         headers,
@@ -324,7 +254,7 @@ fn client_of(state: &IntakeState, peer: SocketAddr, headers: &HeaderMap) -> Clie
 }
 
 /// The limit of every look-up together.
-fn global_limit(state: &IntakeState) -> Result<(), IntakeError> {
+pub(super) fn global_limit(state: &IntakeState) -> Result<(), IntakeError> {
     state
         .limiters
         .check_lookup()
@@ -336,7 +266,7 @@ fn global_limit(state: &IntakeState) -> Result<(), IntakeError> {
 /// [`open_thread`], with a code that opens nothing counted against the
 /// client's address: past its limit, the refusal becomes "please wait". A
 /// code that opens its signal is never counted and never held back.
-async fn open_counted(
+pub(super) async fn open_counted(
     state: &IntakeState,
     client: &ClientKey,
     typed: &str,
@@ -372,8 +302,8 @@ fn problem_with(text: &str, confirmed: bool) -> Option<MessageProblem> {
 
 /// A signal opened with its code: the record, the derived keys, and what the
 /// sender may read, decrypted.
-struct Thread {
-    record: SenderRecord,
+pub(super) struct Thread {
+    pub(super) record: SenderRecord,
     keys: SourceKeys,
     code: Zeroizing<String>,
     answers: Vec<(String, Zeroizing<String>)>,
@@ -456,7 +386,7 @@ fn shown(lang: Lang, name: &str, value: &Zeroizing<String>) -> (String, Zeroizin
 
 impl Thread {
     /// The question whether to withdraw, with what would be removed.
-    fn withdraw_page(&self, lang: Lang) -> Response {
+    pub(super) fn withdraw_page(&self, lang: Lang) -> Response {
         web::wiped(pages::withdraw_page(
             lang,
             &self.code,

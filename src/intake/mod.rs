@@ -17,6 +17,7 @@ pub mod once;
 mod pages;
 pub mod qr;
 pub mod seal;
+mod withdraw;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -185,8 +186,8 @@ pub fn router(state: IntakeState) -> Router {
         .route("/signal", get(form_page).post(submit))
         .route("/follow-up", get(follow_up::start).post(follow_up::show))
         .route("/follow-up/message", post(follow_up::message))
-        .route("/follow-up/withdraw", post(follow_up::withdraw))
-        .route("/follow-up/withdrawn", post(follow_up::withdrawn))
+        .route("/follow-up/withdraw", post(withdraw::withdraw))
+        .route("/follow-up/withdrawn", post(withdraw::withdrawn))
         .route("/receipt", post(follow_up::receipt))
         .route("/style.css", get(info::stylesheet))
         .route("/privacy", get(info::privacy))
