@@ -111,7 +111,7 @@ pub fn start_page(lang: Lang, refused: bool) -> Markup {
                 div class=(if refused { "field has-error" } else { "field" }) {
                     label for=(RECEIPT_FIELD) { (lang.t("followup.code_label")) }
                     p.hint #receipt-hint { (lang.t("followup.code_hint")) }
-                    @if refused { p.error #receipt-error { (lang.t("followup.refused.field")) } }
+                    @if refused { p.error #receipt-error { span.visually-hidden { (lang.t("error.prefix")) " " } (lang.t("followup.refused.field")) } }
                     input type="text" id=(RECEIPT_FIELD) name=(RECEIPT_FIELD) autocomplete="off"
                         autocapitalize="characters" spellcheck="false" required aria-required="true"
                         aria-invalid=[refused.then_some("true")]
