@@ -89,6 +89,9 @@ pub enum IntakeError {
     /// Storing failed; nothing was kept.
     #[error("store unavailable")]
     Unavailable,
+    /// A withdrawal could not be stored: the signal is still there.
+    #[error("withdrawal unavailable")]
+    WithdrawUnavailable,
     /// No such page.
     #[error("not found")]
     NotFound,
@@ -131,6 +134,11 @@ impl IntoResponse for Failure {
                 ),
             ),
             IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
+            IntakeError::WithdrawUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "page.withdraw_unavailable",
+                None,
+            ),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
             IntakeError::LookupUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -145,12 +153,14 @@ impl IntoResponse for Failure {
         }
         let title = lang.t(&format!("{key}.title"));
         let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
-        // Too many codes tried: the way on is the follow-up page, not the form.
-        let page = if let IntakeError::LookupLimited { .. } = error {
-            pages::message_page_to(lang, title, &body, "/follow-up", lang.t("nav.followup"))
-        } else {
-            pages::message_page(lang, title, &body)
-        };
+        // Too many codes tried, or a withdrawal that did not happen: the way
+        // on is the follow-up page, not the form.
+        let page =
+            if let IntakeError::LookupLimited { .. } | IntakeError::WithdrawUnavailable = error {
+                pages::message_page_to(lang, title, &body, "/follow-up", lang.t("nav.followup"))
+            } else {
+                pages::message_page(lang, title, &body)
+            };
         let mut res = (status, page).into_response();
         if let IntakeError::RateLimited { retry_after_secs }
         | IntakeError::LookupLimited { retry_after_secs } = error
@@ -468,6 +478,7 @@ mod tests {
                 IntakeError::UnknownCode,
                 IntakeError::LookupUnavailable,
                 IntakeError::Unavailable,
+                IntakeError::WithdrawUnavailable,
                 IntakeError::NotFound,
             ] {
                 let res = Failure(lang, error).into_response();

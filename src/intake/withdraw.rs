@@ -89,7 +89,7 @@ async fn withdraw_with(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "follow-up: a withdrawal could not be stored");
-            IntakeError::Unavailable
+            IntakeError::WithdrawUnavailable
         })?
         .ok_or(IntakeError::UnknownCode)?;
     Ok(pages::withdrawn_page(lang, &thread.record.received_on, gone.messages).into_response())
