@@ -50,6 +50,8 @@ pub enum Action {
     Export,
     /// The aggregate report was made.
     Report,
+    /// The sender withdrew their signal with its code (kept with its day only).
+    Withdrawn,
 }
 
 impl Action {
@@ -66,6 +68,7 @@ impl Action {
             Self::Search => "search",
             Self::Export => "export",
             Self::Report => "report",
+            Self::Withdrawn => "withdrawn",
         }
     }
 }

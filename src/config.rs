@@ -97,6 +97,69 @@ impl Retention {
     }
 }
 
+/// Who runs this installation, shown in every intake page's header and
+/// footer, above the form and on the privacy page (the controller and data
+/// protection officer that article 13 of the AVG/GDPR asks for).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Organisation {
+    /// The organisation that runs the channel, as its staff know it.
+    pub name: String,
+    /// The team inside it that reads the signals.
+    pub team: String,
+    /// Where to ask a question or report a problem: a web page (`https://…`)
+    /// or an e-mail address.
+    pub contact: String,
+    /// The controller in the sense of the AVG/GDPR (for a ministry: the minister).
+    pub controller: String,
+    /// How to reach the data protection officer: a web page or an e-mail address.
+    pub dpo: String,
+}
+
+impl Default for Organisation {
+    fn default() -> Self {
+        // The programme signaal was made for; the contact and the data
+        // protection officer are the operator's to fill in (production
+        // refuses to start without them).
+        Self {
+            name: "Ministerie van Binnenlandse Zaken en Koninkrijksrelaties".into(),
+            team: "Programmateam Onevenredige Hardheden Aanpak".into(),
+            contact: String::new(),
+            controller: "De minister van Binnenlandse Zaken en Koninkrijksrelaties".into(),
+            dpo: String::new(),
+        }
+    }
+}
+
+impl Organisation {
+    /// The settings a sender needs to check who runs the channel that are
+    /// still empty (`signaal check` reports them; production warns at start).
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("organisation.contact", &self.contact),
+            ("organisation.controller", &self.controller),
+            ("organisation.dpo", &self.dpo),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(name, _)| name)
+        .collect()
+    }
+
+    /// A contact as a link target: a web address as it is, an e-mail
+    /// address as `mailto:`; `None` for anything else (shown as text).
+    pub fn href(contact: &str) -> Option<String> {
+        let c = contact.trim();
+        if c.starts_with("https://") || c.starts_with("http://") {
+            Some(c.to_owned())
+        } else if c.contains('@') && !c.contains(char::is_whitespace) && !c.contains(':') {
+            Some(format!("mailto:{c}"))
+        } else {
+            None
+        }
+    }
+}
+
 /// What systemd says through the environment of a service it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Systemd {
@@ -198,6 +261,8 @@ pub struct Config {
     pub limits: Limits,
     /// How long signals are kept, per status.
     pub retention: Retention,
+    /// Who runs this installation.
+    pub organisation: Organisation,
 }
 
 impl Default for Config {
@@ -225,6 +290,7 @@ impl Default for Config {
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
             retention: Retention::default(),
+            organisation: Organisation::default(),
         }
     }
 }
@@ -377,6 +443,23 @@ impl Config {
         if let Some(v) = var("SIGNAAL_LOOKUP_PER_HOUR") {
             self.limits.lookup_per_hour = parse(&v, "SIGNAAL_LOOKUP_PER_HOUR", NUM)?;
         }
+        for (name, field) in [
+            ("SIGNAAL_ORGANISATION_NAME", &mut self.organisation.name),
+            ("SIGNAAL_ORGANISATION_TEAM", &mut self.organisation.team),
+            (
+                "SIGNAAL_ORGANISATION_CONTACT",
+                &mut self.organisation.contact,
+            ),
+            (
+                "SIGNAAL_ORGANISATION_CONTROLLER",
+                &mut self.organisation.controller,
+            ),
+            ("SIGNAAL_ORGANISATION_DPO", &mut self.organisation.dpo),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.trim().to_owned();
+            }
+        }
         if let Some(v) = var("SIGNAAL_RETENTION_NEW_DAYS") {
             self.retention.new_days = parse(&v, "SIGNAAL_RETENTION_NEW_DAYS", NUM)?;
         }
@@ -501,6 +584,24 @@ impl Config {
                     ),
                 });
             }
+        }
+        let o = &self.organisation;
+        for (name, value) in [
+            ("organisation.name", &o.name),
+            ("organisation.team", &o.team),
+            ("organisation.contact", &o.contact),
+            ("organisation.controller", &o.controller),
+            ("organisation.dpo", &o.dpo),
+        ] {
+            if value.chars().count() > 200 || value.chars().any(char::is_control) {
+                return Err(invalid(name, "must be one line of at most 200 characters"));
+            }
+        }
+        if o.name.trim().is_empty() || o.team.trim().is_empty() {
+            return Err(invalid(
+                "organisation.name",
+                "and organisation.team must be set: every page says who runs the channel",
+            ));
         }
         if self.production && !self.public_url.starts_with("https://") {
             return Err(invalid(

@@ -126,6 +126,20 @@ pub struct SourceKeys {
     pub identity: x25519::Identity,
 }
 
+/// An age X25519 identity derived by HKDF-SHA256 from `ikm` and `salt` for
+/// the purpose `info` (one-time form tokens seal what they guard to it).
+pub fn derive_identity(
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+) -> Result<x25519::Identity, CryptoError> {
+    let hk = Hkdf::<Sha256>::new(Some(salt), ikm);
+    let mut secret = Zeroizing::new([0u8; 32]);
+    hk.expand(info, secret.as_mut())
+        .map_err(|_| CryptoError::Derive)?;
+    identity_from_bytes(&secret)
+}
+
 /// Makes an age X25519 identity from 32 secret bytes, through age's own parser so
 /// the clamping and encoding are age's.
 fn identity_from_bytes(secret: &[u8; 32]) -> Result<x25519::Identity, CryptoError> {

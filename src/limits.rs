@@ -100,9 +100,22 @@ impl Limiters {
         self.check(&self.submit, client)
     }
 
-    /// Checks a receipt look-up from `client` against its own and the global limit.
-    pub fn check_lookup(&self, client: &ClientKey) -> Result<(), Limited> {
-        self.check(&self.lookup, client)
+    /// Checks a receipt look-up against the limit for all clients together.
+    /// A client's own limit counts only the codes that opened nothing (see
+    /// [`Limiters::note_failed_lookup`]), so a right code always opens, even
+    /// after colleagues behind the same address mistyped theirs.
+    pub fn check_lookup(&self) -> Result<(), Limited> {
+        self.global.check().map_err(|nu| Limited {
+            retry_after_secs: nu.wait_time_from(self.clock.now()).as_secs().max(1),
+        })
+    }
+
+    /// Counts a look-up by `client` that opened nothing; `Err` once the
+    /// client has tried more wrong codes than its limit allows.
+    pub fn note_failed_lookup(&self, client: &ClientKey) -> Result<(), Limited> {
+        self.lookup.check_key(client).map_err(|nu| Limited {
+            retry_after_secs: nu.wait_time_from(self.clock.now()).as_secs().max(1),
+        })
     }
 
     fn check(
@@ -180,6 +193,20 @@ mod tests {
         let held = l.check_submit(&a).unwrap_err();
         assert!(held.retry_after_secs >= 1);
         l.check_submit(&b).unwrap();
+    }
+
+    #[test]
+    fn only_wrong_codes_count_against_an_address() {
+        let l = Limiters::new(&limits(3));
+        let a = l.client_key("127.0.0.2".parse().unwrap());
+        for _ in 0..100 {
+            l.check_lookup().unwrap();
+        }
+        for _ in 0..10 {
+            l.note_failed_lookup(&a).unwrap();
+        }
+        assert!(l.note_failed_lookup(&a).is_err());
+        l.check_lookup().unwrap();
     }
 
     #[test]

@@ -90,12 +90,22 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         ]),
         ..Options::default()
     });
+    // Two things an hour from an address: a signal, a message, then the
+    // limit stops the next message.
+    let busy = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_SUBMIT_BURST", "2"),
+            ("SIGNAAL_SUBMIT_PER_HOUR", "1"),
+        ]),
+        ..Options::default()
+    });
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new("node");
     cmd.arg("run.mjs")
         .current_dir(browser_dir())
         .env("SIGNAAL_URL", &server.intake)
         .env("SIGNAAL_STRICT_URL", &strict.intake)
+        .env("SIGNAAL_BUSY_URL", &busy.intake)
         .env("SIGNAAL_REVIEW_URL", &server.review)
         .env(
             "SIGNAAL_REVIEW_PASSPHRASE",
@@ -119,8 +129,8 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
     let rows = report["axe"].as_array().unwrap();
-    // Sixteen intake pages and five review pages, two languages, each checked and clean.
-    assert_eq!(rows.len(), 42, "{rows:?}");
+    // Nineteen intake pages and five review pages, two languages, each checked and clean.
+    assert_eq!(rows.len(), 48, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

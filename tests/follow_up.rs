@@ -178,6 +178,17 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
         "a question counts as being looked at"
     );
     assert!(back.page.contains("data-author=\"team\""));
+    // The open question stands at the top, before the status, with its day
+    // written out for people and kept for machines.
+    let question = back
+        .page
+        .find("data-open-question")
+        .expect("the question is highlighted");
+    assert!(question < back.page.find("data-status").unwrap());
+    assert!(back.page[question..].find(&asked).is_some());
+    let today = time::OffsetDateTime::now_utc().date();
+    let written = format!("<time datetime=\"{today}\">{} ", today.day());
+    assert!(back.page.contains(&written), "a day written out: {written}");
     code_stays_in_the_body(&back, &receipt);
     assert_eq!(back.headers["cache-control"], "no-store");
 
@@ -194,6 +205,10 @@ async fn a_sender_and_the_team_hold_a_whole_conversation_that_only_they_can_read
     assert_eq!(reply.status, 200, "{}", reply.page);
     assert!(reply.page.contains("data-sent"));
     assert!(reply.page.contains("<html lang=\"en\""));
+    assert!(
+        !reply.page.contains("data-open-question"),
+        "answered, no longer open"
+    );
     assert_eq!(sent_messages(&server), 1, "the message is stored");
     let order = (
         reply.page.find(&asked).unwrap(),
@@ -420,18 +435,31 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
         "{}",
         answer.page
     );
-    // The right code does not get through from that network either, nor does a message.
+    // The way on is the follow-up page, and the wait is written out.
+    assert!(
+        answer.page.contains(r#"href="/follow-up?lang=en""#),
+        "{}",
+        answer.page
+    );
+    assert!(
+        answer.page.contains("Please try again in "),
+        "{}",
+        answer.page
+    );
+    assert!(!answer.page.contains(" 1 minutes"), "{}", answer.page);
+    // A colleague behind the same address with the right code still gets in,
+    // can write, and can ask for the receipt again.
     let right = post(&guesser, &server, "/follow-up", &[("receipt", &receipt)]).await;
-    assert_eq!(right.status, 429);
+    assert_eq!(right.status, 200);
     let msg = post(
         &guesser,
         &server,
         "/follow-up/message",
-        &[("receipt", &receipt), ("message", "x")],
+        &[("receipt", &receipt), ("message", "Een aanvulling.")],
     )
     .await;
-    assert_eq!(msg.status, 429);
-    // Nor does asking for the receipt again in the other language.
+    assert_eq!(msg.status, 200);
+    assert!(msg.page.contains("data-sent"));
     let again = post(
         &guesser,
         &server,
@@ -439,8 +467,17 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
         &[("receipt", &receipt), ("show_lang", "en")],
     )
     .await;
-    assert_eq!(again.status, 429);
-    assert!(!again.page.contains("data-receipt"));
+    assert_eq!(again.status, 200);
+    assert!(again.page.contains("data-receipt"));
+    // The next wrong code is still held back.
+    let wrong = post(
+        &guesser,
+        &server,
+        "/follow-up",
+        &[("receipt", "ABCD-EFGH-JKMN-PQRS-ZZZZ")],
+    )
+    .await;
+    assert_eq!(wrong.status, 429);
     // Another network still comes back.
     let other = post(
         &client_from("127.0.0.10"),
@@ -450,6 +487,69 @@ async fn guessing_codes_from_one_network_is_held_back_with_a_readable_page() {
     )
     .await;
     assert_eq!(other.status, 200);
+}
+
+#[tokio::test]
+async fn fifteen_right_codes_from_one_office_all_open_their_thread() {
+    // The strictest limit there is: one wrong code an hour per address.
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "1")]),
+        ..Options::default()
+    });
+    let office = client_from("127.0.0.20");
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    // A colleague mistypes once and uses up the address's wrong codes.
+    let typo = post(
+        &office,
+        &server,
+        "/follow-up",
+        &[("receipt", &one_off(&receipt))],
+    )
+    .await;
+    assert_eq!(typo.status, 404);
+    for i in 0..15 {
+        let answer = post(&office, &server, "/follow-up", &[("receipt", &receipt)]).await;
+        assert_eq!(answer.status, 200, "look-up {i}: {}", answer.page);
+        assert!(answer.page.contains("data-status"), "look-up {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_message_a_limit_stops_comes_back_with_its_text_and_is_not_sent() {
+    // A burst of one message an address, one an hour.
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_SUBMIT_BURST", "2"),
+            ("SIGNAAL_SUBMIT_PER_HOUR", "1"),
+        ]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    let first = write(
+        &server,
+        &[("receipt", &receipt), ("message", "Eerste aanvulling.")],
+    )
+    .await;
+    assert_eq!(first.status, 200);
+    assert!(first.page.contains("data-sent"));
+    let before = sent_messages(&server);
+    let text = "Tweede aanvulling, met de peildatum van 1 januari.";
+    let stopped = write(
+        &server,
+        &[("receipt", &receipt), ("message", text), ("lang", "en")],
+    )
+    .await;
+    assert_eq!(stopped.status, 429, "{}", stopped.page);
+    assert!(stopped.headers.contains_key("retry-after"));
+    assert!(
+        stopped.page.contains("Your message has not been sent yet"),
+        "{}",
+        stopped.page
+    );
+    assert!(stopped.page.contains(text), "the text is kept in its box");
+    assert!(!stopped.page.contains("data-sent"));
+    assert!(stopped.page.contains(r#"id="message""#));
+    assert_eq!(sent_messages(&server), before, "nothing was stored");
 }
 
 #[tokio::test]
@@ -753,4 +853,73 @@ async fn switching_language_keeps_the_receipt_the_thread_and_the_message_being_w
     assert!(switched.page.contains(draft), "the message being written");
     assert!(!switched.page.contains("data-sent"));
     assert_eq!(sent_messages(&server), 0);
+}
+
+#[tokio::test]
+async fn when_everyone_together_is_over_the_limit_a_message_comes_back_unsent_with_its_text() {
+    // One look-up a second for all senders together.
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_GLOBAL_PER_SECOND", "1")]),
+        ..Options::default()
+    });
+    let receipt = give_signal(&server, "Een regel die te hard uitpakt.").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = sent_messages(&server);
+    let texts: Vec<String> = (0..4)
+        .map(|i| format!("Aanvulling nummer {i} bij drukte."))
+        .collect();
+    let send = |text: &str| {
+        let fields = [
+            ("receipt", receipt.clone()),
+            ("message", text.to_owned()),
+            ("lang", "en".to_owned()),
+        ];
+        let server = &server;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&client(), server, "/follow-up/message", &fields).await
+        }
+    };
+    let (a, b, c, d) = tokio::join!(
+        send(&texts[0]),
+        send(&texts[1]),
+        send(&texts[2]),
+        send(&texts[3])
+    );
+    let answers = [a, b, c, d];
+    let stored: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
+    let held: Vec<(&Answer, &String)> = answers
+        .iter()
+        .zip(&texts)
+        .filter(|(a, _)| a.status == 429)
+        .collect();
+    assert!(
+        !held.is_empty(),
+        "four at once over a limit of one a second"
+    );
+    assert!(
+        held.iter().any(|(a, _)| !a.page.contains("data-status")),
+        "the message form on its own, when not even the look-up could be tried"
+    );
+    for (answer, text) in &held {
+        assert!(answer.headers.contains_key("retry-after"));
+        assert!(
+            answer.page.contains("Your message has not been sent yet"),
+            "{}",
+            answer.page
+        );
+        assert!(answer.page.contains(text.as_str()), "the text is kept");
+        assert!(
+            answer
+                .page
+                .contains(r#"action="/follow-up/message?lang=en""#),
+            "and can be sent again"
+        );
+        assert!(!answer.page.contains("data-sent"));
+    }
+    assert_eq!(
+        sent_messages(&server) - before,
+        stored.len() as i64,
+        "only what was answered as sent is stored"
+    );
 }

@@ -129,7 +129,7 @@ async fn a_full_store_says_nothing_was_kept_and_gives_no_receipt() {
         }
     }
     let page = refused.expect("the store filled up within 200 signals");
-    assert!(page.contains("Your signal was not stored"), "{page}");
+    assert!(page.contains("Your report has not been stored"), "{page}");
     assert!(page.contains("Nothing was kept"));
     assert!(!page.contains("data-receipt"));
     assert!(receipts > 0);

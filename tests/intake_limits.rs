@@ -50,7 +50,7 @@ async fn a_burst_from_one_address_is_limited_while_a_colleague_elsewhere_still_g
     assert!(retry >= 1);
     let page = res.text().await.unwrap();
     assert!(page.contains("Please wait a moment"), "{page}");
-    assert!(page.contains("was not stored"));
+    assert!(page.contains("has not been stored"), "{page}");
     assert!(!page.contains("data-receipt"));
 
     let colleague = client_from("127.0.0.3");

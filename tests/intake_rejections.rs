@@ -47,7 +47,7 @@ async fn a_blank_or_missing_situation_reshows_the_form_with_what_was_typed() {
     let (status, page) = submit(&client(), &server, &[("rule", "x"), ("lang", "en")]).await;
     assert_eq!(status, 422);
     assert!(
-        page.contains("Describe what goes wrong for citizens."),
+        page.contains("Describe what goes wrong for people."),
         "an English message"
     );
     assert_eq!(server.signal_count(), 0);
@@ -170,8 +170,15 @@ async fn every_intake_response_carries_the_security_headers_and_no_cookie() {
         assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
         assert!(h.get("set-cookie").is_none(), "{path} sets a cookie");
         assert!(h.get("server").is_none(), "{path} names the server");
-        if path != "/style.css" {
-            assert_eq!(h["cache-control"], "no-store", "{path}");
+        // The blank form holds only its one-time token and may be kept by
+        // the browser for going back (never by a shared cache); everything
+        // that holds what was typed or a code is never stored.
+        match (method, path) {
+            (_, "/style.css") => {}
+            ("GET", "/" | "/?lang=en") => {
+                assert_eq!(h["cache-control"], "private, max-age=0", "{path}")
+            }
+            _ => assert_eq!(h["cache-control"], "no-store", "{path}"),
         }
     }
 }

@@ -175,6 +175,11 @@ fn check_in_production_names_a_missing_second_factor_an_unreadable_one_and_open_
     let production = [
         ("SIGNAAL_PRODUCTION", "true"),
         ("SIGNAAL_PUBLIC_URL", "https://signaal.example.nl/"),
+        (
+            "SIGNAAL_ORGANISATION_CONTACT",
+            "https://signaal.example.nl/contact",
+        ),
+        ("SIGNAAL_ORGANISATION_DPO", "fg@example.nl"),
     ];
     let (code, out, err) = run(&server, &production, &["check"], "");
     assert_eq!(code, 1, "{out}{err}");

@@ -39,12 +39,18 @@ async fn the_form_asks_one_required_question_and_tucks_the_rest_away() {
         "domain",
         "origin",
         "scale",
+        "since",
+        "reported",
         "solution",
     ] {
         let at = page.find(&format!(r#"name="{optional}""#)).unwrap();
         assert!(at > details, "{optional} sits in the optional group");
     }
     assert!(page.contains("Professionals voor Maatwerk Multiproblematiek"));
+    assert!(
+        page.contains("De eerste vraag kost ongeveer twee minuten; de rest is niet verplicht."),
+        "the intro is honest about the time"
+    );
     assert!(!page.contains("<script"), "no JavaScript");
     assert!(!page.contains("style="), "no inline style");
 }
@@ -62,9 +68,20 @@ async fn the_form_and_its_stylesheet_weigh_less_than_30_kilobytes() {
             css.len()
         );
         assert!(total <= 30 * 1024, "{total} bytes");
-        // Nothing from another origin: every src and href is local.
-        for outside in [r#"src="http"#, r#"href="http"#, r#"src="//"#, r#"href="//"#] {
+        // Nothing from another origin: every src is local, and the only
+        // addresses elsewhere are links a person may follow (the acute
+        // route, the Whistleblowers Authority), which send no referrer.
+        for outside in [r#"src="http"#, r#"src="//"#, r#"href="//"#] {
             assert!(!page.contains(outside), "{outside} in the form");
+        }
+        for (at, _) in page.match_indices(r#"href="http"#) {
+            let start = page[..at].rfind('<').unwrap();
+            let end = at + page[at..].find('>').unwrap();
+            let tag = &page[start..end];
+            assert!(
+                tag.starts_with("<a ") && tag.contains(r#"rel="noreferrer""#),
+                "{tag} in the form"
+            );
         }
     }
 }
@@ -109,6 +126,13 @@ async fn a_blank_signal_comes_back_with_an_error_summary_and_everything_typed() 
     assert!(page.contains(r#"aria-describedby="situation-hint situation-error""#));
     assert!(page.contains("UWV &lt;kantoor&gt;"), "kept, and escaped");
     assert!(page.contains("<details class=\"more\" open"));
+    assert!(page.contains("<h2 id=\"error-summary-title\">Er is een probleem</h2>"));
+    assert!(
+        page.contains(
+            r#"<p class="error" id="situation-error"><span class="visually-hidden">Fout: </span>"#
+        ),
+        "a screen reader hears that the line is an error"
+    );
     assert_eq!(server.signal_count(), 0);
 }
 
@@ -330,8 +354,18 @@ async fn switching_language_on_a_form_shown_again_keeps_what_was_typed_and_sends
     assert!(page.contains(r#"<html lang="nl">"#));
     assert!(page.contains("Terug naar het Nederlands."));
     assert_eq!(server.signal_count(), 0);
-    // A blank form has nothing to lose: there the switch stays a plain link.
+    // On the first visit too the switch sends what was typed along, and a
+    // form sent blank by it comes back in the other language without errors.
     let (_, _, blank) = get(&format!("{}/?lang=nl", server.intake), None).await;
-    assert!(blank.contains(r#"href="/?lang=en""#));
-    assert!(!blank.contains("show_lang"));
+    assert!(blank.contains(r#"name="show_lang" value="en""#), "{blank}");
+    let (status, page) = submit(
+        &c,
+        &server,
+        &[("situation", ""), ("lang", "nl"), ("show_lang", "en")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="en">"#));
+    assert!(!page.contains("error-summary"), "a switch shows no error");
+    assert_eq!(server.signal_count(), 0);
 }

@@ -81,7 +81,7 @@ async fn a_reviewer_works_in_dutch_and_a_colleague_with_an_english_browser_in_en
             [
                 "Queue",
                 "new",
-                "What goes wrong for citizens?",
+                "What goes wrong for people?",
                 "<dd class=\"answer\" dir=\"auto\">Benefits and allowances</dd>",
                 "<td data-domain=\"benefits\">Benefits and allowances</td>",
                 "an e-mail address",

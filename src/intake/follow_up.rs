@@ -1,6 +1,7 @@
 //! Coming back with the receipt code: `GET /follow-up` (the field for the
-//! code), `POST /follow-up` (the sender's view of their signal) and
-//! `POST /follow-up/message` (a message to the team).
+//! code), `POST /follow-up` (the sender's view of their signal),
+//! `POST /follow-up/message` (a message to the team) and `POST /receipt`
+//! (the receipt again); and the look-up that [`super::withdraw`] shares.
 //!
 //! Invariants:
 //! - The code travels only in POST bodies and in the hidden field of the page
@@ -9,8 +10,10 @@
 //! - Every answer to a code costs the same whether or not the code is known:
 //!   a malformed code is derived from a stand-in, the store is always asked,
 //!   an unknown code still does a decryption's worth of work, and the answer
-//!   waits until [`FLOOR`] has passed since the look-up began. Attempts are
-//!   limited per client-address hash and overall.
+//!   waits until [`FLOOR`] has passed since the look-up began. Codes that
+//!   open nothing are limited per client-address hash; every look-up is
+//!   limited overall; a code that opens its signal is never held back by
+//!   what others tried from the same address.
 //! - Decrypted text lives in wiped buffers and leaves in a wiped page body; a
 //!   sender's message is sealed to the team and the source recipient before
 //!   the store sees it, and the page says "sent" only once it is durable.
@@ -31,7 +34,7 @@ use super::pages::{
 };
 use super::{Failure, IntakeError, IntakeState};
 use crate::crypto::{self, Receipt, SourceKeys};
-use crate::limits;
+use crate::limits::{self, ClientKey};
 use crate::signal::questions::{self, Kind as QuestionKind};
 use crate::signal::sealed::{self, open_answers, open_text, seal_text};
 use crate::signal::{answers, guard};
@@ -65,13 +68,14 @@ pub(super) async fn show(
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| thread.page(lang, false, None),
+        |thread, lang, _| thread.page(lang, false, None),
     )
     .await
 }
 
 /// `POST /follow-up/message`: checks, seals and stores a message from the
-/// sender, then shows the thread with it.
+/// sender, then shows the thread with it. A message a limit stops comes back
+/// in its box with "not sent yet", never thrown away.
 pub(super) async fn message(
     State(state): State<IntakeState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -80,7 +84,7 @@ pub(super) async fn message(
     body: Body,
 ) -> Result<Response, Failure> {
     let (lang, fields) = read_form(&state, query.as_deref(), &headers, body).await?;
-    check_limit(&state, peer, &headers, lang)?;
+    let client = client_of(&state, peer, &headers);
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
     let text = fields.get(MESSAGE_FIELD).map_or("", |v| v.as_str());
@@ -88,7 +92,13 @@ pub(super) async fn message(
         .get(CONFIRM_FIELD)
         .is_some_and(|v| v.as_str() == "yes");
     let switching = fields.contains_key(pages::SHOW_LANG_FIELD);
-    let res = match open_thread(&state, typed).await {
+    // Too busy overall to open anything: the message comes back as typed.
+    if let Err(limited) = state.limiters.check_lookup() {
+        let res = held(lang, typed, text, limited.retry_after_secs);
+        tokio::time::sleep_until(began + FLOOR).await;
+        return Ok(res);
+    }
+    let res = match open_counted(&state, &client, typed).await {
         // The language switch: the thread in the other language, the message
         // being written still in its box, nothing sent.
         Ok(thread) if switching => thread.render(lang, false, None, text),
@@ -102,20 +112,47 @@ pub(super) async fn message(
                 *res.status_mut() = status;
                 res
             }
-            None => match thread.add(&state, text).await {
-                Ok(()) => thread.page(lang, true, None),
-                // Nothing was kept: the thread again, the text still in the form.
-                Err(_) => {
-                    let mut res = thread.page(lang, false, Some((MessageProblem::NotStored, text)));
-                    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            // A sender's messages count as submissions do.
+            None => match state.limiters.check_submit(&client) {
+                Err(limited) => {
+                    let secs = limited.retry_after_secs;
+                    let mut res =
+                        thread.page(lang, false, Some((MessageProblem::Limited(secs), text)));
+                    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                    retry_after(&mut res, secs);
                     res
                 }
+                Ok(()) => match thread.add(&state, text).await {
+                    Ok(()) => thread.page(lang, true, None),
+                    // Nothing was kept: the thread again, the text still in the form.
+                    Err(_) => {
+                        let mut res =
+                            thread.page(lang, false, Some((MessageProblem::NotStored, text)));
+                        *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                        res
+                    }
+                },
             },
         },
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
     Ok(res)
+}
+
+/// The message form on its own, with the text kept, when the look-up could
+/// not even be tried (every sender together is over the limit).
+fn held(lang: Lang, typed: &str, text: &str, secs: u64) -> Response {
+    let mut res = web::wiped(pages::message_held_page(lang, typed, text, secs));
+    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    retry_after(&mut res, secs);
+    res
+}
+
+fn retry_after(res: &mut Response, secs: u64) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
 }
 
 /// `POST /receipt`: the receipt page again, in the language asked for. Only a
@@ -127,53 +164,56 @@ pub(super) async fn receipt(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {
+    let public_url = state.config.public_url.clone();
     look_up(
         &state,
         peer,
         query.as_deref(),
         &headers,
         body,
-        |thread, lang| web::wiped(pages::receipt_page(lang, &thread.code)),
+        move |thread, lang, _| web::wiped(pages::receipt_page(lang, &thread.code, &public_url)),
     )
     .await
 }
 
-/// A look-up that shows a page of the opened signal: the form read, the try
-/// counted, the code opened, and the answer (the page, or the one refusal)
-/// given no sooner than [`FLOOR`] after the look-up began.
-async fn look_up(
+/// A look-up that shows a page of the opened signal: the form read, the
+/// overall limit checked, the code opened (a wrong one counted against the
+/// address), and the answer (the page, or the one refusal) given no sooner
+/// than [`FLOOR`] after the look-up began.
+pub(super) async fn look_up(
     state: &IntakeState,
     peer: SocketAddr,
     query: Option<&str>,
     headers: &HeaderMap,
     body: Body,
-    page: impl FnOnce(&Thread, Lang) -> Response,
+    page: impl FnOnce(&Thread, Lang, &Fields) -> Response,
 ) -> Result<Response, Failure> {
     let (lang, fields) = read_form(state, query, headers, body).await?;
-    check_limit(state, peer, headers, lang)?;
+    let client = client_of(state, peer, headers);
     let began = Instant::now();
     let typed = fields.get(RECEIPT_FIELD).map_or("", |v| v.as_str());
-    let res = match open_thread(state, typed).await {
-        Ok(thread) => page(&thread, lang),
+    let opened = match global_limit(state) {
+        Ok(()) => open_counted(state, &client, typed).await,
+        Err(e) => Err(e),
+    };
+    let res = match opened {
+        Ok(thread) => page(&thread, lang, &fields),
         Err(e) => Failure(lang, e).into_response(),
     };
     tokio::time::sleep_until(began + FLOOR).await;
     Ok(res)
 }
 
+/// The fields of a follow-up form, in wiped buffers.
+pub(super) type Fields = std::collections::BTreeMap<&'static str, Zeroizing<String>>;
+
 /// Reads a follow-up form: form media type, the body limit, strict decoding.
-async fn read_form(
+pub(super) async fn read_form(
     state: &IntakeState,
     query: Option<&str>,
     headers: &HeaderMap,
     body: Body,
-) -> Result<
-    (
-        Lang,
-        std::collections::BTreeMap<&'static str, Zeroizing<String>>,
-    ),
-    Failure,
-> {
+) -> Result<(Lang, Fields), Failure> {
     let mut lang = Lang::negotiate(query, headers);
     if !super::is_form(headers) {
         return Err(Failure(lang, IntakeError::Unsupported));
@@ -189,6 +229,7 @@ async fn read_form(
             RECEIPT_FIELD,
             MESSAGE_FIELD,
             CONFIRM_FIELD,
+            pages::WITHDRAW_FIELD,
             "lang",
             pages::SHOW_LANG_FIELD,
         ],
@@ -203,25 +244,42 @@ async fn read_form(
     Ok((lang, fields))
 }
 
-fn check_limit(
-    state: &IntakeState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    lang: Lang,
-) -> Result<(), Failure> {
-    let client = state.limiters.client_key(limits::client_addr(
+/// The keyed hash of the client's address.
+pub(super) fn client_of(state: &IntakeState, peer: SocketAddr, headers: &HeaderMap) -> ClientKey {
+    state.limiters.client_key(limits::client_addr(
         peer,
         headers,
         &state.config.trusted_proxies,
-    ));
-    state.limiters.check_lookup(&client).map_err(|limited| {
-        Failure(
-            lang,
-            IntakeError::LookupLimited {
+    ))
+}
+
+/// The limit of every look-up together.
+pub(super) fn global_limit(state: &IntakeState) -> Result<(), IntakeError> {
+    state
+        .limiters
+        .check_lookup()
+        .map_err(|limited| IntakeError::LookupLimited {
+            retry_after_secs: limited.retry_after_secs,
+        })
+}
+
+/// [`open_thread`], with a code that opens nothing counted against the
+/// client's address: past its limit, the refusal becomes "please wait". A
+/// code that opens its signal is never counted and never held back.
+pub(super) async fn open_counted(
+    state: &IntakeState,
+    client: &ClientKey,
+    typed: &str,
+) -> Result<Thread, IntakeError> {
+    match open_thread(state, typed).await {
+        Err(IntakeError::UnknownCode) => match state.limiters.note_failed_lookup(client) {
+            Ok(()) => Err(IntakeError::UnknownCode),
+            Err(limited) => Err(IntakeError::LookupLimited {
                 retry_after_secs: limited.retry_after_secs,
-            },
-        )
-    })
+            }),
+        },
+        other => other,
+    }
 }
 
 /// What is wrong with a message, if anything: blank, too long, or holding
@@ -244,8 +302,8 @@ fn problem_with(text: &str, confirmed: bool) -> Option<MessageProblem> {
 
 /// A signal opened with its code: the record, the derived keys, and what the
 /// sender may read, decrypted.
-struct Thread {
-    record: SenderRecord,
+pub(super) struct Thread {
+    pub(super) record: SenderRecord,
     keys: SourceKeys,
     code: Zeroizing<String>,
     answers: Vec<(String, Zeroizing<String>)>,
@@ -327,6 +385,16 @@ fn shown(lang: Lang, name: &str, value: &Zeroizing<String>) -> (String, Zeroizin
 }
 
 impl Thread {
+    /// The question whether to withdraw, with what would be removed.
+    pub(super) fn withdraw_page(&self, lang: Lang) -> Response {
+        web::wiped(pages::withdraw_page(
+            lang,
+            &self.code,
+            &self.record.received_on,
+            self.messages.len(),
+        ))
+    }
+
     /// Renders the sender's page from a wiped buffer.
     fn page(&self, lang: Lang, sent: bool, problem: Option<(MessageProblem, &str)>) -> Response {
         self.render(lang, sent, problem, "")

@@ -23,23 +23,32 @@ pub(super) async fn privacy(
     let lang = Lang::negotiate(query.as_deref(), &headers);
     pages::privacy_page(
         lang,
-        &state.config.public_url,
-        state.config.mix_interval_secs,
-        state.config.backups_per_day,
+        &pages::PrivacyView {
+            public_url: &state.config.public_url,
+            mix_interval_secs: state.config.mix_interval_secs,
+            backups_per_day: state.config.backups_per_day,
+            retention: &state.config.retention,
+        },
     )
     .into_response()
 }
 
 /// `/toegankelijkheid` is Dutch unless a `?lang=` link says otherwise.
-pub(super) async fn accessibility_nl(RawQuery(query): RawQuery) -> Response {
+pub(super) async fn accessibility_nl(
+    State(state): State<IntakeState>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::Nl);
-    pages::accessibility_page(lang).into_response()
+    pages::accessibility_page(lang, &state.config.public_url).into_response()
 }
 
 /// `/accessibility` is English unless a `?lang=` link says otherwise.
-pub(super) async fn accessibility_en(RawQuery(query): RawQuery) -> Response {
+pub(super) async fn accessibility_en(
+    State(state): State<IntakeState>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let lang = query.as_deref().and_then(lang_in_query).unwrap_or(Lang::En);
-    pages::accessibility_page(lang).into_response()
+    pages::accessibility_page(lang, &state.config.public_url).into_response()
 }
 
 /// The language a `?lang=` link asks for, if any.

@@ -13,9 +13,11 @@
 mod follow_up;
 mod info;
 pub mod network;
+pub mod once;
 mod pages;
 pub mod qr;
 pub mod seal;
+mod withdraw;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,7 +35,7 @@ use crate::limits::{self, Limiters};
 use crate::signal::answers::{self, Answers};
 use crate::signal::guard;
 use crate::store::Store;
-use crate::views::Lang;
+use crate::views::{self, Lang};
 use crate::web::{self, BodyError};
 use pages::FormView;
 
@@ -87,6 +89,9 @@ pub enum IntakeError {
     /// Storing failed; nothing was kept.
     #[error("store unavailable")]
     Unavailable,
+    /// A withdrawal could not be stored: the signal is still there.
+    #[error("withdrawal unavailable")]
+    WithdrawUnavailable,
     /// No such page.
     #[error("not found")]
     NotFound,
@@ -115,20 +120,25 @@ impl IntoResponse for Failure {
             IntakeError::RateLimited { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "page.rate_limited",
-                Some(lang.t("page.rate_limited.body").replace(
-                    "{minutes}",
-                    &retry_after_secs.div_ceil(60).max(1).to_string(),
-                )),
+                Some(
+                    lang.t("page.rate_limited.body")
+                        .replace("{wait}", &views::wait(lang, *retry_after_secs)),
+                ),
             ),
             IntakeError::LookupLimited { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "page.lookup_limited",
-                Some(lang.t("page.lookup_limited.body").replace(
-                    "{minutes}",
-                    &retry_after_secs.div_ceil(60).max(1).to_string(),
-                )),
+                Some(
+                    lang.t("page.lookup_limited.body")
+                        .replace("{wait}", &views::wait(lang, *retry_after_secs)),
+                ),
             ),
             IntakeError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "page.unavailable", None),
+            IntakeError::WithdrawUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "page.withdraw_unavailable",
+                None,
+            ),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
             IntakeError::LookupUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -143,7 +153,15 @@ impl IntoResponse for Failure {
         }
         let title = lang.t(&format!("{key}.title"));
         let body = body.unwrap_or_else(|| lang.t(&format!("{key}.body")).to_owned());
-        let mut res = (status, pages::message_page(lang, title, &body)).into_response();
+        // Too many codes tried, or a withdrawal that did not happen: the way
+        // on is the follow-up page, not the form.
+        let page =
+            if let IntakeError::LookupLimited { .. } | IntakeError::WithdrawUnavailable = error {
+                pages::message_page_to(lang, title, &body, "/follow-up", lang.t("nav.followup"))
+            } else {
+                pages::message_page(lang, title, &body)
+            };
+        let mut res = (status, page).into_response();
         if let IntakeError::RateLimited { retry_after_secs }
         | IntakeError::LookupLimited { retry_after_secs } = error
         {
@@ -159,6 +177,16 @@ impl IntoResponse for Failure {
 /// noted for the counts, then headers are added to every response, fallback
 /// included; the server counts every answer outside them.
 pub fn router(state: IntakeState) -> Router {
+    pages::set_organisation(&state.config.organisation);
+    if state.config.production {
+        for name in state.config.organisation.missing() {
+            tracing::warn!(
+                setting = name,
+                "is empty: the privacy page says it was not given"
+            );
+        }
+    }
+    let tokens = Arc::new(once::FormTokens::new());
     let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
         tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
         qr::Qr::default()
@@ -168,6 +196,8 @@ pub fn router(state: IntakeState) -> Router {
         .route("/signal", get(form_page).post(submit))
         .route("/follow-up", get(follow_up::start).post(follow_up::show))
         .route("/follow-up/message", post(follow_up::message))
+        .route("/follow-up/withdraw", post(withdraw::withdraw))
+        .route("/follow-up/withdrawn", post(withdraw::withdrawn))
         .route("/receipt", post(follow_up::receipt))
         .route("/style.css", get(info::stylesheet))
         .route("/privacy", get(info::privacy))
@@ -177,6 +207,7 @@ pub fn router(state: IntakeState) -> Router {
         .route("/embed/qr.svg", get(info::qr_svg))
         .route("/embed/qr.png", get(info::qr_png))
         .layer(Extension(qr))
+        .layer(Extension(tokens))
         // No line per request: a sender's moment must not reach the log
         // (see `summary`); the route is only noted for the counts.
         .route_layer(axum::middleware::from_fn(crate::summary::tag_route))
@@ -192,12 +223,22 @@ async fn form_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
+    let token = once::FormTokens::issue();
     let view = FormView {
         work_network: network::on_work_network(&state.config, peer, &headers)
             .then_some(state.config.public_url.as_str()),
+        token: &token,
         ..FormView::default()
     };
-    pages::form_page(lang, &view).into_response()
+    // The blank form holds nothing typed, only its one-time token: the
+    // browser may keep it for going back (never a shared cache), so that
+    // "back" and a restored tab bring the same token with the text the
+    // browser restores, and the form sent again is recognised.
+    (
+        [(header::CACHE_CONTROL, "private, max-age=0")],
+        pages::form_page(lang, &view),
+    )
+        .into_response()
 }
 
 async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
@@ -207,11 +248,19 @@ async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Failure {
     )
 }
 
-/// The form again with what was typed, under a notice of what went wrong.
-fn form_again(lang: Lang, answers: &Answers, title_key: &str, text: String) -> Response {
+/// The form again with what was typed (and its token), under a notice of
+/// what went wrong.
+fn form_again(
+    lang: Lang,
+    answers: &Answers,
+    token: &str,
+    title_key: &str,
+    text: String,
+) -> Response {
     let view = FormView {
         answers: Some(answers),
         problem: Some((lang.t(title_key), text)),
+        token,
         ..FormView::default()
     };
     pages::form_page(lang, &view).into_response()
@@ -232,6 +281,7 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 async fn submit(
     State(state): State<IntakeState>,
+    Extension(tokens): Extension<Arc<once::FormTokens>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -257,18 +307,52 @@ async fn submit(
     if let Some(l) = decoded.extra.get("lang").and_then(|l| Lang::parse(l)) {
         lang = l;
     }
-    // The language switch of a form shown again: the same page in the other
-    // language, with what was typed. Nothing is stored or counted.
-    let switch_to = decoded
+    // The form's one-time token; a form without one (or with a stale one)
+    // gets a fresh one when it is shown again.
+    let sent_token = decoded
+        .extra
+        .get(pages::FORM_TOKEN_FIELD)
+        .map(String::as_str)
+        .filter(|t| once::FormTokens::well_formed(t));
+    let fresh_token;
+    let token = match sent_token {
+        Some(t) => t,
+        None => {
+            fresh_token = once::FormTokens::issue();
+            fresh_token.as_str()
+        }
+    };
+    let confirmed = decoded
+        .extra
+        .get(pages::CONFIRM_FIELD)
+        .is_some_and(|v| v == "yes");
+    // The language switch of the form: the same page in the other language,
+    // with what was typed (and the guard's notice, if it was showing).
+    // Nothing is checked for errors, stored or counted.
+    if let Some(switch_to) = decoded
         .extra
         .get(pages::SHOW_LANG_FIELD)
-        .and_then(|l| Lang::parse(l));
-    lang = switch_to.unwrap_or(lang);
+        .and_then(|l| Lang::parse(l))
+    {
+        let findings = if confirmed {
+            Vec::new()
+        } else {
+            guard::scan(&decoded.answers)
+        };
+        let view = FormView {
+            answers: Some(&decoded.answers),
+            findings: &findings,
+            token,
+            ..FormView::default()
+        };
+        return Ok(pages::form_page(switch_to, &view).into_response());
+    }
     let errors = answers::validate(&decoded.answers);
     if !errors.is_empty() {
         let view = FormView {
             answers: Some(&decoded.answers),
             errors: &errors,
+            token,
             ..FormView::default()
         };
         return Ok((
@@ -279,10 +363,6 @@ async fn submit(
     }
     // The personal-data guard: hold back until the sender has looked. Answered
     // with 200 like a receipt, so not even the request log tells the two apart.
-    let confirmed = decoded
-        .extra
-        .get(pages::CONFIRM_FIELD)
-        .is_some_and(|v| v == "yes");
     if !confirmed {
         let findings = guard::scan(&decoded.answers);
         if !findings.is_empty() {
@@ -290,64 +370,92 @@ async fn submit(
             let view = FormView {
                 answers: Some(&decoded.answers),
                 findings: &findings,
+                token,
                 ..FormView::default()
             };
             return Ok(pages::form_page(lang, &view).into_response());
         }
-    }
-    if switch_to.is_some() {
-        let view = FormView {
-            answers: Some(&decoded.answers),
-            ..FormView::default()
-        };
-        return Ok(pages::form_page(lang, &view).into_response());
     }
     let client = state.limiters.client_key(limits::client_addr(
         peer,
         &headers,
         &state.config.trusted_proxies,
     ));
-    // Refused or failed: nothing was kept, and the form comes back with the
-    // text in it so that trying again is one press of the button.
-    if let Err(limited) = state.limiters.check_submit(&client) {
-        let minutes = limited.retry_after_secs.div_ceil(60).max(1).to_string();
-        let text = lang
-            .t("page.rate_limited.form")
-            .replace("{minutes}", &minutes);
-        let mut res = form_again(lang, &decoded.answers, "page.rate_limited.title", text);
-        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        if let Ok(v) = HeaderValue::from_str(&limited.retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
+    // Stored once per form: the same form sent again (a reload of the
+    // receipt, "resend") stores nothing and shows the same code. Refused or
+    // failed: nothing was kept, and the form comes back with the text in it
+    // so that trying again is one press of the button.
+    let outcome = tokens
+        .once(sent_token, &decoded.answers, || async {
+            state
+                .limiters
+                .check_submit(&client)
+                .map_err(Refused::Limited)?;
+            match seal::seal_and_store(
+                &state.store,
+                &state.team.recipients,
+                state.config.received_precision,
+                lang,
+                &decoded.answers,
+            )
+            .await
+            {
+                Ok(receipt) => {
+                    crate::summary::note(crate::summary::Event::SignalStored);
+                    Ok(receipt.grouped())
+                }
+                Err(e) => {
+                    crate::summary::note(crate::summary::Event::NotStored);
+                    tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
+                    Err(Refused::NotStored)
+                }
+            }
+        })
+        .await;
+    let code = match outcome {
+        once::Outcome::Stored(code) | once::Outcome::Again(code) => code,
+        once::Outcome::Failed(Refused::Limited(limited)) => {
+            let text = lang
+                .t("page.rate_limited.form")
+                .replace("{wait}", &views::wait(lang, limited.retry_after_secs));
+            let mut res = form_again(
+                lang,
+                &decoded.answers,
+                token,
+                "page.rate_limited.title",
+                text,
+            );
+            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(v) = HeaderValue::from_str(&limited.retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(res);
         }
-        return Ok(res);
-    }
-    let receipt = match seal::seal_and_store(
-        &state.store,
-        &state.team.recipients,
-        state.config.received_precision,
-        lang,
-        &decoded.answers,
-    )
-    .await
-    {
-        Ok(receipt) => {
-            crate::summary::note(crate::summary::Event::SignalStored);
-            receipt
-        }
-        Err(e) => {
-            crate::summary::note(crate::summary::Event::NotStored);
-            tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
+        once::Outcome::Failed(Refused::NotStored) => {
             let text = lang.t("page.unavailable.form").to_owned();
-            let mut res = form_again(lang, &decoded.answers, "page.unavailable.title", text);
+            let mut res = form_again(
+                lang,
+                &decoded.answers,
+                token,
+                "page.unavailable.title",
+                text,
+            );
             *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             return Ok(res);
         }
     };
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        pages::receipt_page(lang, &receipt.grouped()),
-    )
-        .into_response())
+    let mut res = web::wiped(pages::receipt_page(lang, &code, &state.config.public_url));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Why a submission was not stored.
+enum Refused {
+    /// Over a rate limit.
+    Limited(limits::Limited),
+    /// The store failed.
+    NotStored,
 }
 
 #[cfg(test)]
@@ -370,6 +478,7 @@ mod tests {
                 IntakeError::UnknownCode,
                 IntakeError::LookupUnavailable,
                 IntakeError::Unavailable,
+                IntakeError::WithdrawUnavailable,
                 IntakeError::NotFound,
             ] {
                 let res = Failure(lang, error).into_response();

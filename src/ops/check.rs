@@ -39,6 +39,13 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
     }
     problems.extend(reviewer_files(&config.keys_dir, config.production));
     if config.production {
+        // The privacy page names them: a sender must be able to check who
+        // runs the channel and whom to ask before writing.
+        for name in config.organisation.missing() {
+            problems.push(format!(
+                "{name} is empty; in production the privacy page must name it (article 13 of the GDPR)"
+            ));
+        }
         // team.pub and backup.pub are public; the reviewer files are not.
         problems.extend(too_open(&config.keys_dir, 0o027));
         problems.extend(too_open(&reviewers::folder(&config.keys_dir), 0o077));

@@ -4,12 +4,26 @@
 //! Invariant: the receipt code never reaches this module — only its HKDF tag —
 //! and nothing here sees plaintext: messages arrive sealed. A sender's message
 //! is stored without an audit row, because an audit row carries the exact time
-//! and would say when the sender came back.
+//! and would say when the sender came back; a withdrawal's row waits in the
+//! audit inbox with its day only ([`Store::audit_for_sender`]).
 
 use rusqlite::{OptionalExtension, params};
 
 use super::thread::SealedItem;
 use super::{Store, StoreError};
+use crate::audit::{Action, Entry};
+
+/// Who a sender's own audit rows name.
+pub const SENDER_ACTOR: &str = "(sender)";
+
+/// What a withdrawal deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Withdrawn {
+    /// Messages of the thread, both sides.
+    pub messages: u64,
+    /// The team's internal notes.
+    pub notes: u64,
+}
 
 /// A signal as its sender may see it (still sealed).
 #[derive(Debug, Clone)]
@@ -130,6 +144,57 @@ impl Store {
                 envelope
             ])?;
             Ok(true)
+        })
+        .await
+    }
+
+    /// Withdraws signal `id` at its sender's request: the signal, its thread
+    /// and the team's notes are deleted as `purge` deletes them (the
+    /// connection's `secure_delete` zeroes the cells, and the next mix
+    /// truncates the WAL that still holds the old pages), and an audit row
+    /// "withdrawn" waits with only `day`. `None` if the signal is gone.
+    pub async fn withdraw(&self, id: String, day: String) -> Result<Option<Withdrawn>, StoreError> {
+        self.arrived();
+        self.write(move |c| {
+            super::mix::mark_unmixed(c)?;
+            let exists = c
+                .prepare_cached("SELECT 1 FROM all_signals WHERE id = ?1")?
+                .query_row(params![id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
+                return Ok(None);
+            }
+            let mut deleted = [0u64; 5];
+            for (n, sql) in [
+                "DELETE FROM notes WHERE signal_id = ?1",
+                "DELETE FROM messages WHERE signal_id = ?1",
+                "DELETE FROM inbox_messages WHERE signal_id = ?1",
+                "DELETE FROM signals WHERE id = ?1",
+                "DELETE FROM inbox_signals WHERE id = ?1",
+            ]
+            .into_iter()
+            .zip(deleted.iter_mut())
+            .map(|(sql, n)| (n, sql))
+            {
+                *n = c.prepare_cached(sql)?.execute(params![id])? as u64;
+            }
+            let [notes, messages, inbox_messages, _, _] = deleted;
+            let gone = Withdrawn {
+                messages: messages + inbox_messages,
+                notes,
+            };
+            Store::audit_for_sender(
+                c,
+                &day,
+                &Entry::on(
+                    SENDER_ACTOR,
+                    Action::Withdrawn,
+                    &id,
+                    "withdrawn by the sender",
+                ),
+            )?;
+            Ok(Some(gone))
         })
         .await
     }

@@ -41,6 +41,43 @@ pub fn prose(text: &str) -> Markup {
     }
 }
 
+/// A day (`YYYY-MM-DD`) written out as people write it ("1 december 2026",
+/// "1 December 2026"); anything else is given back as it is.
+pub fn day_text(lang: Lang, iso: &str) -> String {
+    let mut parts = iso.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return iso.to_owned();
+    };
+    match (y.parse::<u32>(), m.parse::<u8>(), d.parse::<u8>()) {
+        (Ok(y), Ok(m @ 1..=12), Ok(d @ 1..=31)) => {
+            format!("{d} {} {y}", lang.t(&format!("month.{m}")))
+        }
+        _ => iso.to_owned(),
+    }
+}
+
+/// [`day_text`] in a `<time>` element that keeps the date for machines.
+pub fn day(lang: Lang, iso: &str) -> Markup {
+    html! { time datetime=(iso) { (day_text(lang, iso)) } }
+}
+
+/// A waiting time in words, rounded up to whole minutes (or hours from an
+/// hour on): "een minuut", "3 minuten", "2 uur"; "a minute", "3 minutes".
+pub fn wait(lang: Lang, secs: u64) -> String {
+    let minutes = secs.div_ceil(60).max(1);
+    let (n, unit) = if minutes >= 60 {
+        (minutes.div_ceil(60), "hour")
+    } else {
+        (minutes, "minute")
+    };
+    let key = if n == 1 {
+        format!("interval.span.{unit}")
+    } else {
+        format!("interval.span.{unit}s")
+    };
+    lang.t(&key).replace("{n}", &n.to_string())
+}
+
 /// `text` with each `{name}` replaced by its value.
 pub fn fill(text: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
     values.iter().fold(text.to_owned(), |out, (name, value)| {
@@ -70,6 +107,24 @@ mod tests {
             html,
             "<p>Eerst &lt;b&gt;dit&lt;/b&gt;.</p><ul><li>een</li><li>twee</li></ul><p>Tot slot.</p>"
         );
+    }
+
+    #[test]
+    fn days_and_waits_are_written_as_people_write_them() {
+        assert_eq!(day_text(Lang::Nl, "2026-12-01"), "1 december 2026");
+        assert_eq!(day_text(Lang::En, "2026-12-01"), "1 December 2026");
+        assert_eq!(
+            day(Lang::Nl, "2026-03-09").into_string(),
+            "<time datetime=\"2026-03-09\">9 maart 2026</time>"
+        );
+        assert_eq!(day_text(Lang::Nl, "gisteren"), "gisteren");
+        assert_eq!(wait(Lang::Nl, 1), "een minuut");
+        assert_eq!(wait(Lang::Nl, 60), "een minuut");
+        assert_eq!(wait(Lang::Nl, 61), "2 minuten");
+        assert_eq!(wait(Lang::En, 61), "2 minutes");
+        assert_eq!(wait(Lang::En, 30), "a minute");
+        assert_eq!(wait(Lang::Nl, 3600), "een uur");
+        assert_eq!(wait(Lang::En, 5400), "2 hours");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //   SIGNAAL_URL         an ordinary server
 //   SIGNAAL_STRICT_URL  one with tight limits (a burst of 1, a 2 KiB body) that
 //                       treats loopback as a work network
+//   SIGNAAL_BUSY_URL    one that lets an address send two things an hour, so
+//                       a sender's message is stopped by the limit
 //   SIGNAAL_REVIEW_URL  the ordinary server's review face, and
 //   SIGNAAL_REVIEW_PASSPHRASE  its demo reviewer's passphrase
 // Optional: SIGNAAL_SHOTS (folder for screenshots at 320 and 1280 px),
@@ -24,15 +26,16 @@ const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const BASE = process.env.SIGNAAL_URL;
 const STRICT = process.env.SIGNAAL_STRICT_URL;
+const BUSY = process.env.SIGNAAL_BUSY_URL;
 const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
 const REVIEW = process.env.SIGNAAL_REVIEW_URL;
 const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
-if (!BASE || !STRICT || !REVIEW || !REVIEW_PASSPHRASE) {
-  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
+if (!BASE || !STRICT || !BUSY || !REVIEW || !REVIEW_PASSPHRASE) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
-const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin]);
+const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin]);
 const RECEIPT = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/;
 
 // ---- a tiny harness ----
@@ -85,7 +88,7 @@ async function newContext({ js = false, lang = 'nl', width = 1280, seen = { fore
   });
   ctx.on('response', async (res) => {
     if (res.request().resourceType() === 'document') {
-      seen.documents.push({ url: res.url(), status: res.status(), headers: await res.allHeaders() });
+      seen.documents.push({ url: res.url(), method: res.request().method(), status: res.status(), headers: await res.allHeaders() });
     }
   });
   ctx.on('page', (page) => {
@@ -138,9 +141,38 @@ async function receiptOf(page) {
 
 // The buttons' texts in each language.
 const t = {
-  nl: { submit: 'Signaal versturen', open: 'Mijn signaal tonen', send: 'Bericht versturen' },
-  en: { submit: 'Send signal', open: 'Show my signal', send: 'Send message' },
+  nl: { submit: 'Signaal versturen', open: 'Mijn signaal tonen', send: 'Bericht versturen', withdraw: 'Signaal intrekken', confirm: 'Ja, trek mijn signaal in' },
+  en: { submit: 'Send report', open: 'Show my report', send: 'Send message', withdraw: 'Withdraw report', confirm: 'Yes, withdraw my report' },
 };
+
+// WCAG's relative luminance and contrast ratio of two CSS colours (rgb or rgba).
+function luminance(css) {
+  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+// The colours of the focus ring on the focused element, and the background
+// it stands on (the first ancestor with a colour of its own).
+async function focusRing(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    let bg = 'rgb(255, 255, 255)';
+    for (let n = el.parentElement; n; n = n.parentElement) {
+      const c = getComputedStyle(n).backgroundColor;
+      if (c && c !== 'transparent' && !c.startsWith('rgba(0, 0, 0, 0')) { bg = c; break; }
+    }
+    const shadow = (style.boxShadow.match(/rgba?\([^)]*\)/) || [null])[0];
+    return { id: el.id || el.className || `${el.tagName.toLowerCase()} ${el.textContent.trim().slice(0, 20)}`, outline: style.outlineColor, outlineWidth: style.outlineWidth, outlineStyle: style.outlineStyle, shadow, background: bg };
+  });
+}
 
 // Gives a signal and comes back with its code typed as a person might
 // (lower case, spaces), on the follow-up page reached from the receipt.
@@ -156,6 +188,34 @@ async function comeBack(page, lang, base = BASE) {
   await page.click(`button:has-text("${t[lang].open}")`);
   await page.waitForLoadState('load');
   return code;
+}
+
+// On the busy server (two things an hour from an address): one signal, then
+// messages until the limit stops one; the page that answers it.
+const STOPPED_TEXT = 'Een aanvulling die even moet wachten.';
+let busyCode = null;
+async function stoppedMessage(page, lang) {
+  if (!busyCode) {
+    await page.goto(`${BUSY}/?lang=${lang}`);
+    await page.fill('#situation', 'Een regel die te hard uitpakt.');
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    busyCode = await receiptOf(page);
+  }
+  await page.goto(`${BUSY}/follow-up?lang=${lang}`);
+  await page.fill('#receipt', busyCode);
+  await page.click(`button:has-text("${t[lang].open}")`);
+  await page.waitForLoadState('load');
+  for (let i = 0; i < 4; i++) {
+    await page.fill('#message', STOPPED_TEXT);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/follow-up/message')),
+      page.click(`button:has-text("${t[lang].send}")`),
+    ]);
+    await page.waitForLoadState('load');
+    if (res.status() === 429) return;
+  }
+  throw new Error('no message was stopped');
 }
 
 // ---- the watchers themselves: shown to fire on a page that does what no page may ----
@@ -349,6 +409,119 @@ await check('a keyboard user reaches every part and sends a signal without a mou
   await receiptOf(page);
 });
 
+// ---- focus you can see ----
+
+await check('the focus ring is two colours with at least 3:1 against what it stands on, computed in the browser', async () => {
+  const ctx = await newContext({ js: true, lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/`);
+  const seen = [];
+  // The skip link, the header's links on the dark band, the form's fields, buttons and links.
+  for (let tabs = 0; tabs < 30; tabs++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement === document.body)) break;
+    const ring = await focusRing(page);
+    assert(ring.outlineStyle !== 'none' && parseFloat(ring.outlineWidth) >= 2, `no outline on ${ring.id}: ${JSON.stringify(ring)}`);
+    assert(ring.shadow, `no second colour around ${ring.id}`);
+    const best = Math.max(contrast(ring.outline, ring.background), contrast(ring.shadow, ring.background));
+    assert(best >= 3, `${ring.id}: ring ${ring.outline}/${ring.shadow} on ${ring.background} is ${best.toFixed(2)}:1`);
+    assert(contrast(ring.outline, ring.shadow) >= 3, `${ring.id}: the two colours of the ring are ${contrast(ring.outline, ring.shadow).toFixed(2)}:1`);
+    seen.push(`${ring.id} ${best.toFixed(1)}:1`);
+  }
+  console.log(`    focus contrast: ${seen.slice(0, 8).join(', ')} …`);
+});
+
+// ---- one receipt, however often the form is sent ----
+
+for (const lang of ['nl', 'en']) {
+  await check(`reloading the receipt sends the form again but stores nothing and shows the same code (${lang})`, async () => {
+    const ctx = await newContext({ lang });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.fill('#situation', `Een regel die te hard uitpakt, en de pagina wordt herladen (${lang}).`);
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    const code = await receiptOf(page);
+    const posts = [];
+    page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/signal')) posts.push(r.url()); });
+    for (let i = 0; i < 2; i++) {
+      await page.reload();
+      await page.waitForLoadState('load');
+      assert((await receiptOf(page)) === code, 'a reload shows another code');
+    }
+    assert(posts.length === 2, `the reloads sent the form ${posts.length} times`);
+    // Back to the form and sent again unchanged, as a restored tab would.
+    await page.goBack();
+    await page.waitForLoadState('load');
+    if ((await page.locator('#situation').count()) === 1) {
+      await page.click(`button:has-text("${t[lang].submit}")`);
+      await page.waitForLoadState('load');
+      assert((await receiptOf(page)) === code, 'the form sent again shows another code');
+    }
+    // The receipt holds the address to come back to, on screen and on paper.
+    const address = page.locator('[data-follow-up-address]');
+    assert((await address.innerText()).endsWith('/follow-up'), 'no follow-up address');
+    await page.emulateMedia({ media: 'print' });
+    assert(await address.isVisible(), 'the follow-up address is not printed');
+    assert(await page.locator('[data-receipt]').isVisible(), 'the code is not printed');
+    await page.emulateMedia({ media: 'screen' });
+  });
+}
+
+await check('the language switch keeps what was typed on the first visit too, JavaScript off', async () => {
+  const ctx = await newContext({ lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/`);
+  await page.fill('#situation', 'Ik begin in het Nederlands.');
+  await page.click('header.site .lang');
+  await page.waitForLoadState('load');
+  assert((await page.getAttribute('html', 'lang')) === 'en', 'the page is in English');
+  assert((await page.inputValue('#situation')) === 'Ik begin in het Nederlands.', 'the text is kept');
+  assert((await page.locator('#error-summary').count()) === 0, 'a switch shows no error');
+  assert((await page.locator('[data-receipt]').count()) === 0, 'a switch is not a submission');
+});
+
+await check('the guard\'s confirm link puts the focus on the checkbox', async () => {
+  const ctx = await newContext({ js: true, lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/`);
+  await page.fill('#situation', 'Mevrouw met BSN 123456782 kreeg een boete.');
+  await page.click(`button:has-text("${t.nl.submit}")`);
+  await page.waitForLoadState('load');
+  await page.click('#guard-summary a[href="#confirm_personal_data"]');
+  assert(await focusLandsOn(page, 'confirm_personal_data'), `focus is on ${await activeId(page)}`);
+  await page.keyboard.press('Space');
+  assert(await page.isChecked('#confirm_personal_data'), 'the space bar ticks it');
+});
+
+await check('a sender withdraws a signal: asked first, then it is gone and the code opens nothing', async () => {
+  const ctx = await newContext({ lang: 'en' });
+  const page = await ctx.newPage();
+  const code = await comeBack(page, 'en');
+  await page.click(`button:has-text("${t.en.withdraw}")`);
+  await page.waitForLoadState('load');
+  assert((await page.locator('h1').innerText()) === 'Withdraw this report?', 'the question');
+  await page.click(`button:has-text("${t.en.confirm}")`);
+  await page.waitForLoadState('load');
+  assert((await page.locator('[data-withdrawn]').count()) === 1, 'not withdrawn');
+  await page.goto(`${BASE}/follow-up?lang=en`);
+  await page.fill('#receipt', code);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/follow-up')),
+    page.click(`button:has-text("${t.en.open}")`),
+  ]);
+  assert(res.status() === 404, `the withdrawn code got ${res.status()}`);
+});
+
+await check('a message the limit stops comes back with its text and "not sent yet", JavaScript off', async () => {
+  const ctx = await newContext({ lang: 'nl' });
+  const page = await ctx.newPage();
+  await stoppedMessage(page, 'nl');
+  assert((await page.inputValue('#message')) === STOPPED_TEXT, 'the text is kept');
+  assert((await page.locator('[data-sent]').count()) === 0, 'it says sent');
+  assert(/nog niet verstuurd/.test(await page.locator('#error-summary').innerText()), 'no "not sent yet"');
+});
+
 // ---- the work-network notice ----
 
 await check('a visitor on a work network sees a calm notice with the QR code', async () => {
@@ -458,6 +631,17 @@ const pages = {
     }
     throw new Error('no 429 after three codes');
   },
+  'withdraw question': async (p, l) => {
+    await comeBack(p, l);
+    await p.click(`button:has-text("${t[l].withdraw}")`);
+  },
+  'withdrawn': async (p, l) => {
+    await comeBack(p, l);
+    await p.click(`button:has-text("${t[l].withdraw}")`);
+    await p.waitForLoadState('load');
+    await p.click(`button:has-text("${t[l].confirm}")`);
+  },
+  'message not sent yet': async (p, l) => stoppedMessage(p, l),
   '413 page': async (p, l) => {
     await p.goto(`${STRICT}/?lang=${l}`);
     await p.fill('#situation', 'Te lang. '.repeat(400));
@@ -605,7 +789,10 @@ await check('every page carries the intake headers', async () => {
     assert(h['referrer-policy'] === 'no-referrer', `Referrer-Policy on ${where}`);
     assert(h['x-content-type-options'] === 'nosniff', `nosniff on ${where}`);
     assert(h['x-frame-options'] === 'DENY', `X-Frame-Options on ${where}`);
-    assert(h['cache-control'] === 'no-store', `Cache-Control on ${where}`);
+    // The blank form (only its one-time token) may be kept for going back;
+    // a page with anything typed or a code never.
+    const blankForm = d.method === 'GET' && ['/', '/signal'].includes(new URL(d.url).pathname);
+    assert(h['cache-control'] === (blankForm ? 'private, max-age=0' : 'no-store'), `Cache-Control ${h['cache-control']} on ${d.method} ${where}`);
     assert(!('server' in h), `Server header on ${where}`);
   }
 });

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{LangSwitch, layout, layout_with};
 use crate::signal::guard::Kind;
-use crate::views::{Lang, href};
+use crate::views::{self, Lang, href};
 
 /// The field that carries the code.
 pub const RECEIPT_FIELD: &str = "receipt";
@@ -29,6 +29,8 @@ pub enum MessageProblem {
     PersonalData(Vec<Kind>),
     /// Storing failed: nothing was kept, the text is still in the form.
     NotStored,
+    /// A limit stopped it: not sent yet, try again after this many seconds.
+    Limited(u64),
 }
 
 /// One message of the thread, decrypted.
@@ -109,7 +111,7 @@ pub fn start_page(lang: Lang, refused: bool) -> Markup {
                 div class=(if refused { "field has-error" } else { "field" }) {
                     label for=(RECEIPT_FIELD) { (lang.t("followup.code_label")) }
                     p.hint #receipt-hint { (lang.t("followup.code_hint")) }
-                    @if refused { p.error #receipt-error { (lang.t("followup.refused.field")) } }
+                    @if refused { p.error #receipt-error { span.visually-hidden { (lang.t("error.prefix")) " " } (lang.t("followup.refused.field")) } }
                     input type="text" id=(RECEIPT_FIELD) name=(RECEIPT_FIELD) autocomplete="off"
                         autocapitalize="characters" spellcheck="false" required aria-required="true"
                         aria-invalid=[refused.then_some("true")]
@@ -126,6 +128,9 @@ fn problem_text(lang: Lang, problem: &MessageProblem) -> String {
     match problem {
         MessageProblem::Empty => lang.t("followup.message.empty").to_owned(),
         MessageProblem::NotStored => lang.t("followup.message.not_stored").to_owned(),
+        MessageProblem::Limited(secs) => lang
+            .t("followup.message.limited")
+            .replace("{wait}", &views::wait(lang, *secs)),
         MessageProblem::TooLong(max) => lang
             .t("followup.message.too_long")
             .replace("{max}", &max.to_string()),
@@ -134,7 +139,7 @@ fn problem_text(lang: Lang, problem: &MessageProblem) -> String {
                 .iter()
                 .map(|k| lang.t(&format!("guard.kind.{}", k.key())))
                 .collect();
-            format!("{} {}", lang.t("guard.field_note"), names.join(", "))
+            names.join(", ")
         }
     }
 }
@@ -151,6 +156,11 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                 lang.t("followup.thread.title")
             )
         }
+        Some((MessageProblem::Limited(_), _)) => format!(
+            "{}: {}",
+            lang.t("followup.message.not_sent"),
+            lang.t("followup.thread.title")
+        ),
         Some(_) => format!(
             "{}: {}",
             lang.t("error.summary"),
@@ -186,29 +196,39 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                     p { (lang.t("followup.sent")) }
                 }
             }
-            @if let Some((_, _)) = error {
+            @if let Some((problem, _)) = error {
                 div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                    h2 #error-summary-title { (lang.t("error.summary")) }
+                    h2 #error-summary-title {
+                        @if matches!(problem, MessageProblem::Limited(_)) { (lang.t("followup.message.not_sent")) }
+                        @else { (lang.t("error.summary")) }
+                    }
                     ul { li { a href={ "#" (MESSAGE_FIELD) } { (note.as_deref().unwrap_or_default()) } } }
                 }
             }
             @if guard {
                 div.guard-summary #guard-summary role="alert" aria-labelledby="guard-summary-title" tabindex="-1" autofocus {
                     h2 #guard-summary-title { (lang.t("guard.title")) }
-                    p { (lang.t("followup.guard.intro")) }
-                    p { a href={ "#" (MESSAGE_FIELD) } { (note.as_deref().unwrap_or_default()) } }
-                    p { (lang.t("guard.why")) }
-                    p { (lang.t("guard.ways")) " " a href="#confirm" { (lang.t("guard.confirm")) } }
+                    p { (lang.t("followup.guard.intro")) " " a href={ "#" (MESSAGE_FIELD) } { (note.as_deref().unwrap_or_default()) } }
+                    p { (lang.t("followup.guard.why")) }
+                    p { (lang.t("guard.ways")) " " a href={ "#" (super::CONFIRM_FIELD) } { (lang.t("guard.confirm")) } }
                 }
             }
             h1 { (lang.t("followup.thread.title")) }
+            @if let Some(question) = open_question(v.thread) {
+                section.question #team-question aria-labelledby="question-title" data-open-question {
+                    h2 #question-title { (lang.t("followup.question.title")) }
+                    p.meta { (lang.t("followup.question.asked")) " " (views::day(lang, &question.day)) }
+                    @if let Some(text) = &question.text { p.text dir="auto" { (text.as_str()) } }
+                    p { (lang.t("followup.question.when")) " " a href={ "#" (MESSAGE_FIELD) } { (lang.t("followup.question.answer")) } }
+                }
+            }
             dl.status-box {
                 dt { (lang.t("followup.status")) }
                 dd data-status=(v.status) { strong { (lang.t(&format!("followup.status.{}", v.status))) } }
                 dt { (lang.t("followup.last_change")) }
-                dd data-last-change=(v.last_change) { (v.last_change) }
+                dd data-last-change=(v.last_change) { (views::day(lang, v.last_change)) }
                 dt { (lang.t("followup.received")) }
-                dd { (v.received_on) }
+                dd { (views::day(lang, v.received_on)) }
             }
             section.thread aria-labelledby="thread-title" {
                 h2 #thread-title { (lang.t("followup.thread.messages")) }
@@ -216,7 +236,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                 @for m in v.thread {
                     @let who = if m.author == "team" { "followup.from.team" } else { "followup.from.sender" };
                     article.message data-author=(m.author) {
-                        p.meta { strong { (lang.t(who)) } ", " (m.day) }
+                        p.meta { strong { (lang.t(who)) } ", " (views::day(lang, &m.day)) }
                         @match &m.text {
                             Some(text) => p.text dir="auto" { (text.as_str()) },
                             None => p.text { em { (lang.t("followup.unreadable")) } },
@@ -231,7 +251,8 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                     label for=(MESSAGE_FIELD) { (lang.t("followup.message.label")) }
                     p.hint #message-hint { (lang.t("followup.message.hint")) }
                     @if let Some(n) = &note {
-                        @if guard { p.warning #message-warning { (n) } } @else { p.error #message-error { (n) } }
+                        @if guard { p.warning #message-warning { (lang.t("guard.field_note")) " " (n) } }
+                        @else { p.error #message-error { span.visually-hidden { (lang.t("error.prefix")) " " } (n) } }
                     }
                     textarea id=(MESSAGE_FIELD) name=(MESSAGE_FIELD) rows="6" required aria-required="true"
                         aria-invalid=[error.map(|_| "true")] aria-describedby=(described) { (typed) }
@@ -255,7 +276,58 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                     }
                 }
             }
+            section.withdraw aria-labelledby="withdraw-title" {
+                h2 #withdraw-title { (lang.t("withdraw.offer.title")) }
+                p { (lang.t("withdraw.offer.body")) }
+                form method="post" action=(href("/follow-up/withdraw", lang)) accept-charset="utf-8" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    input type="hidden" name=(RECEIPT_FIELD) value=(v.code);
+                    button.secondary type="submit" { (lang.t("withdraw.offer.button")) }
+                }
+            }
             p.safe { (lang.t("followup.leave")) }
+        },
+    )
+}
+
+/// The team's question that waits for an answer: the last message, when
+/// it is the team's.
+fn open_question(thread: &[ThreadMessage]) -> Option<&ThreadMessage> {
+    thread.last().filter(|m| m.author == "team")
+}
+
+/// The message form on its own, the text kept, when a limit stopped it
+/// before the signal could be opened: "not sent yet", and a button to send
+/// it again. Holds the code (in a hidden field) and the text: sent from a
+/// wiped buffer.
+pub fn message_held_page(lang: Lang, code: &str, text: &str, retry_after_secs: u64) -> Markup {
+    let wait = views::wait(lang, retry_after_secs);
+    layout_with(
+        lang,
+        lang.t("followup.message.not_sent"),
+        "/follow-up",
+        LangSwitch::Resend {
+            form: "message-form",
+            action: "/follow-up/message",
+        },
+        html! {
+            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+                h2 #error-summary-title { (lang.t("followup.message.not_sent")) }
+                p { (lang.t("followup.message.limited").replace("{wait}", &wait)) }
+            }
+            h1 { (lang.t("followup.message.not_sent")) }
+            form #message-form method="post" action=(href("/follow-up/message", lang)) accept-charset="utf-8" novalidate {
+                input type="hidden" name="lang" value=(lang.code());
+                input type="hidden" name=(RECEIPT_FIELD) value=(code);
+                div.field {
+                    label for=(MESSAGE_FIELD) { (lang.t("followup.message.label")) }
+                    p.hint #message-hint { (lang.t("followup.message.hint")) }
+                    textarea id=(MESSAGE_FIELD) name=(MESSAGE_FIELD) rows="6" required aria-required="true"
+                        aria-describedby="message-hint" { (text) }
+                }
+                button.primary type="submit" { (lang.t("followup.message.send")) }
+            }
+            p { a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
         },
     )
 }
@@ -284,6 +356,7 @@ mod tests {
             Some((MessageProblem::Empty, "")),
             Some((MessageProblem::TooLong(10), "x")),
             Some((MessageProblem::NotStored, "x")),
+            Some((MessageProblem::Limited(90), "x")),
             Some((
                 MessageProblem::PersonalData(vec![Kind::Bsn, Kind::BirthDate]),
                 "x",

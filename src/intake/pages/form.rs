@@ -12,10 +12,12 @@ use super::{LangSwitch, layout_with};
 use crate::signal::answers::{Answers, FieldError};
 use crate::signal::guard::Finding;
 use crate::signal::questions::{self, Kind, Question};
-use crate::views::{Lang, href};
+use crate::views::{Lang, fill, href};
 
 /// The checkbox that lets a held-back signal through.
 pub const CONFIRM_FIELD: &str = "confirm_personal_data";
+/// The form's one-time token (see `intake::once`).
+pub const FORM_TOKEN_FIELD: &str = "form_token";
 
 /// What the form shows: what was typed, what is wrong with it, and notices.
 #[derive(Debug, Default)]
@@ -30,6 +32,8 @@ pub struct FormView<'a> {
     pub work_network: Option<&'a str>,
     /// A refusal or fault to explain above the kept form: (title, text).
     pub problem: Option<(&'a str, String)>,
+    /// The form's one-time token.
+    pub token: &'a str,
 }
 
 fn error_text(lang: Lang, error: FieldError) -> String {
@@ -73,15 +77,12 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
     let open_more = optional.iter().any(|q| {
         !value(&q.name).is_empty() || error_of(&q.name).is_some() || warning_of(&q.name).is_some()
     });
-    // Once something is typed, switching language sends it along.
-    let switch = if view.answers.is_some() {
-        LangSwitch::Resend {
-            form: "signal-form",
-            action: "/signal",
-        }
-    } else {
-        LangSwitch::Link
+    // Switching language sends what was typed along, on the first visit too.
+    let switch = LangSwitch::Resend {
+        form: "signal-form",
+        action: "/signal",
     };
+    let org = super::organisation();
     layout_with(
         lang,
         &title,
@@ -107,11 +108,26 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
             }
             h1 { (lang.t("form.title")) }
             p.lead { (lang.t("form.intro")) }
+            (acute(lang))
+            aside.who aria-labelledby="who-title" {
+                h2 #who-title { (lang.t("form.who.title")) }
+                p { (fill(lang.t("form.who.body"), &[("team", &org.team), ("organisation", &org.name)])) }
+                p { (lang.t("form.who.not_whistleblowing")) " "
+                    a href=(lang.t("link.whistleblowing.url")) rel="noreferrer" { (lang.t("link.whistleblowing.text")) } "." }
+                p { a href=(href("/privacy", lang)) { (lang.t("form.who.more")) } }
+            }
             @if let Some(url) = view.work_network {
                 (work_network_notice(lang, url))
             }
             form #signal-form method="post" action=(href("/signal", lang)) accept-charset="utf-8" novalidate {
                 input type="hidden" name="lang" value=(lang.code());
+                // A hidden text box rather than a hidden input: a browser
+                // that restores the form (back, a restored tab) restores the
+                // box with the text it had, so the form sent again carries
+                // its first token and is recognised, not stored twice.
+                @if !view.token.is_empty() {
+                    textarea name=(FORM_TOKEN_FIELD) hidden aria-hidden="true" tabindex="-1" { (view.token) }
+                }
                 @for q in &required {
                     (field(lang, q, value(&q.name), error_of(&q.name), warning_of(&q.name)))
                 }
@@ -133,7 +149,6 @@ pub fn form_page(lang: Lang, view: &FormView<'_>) -> Markup {
                 p.safe { (lang.t("form.safe")) " " a href=(href("/privacy", lang)) { (lang.t("form.privacy_link")) } }
                 button.primary type="submit" { (lang.t("form.submit")) }
             }
-            p.acute { (lang.t("form.acute")) }
         },
     )
 }
@@ -156,7 +171,21 @@ fn guard_notice(lang: Lang, findings: &[Finding]) -> Markup {
                 }
             }
             p { (lang.t("guard.why")) }
-            p { (lang.t("guard.ways")) " " a href="#confirm" { (lang.t("guard.confirm")) } }
+            // The link leads to the checkbox itself, so following it puts the
+            // focus there, ready for the space bar.
+            p { (lang.t("guard.ways")) " " a href={ "#" (CONFIRM_FIELD) } { (lang.t("guard.confirm")) } }
+        }
+    }
+}
+
+/// The acute route, before anything is written: one citizen who needs help
+/// now goes to the national route for multi-problem cases, not here.
+fn acute(lang: Lang) -> Markup {
+    html! {
+        p.acute {
+            (lang.t("form.acute")) " "
+            a href=(lang.t("link.acute.url")) rel="noreferrer" { (lang.t("link.acute.text")) } "."
+            " " (lang.t("form.acute_after"))
         }
     }
 }
@@ -214,8 +243,8 @@ fn field(
                 fieldset aria-describedby=[described.as_deref()] {
                     legend { (label) }
                     @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
-                    @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
-                @if let Some(msg) = &warning { p.warning #(warning_id) { (msg) } }
+                    @if let Some(msg) = &error_line { p.error #(error_id) { span.visually-hidden { (lang.t("error.prefix")) " " } (msg) } }
+                    @if let Some(msg) = &warning { p.warning #(warning_id) { (msg) } }
                     @for (i, option) in q.options.iter().enumerate() {
                         @let id = if i == 0 { q.name.clone() } else { format!("{}-{}", q.name, option) };
                         div.choice {
@@ -233,7 +262,7 @@ fn field(
                     @if q.required { " " span.req aria-hidden="true" { "*" } }
                 }
                 @if !hint.is_empty() { p.hint #(hint_id) { (hint) } }
-                @if let Some(msg) = &error_line { p.error #(error_id) { (msg) } }
+                @if let Some(msg) = &error_line { p.error #(error_id) { span.visually-hidden { (lang.t("error.prefix")) " " } (msg) } }
                 @if let Some(msg) = &warning { p.warning #(warning_id) { (msg) } }
                 @match q.kind {
                     Kind::Textarea => {

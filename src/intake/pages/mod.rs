@@ -11,19 +11,54 @@ mod follow_up;
 mod form;
 mod info;
 mod receipt;
+mod withdraw;
 
 pub use embed::embed_page;
 pub use follow_up::{
-    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView,
+    MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView, message_held_page,
     start_page as follow_up_page, status_key, thread_page,
 };
-pub use form::{CONFIRM_FIELD, FormView, form_page};
-pub use info::{accessibility_page, privacy_page};
+pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, form_page};
+pub use info::{PrivacyView, accessibility_page, privacy_page};
 pub use receipt::receipt_page;
+pub use withdraw::{WITHDRAW_FIELD, withdraw_page, withdrawn_page};
+
+use std::sync::{Arc, RwLock};
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::config::Organisation;
 use crate::views::{Lang, href};
+
+/// Who runs this installation, as every page's header and footer show it.
+/// Set once when the intake's router is made (error pages are rendered
+/// where no settings reach, so the frame reads it from here).
+static SITE: RwLock<Option<Arc<Organisation>>> = RwLock::new(None);
+
+/// Sets who runs this installation, for every page rendered from now on.
+pub fn set_organisation(organisation: &Organisation) {
+    if let Ok(mut site) = SITE.write() {
+        *site = Some(Arc::new(organisation.clone()));
+    }
+}
+
+/// Who runs this installation (the defaults until [`set_organisation`]).
+pub fn organisation() -> Arc<Organisation> {
+    SITE.read()
+        .ok()
+        .and_then(|s| s.clone())
+        .unwrap_or_else(|| Arc::new(Organisation::default()))
+}
+
+/// A contact (web page or e-mail address) as a link, or as text when it is
+/// neither; a fixed text when it was not set. Operator settings, escaped.
+pub fn contact(lang: Lang, value: &str) -> Markup {
+    match Organisation::href(value) {
+        Some(target) => html! { a href=(target) rel="noreferrer" { (value.trim()) } },
+        None if value.trim().is_empty() => html! { em { (lang.t("org.not_set")) } },
+        None => html! { (value) },
+    }
+}
 
 /// The field a language switch sends with a form: show the page again in this
 /// language, with what was typed, and act on nothing.
@@ -63,6 +98,7 @@ pub fn layout_with(
     } else {
         self_path
     };
+    let org = organisation();
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -77,7 +113,10 @@ pub fn layout_with(
                 a.skip href="#main" { (lang.t("skip")) }
                 header.site {
                     div.wrap {
-                        a.brand href=(href("/", lang)) { (lang.t("site.name")) }
+                        div.brand-block {
+                            a.brand href=(href("/", lang)) { (lang.t("site.name")) }
+                            span.org { (org.name) }
+                        }
                         @match switch {
                             LangSwitch::Link => a.lang href=(href(other_path, lang.other())) lang=(lang.other().code()) hreflang=(lang.other().code()) {
                                 (lang.t("nav.other_lang"))
@@ -92,6 +131,10 @@ pub fn layout_with(
                 }
                 main #main.wrap tabindex="-1" { (body) }
                 footer.site {
+                    div.wrap.run-by {
+                        p { (lang.t("org.run_by")) " " strong { (org.name) } ", " (org.team) "." }
+                        p { (lang.t("org.contact")) " " (contact(lang, &org.contact)) }
+                    }
                     nav.wrap aria-label=(lang.t("site.name")) {
                         ul {
                             li { a href=(href("/", lang)) { (lang.t("nav.form")) } }
@@ -117,14 +160,19 @@ pub fn accessibility_path(lang: Lang) -> &'static str {
 
 /// A page that explains a refusal or a fault, with a way back.
 pub fn message_page(lang: Lang, title: &str, body: &str) -> Markup {
+    message_page_to(lang, title, body, "/", lang.t("page.back"))
+}
+
+/// [`message_page`] whose way back leads to `back` (with its link text).
+pub fn message_page_to(lang: Lang, title: &str, body: &str, back: &str, back_text: &str) -> Markup {
     layout(
         lang,
         title,
-        "/",
+        back,
         html! {
             h1 { (title) }
             p { (body) }
-            p { a href=(href("/", lang)) { (lang.t("page.back")) } }
+            p { a href=(href(back, lang)) { (back_text) } }
         },
     )
 }
@@ -186,9 +234,20 @@ mod tests {
             for view in &views {
                 let _ = form_page(lang, view);
             }
-            let _ = receipt_page(lang, "AAAA-BBBB");
-            let _ = privacy_page(lang, "https://x.example/", 3600, 1);
-            let _ = accessibility_page(lang);
+            let _ = receipt_page(lang, "AAAA-BBBB", "https://x.example/");
+            let _ = privacy_page(
+                lang,
+                &PrivacyView {
+                    public_url: "https://x.example/",
+                    mix_interval_secs: 3600,
+                    backups_per_day: 1,
+                    retention: &crate::config::Retention::default(),
+                },
+            );
+            let _ = accessibility_page(lang, "https://x.example/");
+            let _ = withdraw_page(lang, "AAAA-BBBB", "2026-12-01", 2);
+            let _ = withdrawn_page(lang, "2026-12-01", 2);
+            let _ = message_held_page(lang, "AAAA", "tekst", 90);
             let _ = embed_page(lang, "https://x.example/");
             let _ = message_page(lang, "t", "b");
         }

@@ -8,9 +8,16 @@ use maud::{Markup, html};
 use super::{LangSwitch, RECEIPT_FIELD, layout_with};
 use crate::views::{Lang, href, prose};
 
-/// The receipt page. The code
-/// stands alone in its element so it can be selected and copied in one go.
-pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
+/// The address to come back to: `public_url`'s follow-up page.
+pub fn follow_up_address(public_url: &str) -> String {
+    format!("{}/follow-up", public_url.trim_end_matches('/'))
+}
+
+/// The receipt page. The code stands alone in its element so it can be
+/// selected and copied in one go; the address to come back to stands next
+/// to it, on screen and on paper, so that a note of both is all it takes.
+pub fn receipt_page(lang: Lang, grouped_code: &str, public_url: &str) -> Markup {
+    let address = follow_up_address(public_url);
     layout_with(
         lang,
         lang.t("receipt.title"),
@@ -28,6 +35,8 @@ pub fn receipt_page(lang: Lang, grouped_code: &str) -> Markup {
                 p.code-label #code-label { (lang.t("receipt.code_label")) }
                 p.receipt data-receipt=(grouped_code) aria-labelledby="code-label" { (grouped_code) }
                 p.hint { (lang.t("receipt.code_hint")) }
+                p.code-label #address-label { (lang.t("receipt.address_label")) }
+                p.address data-follow-up-address=(address) aria-labelledby="address-label" { (address) }
             }
             h2 { (lang.t("receipt.keep_title")) }
             (prose(lang.t("receipt.keep")))

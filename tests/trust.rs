@@ -1,0 +1,480 @@
+//! The sender's trust: one receipt however often the form is sent, who runs
+//! the channel and how long it keeps what, the address to come back to on
+//! the receipt, and a signal taken back for real.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod ops_support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, TeamKey, client, control_of, receipt_in};
+use ops_support::{db, run, signal_of};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The form's one-time token in a page (kept in a hidden text box).
+fn hidden(page: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}""#);
+    let at = page.find(&marker)?;
+    let start = page[at..].find('>')? + at + 1;
+    let end = page[start..].find('<')? + start;
+    Some(page[start..end].to_owned())
+}
+
+async fn get(path: &str, server: &Server) -> (u16, String) {
+    let res = client()
+        .get(format!("{}{path}", server.intake))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn post(server: &Server, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let res = client()
+        .post(format!("{}{path}", server.intake))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// `fields` as `application/x-www-form-urlencoded`.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `curl`, sending `body` as a form to `url`; the page it got.
+fn curl_post(url: &str, body: &str) -> String {
+    let out = common::output_within(
+        Command::new("curl").args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "30",
+            "--data-binary",
+            body,
+            "-H",
+            "Content-Type: application/x-www-form-urlencoded",
+            url,
+        ]),
+        None,
+        common::DEADLINE,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn sending_the_same_form_again_stores_nothing_and_shows_the_same_code() {
+    let server = Server::start();
+    let (status, form) = get("/?lang=nl", &server).await;
+    assert_eq!(status, 200);
+    let token = hidden(&form, "form_token").expect("the form carries a one-time token");
+    assert!(!form.contains("set-cookie"));
+    let fields = [
+        ("lang", "nl"),
+        ("form_token", token.as_str()),
+        (
+            "situation",
+            "Wie een dag te laat is, verliest de hele toeslag.",
+        ),
+    ];
+    let (status, first) = post(&server, "/signal", &fields).await;
+    assert_eq!(status, 200, "{first}");
+    let code = receipt_in(&first).unwrap();
+    assert_eq!(server.signal_count(), 1);
+    // The browser's "resend", and the same body replayed with curl.
+    let (status, again) = post(&server, "/signal", &fields).await;
+    assert_eq!(status, 200);
+    assert_eq!(receipt_in(&again).as_deref(), Some(code.as_str()));
+    let body = form_body(&fields);
+    for _ in 0..3 {
+        let page = curl_post(&format!("{}/signal?lang=nl", server.intake), &body);
+        assert_eq!(receipt_in(&page).as_deref(), Some(code.as_str()), "{page}");
+    }
+    assert_eq!(server.signal_count(), 1, "a replay stores nothing");
+    // Two sends at the same moment (a double click) store one signal too.
+    let (_, form) = get("/?lang=nl", &server).await;
+    let token = hidden(&form, "form_token").unwrap();
+    let both = [
+        ("form_token", token.as_str()),
+        ("situation", "Een dubbele klik op versturen."),
+    ];
+    let (a, b) = tokio::join!(
+        post(&server, "/signal", &both),
+        post(&server, "/signal", &both)
+    );
+    assert_eq!(receipt_in(&a.1), receipt_in(&b.1));
+    assert_eq!(server.signal_count(), 2);
+    // Edited after going back: a new signal with its own code, nothing lost.
+    let edited = [
+        ("form_token", token.as_str()),
+        (
+            "situation",
+            "Een dubbele klik op versturen, en nog een zin erbij.",
+        ),
+    ];
+    let (_, page) = post(&server, "/signal", &edited).await;
+    assert_ne!(receipt_in(&page), receipt_in(&a.1));
+    assert_eq!(server.signal_count(), 3);
+    // Without a token (a plain client, as the contract allows): stored.
+    let (status, page) = post(&server, "/signal", &[("situation", "Zonder token.")]).await;
+    assert_eq!(status, 200);
+    assert!(receipt_in(&page).is_some());
+    assert_eq!(server.signal_count(), 4);
+}
+
+#[tokio::test]
+async fn a_held_back_form_keeps_its_token_so_the_confirmed_send_is_stored_once() {
+    let server = Server::start();
+    let (_, form) = get("/", &server).await;
+    let token = hidden(&form, "form_token").unwrap();
+    let text = "Mevrouw met BSN 123456782 kreeg een boete.";
+    let (status, held) = post(
+        &server,
+        "/signal",
+        &[("form_token", &token), ("situation", text)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(receipt_in(&held).is_none());
+    assert_eq!(hidden(&held, "form_token").as_deref(), Some(token.as_str()));
+    let confirmed = [
+        ("form_token", token.as_str()),
+        ("situation", text),
+        ("confirm_personal_data", "yes"),
+    ];
+    let (_, first) = post(&server, "/signal", &confirmed).await;
+    let (_, again) = post(&server, "/signal", &confirmed).await;
+    assert!(receipt_in(&first).is_some());
+    assert_eq!(receipt_in(&first), receipt_in(&again));
+    assert_eq!(server.signal_count(), 1);
+}
+
+#[tokio::test]
+async fn the_receipt_shows_the_address_to_come_back_to() {
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_PUBLIC_URL", "https://meldpunt.example.nl/")]),
+        ..Options::default()
+    });
+    let (_, page) = post(&server, "/signal", &[("situation", "Een regel.")]).await;
+    assert!(receipt_in(&page).is_some());
+    assert!(
+        page.contains(r#"data-follow-up-address="https://meldpunt.example.nl/follow-up""#),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_retention() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_ORGANISATION_NAME", "Gemeente Proefstad"),
+            ("SIGNAAL_ORGANISATION_TEAM", "Team Maatwerk"),
+            (
+                "SIGNAAL_ORGANISATION_CONTACT",
+                "https://proefstad.example/contact",
+            ),
+            (
+                "SIGNAAL_ORGANISATION_CONTROLLER",
+                "Het college van B en W van Proefstad",
+            ),
+            ("SIGNAAL_ORGANISATION_DPO", "fg@proefstad.example"),
+            ("SIGNAAL_RETENTION_CLOSED_DAYS", "30"),
+            ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "1"),
+            ("SIGNAAL_RETENTION_FORWARDED_DAYS", "400"),
+        ]),
+        ..Options::default()
+    });
+    for path in [
+        "/?lang=nl",
+        "/follow-up?lang=en",
+        "/privacy",
+        "/embed",
+        "/nope",
+    ] {
+        let (_, page) = get(path, &server).await;
+        assert!(
+            page.contains("Gemeente Proefstad"),
+            "{path} names who runs it"
+        );
+        assert!(
+            page.contains(r#"href="https://proefstad.example/contact""#),
+            "{path}: contact"
+        );
+    }
+    let (_, form) = get("/?lang=nl", &server).await;
+    assert!(
+        form.contains("Wie leest uw signaal"),
+        "the block above the form"
+    );
+    assert!(form.contains("Team Maatwerk (Gemeente Proefstad)"));
+    assert!(
+        form.contains("https://www.huisvoorklokkenluiders.nl/"),
+        "not whistleblowing"
+    );
+    assert!(
+        form.contains("https://www.maatwerkmultiproblematiek.nl/"),
+        "the acute route"
+    );
+    assert!(
+        form.find("maatwerkmultiproblematiek").unwrap() < form.find("<form").unwrap(),
+        "the acute route comes before the form"
+    );
+    let (_, nl) = get("/privacy?lang=nl", &server).await;
+    for text in [
+        "Het college van B en W van Proefstad",
+        r#"href="mailto:fg@proefstad.example""#,
+        "artikel 6, lid 1, onder e",
+        "30 dagen nadat het team het heeft afgehandeld",
+        "1 dag nadat het team het heeft afgehandeld",
+        "400 dagen nadat het team het heeft afgehandeld",
+        "geen vaste termijn",
+        "https://www.autoriteitpersoonsgegevens.nl/",
+        "https://www.huisvoorklokkenluiders.nl/",
+    ] {
+        assert!(nl.contains(text), "nl privacy: {text}");
+    }
+    assert!(!nl.contains("180 dagen"), "the defaults are not what runs");
+    let (_, en) = get("/privacy?lang=en", &server).await;
+    for text in [
+        "Data controller",
+        "30 days after the team finished",
+        "1 day after",
+        "Article 6(1)(e)",
+    ] {
+        assert!(en.contains(text), "en privacy: {text}");
+    }
+    let (_, a11y) = get("/toegankelijkheid", &server).await;
+    for text in [
+        "Voldoet gedeeltelijk",
+        r#"<time datetime="2026-12-02">2 december 2026</time>"#,
+        "Bekende problemen",
+        "Nationale ombudsman",
+    ] {
+        assert!(a11y.contains(text), "accessibility statement: {text}");
+    }
+}
+
+#[test]
+fn production_check_names_an_empty_contact_or_data_protection_officer() {
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    let production = [
+        ("SIGNAAL_PRODUCTION", "true"),
+        ("SIGNAAL_PUBLIC_URL", "https://signaal.example.nl/"),
+    ];
+    let (code, out, err) = run(&server, &production, &["check"], "");
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("organisation.contact is empty"), "{err}");
+    assert!(err.contains("organisation.dpo is empty"), "{err}");
+    let filled = [
+        production[0],
+        production[1],
+        (
+            "SIGNAAL_ORGANISATION_CONTACT",
+            "https://signaal.example.nl/contact",
+        ),
+        ("SIGNAAL_ORGANISATION_DPO", "fg@example.nl"),
+    ];
+    let (_, out, err) = run(&server, &filled, &["check"], "");
+    assert!(!err.contains("organisation."), "{out}{err}");
+}
+
+/// Rows in `table` that belong to signal `id`.
+fn rows(conn: &rusqlite::Connection, table: &str, column: &str, id: &str) -> i64 {
+    conn.query_row(
+        &format!("SELECT count(*) FROM {table} WHERE {column} = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its_day() {
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        env: env(&[("SIGNAAL_MIX_INTERVAL_SECS", "2")]),
+        ..Options::default()
+    });
+    let (_, page) = post(
+        &server,
+        "/signal",
+        &[("situation", "Een signaal dat ik terugneem.")],
+    )
+    .await;
+    let code = receipt_in(&page).unwrap();
+    let (_, page) = post(
+        &server,
+        "/signal",
+        &[("situation", "Een signaal dat blijft.")],
+    )
+    .await;
+    let other = receipt_in(&page).unwrap();
+    let (status, _) = post(
+        &server,
+        "/follow-up/message",
+        &[
+            ("receipt", &code),
+            ("message", "Nog een aanvulling van mij."),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let path = server.data_dir().join("signaal.db");
+    let conn = db(&path);
+    let id = signal_of(&conn, &code).unwrap();
+    let envelope: Vec<u8> = conn
+        .query_row(
+            "SELECT envelope FROM all_signals WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let message: Vec<u8> = conn
+        .query_row(
+            "SELECT envelope FROM all_messages WHERE signal_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // A team note and a team message (random bytes standing in for envelopes).
+    let note = signaal::crypto::random_bytes::<512>().to_vec();
+    conn.execute(
+        "INSERT INTO notes (id, signal_id, seq, author, day, format, envelope)
+         VALUES ('note-x', ?1, 1, 'anna', '2026-01-01', 'age-v1-x25519', ?2)",
+        rusqlite::params![id, note],
+    )
+    .unwrap();
+    drop(conn);
+    let needles = [
+        (control_of(&envelope), "the signal's envelope"),
+        (control_of(&message), "the message's envelope"),
+        (note[100..164].to_vec(), "the note"),
+    ];
+    let scan = server.data_files();
+    for (needle, what) in &needles {
+        scan.assert_finds(needle, what);
+    }
+
+    // The question first: nothing is deleted by it.
+    let (status, ask) = post(
+        &server,
+        "/follow-up/withdraw",
+        &[("receipt", &code), ("lang", "en")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ask.contains("Withdraw this report?"), "{ask}");
+    assert!(
+        ask.contains("the message between you and the team"),
+        "{ask}"
+    );
+    assert!(ask.contains(r#"name="withdraw" value="yes""#));
+    // Sent without the confirmation: the question again, still nothing deleted.
+    let (status, ask_again) = post(&server, "/follow-up/withdrawn", &[("receipt", &code)]).await;
+    assert_eq!(status, 200);
+    assert!(ask_again.contains(r#"name="withdraw" value="yes""#));
+    assert_eq!(server.signal_count(), 2);
+
+    let (status, done) = post(
+        &server,
+        "/follow-up/withdrawn",
+        &[("receipt", &code), ("withdraw", "yes"), ("lang", "en")],
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("data-withdrawn"));
+    assert!(done.contains("Your report has been withdrawn"));
+    assert!(done.contains("the message between you and the team"));
+    assert!(
+        !done.contains(&code),
+        "the page that says it is gone holds no code"
+    );
+
+    let conn = db(&path);
+    for (table, column) in [
+        ("signals", "id"),
+        ("inbox_signals", "id"),
+        ("messages", "signal_id"),
+        ("inbox_messages", "signal_id"),
+        ("notes", "signal_id"),
+    ] {
+        assert_eq!(rows(&conn, table, column, &id), 0, "{table} still holds it");
+    }
+    assert!(signal_of(&conn, &other).is_some(), "the other signal stays");
+    // The audit row waits with its day only: no time, no place in the chain yet.
+    let (actor, action, day, detail): (String, String, String, String) = conn
+        .query_row(
+            "SELECT actor, action, day, detail FROM inbox_audit WHERE signal_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((actor.as_str(), action.as_str()), ("(sender)", "withdrawn"));
+    assert_eq!(day.len(), 10, "a day: {day}");
+    assert_eq!(detail, "withdrawn by the sender");
+    assert_eq!(rows(&conn, "audit", "signal_id", &id), 0);
+    drop(conn);
+
+    // The code opens nothing any more.
+    let (status, _) = post(&server, "/follow-up", &[("receipt", &code)]).await;
+    assert_eq!(status, 404);
+
+    // After the next mix, no byte of what was withdrawn is in the database or its WAL.
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let scan = server.data_files();
+        let left: Vec<&str> = needles
+            .iter()
+            .filter(|(needle, _)| !scan.holding(needle).is_empty())
+            .map(|(_, what)| *what)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "still in the data folder after the mix: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (code, out, err) = run(&server, &[], &["audit", "verify"], "");
+    assert_eq!(code, 0, "{out}{err}");
+}
