@@ -118,10 +118,13 @@ fn commit_some(conn: &mut Connection, pending: &mut VecDeque<Job>) {
         Err(e) => {
             tracing::error!(error = %e, "a group commit failed; nothing in it was kept");
             crate::summary::note(crate::summary::Event::CommitFailed);
+            // The WAL is emptied before anyone is told: a crash between the
+            // answer and the emptying would bring back a signal whose sender
+            // was told that nothing was kept.
+            forget_failed_commit(conn);
             for (done, _) in outcomes {
                 let _ = done.send(Err(StoreError::Unavailable));
             }
-            forget_failed_commit(conn);
         }
     }
 }
