@@ -106,13 +106,17 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let options = ServeOptions {
         max_connections: config.max_connections,
+        max_per_client: config.max_connections_per_client,
         header_timeout: Duration::from_secs(config.header_timeout_secs),
+        proxy_protocol: false,
     };
-    let request_timeout = Duration::from_secs(config.request_timeout_secs);
+    let clients = web::Clients {
+        limiters: Arc::clone(&limiters),
+        trusted: Arc::new(config.trusted_proxies.clone()),
+    };
 
     let mut tasks = Vec::new();
     if face != Face::Review {
-        let listener = bind("intake_addr", config.intake_addr).await?;
         let app = intake::router(IntakeState {
             store: store.clone(),
             team: Arc::new(team.clone()),
@@ -120,18 +124,40 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             config: Arc::clone(&config),
         })
         .merge(crate::health::router(Arc::clone(&probe)))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
         .layer(axum::middleware::from_fn(crate::summary::count));
+        let listener = bind("intake_addr", config.intake_addr).await?;
+        let tor = match config.tor_addr {
+            Some(addr) => Some(bind("tor_addr", addr).await?),
+            None => None,
+        };
         announce("intake", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
-            app,
+            app.clone(),
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
+        if let Some(listener) = tor {
+            // The same intake, for the onion service: each connection starts
+            // with Tor's PROXY header, and each circuit is a client.
+            announce("tor", &listener);
+            let options = ServeOptions {
+                proxy_protocol: true,
+                ..options
+            };
+            let clients = web::Clients {
+                trusted: Arc::new(Vec::new()),
+                ..clients.clone()
+            };
+            tasks.push(tokio::spawn(web::serve(
+                listener,
+                app,
+                options,
+                clients,
+                stop_rx.clone(),
+            )));
+        }
     }
     let mut sessions = None;
     if face != Face::Intake {
@@ -144,6 +170,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             listener,
             app,
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
     }
@@ -159,6 +186,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             listener,
             app,
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
     }

@@ -156,9 +156,12 @@ impl IntoResponse for Failure {
 }
 
 /// The intake's routes. Layers wrap from the inside out: the matched route is
-/// noted for the counts, then headers are added to every response, fallback
-/// included; the server counts every answer outside them.
+/// noted for the counts; a panic becomes a 500; a request that takes longer
+/// than `request_timeout_secs` gets a 408; every error that is not a page yet
+/// (a 405, a 408, a 500) becomes one; then headers are added to every
+/// response, fallback included. The server counts every answer outside them.
 pub fn router(state: IntakeState) -> Router {
+    let request_timeout = std::time::Duration::from_secs(state.config.request_timeout_secs);
     let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
         tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
         qr::Qr::default()
@@ -181,8 +184,28 @@ pub fn router(state: IntakeState) -> Router {
         // (see `summary`); the route is only noted for the counts.
         .route_layer(axum::middleware::from_fn(crate::summary::tag_route))
         .fallback(not_found)
+        .layer(web::catch_panics())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(status_page) as web::StatusPage,
+            web::readable_errors,
+        ))
         .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
+}
+
+/// The intake's page for an error status that no handler drew (a 405, a
+/// 408, a 500): what happened, and the way back to the form.
+pub fn status_page(lang: Lang, status: StatusCode) -> maud::Markup {
+    let key = web::answers::status_key(status);
+    pages::message_page(
+        lang,
+        lang.t(&format!("{key}.title")),
+        lang.t(&format!("{key}.body")),
+    )
 }
 
 async fn form_page(
