@@ -169,9 +169,21 @@ pub fn router(state: IntakeState) -> Router {
     Router::new()
         .route("/", get(form_page))
         .route("/signal", get(form_page).post(submit))
-        .route("/follow-up", get(follow_up::start).post(follow_up::show))
-        .route("/follow-up/message", post(follow_up::message))
-        .route("/receipt", post(follow_up::receipt))
+        // Every answer to a code is one size, right, wrong or limited alike.
+        .route(
+            "/follow-up",
+            get(follow_up::start)
+                .post(follow_up::show)
+                .layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/follow-up/message",
+            post(follow_up::message).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/receipt",
+            post(follow_up::receipt).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
         .route("/style.css", get(info::stylesheet))
         .route("/privacy", get(info::privacy))
         .route("/toegankelijkheid", get(info::accessibility_nl))

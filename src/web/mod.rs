@@ -6,6 +6,7 @@
 //! ([`proxy`]) and graceful shutdown.
 
 pub mod answers;
+pub mod padding;
 pub mod proxy;
 mod slots;
 pub mod wire;
