@@ -553,6 +553,29 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Whether `public_url` names this machine (`localhost`, `127.0.0.1`,
+    /// `[::1]`, …): a form nobody else reaches, where demo keys do no harm.
+    pub fn public_url_is_loopback(&self) -> bool {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host_port.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host_port.split(':').next().unwrap_or_default(),
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
+    }
+}
+
 fn parse_nets(text: &str) -> Option<Vec<IpNet>> {
     text.split(',')
         .map(str::trim)
@@ -640,6 +663,35 @@ mod tests {
                 .contains("closed_days")
         );
         assert!(Config::from_toml("[retention]\nclosed = 3\n").is_err());
+    }
+
+    #[test]
+    fn only_an_address_of_this_machine_counts_as_loopback() {
+        let at = |url: &str| Config {
+            public_url: url.to_owned(),
+            ..Config::default()
+        };
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+            "http://LOCALHOST.:8080",
+            "http://signaal.localhost/x",
+            "http://[::1]:8080/",
+            "http://127.1.2.3/",
+            "http://user@127.0.0.1/",
+        ] {
+            assert!(at(url).public_url_is_loopback(), "{url}");
+        }
+        for url in [
+            "https://signaal.example.nl/",
+            "http://10.0.0.1:8080/",
+            "http://[2001:db8::1]/",
+            "http://127.0.0.1.example/",
+            "http://localhost.example/",
+            "http://127.0.0.1@evil.example/",
+        ] {
+            assert!(!at(url).public_url_is_loopback(), "{url}");
+        }
     }
 
     #[test]

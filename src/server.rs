@@ -38,6 +38,9 @@ pub enum StartError {
     /// The keys cannot be used.
     #[error(transparent)]
     Keys(#[from] KeysError),
+    /// Demo keys for a form that others reach, without `demo = true`.
+    #[error("{0}")]
+    Demo(String),
     /// The store cannot be used.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -66,8 +69,10 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let stop_signals =
         StopSignals::install().map_err(|e| StartError::Signals(e.kind().to_string()))?;
     check_templates()?;
+    refuse_demo_by_accident(&config, false)?;
     let (team, demo_created) = keys::load_or_make_demo(&config.keys_dir, config.production)?;
     if team.demo {
+        refuse_demo_by_accident(&config, true)?;
         announce_demo(&config, demo_created.as_ref());
     }
     // Held until `run` returns: `signaal restore` refuses to replace the
@@ -233,6 +238,36 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     }
     crate::summary::flush();
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Demo keys only for a form on this machine, unless `demo = true` says a
+/// demonstration elsewhere is meant: a typo in `keys_dir` must not quietly
+/// make demo keys (and print their passphrase) for a form people use.
+/// Before the keys are loaded (`in_use` false) a missing `team.pub` is
+/// refused; after, demo keys an earlier run made.
+fn refuse_demo_by_accident(config: &Config, in_use: bool) -> Result<(), StartError> {
+    if config.demo || config.production || config.public_url_is_loopback() {
+        return Ok(());
+    }
+    let team_pub = keys::team_pub_path(&config.keys_dir);
+    let fix = "make the team's keys as keys/README.md says (or fix keys_dir / SIGNAAL_KEYS_DIR), \
+               or set demo = true (SIGNAAL_DEMO=true) if a demonstration is meant";
+    if in_use {
+        return Err(StartError::Demo(format!(
+            "{} holds demo keys, and public_url {} is not an address of this machine: {fix}",
+            team_pub.display(),
+            config.public_url
+        )));
+    }
+    if !team_pub.exists() {
+        return Err(StartError::Demo(format!(
+            "{} does not exist, and public_url {} is not an address of this machine, so no demo \
+             keys are made: {fix}",
+            team_pub.display(),
+            config.public_url
+        )));
+    }
     Ok(())
 }
 

@@ -162,6 +162,7 @@ impl IntoResponse for Failure {
 /// response, fallback included. The server counts every answer outside them.
 pub fn router(state: IntakeState) -> Router {
     let request_timeout = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    pages::show_demo_notice(state.team.demo);
     let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
         tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
         qr::Qr::default()

@@ -33,6 +33,13 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
         Ok(team) if team.demo && config.production => {
             problems.push("production mode refuses the demo keys in team.pub".to_owned());
         }
+        Ok(team) if team.demo && !config.demo && !config.public_url_is_loopback() => {
+            problems.push(format!(
+                "team.pub holds demo keys, and public_url {} is not an address of this machine; \
+                 make the team's keys, or set demo = true if a demonstration is meant",
+                config.public_url
+            ));
+        }
         Ok(team) if team.demo => println!("demo keys in use: never for real signals"),
         Ok(team) => println!("team.pub: {} recipients", team.recipients.len()),
         Err(e) => problems.push(e.to_string()),
