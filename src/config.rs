@@ -32,7 +32,8 @@ pub struct Limits {
     pub global_per_second: u32,
     /// Receipt-code look-ups per client address per hour (follow-up).
     pub lookup_per_hour: u32,
-    /// Look-ups one client address may make at once before the hourly rate applies.
+    /// Look-ups one client address may make at once before the hourly rate
+    /// applies (at most `lookup_per_hour`).
     pub lookup_burst: u32,
 }
 
@@ -180,7 +181,8 @@ pub struct Config {
     /// Most connections open at once on each face.
     pub max_connections: usize,
     /// Most connections one client (address, or Tor circuit) holds at once
-    /// on each face; connections from `trusted_proxies` count only in the total.
+    /// on each face (never more than `max_connections`); connections from
+    /// `trusted_proxies` count only in the total.
     pub max_connections_per_client: usize,
     /// An optional intake listener for the Tor onion service, which reads the
     /// PROXY protocol header (`HiddenServiceExportCircuitID haproxy`) at the
@@ -487,13 +489,8 @@ impl Config {
         if self.max_connections == 0 {
             return Err(invalid("max_connections", "must be at least 1"));
         }
-        if self.max_connections_per_client == 0
-            || self.max_connections_per_client > self.max_connections
-        {
-            return Err(invalid(
-                "max_connections_per_client",
-                "must be at least 1 and at most max_connections",
-            ));
+        if self.max_connections_per_client == 0 {
+            return Err(invalid("max_connections_per_client", "must be at least 1"));
         }
         // Whoever reaches this listener can claim any circuit or address in
         // its PROXY header: only the Tor daemon on this machine may.

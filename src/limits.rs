@@ -59,7 +59,11 @@ impl Limiters {
         Self {
             secret: RwLock::new(Zeroizing::new(crate::crypto::random_bytes())),
             submit: RateLimiter::keyed(per_hour(limits.submit_per_hour, limits.submit_burst)),
-            lookup: RateLimiter::keyed(per_hour(limits.lookup_per_hour, limits.lookup_burst)),
+            // A burst never larger than the hour's allowance.
+            lookup: RateLimiter::keyed(per_hour(
+                limits.lookup_per_hour,
+                limits.lookup_burst.min(limits.lookup_per_hour),
+            )),
             global: RateLimiter::direct(Quota::per_second(nonzero(limits.global_per_second))),
             clock: DefaultClock::default(),
         }

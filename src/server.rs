@@ -111,7 +111,9 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let options = ServeOptions {
         max_connections: config.max_connections,
-        max_per_client: config.max_connections_per_client,
+        max_per_client: config
+            .max_connections_per_client
+            .min(config.max_connections),
         header_timeout: Duration::from_secs(config.header_timeout_secs),
         proxy_protocol: false,
     };

@@ -260,7 +260,10 @@ fn the_proxy_configurations_log_no_client_address() {
         ["HiddenServicePort 80 127.0.0.1:8082"],
         "the intake only"
     );
-    assert!(tor.lines().any(|l| l == "HiddenServiceExportCircuitID haproxy"));
+    assert!(
+        tor.lines()
+            .any(|l| l == "HiddenServiceExportCircuitID haproxy")
+    );
     let example = std::fs::read_to_string(deploy("signaal.toml.example")).unwrap();
     assert!(example.contains("# tor_addr = \"127.0.0.1:8082\""));
 }

@@ -12,6 +12,7 @@
 //! order; nothing read from the visitor is kept.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -180,7 +181,16 @@ pub struct Answered<S> {
     /// Bytes accepted from hyper and not yet written to `inner`.
     pending: Vec<u8>,
     sent: usize,
+    /// After a replaced answer: the write side is shut, and what the client
+    /// still sends is read and dropped for a moment, so that closing does
+    /// not reset the connection before the client has read the page.
+    shut: bool,
+    linger: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long a connection whose answer was replaced waits for the client to
+/// stop sending before it closes.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl<S> Answered<S> {
     /// Wraps `inner`; `taken` is shared with the service of this connection.
@@ -192,6 +202,8 @@ impl<S> Answered<S> {
             head: Vec::new(),
             pending: Vec::new(),
             sent: 0,
+            shut: false,
+            linger: None,
         }
     }
 
@@ -292,7 +304,7 @@ impl<S: AsyncWrite + Unpin> Answered<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Answered<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Answered<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -343,7 +355,38 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Answered<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.drain(cx))?;
-        Pin::new(&mut this.inner).poll_shutdown(cx)
+        if !this.shut {
+            ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
+            this.shut = true;
+        }
+        if this.out == Out::Replaced {
+            ready!(this.linger(cx));
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> Answered<S> {
+    /// Reads and drops what the client still sends, until it stops or
+    /// [`LINGER`] has passed.
+    fn linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let sleep = self
+            .linger
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(LINGER)));
+        // What it sends may be a signal: the buffer is wiped.
+        let mut sink = zeroize::Zeroizing::new([0u8; 4096]);
+        loop {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            let mut read = ReadBuf::new(sink.as_mut());
+            match Pin::new(&mut self.inner).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) if read.filled().is_empty() => return Poll::Ready(()),
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
