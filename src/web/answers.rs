@@ -110,14 +110,16 @@ fn is_html(res: &Response<Body>) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
+/// What a caught panic is turned into.
+pub type OnPanic = fn(Box<dyn std::any::Any + Send>) -> Response<Body>;
+
 /// Catches a handler's panic as a 500, which [`readable_errors`] then makes
 /// a page of; the panic's message stays out of the answer.
-pub fn catch_panics()
--> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response<Body>> {
+pub fn catch_panics() -> tower_http::catch_panic::CatchPanicLayer<OnPanic> {
     fn internal(_: Box<dyn std::any::Any + Send>) -> Response<Body> {
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }
-    tower_http::catch_panic::CatchPanicLayer::custom(internal)
+    tower_http::catch_panic::CatchPanicLayer::custom(internal as OnPanic)
 }
 
 /// A whole HTTP/1.1 answer with `status`, the security headers, and a page

@@ -402,7 +402,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Answered<S> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
