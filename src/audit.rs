@@ -12,6 +12,13 @@
 //! removing or reordering any row breaks the chain from that row on.
 //! Rows are appended only inside the store's single writer, so the chain has no
 //! forks.
+//!
+//! The chain alone cannot tell a rewrite that re-hashes every later row, or
+//! the last rows cut off, from the real thing: its [`Head`] is therefore
+//! copied out of the database (the log at every mix and stop, a file beside
+//! every backup, which goes off-site with it), and [`verify`] with a pinned
+//! head checks that the chain still holds that very row: everything up to a
+//! pinned head can be neither removed nor rewritten unseen.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -214,6 +221,47 @@ pub fn append_named(
     Ok(())
 }
 
+/// The head of the chain: the place and hash of its last row, as it is
+/// copied out of the database to pin the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The last row's `seq` (0 for an empty log).
+    pub seq: i64,
+    /// Its hash, hex (the genesis hash for an empty log).
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}, sha256 {}", self.seq, self.hash)
+    }
+}
+
+/// The head of the chain as stored (not checked: see [`verify`]).
+pub fn head(conn: &Connection) -> rusqlite::Result<Head> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, hash) = last.unwrap_or((0, GENESIS.to_vec()));
+    Ok(Head {
+        seq,
+        hash: data_encoding::HEXLOWER.encode(&hash),
+    })
+}
+
+/// A pinned head as the operator gives it: 64 hex digits, optionally after
+/// `sha256 ` (as the log and the backup's `.head` file write it).
+pub fn parse_pin(text: &str) -> Option<[u8; 32]> {
+    let hex = text.trim();
+    let hex = hex.rsplit(' ').next().unwrap_or(hex).to_ascii_lowercase();
+    data_encoding::HEXLOWER
+        .decode(hex.as_bytes())
+        .ok()?
+        .try_into()
+        .ok()
+}
+
 /// What checking the chain found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -226,6 +274,12 @@ pub enum Verdict {
         /// chain: someone who rewrites the table cannot reproduce it.
         head: String,
     },
+    /// Every row links, but the pinned head is not among them: rows up to it
+    /// were removed, or rewritten and re-hashed.
+    Unpinned {
+        /// Rows checked.
+        rows: u64,
+    },
     /// The first row where the chain does not hold.
     Broken {
         /// That row's `seq`.
@@ -235,8 +289,10 @@ pub enum Verdict {
     },
 }
 
-/// Reads the whole chain in order and checks every link.
-pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
+/// Reads the whole chain in order and checks every link; with `pinned`,
+/// also that the chain holds a row with that hash (a head copied out of the
+/// database earlier).
+pub fn verify(conn: &Connection, pinned: Option<&[u8; 32]>) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash FROM audit ORDER BY seq",
     )?;
@@ -244,6 +300,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut expected_prev = GENESIS.to_vec();
     let mut expected_seq = 1i64;
     let mut count = 0u64;
+    let mut found = pinned.is_none_or(|p| *p == GENESIS);
     while let Some(r) = rows.next()? {
         let row = read_row(r)?;
         if row.seq != expected_seq {
@@ -273,9 +330,13 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
                 reason: "its content does not match its hash",
             });
         }
+        found |= pinned.is_some_and(|p| p.as_slice() == row.hash.as_slice());
         expected_prev = row.hash;
         expected_seq += 1;
         count += 1;
+    }
+    if !found {
+        return Ok(Verdict::Unpinned { rows: count });
     }
     Ok(Verdict::Intact {
         rows: count,
@@ -320,9 +381,70 @@ mod tests {
             append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
         }
         assert!(matches!(
-            verify(&conn).unwrap(),
+            verify(&conn, None).unwrap(),
             Verdict::Intact { rows: 5, .. }
         ));
+    }
+
+    #[test]
+    fn a_cut_off_or_rewritten_chain_misses_its_pinned_head() {
+        let conn = db();
+        for i in 0..5 {
+            append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
+        }
+        let pinned = head(&conn).unwrap();
+        assert_eq!(pinned.seq, 5);
+        let pin = parse_pin(&format!("sha256 {}", pinned.hash)).unwrap();
+        assert!(matches!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Intact { rows: 5, .. }
+        ));
+        append(&conn, &Entry::general("ann", Action::Search, "")).unwrap();
+        assert!(
+            matches!(
+                verify(&conn, Some(&pin)).unwrap(),
+                Verdict::Intact { rows: 6, .. }
+            ),
+            "rows after the pin are fine"
+        );
+        // The last rows cut off: the rest still links.
+        conn.execute("DELETE FROM audit WHERE seq >= 5", [])
+            .unwrap();
+        assert!(matches!(
+            verify(&conn, None).unwrap(),
+            Verdict::Intact { rows: 4, .. }
+        ));
+        assert_eq!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Unpinned { rows: 4 }
+        );
+        // A row rewritten and every later one re-hashed.
+        let conn = db();
+        for i in 0..5 {
+            append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
+        }
+        let pin = parse_pin(&head(&conn).unwrap().hash).unwrap();
+        let rows: Vec<Row> = conn
+            .prepare("SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash FROM audit ORDER BY seq")
+            .unwrap()
+            .query_map([], read_row)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        conn.execute("DELETE FROM audit", []).unwrap();
+        for r in rows {
+            let actor = if r.seq == 2 { "bob" } else { r.actor.as_str() };
+            append_named(&conn, actor, &r.action, r.signal_id.as_deref(), &r.detail).unwrap();
+        }
+        assert!(matches!(
+            verify(&conn, None).unwrap(),
+            Verdict::Intact { rows: 5, .. }
+        ));
+        assert_eq!(
+            verify(&conn, Some(&pin)).unwrap(),
+            Verdict::Unpinned { rows: 5 }
+        );
+        assert_eq!(parse_pin("not hex"), None);
     }
 
     #[test]
@@ -334,7 +456,7 @@ mod tests {
         conn.execute("UPDATE audit SET actor = 'bob' WHERE seq = 3", [])
             .unwrap();
         assert!(matches!(
-            verify(&conn).unwrap(),
+            verify(&conn, None).unwrap(),
             Verdict::Broken { seq: 3, .. }
         ));
         let conn = db();
@@ -343,7 +465,7 @@ mod tests {
         }
         conn.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
         assert!(matches!(
-            verify(&conn).unwrap(),
+            verify(&conn, None).unwrap(),
             Verdict::Broken { seq: 3, .. }
         ));
     }

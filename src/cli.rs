@@ -219,6 +219,18 @@ fn export(config: &Config, dir: &std::path::Path, thread: bool) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&e),
     };
+    // In the audit log before any file is written, as an export from the
+    // review face is.
+    let what = format!(
+        "command line: {} signals{}",
+        envelopes.len(),
+        if thread { " with their threads" } else { "" }
+    );
+    let actor = crate::ops::command_line_actor();
+    let entry = crate::audit::Entry::general(&actor, crate::audit::Action::Export, what);
+    if let Err(e) = store.audit_blocking(entry) {
+        return fail(&e);
+    }
     for env in &envelopes {
         let path = dir.join(format!("{}.age", env.id));
         if let Err(e) = crate::keys::write_private(&path, &env.envelope) {

@@ -158,6 +158,11 @@ pub struct Config {
     pub intake_addr: SocketAddr,
     /// Address of the restricted review face (keep it on loopback or an internal network).
     pub review_addr: SocketAddr,
+    /// Host names (with or without `:port`) the review face answers to
+    /// besides its own address, such as the name reviewers type to reach it
+    /// through a proxy. Any other `Host` gets 421, so a page of another site
+    /// whose name was pointed at this address (DNS rebinding) reads nothing.
+    pub review_hosts: Vec<String>,
     /// Folder of the database.
     pub data_dir: PathBuf,
     /// Folder of `team.pub` and `reviewers/`.
@@ -218,6 +223,7 @@ impl Default for Config {
         Self {
             intake_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             review_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            review_hosts: Vec::new(),
             data_dir: PathBuf::from("./data"),
             keys_dir: PathBuf::from("./keys"),
             production: false,
@@ -326,6 +332,14 @@ impl Config {
         }
         if let Some(v) = var("SIGNAAL_REVIEW_ADDR") {
             self.review_addr = parse(&v, "SIGNAAL_REVIEW_ADDR", ADDR)?;
+        }
+        if let Some(v) = var("SIGNAAL_REVIEW_HOSTS") {
+            self.review_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = var("SIGNAAL_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
@@ -436,6 +450,15 @@ impl Config {
                 "must differ from intake_addr: the review face never shares the public listener",
             ));
         }
+        if let Some(bad) = self.review_hosts.iter().find(|h| !valid_host(h)) {
+            return Err(ConfigError::Invalid {
+                name: "review_hosts",
+                problem: format!(
+                    "holds {bad:?}: expected host names such as review.signaal.internal or \
+                     review.signaal.internal:8443 (lower case, no scheme, no path)"
+                ),
+            });
+        }
         if self.max_body_bytes < 1024 || self.max_body_bytes > 1024 * 1024 {
             return Err(invalid(
                 "max_body_bytes",
@@ -484,6 +507,15 @@ impl Config {
             return Err(invalid(
                 "mix_interval_secs",
                 "must be between 1 and 86400 (a day)",
+            ));
+        }
+        // The log's counts are written once per interval, so they place a
+        // quiet interval's only signal within it: in production no finer than
+        // a quarter of an hour.
+        if self.production && self.mix_interval_secs < 900 {
+            return Err(invalid(
+                "mix_interval_secs",
+                "must be at least 900 (15 minutes) in production",
             ));
         }
         if self.max_connections == 0 {
@@ -573,6 +605,33 @@ impl Config {
     }
 }
 
+/// A `Host` value split into its name (an IPv6 address keeps its brackets)
+/// and its port, if it has one.
+pub fn split_host(host: &str) -> (&str, Option<&str>) {
+    if host.starts_with('[') {
+        return match host.split_once("]:") {
+            Some((name, port)) => (&host[..=name.len()], Some(port)),
+            None => (host, None),
+        };
+    }
+    match host.split_once(':') {
+        Some((name, port)) if !port.contains(':') => (name, Some(port)),
+        _ => (host, None),
+    }
+}
+
+/// Whether `host` is a `Host` header value the review face could be named by:
+/// a lower-case name or address, optionally with a port.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = split_host(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.[]:".contains(&b))
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
+}
+
 fn parse_nets(text: &str) -> Option<Vec<IpNet>> {
     text.split(',')
         .map(str::trim)
@@ -604,6 +663,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn review_hosts_are_names_with_an_optional_port() {
+        let mut c = Config::default();
+        c.apply_env(|n| {
+            (n == "SIGNAAL_REVIEW_HOSTS").then(|| "review.example, review.example:8443".to_owned())
+        })
+        .unwrap();
+        assert_eq!(c.review_hosts, ["review.example", "review.example:8443"]);
+        c.validate().unwrap();
+        for bad in [
+            "https://review.example",
+            "Review.example",
+            "a/b",
+            "x:port",
+            "",
+        ] {
+            c.review_hosts = vec![bad.to_owned()];
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains("review_hosts"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn the_contract_defaults_hold() {
         let c = Config::default();
         assert_eq!(c.intake_addr.to_string(), "127.0.0.1:8080");
@@ -626,6 +707,30 @@ mod tests {
             .unwrap();
         assert_eq!(c.intake_addr.port(), 9100);
         assert_eq!(c.data_dir, PathBuf::from("/srv/x"));
+    }
+
+    #[test]
+    fn the_mix_interval_is_a_second_to_a_day_and_in_production_a_quarter_hour_or_more() {
+        let mut c = Config::from_toml("mix_interval_secs = 0\n").unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("mix_interval_secs")
+        );
+        c.mix_interval_secs = 86_401;
+        assert!(c.validate().is_err());
+        c.mix_interval_secs = 2;
+        c.validate().unwrap();
+        c.production = true;
+        c.public_url = "https://signaal.example.nl/".to_owned();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("mix_interval_secs") && err.contains("900"),
+            "{err}"
+        );
+        c.mix_interval_secs = 900;
+        c.validate().unwrap();
     }
 
     #[test]

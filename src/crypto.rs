@@ -266,6 +266,28 @@ pub fn wrap_identity(
 /// The highest scrypt work factor (log2 N) of a reviewer file that is opened.
 pub const MAX_WORK_FACTOR: u8 = 22;
 
+/// The scrypt work factor (log2 N) a passphrase-protected age file says it
+/// was made with, read from its header (armored or binary) without the
+/// passphrase: how much work opening it costs. `None` if it is no such file.
+pub fn scrypt_work_factor(file: &[u8]) -> Option<u8> {
+    let mut header = Vec::with_capacity(256);
+    age::armor::ArmoredReader::new(file)
+        .take(256)
+        .read_to_end(&mut header)
+        .ok()?;
+    let text = String::from_utf8_lossy(&header);
+    let mut lines = text.lines();
+    if lines.next() != Some("age-encryption.org/v1") {
+        return None;
+    }
+    let stanza = lines.next()?;
+    let mut words = stanza.split(' ');
+    if (words.next(), words.next()) != (Some("->"), Some("scrypt")) {
+        return None;
+    }
+    words.nth(1)?.parse().ok()
+}
+
 /// Opens a passphrase-protected identity file (what `age-keygen | age -p` makes).
 /// Costs what its scrypt work factor says: run it off the async workers.
 pub fn unwrap_identity(file: &[u8], passphrase: &str) -> Result<x25519::Identity, CryptoError> {
@@ -300,6 +322,18 @@ pub fn unwrap_identity(file: &[u8], passphrase: &str) -> Result<x25519::Identity
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn the_work_factor_of_a_reviewer_file_is_read_from_its_header() {
+        let id = x25519::Identity::generate();
+        for log_n in [10, 12] {
+            let file = wrap_identity(&id, "a passphrase", Some(log_n)).unwrap();
+            assert_eq!(scrypt_work_factor(&file), Some(log_n));
+        }
+        let sealed = seal(b"x", &[&id.to_public()]).unwrap();
+        assert_eq!(scrypt_work_factor(&sealed), None);
+        assert_eq!(scrypt_work_factor(b"not an age file"), None);
+    }
 
     #[test]
     fn a_receipt_has_100_bits_in_crockford_groups() {

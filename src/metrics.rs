@@ -72,6 +72,26 @@ pub fn render(p: &crate::summary::Published, db_bytes: u64, last_backup: Option<
             route.replace(['\\', '"', '\n'], "_")
         );
     }
+    // The refusals by reason, and the rate-limited among them, summed from
+    // the same counts, so an alert needs no query over statuses.
+    let mut refused: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for ((_, _, status), n) in &p.requests {
+        if let Some(reason) = refusal(*status) {
+            *refused.entry(reason).or_default() += n;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP signaal_refused_total Requests the intake refused, by reason (published after each mix).\n# TYPE signaal_refused_total counter"
+    );
+    for (reason, n) in &refused {
+        let _ = writeln!(out, "signaal_refused_total{{reason=\"{reason}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP signaal_rate_limited_total Requests a limit turned away (published after each mix).\n# TYPE signaal_rate_limited_total counter\nsignaal_rate_limited_total {}",
+        refused.get("rate_limited").copied().unwrap_or(0)
+    );
     for (name, n) in &p.events {
         let _ = writeln!(
             out,
@@ -98,4 +118,23 @@ pub fn render(p: &crate::summary::Published, db_bytes: u64, last_backup: Option<
         );
     }
     out
+}
+
+/// Why a request with `status` was refused, or `None` for an answer.
+fn refusal(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "bad_request",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "too_large",
+        414 | 431 => "too_long",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        503 => "unavailable",
+        400..=499 => "other_client",
+        500..=599 => "other_server",
+        _ => return None,
+    })
 }

@@ -68,7 +68,13 @@ pub enum ReviewerCmd {
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
     /// Check the hash chain of the audit log; names the first broken row.
-    Verify,
+    Verify {
+        /// A head written down earlier (the log's "audit head" line, a
+        /// backup's `.head` file): the chain must still hold that row, so
+        /// rows cut off or rewritten up to it are found.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -343,20 +349,39 @@ fn remove(config: &Config, name: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `signaal audit verify`.
+/// Runs `signaal audit verify [--head HASH]`.
 pub fn audit(config: &Config, cmd: AuditCmd) -> ExitCode {
-    let AuditCmd::Verify = cmd;
+    let AuditCmd::Verify { head } = cmd;
+    let pinned = match head.as_deref().map(crate::audit::parse_pin) {
+        None => None,
+        Some(Some(pin)) => Some(pin),
+        Some(None) => {
+            return fail("--head takes the 64 hex digits of a head's sha256, as the log writes it");
+        }
+    };
     let store = match Store::open(&config.data_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    let verdict = store.verify_audit_blocking();
+    let verdict = store.verify_audit_blocking(pinned.as_ref());
     store.close();
     match verdict {
         Ok(Verdict::Intact { rows, head }) => {
             println!("audit chain intact: {rows} rows");
+            if pinned.is_some() {
+                println!(
+                    "the pinned head is in the chain: nothing up to it was removed or rewritten"
+                );
+            }
             println!("head: sha256 {head} (note it elsewhere to pin the chain)");
             ExitCode::SUCCESS
+        }
+        Ok(Verdict::Unpinned { rows }) => {
+            println!(
+                "audit chain NOT as pinned: its {rows} rows link, but none is the pinned head; \
+                 rows up to it were removed, or rewritten and re-hashed"
+            );
+            ExitCode::from(1)
         }
         Ok(Verdict::Broken { seq, reason }) => {
             println!("audit chain broken at row {seq}: {reason}");

@@ -166,11 +166,12 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             )));
         }
     }
-    let mut sessions = None;
+    let mut review_state = None;
     if face != Face::Intake {
         let listener = bind("review_addr", config.review_addr).await?;
-        let state = ReviewState::new(store.clone(), &team, &config);
-        sessions = Some(Arc::clone(&state.sessions));
+        let bound = listener.local_addr().unwrap_or(config.review_addr);
+        let state = ReviewState::new(store.clone(), &team, &config).listening_on(bound, &config);
+        review_state = Some(state.clone());
         let app = review::router(state).merge(crate::health::router(Arc::clone(&probe)));
         announce("review", &listener);
         tasks.push(tokio::spawn(web::serve(
@@ -181,7 +182,9 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             stop_rx.clone(),
         )));
     }
-    if let Some(addr) = config.metrics_addr {
+    // The counters are the intake's, published by the process that mixes:
+    // in the split units the review-only process opens no metrics listener.
+    if let Some(addr) = config.metrics_addr.filter(|_| face != Face::Review) {
         let listener = bind("metrics_addr", addr).await?;
         let app = crate::metrics::router(crate::metrics::MetricsState {
             store: store.clone(),
@@ -227,8 +230,8 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     for task in tasks {
         let _ = task.await;
     }
-    if let Some(sessions) = sessions {
-        sessions.clear();
+    if let Some(state) = review_state {
+        state.stop().await;
     }
     if let Some(mixer) = mixer {
         let _ = mixer.await;
@@ -236,7 +239,11 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         store.close_mixed().await;
     } else {
         let closing = store.clone();
-        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            closing.log_audit_head();
+            closing.close();
+        })
+        .await;
     }
     crate::summary::flush();
     tracing::info!("stopped");

@@ -250,12 +250,19 @@ async fn a_serving_signaal_reads_no_variable_the_readme_does_not_name() {
         .await
         .unwrap();
     // A clean stop: the mix and the summary run too.
-    let pid = i32::try_from(child.id()).unwrap();
-    Command::new("pkill")
-        .args(["-TERM", "-P", &pid.to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
+    let inferior = common::child_of(child.id()).expect("gdb runs signaal as its child");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(inferior).unwrap()).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = common::wait_within(&mut child, common::DEADLINE).unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!(
+            "gdb did not end within {:?} after SIGTERM",
+            common::DEADLINE
+        )
+    });
     assert!(status.success(), "gdb ended cleanly");
     let lines = reader.join().unwrap();
     let read: BTreeSet<String> = lines

@@ -51,7 +51,8 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
     assert_eq!(server.signal_count(), 0, "nothing stored while held back");
 
     // Confirmed, the signal goes through as typed, with a bidi override in it.
-    let typed = "Nummer 1234\u{200b}56782 \u{202e}omgekeerd";
+    let typed = "Nummer 1234\u{200b}56782, rekening NL91ABNA04171\u{2060}64300, \
+                 mail jan\u{fe0f}@voorbeeld.nl \u{202e}omgekeerd";
     let (_, page) = submit(
         &c,
         &server,
@@ -64,21 +65,40 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
     .await;
     let receipt = receipt_in(&page).expect("confirmed, it is stored");
 
-    // A follow-up message with full-width digits is held back too.
-    let res = c
-        .post(format!("{}/follow-up/message", server.intake))
-        .form(&[
-            ("receipt", receipt.as_str()),
-            ("message", "Mijn nummer is ０６１２３４５６７８."),
-            ("lang", "nl"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
-    assert!(!page.contains("data-sent"), "held back: {page}");
-    assert!(page.contains("confirm_personal_data"), "{page}");
+    // A follow-up message is held back for each hidden variant too: full-width
+    // digits, a zero-width space, a word joiner, a soft hyphen, a variation
+    // selector and a Hangul filler.
+    for message in [
+        "Mijn nummer is ０６１２３４５６７８.",
+        "Mijn nummer is 06\u{200b}12345678.",
+        "Mijn nummer is 06\u{2060}12345678.",
+        "Schrijf naar jan\u{00ad}@voorbeeld.nl.",
+        "Het BSN is 1234\u{fe0f}56782.",
+        "Het BSN is 1234\u{3164}56782.",
+    ] {
+        let res = c
+            .post(format!("{}/follow-up/message", server.intake))
+            .form(&[
+                ("receipt", receipt.as_str()),
+                ("message", message),
+                ("lang", "nl"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(!page.contains("data-sent"), "held back: {message:?}");
+        assert!(page.contains("confirm_personal_data"), "{message:?}");
+    }
+    let stored: i64 = rusqlite::Connection::open_with_flags(
+        server.data_dir().join("signaal.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap()
+    .query_row("SELECT count(*) FROM all_messages", [], |r| r.get(0))
+    .unwrap();
+    assert_eq!(stored, 0, "no message stored while held back");
 
     // The reviewer sees the flag, and the text isolated in its own element.
     let s = demo_login(&server).await;
@@ -88,10 +108,17 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
         .expect("the signal is in the queue");
     let (status, page) = s.get(&format!("/signals/{id}")).await;
     assert_eq!(status, 200);
-    assert!(
-        page.contains(r#"data-guard="bsn""#),
-        "the reviewer's flag: {page}"
-    );
+    let flags = page
+        .split(r#"data-guard=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the reviewer's flags");
+    for kind in ["bsn", "iban", "email"] {
+        assert!(
+            flags.split(' ').any(|k| k == kind),
+            "the reviewer's flags name {kind}: {flags}"
+        );
+    }
     let at = page.find(typed).expect("the text as typed");
     let open = page[..at].rfind('<').unwrap();
     assert!(

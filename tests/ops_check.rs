@@ -136,3 +136,31 @@ fn the_example_configuration_documents_every_setting_and_is_valid() {
         "not in deploy/signaal.toml.example: {missing:?}"
     );
 }
+
+#[test]
+fn check_says_demo_keys_are_in_use_and_production_refuses_them() {
+    // No team key given: the server makes demo keys, as a first `cargo run` does.
+    let mut server = Server::start_with(Options::default());
+    assert!(server.stop().success());
+    let team = std::fs::read_to_string(server.keys_dir().join("team.pub")).unwrap();
+    assert!(team.contains("DEMO"), "{team}");
+
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("demo keys in use"), "{out}");
+
+    let (code, out, err) = run(
+        &server,
+        &[
+            ("SIGNAAL_PRODUCTION", "true"),
+            ("SIGNAAL_PUBLIC_URL", "https://signaal.example.nl/"),
+        ],
+        &["check"],
+        "",
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("production mode refuses the demo keys in team.pub"),
+        "{err}"
+    );
+}

@@ -60,6 +60,12 @@ async fn the_counters_move_once_per_mix_and_hold_no_time_of_a_request() {
     }
     let (status, _) = submit(&c, &server, &[("situation", "BSN 111222333")]).await;
     assert_eq!(status, 200);
+    let missing = c
+        .get(format!("{}/no-such-page", server.intake))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
     // Right after the requests, before a mix: nothing has moved yet.
     let soon = scrape(&url).await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -84,6 +90,15 @@ async fn the_counters_move_once_per_mix_and_hold_no_time_of_a_request() {
         "{later}"
     );
     assert!(value(&later, "signaal_database_bytes").unwrap() > 4096);
+    assert!(
+        later.contains("signaal_refused_total{reason=\"not_found\"} 1"),
+        "{later}"
+    );
+    assert_eq!(
+        value(&later, "signaal_rate_limited_total"),
+        Some(0),
+        "{later}"
+    );
     assert!(later.contains("signaal_last_mix_age_seconds "));
     // Counters and gauges only: no latency, no histogram, no time of day.
     for word in [
@@ -116,12 +131,16 @@ async fn the_counters_move_once_per_mix_and_hold_no_time_of_a_request() {
 
 #[test]
 fn a_metrics_address_off_the_machine_is_refused() {
-    let out = std::process::Command::new(common::binary())
-        .arg("serve")
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(common::binary());
+    cmd.arg("serve")
+        .current_dir(dir.path())
         .env("SIGNAAL_METRICS_ADDR", "0.0.0.0:9464")
-        .env("SIGNAAL_DATA_DIR", "/nonexistent-signaal-test")
-        .output()
-        .unwrap();
+        .env("SIGNAAL_DATA_DIR", dir.path().join("data"))
+        .env("SIGNAAL_KEYS_DIR", dir.path().join("keys"))
+        .env("SIGNAAL_INTAKE_ADDR", "127.0.0.1:0")
+        .env("SIGNAAL_REVIEW_ADDR", "127.0.0.1:0");
+    let out = common::output_within(&mut cmd, None, common::DEADLINE);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

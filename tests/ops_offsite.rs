@@ -120,7 +120,15 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The backup starts once the load has acknowledged enough signals.
+    let deadline = Instant::now() + common::DEADLINE;
+    while acknowledged.lock().unwrap().len() < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "the load acknowledged too little"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let outbox = server.root.path().join("offsite");
     std::fs::create_dir_all(&outbox).unwrap();
@@ -136,7 +144,20 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
         .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("sealed to 1 backup recipient"), "{out}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // … and stops once some signals were acknowledged after it.
+    let ended = Instant::now();
+    let deadline = ended + common::DEADLINE;
+    while acknowledged
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(at, _)| *at > ended)
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "no load after the backup");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     for task in load {
         task.await.unwrap();
@@ -154,14 +175,31 @@ async fn a_sealed_backup_under_load_goes_off_site_and_comes_back_whole_and_witho
     );
     before.extend(in_order.iter().cloned());
 
-    // What lies in the destination is age ciphertext, and nothing else.
+    // What lies in the destination is age ciphertext, and beside it the
+    // head of its audit chain, and nothing else.
     let bytes = std::fs::read(&sealed).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1"));
     assert!(!common::contains(&bytes, b"SQLite format 3"));
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
     assert_eq!(
-        std::fs::read_dir(&outbox).unwrap().count(),
-        1,
+        names,
+        ["signaal.db.age", "signaal.db.age.head"],
         "a partial or plain file was left in the destination"
+    );
+    let head = std::fs::read_to_string(outbox.join("signaal.db.age.head")).unwrap();
+    let (row, hash) = head
+        .strip_prefix("audit head: row ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .and_then(|rest| rest.split_once(", sha256 "))
+        .unwrap_or_else(|| panic!("only the chain's head: {head:?}"));
+    assert!(row.parse::<u64>().is_ok(), "{head:?}");
+    assert!(
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{head:?}"
     );
     assert!(
         !server.data_dir().join("signaal.db.backup-staging").exists(),

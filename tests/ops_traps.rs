@@ -13,7 +13,7 @@ mod common;
 mod ops_support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{Options, Server, TeamKey, binary};
 use ops_support::run;
@@ -26,13 +26,11 @@ fn bare(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Str
             command.env_remove(name);
         }
     }
-    let out = command
+    command
         .args(args)
         .envs(env.iter().copied())
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .current_dir(dir);
+    let out = common::output_within(&mut command, None, common::DEADLINE);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -9,21 +9,20 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{TeamKey, binary};
 
 /// Runs `signaal ARGS` in a fresh folder with `env`; returns (exit code, stderr).
 fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let out = Command::new(binary())
-        .args(args)
+    let mut cmd = Command::new(binary());
+    cmd.args(args)
         .current_dir(dir)
         .env("SIGNAAL_INTAKE_ADDR", "127.0.0.1:0")
         .env("SIGNAAL_REVIEW_ADDR", "127.0.0.1:0")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .envs(env.iter().copied());
+    // A refusal that did not happen would serve for ever: the deadline ends it.
+    let out = common::output_within(&mut cmd, None, common::DEADLINE);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -13,6 +13,12 @@
 //! folder (beside the database it copies, under the same owner-only modes),
 //! overwritten and removed as soon as it is sealed. A restore checks the copy
 //! before it replaces anything.
+//!
+//! Beside each backup lies `DEST.head`: the head of the copy's audit chain
+//! (its last row and hash, nothing else), written after the copy's chain was
+//! checked. It travels off-site with the copy, where the server cannot
+//! rewrite it, and `signaal audit verify --head` checks the live chain
+//! against it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,14 +34,45 @@ pub const STAGING_FILE: &str = "signaal.db.backup-staging";
 /// How long to wait, in total, for a lock another connection holds.
 const BUSY_PATIENCE: Duration = Duration::from_secs(30);
 
+/// What a backup wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// What the copy holds.
+    pub health: Health,
+    /// The head of the copy's audit chain, as written to `DEST.head`.
+    pub head: crate::audit::Head,
+}
+
+/// The file beside a backup that holds the head of its audit chain.
+pub fn head_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".head");
+    dest.with_file_name(name)
+}
+
+/// Checks the audit chain of the plain copy `path` and returns its head.
+fn checked_head(path: &Path) -> Result<crate::audit::Head, OpsError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    match crate::audit::verify(&conn, None)? {
+        crate::audit::Verdict::Broken { seq, reason } => Err(OpsError::Database {
+            path: path.to_owned(),
+            problem: format!(
+                "has an audit chain broken at row {seq} ({reason}); run signaal audit verify"
+            ),
+        }),
+        _ => Ok(crate::audit::head(&conn)?),
+    }
+}
+
 /// Copies the database in `data_dir` to the new file `dest`, consistently and
 /// without order, while the server may be writing; sealed to `recipients`
-/// when there are any. Refuses to overwrite an existing file.
+/// when there are any; and the head of its audit chain beside it in
+/// `DEST.head`. Refuses to overwrite an existing file.
 pub fn backup(
     data_dir: &Path,
     dest: &Path,
     recipients: Option<&[x25519::Recipient]>,
-) -> Result<Health, OpsError> {
+) -> Result<Written, OpsError> {
     let source = data_dir.join(DB_FILE);
     if !source.is_file() {
         return Err(OpsError::path(
@@ -43,32 +80,55 @@ pub fn backup(
             "does not exist; check data_dir / SIGNAAL_DATA_DIR",
         ));
     }
-    if dest.exists() {
-        return Err(OpsError::path(
-            dest,
-            "exists already; name a new file (backups are never overwritten)",
-        ));
+    for taken in [dest.to_owned(), head_path(dest)] {
+        if taken.exists() {
+            return Err(OpsError::path(
+                &taken,
+                "exists already; name a new file (backups are never overwritten)",
+            ));
+        }
     }
     let partial = partial_path(dest);
     let _ = std::fs::remove_file(&partial);
+    let checked = |copy: &Path| -> Result<Written, OpsError> {
+        let health = inspect(copy)?;
+        Ok(Written {
+            health,
+            head: checked_head(copy)?,
+        })
+    };
     let result = match recipients {
-        None => vacuum_into(&source, &partial).and_then(|()| inspect(&partial)),
+        None => vacuum_into(&source, &partial).and_then(|()| checked(&partial)),
         Some(recipients) => {
             let staging = data_dir.join(STAGING_FILE);
             wipe(&staging);
             let sealed = vacuum_into(&source, &staging)
-                .and_then(|()| inspect(&staging))
-                .and_then(|h| sealed::seal_file(&staging, &partial, recipients).map(|()| h));
+                .and_then(|()| checked(&staging))
+                .and_then(|w| sealed::seal_file(&staging, &partial, recipients).map(|()| w));
             wipe(&staging);
             sealed
         }
     };
     match result {
-        Ok(health) => {
-            std::fs::rename(&partial, dest)
-                .map_err(|e| OpsError::path(dest, format!("cannot be written ({})", e.kind())))?;
+        Ok(written) => {
+            let head_file = head_path(dest);
+            let mut file = create_private(&head_file)?;
+            std::io::Write::write_all(
+                &mut file,
+                format!("audit head: {}\n", written.head).as_bytes(),
+            )
+            .and_then(|()| file.sync_all())
+            .map_err(|e| OpsError::path(&head_file, format!("cannot be written ({})", e.kind())))?;
+            if let Err(e) = std::fs::rename(&partial, dest) {
+                let _ = std::fs::remove_file(&head_file);
+                let _ = std::fs::remove_file(&partial);
+                return Err(OpsError::path(
+                    dest,
+                    format!("cannot be written ({})", e.kind()),
+                ));
+            }
             sync_parent(dest);
-            Ok(health)
+            Ok(written)
         }
         Err(e) => {
             let _ = std::fs::remove_file(&partial);

@@ -44,7 +44,7 @@ pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCod
         },
     };
     match backup::backup(&config.data_dir, dest, recipients.as_deref()) {
-        Ok(h) => {
+        Ok(backup::Written { health: h, head }) => {
             let how = match &recipients {
                 Some(r) => format!("sealed to {} backup recipient(s)", r.len()),
                 None => format!(
@@ -57,6 +57,12 @@ pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCod
                 dest.display(),
                 h.schema_version,
                 h.signals
+            );
+            // A copy of the chain's head outside the database: in the log
+            // (the journal of the backup unit) and beside the backup.
+            println!(
+                "audit head: {head} (also in {})",
+                backup::head_path(dest).display()
             );
             // For the metrics' age of the last backup (an operator's act,
             // not a sender's: its time may be kept).

@@ -2,13 +2,17 @@
 //!
 //! Invariant: every decoded value (a passphrase, a note) lives in a buffer that
 //! is wiped on drop; the raw body is wiped too. Repeated names are kept in order
-//! (the export form sends one `id` per ticked signal).
+//! (the export form sends one `id` per ticked signal). Decoding is the
+//! intake's strict one ([`crate::signal::answers::decode_pairs`]): a bad
+//! escape, invalid UTF-8 or a control character refuses the whole form, so a
+//! stray `%ff` never becomes U+FFFD in a name, a note or a passphrase.
 
 use axum::body::Body;
 use zeroize::Zeroizing;
 
 use super::ReviewError;
 use super::session::Reviewer;
+use crate::signal::answers::decode_pairs;
 use crate::web;
 
 /// Largest form body of the review face (a note or message of a few pages).
@@ -27,10 +31,11 @@ impl std::fmt::Debug for Fields {
 }
 
 impl Fields {
-    /// Decodes a body; `None` if it cannot be read or is too large.
+    /// Decodes a body; `None` if it cannot be read, is too large or is not
+    /// a strictly valid form.
     pub async fn read(body: Body) -> Option<Self> {
         let raw = web::read_body(body, MAX_BODY).await.ok()?;
-        Some(Self::parse(&raw))
+        Self::parse(&raw)
     }
 
     /// Reads the body of a state-changing request and checks its session-bound
@@ -43,13 +48,15 @@ impl Fields {
         Ok(fields)
     }
 
-    /// Decodes urlencoded bytes.
-    pub fn parse(raw: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(raw)
-                .map(|(k, v)| (k.into_owned(), Zeroizing::new(v.into_owned())))
+    /// Decodes urlencoded bytes strictly; `None` if they are not a valid form.
+    pub fn parse(raw: &[u8]) -> Option<Self> {
+        let pairs = decode_pairs(raw).ok()?;
+        Some(Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
                 .collect(),
-        )
+        ))
     }
 
     /// The first value named `name`, or "".
@@ -72,13 +79,32 @@ impl Fields {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn repeated_and_encoded_fields_are_read() {
-        let f = Fields::parse(b"id=a&id=b&note=caf%C3%A9+ok&csrf=x");
+        let f = Fields::parse(b"id=a&id=b&note=caf%C3%A9+ok%0D%0Aregel&csrf=x").unwrap();
         assert_eq!(f.all("id"), ["a", "b"]);
-        assert_eq!(f.get("note"), "café ok");
+        assert_eq!(f.get("note"), "café ok\nregel");
         assert_eq!(f.get("missing"), "");
+    }
+
+    #[test]
+    fn invalid_utf8_a_bad_escape_or_a_control_character_refuses_the_form() {
+        for raw in [
+            &b"name=%ff"[..],
+            b"note=caf%C3",
+            b"name=a%zz",
+            b"name=50%",
+            b"note=a%00b",
+            b"na%ffme=x",
+        ] {
+            assert!(
+                Fields::parse(raw).is_none(),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 }

@@ -3,78 +3,55 @@
 //!
 //! Invariants:
 //! - Unknown name, wrong passphrase, revoked key, wrong or replayed code: one
-//!   answer (401, the same page), and the same cost — an unknown name still
-//!   runs scrypt on a real reviewer file ([`reviewers::unlock`]).
-//! - scrypt runs on the blocking pool, at most [`UNLOCKS_AT_ONCE`] at a time,
-//!   after the per-name and overall attempt limits.
+//!   answer (401, the same page), and the same time — an unknown name costs
+//!   what a wrong passphrase costs on the costliest reviewer file
+//!   ([`reviewers::decoy`]), or, past the decoys' own budget, a wait as long
+//!   as the last decoy took.
+//! - A known reviewer's attempts are limited by that name's own bucket only
+//!   (see [`super::throttle`]); unknown names have buckets of their own, so
+//!   the answer to an unknown name is the answer to a known one (a 429 after
+//!   ten, a 401 before).
+//! - scrypt of a known name runs on the blocking pool, at most
+//!   [`super::throttle::UNLOCKS_AT_ONCE`] at a time; a decoy runs beside them, one
+//!   at a time, and never queues.
 //! - A TOTP step, once accepted for a reviewer, is never accepted again (the
 //!   last used step is kept in the database, so a restart does not forget it).
-//! - The passphrase and code are never logged or audited; a failed attempt is
-//!   audited with a fixed reason, and an unknown name is recorded as
-//!   `(unknown)`, so a passphrase typed into the name field is not kept.
+//!   Wrong codes after the right passphrase are held back more and more
+//!   ([`backoff_secs`]) and after [`LOCK_AFTER_WRONG`] locked until
+//!   `signaal reviewer totp NAME` writes a new second factor; the next
+//!   successful login says how many were refused.
+//! - The passphrase and code are never logged or audited. Refusals are
+//!   counted, not written one by one ([`super::throttle::Tally`]): the first of each reviewer
+//!   and reason in a minute is written at once, the rest as one row with
+//!   their count, so a flood adds a bounded number of rows. An unknown name is
+//!   recorded as `(unknown)`, so a passphrase typed into the name field is not kept.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
 
 use super::fields::Fields;
 use super::reviewers;
 use super::session::{self, Reviewer};
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
+use crate::store::second_factor::{Attempt, SecondFactor};
 
-/// scrypt unlocks running at once (each takes up to ~1 GiB and a second).
-pub const UNLOCKS_AT_ONCE: usize = 2;
+/// Wrong codes after the right passphrase that are let through at once (typos).
+pub const FREE_WRONG_CODES: u32 = 3;
+/// Wrong codes in a row after which the second factor is locked.
+pub const LOCK_AFTER_WRONG: u32 = 10;
 
-/// Attempt limits and the unlock semaphore.
-pub struct LoginGuard {
-    per_name: DefaultKeyedRateLimiter<String>,
-    overall: DefaultDirectRateLimiter,
-    unlocks: Arc<Semaphore>,
-}
-
-impl std::fmt::Debug for LoginGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoginGuard")
-    }
-}
-
-fn nz(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
-}
-
-impl Default for LoginGuard {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LoginGuard {
-    /// Ten attempts per name, then one a minute; sixty a minute overall.
-    pub fn new() -> Self {
-        Self {
-            per_name: RateLimiter::keyed(Quota::per_minute(nz(1)).allow_burst(nz(10))),
-            overall: RateLimiter::direct(Quota::per_minute(nz(60)).allow_burst(nz(30))),
-            unlocks: Arc::new(Semaphore::new(UNLOCKS_AT_ONCE)),
-        }
-    }
-
-    fn allow(&self, name: &str) -> bool {
-        let key = if reviewers::valid_name(name) {
-            name.to_owned()
-        } else {
-            String::new()
-        };
-        if self.per_name.len() > 10_000 {
-            self.per_name.retain_recent();
-        }
-        self.overall.check().is_ok() && self.per_name.check_key(&key).is_ok()
+/// Seconds a reviewer waits after `wrong` wrong codes in a row before the
+/// next code is checked: none for the first [`FREE_WRONG_CODES`], then 30 s,
+/// doubling with each further one.
+pub fn backoff_secs(wrong: u32) -> u64 {
+    match wrong.checked_sub(FREE_WRONG_CODES) {
+        None => 0,
+        Some(over) => 30u64 << over.min(16),
     }
 }
 
@@ -89,14 +66,10 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
         return ReviewError::BadRequest.page(face);
     };
     let name = fields.get("name").trim().to_owned();
-    let actor = if reviewers::valid_name(&name) && reviewers::list(&state.keys_dir).contains(&name)
-    {
-        name.clone()
-    } else {
-        "(unknown)".to_owned()
-    };
-    if !state.guard.allow(&name) {
-        audit_failure(&state, &actor, "rate-limited").await;
+    let known = reviewers::valid_name(&name) && reviewers::list(&state.keys_dir).contains(&name);
+    let actor = if known { name.as_str() } else { "(unknown)" };
+    if !state.guard.allow(&name, known) {
+        refused(&state, actor, "rate-limited").await;
         return (
             StatusCode::TOO_MANY_REQUESTS,
             pages::login(
@@ -107,18 +80,33 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
         )
             .into_response();
     }
-    match unlock(&state, &name, &fields).await {
-        Ok(identity) => {
+    let outcome = if known {
+        unlock(&state, &name, &fields).await
+    } else {
+        let passphrase = zeroize::Zeroizing::new(fields.get("passphrase").to_owned());
+        state.guard.decoy(&state, passphrase).await;
+        Err("unknown-name")
+    };
+    match outcome {
+        Ok((identity, refused_before)) => {
             let Some(token) = state.sessions.create(&name, identity) else {
                 return ReviewError::Unavailable.page(face);
             };
+            let detail = if refused_before > 0 {
+                format!("after {refused_before} refused second factors")
+            } else {
+                String::new()
+            };
             if let Err(e) = state
                 .store
-                .audit(Entry::general(&name, Action::Login, ""))
+                .audit(Entry::general(&name, Action::Login, detail))
                 .await
             {
                 state.sessions.end(&token);
                 return ReviewError::from(e).page(face);
+            }
+            if refused_before > 0 {
+                state.sessions.notify(&token, refused_before);
             }
             let mut res = Redirect::to("/").into_response();
             res.headers_mut().insert(
@@ -128,7 +116,7 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
             res
         }
         Err(reason) => {
-            audit_failure(&state, &actor, reason).await;
+            refused(&state, actor, reason).await;
             (
                 StatusCode::UNAUTHORIZED,
                 pages::login(face, state.production, Some(face.t("review.login.refused"))),
@@ -138,7 +126,12 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
     }
 }
 
-async fn audit_failure(state: &ReviewState, actor: &str, reason: &'static str) {
+/// Audits a refused login: at once if it is the first of its kind this
+/// minute, else only counted (see [`super::throttle::Tally`]).
+async fn refused(state: &ReviewState, actor: &str, reason: &'static str) {
+    if !state.guard.tally.note(actor, reason) {
+        return;
+    }
     if let Err(e) = state
         .store
         .audit(Entry::general(actor, Action::LoginFailed, reason))
@@ -148,12 +141,14 @@ async fn audit_failure(state: &ReviewState, actor: &str, reason: &'static str) {
     }
 }
 
-/// Runs the checks in order; every refusal carries a reason for the audit only.
+/// Runs the checks in order; every refusal carries a reason for the audit
+/// only. On success: the identity, and how many second factors were refused
+/// since the last login.
 async fn unlock(
     state: &ReviewState,
     name: &str,
     fields: &Fields,
-) -> Result<age::x25519::Identity, reviewers::Refusal> {
+) -> Result<(age::x25519::Identity, u64), reviewers::Refusal> {
     let permit = Arc::clone(&state.guard.unlocks)
         .acquire_owned()
         .await
@@ -171,19 +166,51 @@ async fn unlock(
     if !reviewers::is_listed(&state.keys_dir, &identity) {
         return Err("revoked");
     }
-    let code = fields.get("totp");
-    match reviewers::open_totp(&state.keys_dir, name, &identity)? {
-        None if state.production => Err("no-totp-configured"),
-        None => Ok(identity),
-        Some(totp) => {
-            let step =
-                reviewers::matching_step(&totp, code, reviewers::unix_now()).ok_or("totp")?;
-            match state.store.claim_totp_step(name, step).await {
-                Ok(true) => Ok(identity),
-                Ok(false) => Err("totp-replayed"),
-                Err(_) => Err("unavailable"),
-            }
+    let Some(totp) = reviewers::open_totp(&state.keys_dir, name, &identity)? else {
+        return if state.production {
+            Err("no-totp-configured")
+        } else {
+            Ok((identity, 0))
+        };
+    };
+    let file = reviewers::totp_fingerprint(&state.keys_dir, name).ok_or("totp-unreadable")?;
+    let refused_before = second_factor(state, name, file, &totp, fields.get("totp")).await?;
+    Ok((identity, refused_before))
+}
+
+/// Checks the code against the backoff, the lockout and the replay rule, in
+/// one write (see [`crate::store::Store::second_factor_attempt`]); on
+/// success, how many second factors were refused since the last login.
+async fn second_factor(
+    state: &ReviewState,
+    name: &str,
+    file: [u8; 32],
+    totp: &totp_rs::TOTP,
+    code: &str,
+) -> Result<u64, reviewers::Refusal> {
+    let now = reviewers::unix_now();
+    let held = move |r: &SecondFactor| {
+        if r.wrong >= LOCK_AFTER_WRONG {
+            Some("totp-locked")
+        } else if now < r.last_wrong.saturating_add(backoff_secs(r.wrong)) {
+            Some("totp-backoff")
+        } else {
+            None
         }
+    };
+    let (totp, code) = (totp.clone(), zeroize::Zeroizing::new(code.to_owned()));
+    let step = move || reviewers::matching_step(&totp, &code, now);
+    match state
+        .store
+        .second_factor_attempt(name, file, now, held, step)
+        .await
+    {
+        Ok(Attempt::Accepted(refused_before)) => Ok(refused_before),
+        Ok(Attempt::Held(reason)) => Err(reason),
+        Ok(Attempt::Wrong(r)) if r.wrong == LOCK_AFTER_WRONG => Err("totp-lockout"),
+        Ok(Attempt::Wrong(_)) => Err("totp"),
+        Ok(Attempt::Replayed) => Err("totp-replayed"),
+        Err(_) => Err("unavailable"),
     }
 }
 
@@ -208,4 +235,19 @@ pub async fn logout(
     res.headers_mut()
         .insert(header::SET_COOKIE, session::clear_cookie(state.production));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_grows_after_the_free_codes() {
+        assert_eq!(backoff_secs(0), 0);
+        assert_eq!(backoff_secs(FREE_WRONG_CODES - 1), 0);
+        assert_eq!(backoff_secs(FREE_WRONG_CODES), 30);
+        assert_eq!(backoff_secs(FREE_WRONG_CODES + 1), 60);
+        assert_eq!(backoff_secs(FREE_WRONG_CODES + 3), 240);
+        assert!(backoff_secs(u32::MAX) > 0);
+    }
 }

@@ -16,6 +16,7 @@
 
 mod export;
 mod fields;
+pub mod hosts;
 mod login;
 mod pages;
 mod queue;
@@ -24,6 +25,7 @@ pub mod reviewers;
 mod search;
 pub mod session;
 mod signals;
+mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,9 +56,11 @@ pub struct ReviewState {
     /// Unlocked sessions, in memory only.
     pub sessions: Arc<session::Sessions>,
     /// Login throttles.
-    pub guard: Arc<login::LoginGuard>,
+    pub guard: Arc<throttle::LoginGuard>,
     /// Longest a whole request may take (a search stops itself well before).
     pub request_timeout: std::time::Duration,
+    /// The names this face answers to (`Host`).
+    pub hosts: Arc<hosts::Hosts>,
 }
 
 impl std::fmt::Debug for ReviewState {
@@ -75,19 +79,38 @@ impl ReviewState {
         let sessions = Arc::new(session::Sessions::new(session::Timeouts::from_config(
             config,
         )));
-        session::spawn_sweeper(&sessions);
+        session::spawn_sweeper(&sessions, &store);
+        let guard = Arc::new(throttle::LoginGuard::new());
+        throttle::spawn_tally_writer(&guard, &store);
         Self {
             demo: team.demo,
             production: config.production,
             store,
             keys_dir: config.keys_dir.clone(),
             sessions,
-            guard: Arc::new(login::LoginGuard::new()),
+            guard,
             request_timeout: std::time::Duration::from_secs(
                 config
                     .request_timeout_secs
                     .max(search::TIME_BOUND.as_secs() + 5),
             ),
+            hosts: Arc::new(hosts::Hosts::new(config.review_addr, &config.review_hosts)),
+        }
+    }
+
+    /// The same state for a face that listens on `addr` (the port the
+    /// system chose when `review_addr` names port 0).
+    pub fn listening_on(mut self, addr: std::net::SocketAddr, config: &Config) -> Self {
+        self.hosts = Arc::new(hosts::Hosts::new(addr, &config.review_hosts));
+        self
+    }
+
+    /// At shutdown: writes the counted login refusals and ends every
+    /// session (each identity is wiped once no request holds it).
+    pub async fn stop(&self) {
+        self.guard.flush(&self.store).await;
+        for end in self.sessions.clear() {
+            end.audit(&self.store).await;
         }
     }
 }
@@ -176,9 +199,10 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 
 /// The review face's routes. Layers wrap from the inside out: logging sees
 /// the matched route; a panic becomes a 500; the Origin check refuses foreign
-/// POSTs before any handler runs; a request past its time gets a 408; every
-/// error that is not a page yet (an axum rejection, a 405, a 408, a 500)
-/// becomes one; the headers are added to every response, fallback included.
+/// POSTs before any handler runs, and the `Host` check every request for
+/// another name before that; a request past its time gets a 408; every error
+/// that is not a page yet (an axum rejection, a 405, a 408, a 500) becomes
+/// one; the headers are added to every response, fallback included.
 pub fn router(state: ReviewState) -> Router {
     let mut router = Router::new()
         .route("/login", get(login::form).post(login::submit))
@@ -205,6 +229,10 @@ pub fn router(state: ReviewState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::named_only,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -270,6 +298,9 @@ pub enum ReviewError {
     /// The envelope could not be opened with this reviewer's key.
     #[error("cannot decrypt")]
     CannotDecrypt,
+    /// The request names a host this face does not answer to.
+    #[error("misdirected")]
+    Misdirected,
 }
 
 impl From<StoreError> for ReviewError {
@@ -290,6 +321,7 @@ impl ReviewError {
             Self::BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::CannotDecrypt => (StatusCode::FORBIDDEN, "cannot_decrypt"),
+            Self::Misdirected => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
         };
         let title = face.t(&format!("review.error.{key}.title"));
         let text = face.t(&format!("review.error.{key}.body"));

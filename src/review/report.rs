@@ -30,18 +30,34 @@ pub fn shown(count: u64) -> String {
     }
 }
 
-/// One CSV field: quoted when needed, and a leading `= + - @` defused so a
-/// spreadsheet does not run it as a formula (OWASP "CSV injection").
+/// Characters a spreadsheet may take to start a formula: the ASCII ones and
+/// their full-width forms, which some spreadsheets fold to ASCII.
+const FORMULA_STARTS: &[char] = &[
+    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+/// Characters a spreadsheet may split a line at: the comma of this file, the
+/// semicolon of a Dutch (or German) Excel, tab, pipe, and line breaks.
+const SEPARATORS: &[char] = &[',', ';', '\t', '|', '\n', '\r'];
+
+/// One CSV field, safe for a spreadsheet however it splits the line (OWASP
+/// "CSV injection"): a formula start at the beginning of the field, or just
+/// after any separator in it, gets a `'` before it, so no cell it may become
+/// starts a formula; a field holding a separator or quote is quoted. A lone
+/// `-` (no domain) stays as it is.
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s != "-" {
-        format!("'{s}")
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut at_start = true;
+    for c in s.chars() {
+        if at_start && FORMULA_STARTS.contains(&c) && s != "-" {
+            out.push('\'');
+        }
+        out.push(c);
+        at_start = SEPARATORS.contains(&c);
+    }
+    if out.contains(SEPARATORS) || out.contains('"') {
+        format!("\"{}\"", out.replace('"', "\"\""))
     } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        out
     }
 }
 
@@ -129,6 +145,7 @@ pub async fn csv(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn cell(domain: &str, count: u64) -> ReportCell {
@@ -147,7 +164,29 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.first(), Some(&"month,domain,status,origin,count"));
         assert_eq!(lines.get(1), Some(&"2026-11,taxes,new,-,<5"));
-        assert_eq!(lines.get(2), Some(&"2026-11,'=cmd|calc,new,-,5"));
+        assert_eq!(lines.get(2), Some(&"2026-11,\"'=cmd|calc\",new,-,5"));
         assert_eq!(lines.get(3), Some(&"2026-11,\"a,b\",new,-,12"));
+    }
+
+    #[test]
+    fn a_semicolon_spreadsheet_finds_no_formula_in_any_cell() {
+        assert_eq!(csv_field("x;=1+1;"), "\"x;'=1+1;\"");
+        assert_eq!(csv_field("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(csv_field("a|@SUM(A1)"), "\"a|'@SUM(A1)\"");
+        assert_eq!(csv_field("a\t-2"), "\"a\t'-2\"");
+        assert_eq!(csv_field("pensioen-aow"), "pensioen-aow");
+        assert_eq!(csv_field("-"), "-");
+        // Split the way Dutch Excel splits it, on `;`, quotes ignored: every
+        // piece that starts a formula carries the defusing quote.
+        for field in ["x;=1+1;", "x;\u{FF0B}1;", "\"q\";@x", "a,b;-c"] {
+            let line = to_csv(&[cell(field, 7)]);
+            for piece in line.lines().nth(1).unwrap().split([';', ',']) {
+                let bare = piece.trim_start_matches('"');
+                assert!(
+                    !bare.starts_with(FORMULA_STARTS) || bare == "-",
+                    "{field:?} gives the cell {piece:?}"
+                );
+            }
+        }
     }
 }

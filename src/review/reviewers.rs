@@ -68,20 +68,31 @@ pub fn list(keys_dir: &Path) -> Vec<String> {
 pub type Refusal = &'static str;
 
 /// Decrypts `name`'s identity file with `passphrase` (scrypt: run it on the
-/// blocking pool). An unknown name costs the same: the first reviewer's file
-/// is tried with the passphrase, and the answer is refused whatever happens.
+/// blocking pool). An unknown name is refused without work here: the caller
+/// spends the same time on it with [`decoy`].
 pub fn unlock(keys_dir: &Path, name: &str, passphrase: &str) -> Result<x25519::Identity, Refusal> {
     let known = valid_name(name) && keys::reviewer_path(keys_dir, name).is_file();
     if !known {
-        if let Some(decoy) = list(keys_dir).first() {
-            if let Ok(file) = std::fs::read(keys::reviewer_path(keys_dir, decoy)) {
-                let _ = crypto::unwrap_identity(&file, passphrase);
-            }
-        }
         return Err("unknown-name");
     }
     let file = std::fs::read(keys::reviewer_path(keys_dir, name)).map_err(|_| "unreadable")?;
     crypto::unwrap_identity(&file, passphrase).map_err(|_| "passphrase")
+}
+
+/// The work of a wrong passphrase on the costliest reviewer file: the file
+/// whose scrypt work factor is highest is tried with `passphrase`, and the
+/// result thrown away. So an unknown name takes as long as the slowest real
+/// one, and no reviewer's name stands out by its file's cost.
+pub fn decoy(keys_dir: &Path, passphrase: &str) {
+    let costliest = list(keys_dir)
+        .into_iter()
+        .filter_map(|name| std::fs::read(keys::reviewer_path(keys_dir, &name)).ok())
+        .filter_map(|file| crypto::scrypt_work_factor(&file).map(|n| (n, file)))
+        .filter(|(n, _)| *n <= crypto::MAX_WORK_FACTOR)
+        .max_by_key(|(n, _)| *n);
+    if let Some((_, file)) = costliest {
+        let _ = crypto::unwrap_identity(&file, passphrase);
+    }
 }
 
 /// Whether `identity`'s recipient is listed in `team.pub` (read now).
@@ -142,6 +153,14 @@ pub fn open_totp(
             .map_err(|_| "totp-unreadable")?,
     );
     totp(name, &secret).map(Some).ok_or("totp-unreadable")
+}
+
+/// SHA-256 of `name`'s sealed TOTP file, which the count of wrong codes is
+/// kept against: a new file (`signaal reviewer totp NAME`) starts it afresh.
+pub fn totp_fingerprint(keys_dir: &Path, name: &str) -> Option<[u8; 32]> {
+    use sha2::Digest;
+    let file = std::fs::read(totp_path(keys_dir, name)).ok()?;
+    Some(sha2::Sha256::digest(&file).into())
 }
 
 /// The time step `code` belongs to, accepting the previous, current and next

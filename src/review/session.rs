@@ -9,6 +9,8 @@
 //!   request in flight share; when the session ends (logout, idle 15 min,
 //!   absolute 8 h, revocation, shutdown) and the last request finishes, it is
 //!   dropped, and x25519-dalek's `StaticSecret` wipes itself on drop.
+//! - Every end of a session is in the audit log: a logout by the reviewer, the
+//!   others as a `logout` row whose detail says why ([`Ended`]).
 //! - Every POST passes [`same_origin_only`]; every state-changing handler also
 //!   checks the session-bound `csrf` field with a constant-time comparison.
 
@@ -60,6 +62,8 @@ struct Session {
     csrf: [u8; 32],
     created: Instant,
     last_seen: Instant,
+    /// Second factors refused since the reviewer's last login, shown once.
+    notice: Option<u64>,
 }
 
 /// The unlocked sessions.
@@ -71,6 +75,26 @@ pub struct Sessions {
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Sessions")
+    }
+}
+
+/// A session that ended without a logout, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// The reviewer.
+    pub name: String,
+    /// Why: `idle-timeout`, `absolute-timeout`, `revoked` or `server-stopped`.
+    pub why: &'static str,
+}
+
+impl Ended {
+    /// Writes this end to the audit log.
+    pub async fn audit(self, store: &crate::store::Store) {
+        let entry =
+            crate::audit::Entry::general(&self.name, crate::audit::Action::Logout, self.why);
+        if let Err(e) = store.audit(entry).await {
+            tracing::error!(error = %e, "the end of a session could not be audited");
+        }
     }
 }
 
@@ -103,9 +127,20 @@ impl Sessions {
             csrf: crate::crypto::random_bytes::<32>(),
             created: now,
             last_seen: now,
+            notice: None,
         };
         self.map.lock().ok()?.insert(token_key(&token), session);
         Some(token)
+    }
+
+    /// Shows the session of `token`, on its next page, how many second
+    /// factors were refused since the reviewer's last login.
+    pub fn notify(&self, token: &str, refused: u64) {
+        if let Ok(mut map) = self.map.lock() {
+            if let Some(s) = map.get_mut(&token_key(token)) {
+                s.notice = Some(refused);
+            }
+        }
     }
 
     /// Ends the session of `token`; its identity is wiped once no request holds it.
@@ -116,50 +151,75 @@ impl Sessions {
 
     /// Ends every session (at shutdown): each identity is wiped once no request
     /// holds it, and a restart therefore locks everyone out.
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.map.lock() {
-            map.clear();
-        }
+    pub fn clear(&self) -> Vec<Ended> {
+        let Ok(mut map) = self.map.lock() else {
+            return Vec::new();
+        };
+        map.drain()
+            .map(|(_, s)| Ended {
+                name: s.name,
+                why: "server-stopped",
+            })
+            .collect()
     }
 
-    /// Removes expired sessions.
-    pub fn sweep(&self) {
-        self.sweep_at(Instant::now());
+    /// Removes expired sessions; returns which ended.
+    pub fn sweep(&self) -> Vec<Ended> {
+        self.sweep_at(Instant::now())
     }
 
     /// [`Sessions::sweep`] at the moment `now`.
-    fn sweep_at(&self, now: Instant) {
+    fn sweep_at(&self, now: Instant) -> Vec<Ended> {
+        let mut ended = Vec::new();
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, s| self.alive(s, now));
+            map.retain(|_, s| match self.expiry(s, now) {
+                None => true,
+                Some(why) => {
+                    ended.push(Ended {
+                        name: s.name.clone(),
+                        why,
+                    });
+                    false
+                }
+            });
+        }
+        ended
+    }
+
+    /// Why session `s` has expired at `now`, or `None` while it lives.
+    fn expiry(&self, s: &Session, now: Instant) -> Option<&'static str> {
+        if now.duration_since(s.created) >= self.timeouts.absolute {
+            Some("absolute-timeout")
+        } else if now.duration_since(s.last_seen) >= self.timeouts.idle {
+            Some("idle-timeout")
+        } else {
+            None
         }
     }
 
-    fn alive(&self, s: &Session, now: Instant) -> bool {
-        now.duration_since(s.last_seen) < self.timeouts.idle
-            && now.duration_since(s.created) < self.timeouts.absolute
-    }
-
-    /// Looks `token` up, refreshing its idle clock; ends it if it has expired.
-    fn touch(&self, token: &str) -> Option<Reviewer> {
+    /// Looks `token` up, refreshing its idle clock; ends it if it has expired
+    /// (`Err(Some(_))`: then it says which session ended and why).
+    fn touch(&self, token: &str) -> Result<Reviewer, Option<Ended>> {
         self.touch_at(token, Instant::now())
     }
 
     /// [`Sessions::touch`] at the moment `now`.
-    fn touch_at(&self, token: &str, now: Instant) -> Option<Reviewer> {
+    fn touch_at(&self, token: &str, now: Instant) -> Result<Reviewer, Option<Ended>> {
         let key = token_key(token);
-        let mut map = self.map.lock().ok()?;
-        let alive = map.get(&key).map(|s| self.alive(s, now))?;
-        if !alive {
-            map.remove(&key);
-            return None;
+        let mut map = self.map.lock().map_err(|_| None)?;
+        let expired = map.get(&key).ok_or(None)?;
+        if let Some(why) = self.expiry(expired, now) {
+            let name = map.remove(&key).map(|s| s.name).unwrap_or_default();
+            return Err(Some(Ended { name, why }));
         }
-        let s = map.get_mut(&key)?;
+        let s = map.get_mut(&key).ok_or(None)?;
         s.last_seen = now;
-        Some(Reviewer {
+        Ok(Reviewer {
             name: s.name.clone(),
             recipient: s.recipient.clone(),
             identity: Arc::clone(&s.identity),
             csrf: data_encoding::HEXLOWER.encode(&s.csrf),
+            notice: s.notice.take(),
             token: token.to_owned(),
         })
     }
@@ -177,17 +237,23 @@ impl Sessions {
     }
 }
 
-/// Sweeps expired sessions every 30 seconds while the set exists.
-pub fn spawn_sweeper(sessions: &Arc<Sessions>) {
+/// Sweeps expired sessions every 30 seconds while the set exists, and
+/// audits each end.
+pub fn spawn_sweeper(sessions: &Arc<Sessions>, store: &crate::store::Store) {
     let weak: Weak<Sessions> = Arc::downgrade(sessions);
+    let store = store.clone();
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(30));
             loop {
                 tick.tick().await;
-                match weak.upgrade() {
-                    Some(s) => s.sweep(),
-                    None => return,
+                let Some(sessions) = weak.upgrade() else {
+                    return;
+                };
+                let ended = sessions.sweep();
+                drop(sessions);
+                for end in ended {
+                    end.audit(&store).await;
                 }
             }
         });
@@ -204,6 +270,8 @@ pub struct Reviewer {
     pub identity: Arc<x25519::Identity>,
     /// The session's CSRF token (hex), for forms.
     pub csrf: String,
+    /// Second factors refused since the last login, on the first page after it.
+    pub notice: Option<u64>,
     token: String,
 }
 
@@ -257,7 +325,15 @@ impl FromRequestParts<ReviewState> for Reviewer {
             )
         };
         let token = token_from(&parts.headers, state.production).ok_or_else(refuse)?;
-        let reviewer = state.sessions.touch(&token).ok_or_else(refuse)?;
+        let reviewer = match state.sessions.touch(&token) {
+            Ok(reviewer) => reviewer,
+            Err(ended) => {
+                if let Some(end) = ended {
+                    end.audit(&state.store).await;
+                }
+                return Err(refuse());
+            }
+        };
         // Revocation takes effect at once: the recipient must still be in team.pub.
         let listed = crate::keys::load_team(&state.keys_dir)
             .map(|t| {
@@ -267,7 +343,14 @@ impl FromRequestParts<ReviewState> for Reviewer {
             })
             .unwrap_or(false);
         if !listed {
-            state.sessions.end(&token);
+            if let Some(name) = state.sessions.end(&token) {
+                Ended {
+                    name,
+                    why: "revoked",
+                }
+                .audit(&state.store)
+                .await;
+            }
             return Err(refuse());
         }
         Ok(reviewer)
@@ -353,7 +436,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -408,9 +491,11 @@ mod tests {
         let bob = sessions
             .create("bob", x25519::Identity::generate())
             .unwrap();
-        sessions.clear();
-        assert!(sessions.touch(&ann).is_none());
-        assert!(sessions.touch(&bob).is_none());
+        let mut ended: Vec<String> = sessions.clear().into_iter().map(|e| e.name).collect();
+        ended.sort();
+        assert_eq!(ended, ["ann", "bob"]);
+        assert!(sessions.touch(&ann).is_err());
+        assert!(sessions.touch(&bob).is_err());
         assert!(sessions.is_empty());
     }
 
@@ -426,13 +511,20 @@ mod tests {
         let token = sessions
             .create_at("ann", x25519::Identity::generate(), t0)
             .unwrap();
-        assert!(sessions.touch_at(&token, t0 + 10 * MINUTE).is_some());
+        assert!(sessions.touch_at(&token, t0 + 10 * MINUTE).is_ok());
         // Idle is counted from the last request, not from the login.
-        assert!(sessions.touch_at(&token, t0 + 24 * MINUTE).is_some());
-        assert!(sessions.touch_at(&token, t0 + 39 * MINUTE).is_none());
+        assert!(sessions.touch_at(&token, t0 + 24 * MINUTE).is_ok());
+        assert_eq!(
+            sessions.touch_at(&token, t0 + 39 * MINUTE).err(),
+            Some(Some(Ended {
+                name: "ann".into(),
+                why: "idle-timeout"
+            })),
+            "the end says why, for the audit log"
+        );
         assert!(sessions.is_empty(), "an expired session is removed");
         assert!(
-            sessions.touch_at(&token, t0 + 25 * MINUTE).is_none(),
+            sessions.touch_at(&token, t0 + 25 * MINUTE).is_err(),
             "and stays gone"
         );
     }
@@ -450,11 +542,18 @@ mod tests {
         // A request every ten minutes for a whole working day.
         for step in 1..48 {
             assert!(
-                sessions.touch_at(&token, t0 + step * 10 * MINUTE).is_some(),
+                sessions.touch_at(&token, t0 + step * 10 * MINUTE).is_ok(),
                 "{step}"
             );
         }
-        assert!(sessions.touch_at(&token, t0 + 8 * 60 * MINUTE).is_none());
+        assert_eq!(
+            sessions
+                .touch_at(&token, t0 + 8 * 60 * MINUTE)
+                .err()
+                .flatten()
+                .map(|e| e.why),
+            Some("absolute-timeout")
+        );
     }
 
     #[test]
@@ -470,11 +569,16 @@ mod tests {
         let busy = sessions
             .create_at("bob", x25519::Identity::generate(), t0)
             .unwrap();
-        assert!(sessions.touch_at(&busy, t0 + 10 * MINUTE).is_some());
-        sessions.sweep_at(t0 + 20 * MINUTE);
+        assert!(sessions.touch_at(&busy, t0 + 10 * MINUTE).is_ok());
+        let ended = sessions.sweep_at(t0 + 20 * MINUTE);
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (ended[0].name.as_str(), ended[0].why),
+            ("ann", "idle-timeout")
+        );
         assert_eq!(sessions.len(), 1);
-        assert!(sessions.touch_at(&idle, t0 + 20 * MINUTE).is_none());
-        assert!(sessions.touch_at(&busy, t0 + 20 * MINUTE).is_some());
+        assert!(sessions.touch_at(&idle, t0 + 20 * MINUTE).is_err());
+        assert!(sessions.touch_at(&busy, t0 + 20 * MINUTE).is_ok());
     }
 
     #[test]

@@ -106,6 +106,21 @@ pub fn decode_fields(
     Ok(out)
 }
 
+/// One decoded `name=value` pair, both halves in wiped buffers.
+pub type Pair = (Zeroizing<String>, Zeroizing<String>);
+
+/// Decodes a form strictly into its `name=value` pairs, in order and with
+/// repeated names kept (the review face's forms send one `id` per ticked
+/// signal). Each half sits in a wiped buffer.
+pub fn decode_pairs(body: &[u8]) -> Result<Vec<Pair>, DecodeError> {
+    let mut out = Vec::new();
+    for_each_pair(body, |name, value| {
+        out.push((name, value));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Hands each `name=value` pair to `each`, decoded, with the control-character
 /// rule applied and CRLF made LF. Both halves sit in wiped buffers.
 fn for_each_pair(

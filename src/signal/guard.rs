@@ -111,7 +111,10 @@ fn readable(text: &str) -> Zeroizing<String> {
     // for the usual case, and a longer result is grown by hand, wiped.
     let mut out = Zeroizing::new(String::with_capacity(text.len().saturating_mul(4)));
     for c in text.nfkc() {
-        if c.general_category() == GeneralCategory::Format || matches!(c, '\u{2028}' | '\u{2029}') {
+        if c.general_category() == GeneralCategory::Format
+            || matches!(c, '\u{2028}' | '\u{2029}')
+            || invisible(c)
+        {
             continue;
         }
         if out.len() + c.len_utf8() > out.capacity() {
@@ -122,6 +125,29 @@ fn readable(text: &str) -> Zeroizing<String> {
         out.push(c);
     }
     out
+}
+
+/// Characters that show nothing and are not `Cf`: Unicode's
+/// Default_Ignorable_Code_Point outside the format category (the combining
+/// grapheme joiner, Hangul fillers, variation selectors, Mongolian free
+/// variation selectors, reserved ignorables). Placed between two digits they
+/// would otherwise split a number the reader sees as one.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{034F}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{2065}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 fn at(b: &[u8], i: usize) -> u8 {
@@ -722,6 +748,21 @@ mod tests {
             vec![Kind::Bsn],
             "a line separator"
         );
+        for hidden in [
+            '\u{034f}',
+            '\u{fe0f}',
+            '\u{3164}',
+            '\u{ffa0}',
+            '\u{180b}',
+            '\u{e0041}',
+        ] {
+            assert_eq!(
+                finds(&format!("BSN 1234{hidden}56782")),
+                vec![Kind::Bsn],
+                "U+{:04X} between the digits",
+                u32::from(hidden)
+            );
+        }
     }
 
     #[test]

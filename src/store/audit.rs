@@ -75,8 +75,20 @@ impl Store {
         self.audit(Entry::on(actor, Action::View, id, "")).await
     }
 
-    /// Checks the audit chain.
-    pub fn verify_audit_blocking(&self) -> Result<audit::Verdict, StoreError> {
-        self.read_blocking(audit::verify)
+    /// Checks the audit chain, and that it holds the head `pinned` if given.
+    pub fn verify_audit_blocking(
+        &self,
+        pinned: Option<&[u8; 32]>,
+    ) -> Result<audit::Verdict, StoreError> {
+        self.read_blocking(|c| audit::verify(c, pinned))
+    }
+
+    /// Writes the head of the audit chain to the log, so that a copy of it
+    /// lives outside the database (at every mix and at the stop).
+    pub fn log_audit_head(&self) {
+        match self.read_blocking(audit::head) {
+            Ok(head) => tracing::info!("audit head: {head}"),
+            Err(e) => tracing::warn!(error = %e, "the audit head could not be read"),
+        }
     }
 }

@@ -462,7 +462,7 @@ mod tests {
             .unwrap();
         assert_eq!(detail, "withdrawn (on 2020-01-01)");
         assert!(matches!(
-            store.verify_audit_blocking().unwrap(),
+            store.verify_audit_blocking(None).unwrap(),
             crate::audit::Verdict::Intact { .. }
         ));
         // A second mix with nothing new moves nothing; a leftover copy of a

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod report;
 mod schema;
 pub mod search;
+pub mod second_factor;
 pub mod sender;
 pub mod signals;
 pub mod thread;
@@ -240,8 +241,17 @@ impl Store {
 
     /// The mix (see [`mix`]): moves the rows of earlier periods out of the
     /// inboxes, rebuilds the inboxes in key order if a sender wrote since the
-    /// last mix, and truncates the WAL. Safe to kill at any moment.
+    /// last mix, and truncates the WAL. Safe to kill at any moment. Then the
+    /// head of the audit chain (which the mix may have extended) goes to the log.
     pub async fn mix(&self) -> Result<mix::Mixed, StoreError> {
+        let mixed = self.mix_only().await;
+        let store = self.clone();
+        let _ = tokio::task::spawn_blocking(move || store.log_audit_head()).await;
+        mixed
+    }
+
+    /// [`Store::mix`] without the log line (the stop writes its own).
+    async fn mix_only(&self) -> Result<mix::Mixed, StoreError> {
         let _one = self.0.mixing.lock().await;
         let today = time::OffsetDateTime::now_utc().date();
         let period = times::day_string(times::period_start(self.0.precision, today));
@@ -350,30 +360,16 @@ impl Store {
     /// or a later one was used before. Kept in the database, so a restart does
     /// not reopen the replay window.
     pub async fn claim_totp_step(&self, reviewer: &str, step: u64) -> Result<bool, StoreError> {
-        let key = format!("totp_last_step/{reviewer}");
-        self.write(move |c| {
-            let last: Option<Vec<u8>> = c
-                .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-                .query_row(params![key], |r| r.get(0))
-                .optional()?;
-            let last = last
-                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-                .map(u64::from_be_bytes);
-            if last.is_some_and(|l| step <= l) {
-                return Ok(false);
-            }
-            c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
-                .execute(params![key, step.to_be_bytes().as_slice()])?;
-            Ok(true)
-        })
-        .await
+        let reviewer = reviewer.to_owned();
+        self.write(move |c| claim_step(c, &reviewer, step)).await
     }
 
-    /// Mixes what arrived (see [`Store::mix`]), then stops accepting writes,
-    /// lets the writer commit what it holds, and waits for it.
+    /// Mixes what arrived (see [`Store::mix`]), writes the head of the audit
+    /// chain to the log, then stops accepting writes, lets the writer commit
+    /// what it holds, and waits for it.
     pub async fn close_mixed(&self) {
         self.0.truncated.store(false, Ordering::Release);
-        match self.mix().await {
+        match self.mix_only().await {
             // Nothing can arrive any more: the next start need not rebuild.
             Ok(_) if self.0.truncated.load(Ordering::Acquire) => {
                 let noted = self.write(mix::mark_mixed).await;
@@ -388,7 +384,11 @@ impl Store {
             }
         }
         let closing = self.clone();
-        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            closing.log_audit_head();
+            closing.close();
+        })
+        .await;
     }
 
     /// Stops accepting writes, lets the writer commit what it holds, and waits for it.
@@ -460,6 +460,24 @@ fn owner_only(db: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`Store::claim_totp_step`] inside a write.
+fn claim_step(c: &Connection, reviewer: &str, step: u64) -> rusqlite::Result<bool> {
+    let key = format!("totp_last_step/{reviewer}");
+    let last: Option<Vec<u8>> = c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?;
+    let last = last
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(u64::from_be_bytes);
+    if last.is_some_and(|l| step <= l) {
+        return Ok(false);
+    }
+    c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+        .execute(params![key, step.to_be_bytes().as_slice()])?;
+    Ok(true)
 }
 
 fn prepare_dir(dir: &Path) -> Result<(), StoreError> {

@@ -61,7 +61,14 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                         }
                     }
                 }
-                main #main.wrap { (body) }
+                main #main.wrap {
+                    @if let Some(n) = who.and_then(|r| r.notice) {
+                        p.notice role="alert" data-refused-second-factors=(n) {
+                            (crate::views::fill(face.t("review.login.refused_second_factors"), &[("n", &n)]))
+                        }
+                    }
+                    (body)
+                }
             }
         }
     }
