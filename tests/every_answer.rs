@@ -233,15 +233,17 @@ async fn a_wrong_method_or_a_long_address_is_a_page_in_the_visitors_language() {
     let server = Server::start();
     let long = format!("/?q={}", "x".repeat(9 * 1024));
     for base in [&server.intake, &server.review] {
+        // The review face answers only to its own address.
+        let host = base.trim_start_matches("http://");
         for (what, request, status) in [
             (
                 "DELETE /",
-                "DELETE / HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\n\r\n".to_owned(),
+                format!("DELETE / HTTP/1.1\r\nHost: {host}\r\nAccept-Language: en\r\n\r\n"),
                 405,
             ),
             (
                 "an address over 8 KiB",
-                format!("GET {long} HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\n\r\n"),
+                format!("GET {long} HTTP/1.1\r\nHost: {host}\r\nAccept-Language: en\r\n\r\n"),
                 414,
             ),
         ] {
@@ -255,6 +257,16 @@ async fn a_wrong_method_or_a_long_address_is_a_page_in_the_visitors_language() {
             );
         }
     }
+    // A name the review face does not answer to gets its refusal as a page.
+    let answer = exchange(
+        &server.review,
+        b"GET / HTTP/1.1\r\nHost: rebound.example\r\nAccept-Language: en\r\n\r\n",
+        1,
+    )
+    .await
+    .remove(0);
+    assert_eq!(answer.status, 421);
+    answer.assert_readable("another Host on the review face");
     // The same through an ordinary client, in Dutch.
     let res = client()
         .put(format!("{}/signal", server.intake))
