@@ -32,18 +32,24 @@ pub struct Limits {
     pub global_per_second: u32,
     /// Receipt-code look-ups per client address per hour (follow-up).
     pub lookup_per_hour: u32,
+    /// Look-ups one client address may make at once before the hourly rate
+    /// applies (at most `lookup_per_hour`).
+    pub lookup_burst: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        // A ministry's intranet may reach us through one egress address: dozens of
-        // colleagues a day must fit in a burst of 30 and 120 an hour, while a script
-        // flooding the form is stopped after 30.
+        // A ministry's intranet may reach us through one egress address: after a
+        // news item or a poster, dozens of colleagues file at the same hour, and
+        // come back with their codes. 60 at once and 240 an hour (4 a minute)
+        // fits them; a script flooding the form from one address is held at 4
+        // a minute, and everyone together at 100 a second.
         Self {
-            submit_burst: 30,
-            submit_per_hour: 120,
+            submit_burst: 60,
+            submit_per_hour: 240,
             global_per_second: 100,
-            lookup_per_hour: 60,
+            lookup_per_hour: 240,
+            lookup_burst: 60,
         }
     }
 }
@@ -226,6 +232,10 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// Refuse demo keys and refuse to start without team recipients.
     pub production: bool,
+    /// Allow demo keys although `public_url` is not a loopback address (a
+    /// demonstration on a shared machine); without it, demo keys are only
+    /// made and used for a form on this machine.
+    pub demo: bool,
     /// The address people use to reach the form (for links and QR codes).
     pub public_url: String,
     /// Largest accepted request body in bytes.
@@ -238,6 +248,14 @@ pub struct Config {
     pub work_networks: Vec<IpNet>,
     /// Most connections open at once on each face.
     pub max_connections: usize,
+    /// Most connections one client (address, or Tor circuit) holds at once
+    /// on each face (never more than `max_connections`); connections from
+    /// `trusted_proxies` count only in the total.
+    pub max_connections_per_client: usize,
+    /// An optional intake listener for the Tor onion service, which reads the
+    /// PROXY protocol header (`HiddenServiceExportCircuitID haproxy`) at the
+    /// start of each connection and keys the limits on the circuit.
+    pub tor_addr: Option<SocketAddr>,
     /// Seconds a client may take to send its request headers.
     pub header_timeout_secs: u64,
     /// Seconds a whole request may take, body included.
@@ -274,12 +292,15 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             keys_dir: PathBuf::from("./keys"),
             production: false,
+            demo: false,
             public_url: String::from("http://127.0.0.1:8080/"),
             max_body_bytes: 64 * 1024,
             received_precision: Precision::Day,
             trusted_proxies: Vec::new(),
             work_networks: Vec::new(),
             max_connections: 1024,
+            max_connections_per_client: 64,
+            tor_addr: None,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             max_db_mib: 0,
@@ -395,6 +416,24 @@ impl Config {
         if let Some(v) = var("SIGNAAL_PRODUCTION") {
             self.production = parse(&v, "SIGNAAL_PRODUCTION", BOOL)?;
         }
+        if let Some(v) = var("SIGNAAL_DEMO") {
+            self.demo = parse(&v, "SIGNAAL_DEMO", BOOL)?;
+        }
+        if let Some(v) = var("SIGNAAL_MAX_CONNECTIONS") {
+            self.max_connections = parse(&v, "SIGNAAL_MAX_CONNECTIONS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_MAX_CONNECTIONS_PER_CLIENT") {
+            self.max_connections_per_client = parse(&v, "SIGNAAL_MAX_CONNECTIONS_PER_CLIENT", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_REQUEST_TIMEOUT_SECS") {
+            self.request_timeout_secs = parse(&v, "SIGNAAL_REQUEST_TIMEOUT_SECS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_HEADER_TIMEOUT_SECS") {
+            self.header_timeout_secs = parse(&v, "SIGNAAL_HEADER_TIMEOUT_SECS", NUM)?;
+        }
+        if let Some(v) = var("SIGNAAL_TOR_ADDR") {
+            self.tor_addr = Some(parse(&v, "SIGNAAL_TOR_ADDR", ADDR)?);
+        }
         if let Some(v) = var("SIGNAAL_PUBLIC_URL") {
             self.public_url = v;
         }
@@ -460,6 +499,9 @@ impl Config {
                 *field = v.trim().to_owned();
             }
         }
+        if let Some(v) = var("SIGNAAL_LOOKUP_BURST") {
+            self.limits.lookup_burst = parse(&v, "SIGNAAL_LOOKUP_BURST", NUM)?;
+        }
         if let Some(v) = var("SIGNAAL_RETENTION_NEW_DAYS") {
             self.retention.new_days = parse(&v, "SIGNAAL_RETENTION_NEW_DAYS", NUM)?;
         }
@@ -511,6 +553,7 @@ impl Config {
             ("limits.submit_per_hour", self.limits.submit_per_hour),
             ("limits.global_per_second", self.limits.global_per_second),
             ("limits.lookup_per_hour", self.limits.lookup_per_hour),
+            ("limits.lookup_burst", self.limits.lookup_burst),
         ] {
             if value == 0 {
                 return Err(invalid(name, "must be at least 1"));
@@ -561,6 +604,33 @@ impl Config {
         if self.max_connections == 0 {
             return Err(invalid("max_connections", "must be at least 1"));
         }
+        if self.max_connections_per_client == 0 {
+            return Err(invalid("max_connections_per_client", "must be at least 1"));
+        }
+        // Whoever reaches this listener can claim any circuit or address in
+        // its PROXY header: only the Tor daemon on this machine may.
+        if let Some(addr) = self.tor_addr {
+            if !addr.ip().is_loopback() {
+                return Err(invalid(
+                    "tor_addr",
+                    "must be a loopback address such as 127.0.0.1:8082 (the Tor daemon on this \
+                     machine connects to it)",
+                ));
+            }
+            if addr.port() != 0 && (addr == self.intake_addr || addr == self.review_addr) {
+                return Err(invalid(
+                    "tor_addr",
+                    "must differ from intake_addr and review_addr: only this listener reads \
+                     PROXY headers",
+                ));
+            }
+        }
+        if self.demo && self.production {
+            return Err(invalid(
+                "demo",
+                "cannot be set together with production; production refuses demo keys",
+            ));
+        }
         if self.header_timeout_secs == 0 || self.request_timeout_secs == 0 {
             return Err(invalid(
                 "header_timeout_secs",
@@ -610,6 +680,29 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// Whether `public_url` names this machine (`localhost`, `127.0.0.1`,
+    /// `[::1]`, …): a form nobody else reaches, where demo keys do no harm.
+    pub fn public_url_is_loopback(&self) -> bool {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host_port.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host_port.split(':').next().unwrap_or_default(),
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
     }
 }
 
@@ -773,6 +866,35 @@ mod tests {
                 .contains("closed_days")
         );
         assert!(Config::from_toml("[retention]\nclosed = 3\n").is_err());
+    }
+
+    #[test]
+    fn only_an_address_of_this_machine_counts_as_loopback() {
+        let at = |url: &str| Config {
+            public_url: url.to_owned(),
+            ..Config::default()
+        };
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+            "http://LOCALHOST.:8080",
+            "http://signaal.localhost/x",
+            "http://[::1]:8080/",
+            "http://127.1.2.3/",
+            "http://user@127.0.0.1/",
+        ] {
+            assert!(at(url).public_url_is_loopback(), "{url}");
+        }
+        for url in [
+            "https://signaal.example.nl/",
+            "http://10.0.0.1:8080/",
+            "http://[2001:db8::1]/",
+            "http://127.0.0.1.example/",
+            "http://localhost.example/",
+            "http://127.0.0.1@evil.example/",
+        ] {
+            assert!(!at(url).public_url_is_loopback(), "{url}");
+        }
     }
 
     #[test]

@@ -139,7 +139,14 @@ pub fn load_or_make_demo(
 fn make_demo(keys_dir: &Path) -> Result<DemoCreated, KeysError> {
     let fail = |e: std::io::Error| KeysError::DemoWrite(keys_dir.to_owned(), e.kind().to_string());
     let reviewers = keys_dir.join("reviewers");
-    std::fs::create_dir_all(&reviewers).map_err(fail)?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&reviewers)
+            .map_err(fail)?;
+    }
     let identity = x25519::Identity::generate();
     let passphrase = demo_passphrase();
     let wrapped = crypto::wrap_identity(&identity, &passphrase, Some(DEMO_WORK_FACTOR))
@@ -149,7 +156,7 @@ fn make_demo(keys_dir: &Path) -> Result<DemoCreated, KeysError> {
         "{DEMO_MARKER}\n# The demo reviewer's identity is reviewers/demo.age.\n{}\n",
         identity.to_public()
     );
-    std::fs::write(team_pub_path(keys_dir), team).map_err(fail)?;
+    write_private(&team_pub_path(keys_dir), team.as_bytes()).map_err(fail)?;
     Ok(DemoCreated { passphrase })
 }
 

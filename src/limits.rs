@@ -59,19 +59,25 @@ impl Limiters {
         Self {
             secret: RwLock::new(Zeroizing::new(crate::crypto::random_bytes())),
             submit: RateLimiter::keyed(per_hour(limits.submit_per_hour, limits.submit_burst)),
+            // A burst never larger than the hour's allowance.
             lookup: RateLimiter::keyed(per_hour(
                 limits.lookup_per_hour,
-                limits.lookup_per_hour.min(10),
+                limits.lookup_burst.min(limits.lookup_per_hour),
             )),
             global: RateLimiter::direct(Quota::per_second(nonzero(limits.global_per_second))),
             clock: DefaultClock::default(),
         }
     }
 
-    /// The keyed hash of a client address (IPv6 by its /64).
+    /// The keyed hash of a client address (IPv6 by its /64; a Tor circuit's
+    /// address, which only the Tor listener gives, whole: see [`crate::web::proxy`]).
     pub fn client_key(&self, addr: IpAddr) -> ClientKey {
         let mut bytes = Zeroizing::new([0u8; 16]);
         let used = match addr.to_canonical() {
+            IpAddr::V6(v6) if crate::web::proxy::is_tor_circuit(&v6) => {
+                bytes.copy_from_slice(&v6.octets());
+                16
+            }
             IpAddr::V4(v4) => {
                 if let Some(dst) = bytes.get_mut(..4) {
                     dst.copy_from_slice(&v4.octets());
@@ -179,6 +185,7 @@ mod tests {
             submit_per_hour: 10,
             global_per_second: 1000,
             lookup_per_hour: 10,
+            lookup_burst: 10,
         }
     }
 
@@ -217,6 +224,15 @@ mod tests {
         let c = l.client_key("2001:db8:1:3::1".parse().unwrap());
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn each_tor_circuit_is_a_client_of_its_own() {
+        let l = Limiters::new(&limits(1));
+        let one = l.client_key("fc00:dead:beef:4dad::1".parse().unwrap());
+        let two = l.client_key("fc00:dead:beef:4dad::2".parse().unwrap());
+        assert_ne!(one, two);
+        assert_eq!(one, l.client_key("fc00:dead:beef:4dad::1".parse().unwrap()));
     }
 
     #[test]

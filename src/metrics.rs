@@ -133,8 +133,8 @@ fn refusal(status: u16) -> Option<&'static str> {
         415 => "unsupported_media_type",
         429 => "rate_limited",
         503 => "unavailable",
-        400..=499 => "other_client",
-        500..=599 => "other_server",
+        other if (400..=499).contains(&other) => "other_client",
+        other if (500..=599).contains(&other) => "other_server",
         _ => return None,
     })
 }

@@ -38,6 +38,9 @@ pub enum StartError {
     /// The keys cannot be used.
     #[error(transparent)]
     Keys(#[from] KeysError),
+    /// Demo keys for a form that others reach, without `demo = true`.
+    #[error("{0}")]
+    Demo(String),
     /// The store cannot be used.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -66,8 +69,10 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let stop_signals =
         StopSignals::install().map_err(|e| StartError::Signals(e.kind().to_string()))?;
     check_templates()?;
+    refuse_demo_by_accident(&config, false)?;
     let (team, demo_created) = keys::load_or_make_demo(&config.keys_dir, config.production)?;
     if team.demo {
+        refuse_demo_by_accident(&config, true)?;
         announce_demo(&config, demo_created.as_ref());
     }
     // Held until `run` returns: `signaal restore` refuses to replace the
@@ -106,13 +111,19 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let options = ServeOptions {
         max_connections: config.max_connections,
+        max_per_client: config
+            .max_connections_per_client
+            .min(config.max_connections),
         header_timeout: Duration::from_secs(config.header_timeout_secs),
+        proxy_protocol: false,
     };
-    let request_timeout = Duration::from_secs(config.request_timeout_secs);
+    let clients = web::Clients {
+        limiters: Arc::clone(&limiters),
+        trusted: Arc::new(config.trusted_proxies.clone()),
+    };
 
     let mut tasks = Vec::new();
     if face != Face::Review {
-        let listener = bind("intake_addr", config.intake_addr).await?;
         let app = intake::router(IntakeState {
             store: store.clone(),
             team: Arc::new(team.clone()),
@@ -120,18 +131,40 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             config: Arc::clone(&config),
         })
         .merge(crate::health::router(Arc::clone(&probe)))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
         .layer(axum::middleware::from_fn(crate::summary::count));
+        let listener = bind("intake_addr", config.intake_addr).await?;
+        let tor = match config.tor_addr {
+            Some(addr) => Some(bind("tor_addr", addr).await?),
+            None => None,
+        };
         announce("intake", &listener);
         tasks.push(tokio::spawn(web::serve(
             listener,
-            app,
+            app.clone(),
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
+        if let Some(listener) = tor {
+            // The same intake, for the onion service: each connection starts
+            // with Tor's PROXY header, and each circuit is a client.
+            announce("tor", &listener);
+            let options = ServeOptions {
+                proxy_protocol: true,
+                ..options
+            };
+            let clients = web::Clients {
+                trusted: Arc::new(Vec::new()),
+                ..clients.clone()
+            };
+            tasks.push(tokio::spawn(web::serve(
+                listener,
+                app,
+                options,
+                clients,
+                stop_rx.clone(),
+            )));
+        }
     }
     let mut review_state = None;
     if face != Face::Intake {
@@ -145,6 +178,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             listener,
             app,
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
     }
@@ -162,6 +196,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             listener,
             app,
             options,
+            clients.clone(),
             stop_rx.clone(),
         )));
     }
@@ -212,6 +247,36 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     }
     crate::summary::flush();
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Demo keys only for a form on this machine, unless `demo = true` says a
+/// demonstration elsewhere is meant: a typo in `keys_dir` must not quietly
+/// make demo keys (and print their passphrase) for a form people use.
+/// Before the keys are loaded (`in_use` false) a missing `team.pub` is
+/// refused; after, demo keys an earlier run made.
+fn refuse_demo_by_accident(config: &Config, in_use: bool) -> Result<(), StartError> {
+    if config.demo || config.production || config.public_url_is_loopback() {
+        return Ok(());
+    }
+    let team_pub = keys::team_pub_path(&config.keys_dir);
+    let fix = "make the team's keys as keys/README.md says (or fix keys_dir / SIGNAAL_KEYS_DIR), \
+               or set demo = true (SIGNAAL_DEMO=true) if a demonstration is meant";
+    if in_use {
+        return Err(StartError::Demo(format!(
+            "{} holds demo keys, and public_url {} is not an address of this machine: {fix}",
+            team_pub.display(),
+            config.public_url
+        )));
+    }
+    if !team_pub.exists() {
+        return Err(StartError::Demo(format!(
+            "{} does not exist, and public_url {} is not an address of this machine, so no demo \
+             keys are made: {fix}",
+            team_pub.display(),
+            config.public_url
+        )));
+    }
     Ok(())
 }
 

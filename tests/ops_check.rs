@@ -57,6 +57,10 @@ fn check_names_each_problem_on_its_own_line_and_fails() {
         "AGE-SECRET-KEY-1PLAINTEXTSECRET\n",
     )
     .unwrap();
+    // Owner-only, as signaal makes them: the file modes are checked in tests/file_modes.rs.
+    let owner = |m| std::os::unix::fs::PermissionsExt::from_mode(m);
+    std::fs::set_permissions(keys.join("reviewers"), owner(0o700)).unwrap();
+    std::fs::set_permissions(keys.join("reviewers/ann.age"), owner(0o600)).unwrap();
     db(&server.data_dir().join("signaal.db"))
         .pragma_update(None, "user_version", 99)
         .unwrap();

@@ -253,11 +253,19 @@ fn the_proxy_configurations_log_no_client_address() {
         .lines()
         .filter(|l| l.starts_with("HiddenServicePort"))
         .collect();
+    // The intake only, through its Tor listener, which reads the circuit's
+    // PROXY header; the example configuration names the same address.
     assert_eq!(
         ports,
-        ["HiddenServicePort 80 127.0.0.1:8080"],
+        ["HiddenServicePort 80 127.0.0.1:8082"],
         "the intake only"
     );
+    assert!(
+        tor.lines()
+            .any(|l| l == "HiddenServiceExportCircuitID haproxy")
+    );
+    let example = std::fs::read_to_string(deploy("signaal.toml.example")).unwrap();
+    assert!(example.contains("# tor_addr = \"127.0.0.1:8082\""));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,9 +14,11 @@ use common::{Options, Server, client, client_from};
 const PUBLIC_URL: &str = "https://signaal.example.nl/melden";
 
 fn with(env: &[(&str, &str)]) -> Server {
+    // A demonstration under a public address: demo keys, said so.
     Server::start_with(Options {
         env: env
             .iter()
+            .chain(&[("SIGNAAL_DEMO", "true")])
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
         ..Options::default()

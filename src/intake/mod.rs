@@ -174,8 +174,10 @@ impl IntoResponse for Failure {
 }
 
 /// The intake's routes. Layers wrap from the inside out: the matched route is
-/// noted for the counts, then headers are added to every response, fallback
-/// included; the server counts every answer outside them.
+/// noted for the counts; a panic becomes a 500; a request that takes longer
+/// than `request_timeout_secs` gets a 408; every error that is not a page yet
+/// (a 405, a 408, a 500) becomes one; then headers are added to every
+/// response, fallback included. The server counts every answer outside them.
 pub fn router(state: IntakeState) -> Router {
     pages::set_organisation(&state.config.organisation);
     if state.config.production {
@@ -187,6 +189,8 @@ pub fn router(state: IntakeState) -> Router {
         }
     }
     let tokens = Arc::new(once::FormTokens::new());
+    let request_timeout = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    pages::show_demo_notice(state.team.demo);
     let qr = Arc::new(qr::Qr::new(&state.config.public_url).unwrap_or_else(|| {
         tracing::warn!("public_url is too long for a QR code; the QR images will be missing");
         qr::Qr::default()
@@ -194,11 +198,29 @@ pub fn router(state: IntakeState) -> Router {
     Router::new()
         .route("/", get(form_page))
         .route("/signal", get(form_page).post(submit))
-        .route("/follow-up", get(follow_up::start).post(follow_up::show))
-        .route("/follow-up/message", post(follow_up::message))
-        .route("/follow-up/withdraw", post(withdraw::withdraw))
-        .route("/follow-up/withdrawn", post(withdraw::withdrawn))
-        .route("/receipt", post(follow_up::receipt))
+        // Every answer to a code is one size, right, wrong or limited alike.
+        .route(
+            "/follow-up",
+            get(follow_up::start)
+                .post(follow_up::show)
+                .layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/follow-up/message",
+            post(follow_up::message).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/follow-up/withdraw",
+            post(withdraw::withdraw).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/follow-up/withdrawn",
+            post(withdraw::withdrawn).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
+        .route(
+            "/receipt",
+            post(follow_up::receipt).layer(axum::middleware::from_fn(web::padding::padded)),
+        )
         .route("/style.css", get(info::stylesheet))
         .route("/privacy", get(info::privacy))
         .route("/toegankelijkheid", get(info::accessibility_nl))
@@ -212,8 +234,28 @@ pub fn router(state: IntakeState) -> Router {
         // (see `summary`); the route is only noted for the counts.
         .route_layer(axum::middleware::from_fn(crate::summary::tag_route))
         .fallback(not_found)
+        .layer(web::catch_panics())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(status_page) as web::StatusPage,
+            web::readable_errors,
+        ))
         .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
+}
+
+/// The intake's page for an error status that no handler drew (a 405, a
+/// 408, a 500): what happened, and the way back to the form.
+pub fn status_page(lang: Lang, status: StatusCode) -> maud::Markup {
+    let key = web::answers::status_key(status);
+    pages::message_page(
+        lang,
+        lang.t(&format!("{key}.title")),
+        lang.t(&format!("{key}.body")),
+    )
 }
 
 async fn form_page(

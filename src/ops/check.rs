@@ -33,6 +33,13 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
         Ok(team) if team.demo && config.production => {
             problems.push("production mode refuses the demo keys in team.pub".to_owned());
         }
+        Ok(team) if team.demo && !config.demo && !config.public_url_is_loopback() => {
+            problems.push(format!(
+                "team.pub holds demo keys, and public_url {} is not an address of this machine; \
+                 make the team's keys, or set demo = true if a demonstration is meant",
+                config.public_url
+            ));
+        }
         Ok(team) if team.demo => println!("demo keys in use: never for real signals"),
         Ok(team) => println!("team.pub: {} recipients", team.recipients.len()),
         Err(e) => problems.push(e.to_string()),
@@ -46,10 +53,18 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
                 "{name} is empty; in production the privacy page must name it (article 13 of the GDPR)"
             ));
         }
-        // team.pub and backup.pub are public; the reviewer files are not.
-        problems.extend(too_open(&config.keys_dir, 0o027));
-        problems.extend(too_open(&reviewers::folder(&config.keys_dir), 0o077));
     }
+    // team.pub and backup.pub are public, but whoever may change them could
+    // add a key of their own; the reviewer files are nobody else's.
+    let keys_forbidden = if config.production { 0o027 } else { 0o022 };
+    problems.extend(too_open(&config.keys_dir, keys_forbidden));
+    for public in [
+        keys::team_pub_path(&config.keys_dir),
+        config.keys_dir.join("backup.pub"),
+    ] {
+        problems.extend(too_open(&public, 0o022));
+    }
+    problems.extend(too_open(&reviewers::folder(&config.keys_dir), 0o077));
     let db = config.data_dir.join(DB_FILE);
     if !db.exists() {
         // A new installation: make the folder and the database as the first
@@ -63,6 +78,7 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
         }
     }
     problems.extend(data_folder(&config.data_dir));
+    problems.extend(open_files_in(&config.data_dir));
     if db.exists() {
         match inspect(&db) {
             Ok(h) if h.schema_version < crate::store::CURRENT_VERSION => println!(
@@ -103,22 +119,40 @@ fn data_folder(dir: &Path) -> Option<String> {
     })
 }
 
-/// A folder or file whose mode grants any of `forbidden`.
+/// Every file and folder under the data folder that others may read or
+/// change (the database, its WAL and shared memory, the lock files).
+fn open_files_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        problems.extend(too_open(&path, 0o077));
+        if path.is_dir() {
+            problems.extend(open_files_in(&path));
+        }
+    }
+    problems
+}
+
+/// A folder or file whose mode grants any of `forbidden`, with the mode
+/// that would not.
 fn too_open(path: &Path, forbidden: u32) -> Option<String> {
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    let mode = std::fs::symlink_metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & forbidden != 0).then(|| {
         format!(
-            "{} is open to other users (mode {:o}); chmod {} it",
+            "{} is open to other users (mode {mode:o}); chmod {:04o} it",
             path.display(),
-            mode & 0o777,
-            if path.is_dir() { "0700" } else { "0600" }
+            mode & !forbidden
         )
     })
 }
 
 /// Every `reviewers/NAME.age` must look like an age file (they are not opened:
 /// that needs the reviewer's passphrase) and have a readable second factor
-/// beside it, if any; in production both must be closed to other users, and
+/// beside it, if any; both must be closed to other users, and in production
 /// the second factor must be there.
 fn reviewer_files(keys_dir: &Path, production: bool) -> Vec<String> {
     let mut problems = Vec::new();
@@ -135,13 +169,10 @@ fn reviewer_files(keys_dir: &Path, production: bool) -> Vec<String> {
             )),
             Err(e) => problems.push(format!("{} cannot be read ({})", path.display(), e.kind())),
         }
-        if production {
-            problems.extend(too_open(&path, 0o077));
-        }
+        problems.extend(too_open(&path, 0o077));
         let totp = reviewers::totp_path(keys_dir, &name);
         match std::fs::File::open(&totp) {
-            Ok(_) if production => problems.extend(too_open(&totp, 0o077)),
-            Ok(_) => {}
+            Ok(_) => problems.extend(too_open(&totp, 0o077)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if production {
                     problems.push(format!(

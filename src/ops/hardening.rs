@@ -1,6 +1,8 @@
 //! Hardening of the serving process, done first thing at start.
 //!
-//! Invariant: a crash of signaal never writes a core file, and no other
+//! Invariant: every file and folder signaal makes is its owner's alone (umask
+//! 0077, and explicit modes where a file is made); a crash of signaal never
+//! writes a core file, and no other
 //! process of the same user can attach to it or read its memory through
 //! `/proc` — a core or a ptrace would hold plaintext of the request in flight
 //! and the identities of unlocked reviewers. Done through `rustix`'s safe
@@ -20,10 +22,14 @@ pub struct Hardened {
     pub not_dumpable: bool,
 }
 
-/// Turns core dumps off and makes the process non-dumpable. Never fails the
-/// start: what could not be done is reported, and logged by the caller.
+/// Makes every file and folder signaal creates owner-only, turns core dumps
+/// off and makes the process non-dumpable. Never fails the start: what could
+/// not be done is reported, and logged by the caller.
 pub fn harden() -> Hardened {
     use rustix::process::{Resource, Rlimit, setrlimit};
+    // Database, WAL, exports, backups, keys: nobody else's business, even
+    // where a file is made by a library (SQLite) that asks for 0644.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let core_dumps_off = setrlimit(
         Resource::Core,
         Rlimit {
@@ -60,7 +66,24 @@ pub fn log(h: &Hardened) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn what_signaal_creates_is_its_owners_alone() {
+        let _ = harden();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["f", "d"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{name}: {mode:o}");
+        }
+    }
 
     #[test]
     fn hardening_turns_core_dumps_off_for_this_process() {

@@ -198,9 +198,11 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The review face's routes. Layers wrap from the inside out: logging sees
-/// the matched route; the Origin check refuses foreign POSTs before any
-/// handler runs, and the `Host` check every request for another name before
-/// that; the headers are added to every response, fallback included.
+/// the matched route; a panic becomes a 500; the Origin check refuses foreign
+/// POSTs before any handler runs, and the `Host` check every request for
+/// another name before that; a request past its time gets a 408; every error
+/// that is not a page yet (an axum rejection, a 405, a 408, a 500) becomes
+/// one; the headers are added to every response, fallback included.
 pub fn router(state: ReviewState) -> Router {
     let mut router = Router::new()
         .route("/login", get(login::form).post(login::submit))
@@ -210,9 +212,20 @@ pub fn router(state: ReviewState) -> Router {
             router = router.route(path, serve(filter));
         }
     }
+    let demo = state.demo;
+    let status_page = move |lang: Lang, status: StatusCode| {
+        let key = web::answers::status_key(status);
+        let face = Face { demo, lang };
+        pages::message(
+            face,
+            face.t(&format!("{key}.title")),
+            face.t(&format!("{key}.body")),
+        )
+    };
     router
         .route_layer(axum::middleware::from_fn(web::log_request))
         .fallback(not_found)
+        .layer(web::catch_panics())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::same_origin_only,
@@ -224,6 +237,10 @@ pub fn router(state: ReviewState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(status_page) as web::StatusPage,
+            web::readable_errors,
         ))
         .layer(axum::middleware::from_fn(review_headers))
         .layer(axum::middleware::from_fn(web::security_headers))

@@ -117,6 +117,10 @@ impl Store {
         let max_bytes = options.max_bytes;
         prepare_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
+        owner_only(&path).map_err(|e| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason: format!("cannot make {DB_FILE} owner-only ({})", e.kind()),
+        })?;
         let mut conn = open_writer(&path).map_err(|e| StoreError::DataDir {
             path: data_dir.to_owned(),
             reason: e.to_string(),
@@ -430,6 +434,34 @@ impl Store {
             rows.collect()
         })
     }
+}
+
+/// Makes the database and its WAL and shared-memory files readable by their
+/// owner only: a new database is created empty with mode 0600 (SQLite keeps
+/// the mode, and gives it to the WAL and the shared memory), and files an
+/// older signaal left more open are closed to others.
+fn owner_only(db: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !db.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(db)?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    Ok(())
 }
 
 /// [`Store::claim_totp_step`] inside a write.

@@ -11,7 +11,7 @@ pub mod i18n;
 
 pub use i18n::Lang;
 
-use maud::{Markup, html};
+use maud::{DOCTYPE, Markup, html};
 
 /// The stylesheet, embedded at build time.
 pub const STYLESHEET: &str = include_str!("../../templates/style.css");
@@ -93,6 +93,37 @@ pub fn choice_label(lang: Lang, question: &str, value: &str) -> Option<&'static 
         .iter()
         .any(|o| o == value)
         .then(|| lang.t(&format!("q.{question}.{value}")))
+}
+
+/// A page in Dutch and then English, for an answer given before anything of
+/// the request could be read to choose its language (a request hyper could
+/// not parse, a connection over the per-client bound): the texts under
+/// `key` (`status.431`, …) and a link to the form.
+pub fn both_languages_page(key: &str) -> Markup {
+    let title = |lang: Lang| lang.t(&format!("{key}.title"));
+    html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title(Lang::Nl)) " / " (title(Lang::En)) }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                main #main.wrap {
+                    @for lang in [Lang::Nl, Lang::En] {
+                        section lang=(lang.code()) {
+                            h1 { (title(lang)) }
+                            p { (lang.t(&format!("{key}.body"))) }
+                            p { a href=(href("/", lang)) { (lang.t("page.home")) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,16 @@ pub enum LangSwitch {
     },
 }
 
-/// The page frame of the intake: language, skip link, header, footer.
+/// Whether this process serves with demo keys: then every page of the intake
+/// says so, above everything else. Set once, when the intake's router is built.
+static DEMO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Shows (or not) the DEMO notice on every intake page from now on.
+pub fn show_demo_notice(demo: bool) {
+    DEMO.store(demo, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The page frame of the intake: language, skip link, DEMO notice, header, footer.
 pub fn layout(lang: Lang, title: &str, self_path: &str, body: Markup) -> Markup {
     layout_with(lang, title, self_path, LangSwitch::Link, body)
 }
@@ -111,6 +120,11 @@ pub fn layout_with(
             }
             body {
                 a.skip href="#main" { (lang.t("skip")) }
+                @if DEMO.load(std::sync::atomic::Ordering::Relaxed) {
+                    p.demo-banner role="alert" data-demo {
+                        strong { "DEMO" } " — " (lang.t("demo.notice"))
+                    }
+                }
                 header.site {
                     div.wrap {
                         div.brand-block {
