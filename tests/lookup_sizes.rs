@@ -45,8 +45,12 @@ async fn sizes(server: &Server, ip: &str, path: &str, body: &str) -> (u16, usize
 async fn a_right_a_wrong_and_a_limited_code_get_answers_of_one_size() {
     let server = Server::start_with(Options {
         env: vec![
-            ("SIGNAAL_LOOKUP_BURST".into(), "4".into()),
-            ("SIGNAAL_LOOKUP_PER_HOUR".into(), "4".into()),
+            // Two wrong codes use up an address's look-ups; one message its
+            // submissions.
+            ("SIGNAAL_LOOKUP_BURST".into(), "2".into()),
+            ("SIGNAAL_LOOKUP_PER_HOUR".into(), "2".into()),
+            ("SIGNAAL_SUBMIT_BURST".into(), "1".into()),
+            ("SIGNAAL_SUBMIT_PER_HOUR".into(), "1".into()),
         ],
         ..Options::default()
     });
@@ -71,9 +75,21 @@ async fn a_right_a_wrong_and_a_limited_code_get_answers_of_one_size() {
         ("wrong code", "/follow-up", wrong, 404),
         ("malformed code", "/follow-up", "receipt=x", 404),
         ("message", "/follow-up/message", message.as_str(), 200),
-        ("limited, right code", "/follow-up", right.as_str(), 429),
         ("limited, wrong code", "/follow-up", wrong, 429),
-        ("limited receipt", "/receipt", right.as_str(), 429),
+        // A right code opens even after the wrong ones ran out.
+        (
+            "right code past the limit",
+            "/follow-up",
+            right.as_str(),
+            200,
+        ),
+        ("receipt past the limit", "/receipt", right.as_str(), 200),
+        (
+            "limited message",
+            "/follow-up/message",
+            message.as_str(),
+            429,
+        ),
     ] {
         let (got, head, body) = sizes(&server, "127.0.0.71", path, body).await;
         assert_eq!(got, status, "{what}");

@@ -187,7 +187,10 @@ async fn a_held_back_form_keeps_its_token_so_the_confirmed_send_is_stored_once()
 #[tokio::test]
 async fn the_receipt_shows_the_address_to_come_back_to() {
     let server = Server::start_with(Options {
-        env: env(&[("SIGNAAL_PUBLIC_URL", "https://meldpunt.example.nl/")]),
+        env: env(&[
+            ("SIGNAAL_PUBLIC_URL", "https://meldpunt.example.nl/"),
+            ("SIGNAAL_DEMO", "true"),
+        ]),
         ..Options::default()
     });
     let (_, page) = post(&server, "/signal", &[("situation", "Een regel.")]).await;
