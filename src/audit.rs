@@ -43,6 +43,9 @@ pub enum Action {
     Export,
     /// The aggregate report was made.
     Report,
+    /// Signals were decrypted for the queue: their snippets shown, or the
+    /// sender's choice of domain read for a filter; the detail names them.
+    Glance,
 }
 
 impl Action {
@@ -59,6 +62,7 @@ impl Action {
             Self::Search => "search",
             Self::Export => "export",
             Self::Report => "report",
+            Self::Glance => "glance",
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod export;
 mod fields;
+mod glance;
 mod login;
 mod pages;
 mod queue;

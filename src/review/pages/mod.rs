@@ -16,7 +16,7 @@ mod queue;
 mod signal;
 
 pub use login::login;
-pub use queue::queue;
+pub use queue::{QueueView, domain_options, queue, signal_link};
 pub use signal::{SignalView, signal};
 
 use maud::{DOCTYPE, Markup, html};

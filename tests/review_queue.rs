@@ -1,0 +1,174 @@
+//! The queue a reviewer scans: a reference that can be read aloud, what each
+//! signal is about (decrypted while the page is made, and audited), the
+//! sender's choice of domain and scale, and the domain filter that follows
+//! that choice until triage confirms another.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use common::{Server, canary};
+use review_support::*;
+
+/// The `<tr>` of signal `id` on `page`.
+fn row<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("data-signal=\"{id}\"")).unwrap();
+    let row = &page[start..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+fn glance_rows(server: &Server) -> Vec<String> {
+    db(server)
+        .prepare("SELECT detail FROM audit WHERE action = 'glance' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_queue_shows_each_signals_reference_first_words_and_sender_choices_and_audits_the_view()
+{
+    let server = Server::start();
+    let word = canary("KINDEROPVANG");
+    let tail = canary("TAIL");
+    let care = format!(
+        "De kinderopvangtoeslag {word} wordt teruggevorderd omdat een formulier een dag te laat kwam, \
+         terwijl het gezin er niets aan kon doen en de gemeente het al wist. {tail}"
+    );
+    submit_signal(
+        &server,
+        &[("situation", &care), ("domain", "youth"), ("scale", "many")],
+    )
+    .await;
+    submit_signal(
+        &server,
+        &[
+            ("situation", "Een boete voor de belasting"),
+            ("domain", "taxes"),
+        ],
+    )
+    .await;
+    submit_signal(&server, &[("situation", "Zonder keuze")]).await;
+    let s = demo_login(&server).await;
+    let (status, page) = s.get("/").await;
+    assert_eq!(status, 200);
+    let ids = signal_ids(&page);
+    assert_eq!(ids.len(), 3);
+    let care_id = ids
+        .iter()
+        .find(|id| row(&page, id).contains(&word))
+        .expect("the first words of the situation are in the queue")
+        .clone();
+    let r = row(&page, &care_id);
+    assert!(!r.contains(&tail), "only the first words: {r}");
+    assert!(r.contains("…"), "a cut snippet says so: {r}");
+    assert!(
+        r.contains("data-domain=\"youth\" data-domain-by=\"sender\""),
+        "{r}"
+    );
+    assert!(r.contains("Jeugd") && r.contains("Veel mensen"), "{r}");
+    // The reference: the id's first eight characters in two groups of four.
+    let reference = format!(
+        "{}-{}",
+        care_id[..4].to_uppercase(),
+        care_id[4..8].to_uppercase()
+    );
+    assert!(r.contains(&format!(">{reference}</a>")), "{r}");
+    // One audit row for the page view, naming every signal shown.
+    let rows = glance_rows(&server);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for id in &ids {
+        assert!(rows[0].contains(id.as_str()), "{} in {:?}", id, rows[0]);
+    }
+    s.get("/").await;
+    assert_eq!(glance_rows(&server).len(), 2, "every page view is audited");
+
+    // Typed as said on the phone: lower case, a space.
+    let res = s
+        .get_raw(&format!(
+            "/?ref={}",
+            reference.to_lowercase().replace('-', "+")
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/signals/{care_id}").as_str()
+    );
+    let (status, none) = s.get("/?ref=ZZZZ-ZZZZ").await;
+    assert_eq!(status, 200);
+    assert!(
+        none.contains("Geen signaal met kenmerk ZZZZ-ZZZZ"),
+        "{none}"
+    );
+
+    // The domain filter follows the sender's choice until triage says otherwise.
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert_eq!(signal_ids(&youth), [care_id.clone()]);
+    let res = s
+        .post(
+            &format!("/signals/{care_id}/triage"),
+            &[
+                ("status", "in_progress"),
+                ("domain", "taxes"),
+                ("origin", ""),
+                ("labels", ""),
+                ("assignee", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert!(signal_ids(&youth).is_empty(), "triage overrides the sender");
+    let (_, taxes) = s.get("/?domain=taxes").await;
+    assert_eq!(
+        signal_ids(&taxes).len(),
+        2,
+        "confirmed, and chosen by a sender"
+    );
+    assert!(row(&taxes, &care_id).contains("data-domain=\"taxes\">"));
+
+    // Every checkbox names its signal.
+    let labels: Vec<String> = page
+        .match_indices("aria-label=\"signaal ")
+        .map(|(i, _)| attr_after(&page[i..], "aria-label=\"").unwrap())
+        .collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    let mut unique = labels.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 3, "{labels:?}");
+
+    // Shown on the page, and nowhere on disk or in the log.
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db"]);
+    for needle in [&word, &tail] {
+        scan.assert_nowhere(needle.as_bytes(), needle);
+        assert!(
+            !server.output().contains(needle.as_str()),
+            "{needle} in the log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_first_queue_page_shows_twenty_five_and_counts_to_ten_thousand_at_most() {
+    let server = Server::start();
+    for i in 0..27 {
+        submit_signal(&server, &[("situation", &format!("Signaal {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let (_, first) = s.get("/").await;
+    assert_eq!(signal_ids(&first).len(), 25);
+    assert!(first.contains("data-total=\"27\""));
+    assert!(first.contains("rel=\"next\""));
+    let (_, second) = s.get("/?page=2").await;
+    assert_eq!(signal_ids(&second).len(), 2);
+}
