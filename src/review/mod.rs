@@ -19,6 +19,7 @@ mod fields;
 mod glance;
 mod login;
 mod pages;
+mod place;
 mod queue;
 pub mod report;
 pub mod reviewers;
@@ -155,6 +156,12 @@ const GATED: &[Gated] = &[
     (Method::POST, "/signals/{id}/messages", |m| {
         on(m, signals::message)
     }),
+    (Method::POST, "/signals/{id}/acknowledge", |m| {
+        on(m, signals::acknowledge)
+    }),
+    (Method::POST, "/signals/{id}/handled", |m| {
+        on(m, signals::handled)
+    }),
     (Method::GET, "/signals/{id}/envelope.age", |m| {
         on(m, export::one)
     }),
@@ -219,7 +226,7 @@ async fn review_headers(req: axum::extract::Request, next: axum::middleware::Nex
 async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        crate::views::STYLESHEET,
+        pages::STYLESHEET,
     )
         .into_response()
 }

@@ -123,7 +123,7 @@ where
 
 /// Fills `filter.chosen` for a domain filter: the untriaged signals whose
 /// sender chose that domain, read (and audited) from their envelopes.
-async fn sender_choices(
+pub(super) async fn sender_choices(
     state: &ReviewState,
     reviewer: &Reviewer,
     filter: &mut QueueFilter,

@@ -357,6 +357,36 @@ impl Store {
         .await
     }
 
+    /// The ids at `offset..offset + limit` of the queue shown with `filter`
+    /// (for "previous" and "next" on a signal's page).
+    pub async fn queue_ids(
+        &self,
+        filter: QueueFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| {
+            let (parts, values) = page_parts(&filter);
+            let mut args: Vec<Value> = vec![
+                today().into(),
+                limit.into(),
+                i64::try_from(offset).unwrap_or(i64::MAX).into(),
+            ];
+            args.extend(values);
+            let dir = if filter.sort.descending() { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT s.id FROM ({parts} ORDER BY grp, received_on {dir}, rid {dir} LIMIT ?2 OFFSET ?3) AS page
+                 JOIN all_signals s ON s.rid = page.rid
+                 WHERE ?1 IS NOT NULL
+                 ORDER BY page.grp, page.received_on {dir}, page.rid {dir}"
+            );
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+                .collect()
+        })
+        .await
+    }
+
     /// The untriaged signals (no domain confirmed) that a domain filter must
     /// read the sender's choice of, newest first, at most [`UNTRIAGED_SCAN`],
     /// of `status` if given.

@@ -16,10 +16,13 @@ mod queue;
 mod signal;
 
 pub use login::login;
-pub use queue::{QueueView, domain_options, queue, signal_link};
+pub use queue::{QueueView, domain_options, queue};
 pub use signal::{SignalView, signal};
 
 use maud::{DOCTYPE, Markup, html};
+
+/// The review face's own stylesheet, embedded at build time.
+pub const STYLESHEET: &str = include_str!("../../../templates/review.css");
 
 use super::Face;
 use super::session::Reviewer;
@@ -39,8 +42,9 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                 link rel="stylesheet" href="/style.css";
             }
             body {
+                a.skip href="#main" { (face.t("review.skip")) }
                 @if face.demo {
-                    p.demo-banner role="alert" data-demo {
+                    p.demo-banner role="note" data-demo {
                         strong { "DEMO" } " — " (face.t("review.demo"))
                     }
                 }
@@ -61,7 +65,7 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                         }
                     }
                 }
-                main #main.wrap { (body) }
+                main #main.wrap tabindex="-1" { (body) }
             }
         }
     }
