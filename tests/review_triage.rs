@@ -266,3 +266,51 @@ async fn a_reply_is_marked_handled_and_a_new_signal_is_acknowledged_with_the_sta
         .unwrap();
     assert_eq!(handled, 1, "audited");
 }
+
+#[tokio::test]
+async fn three_selected_signals_get_a_status_an_assignee_and_a_label_at_once_each_audited() {
+    let server = Server::start();
+    for i in 0..5 {
+        submit_signal(&server, &[("situation", &format!("Bulk {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let (_, all) = s.get("/?all=1").await;
+    assert_eq!(all.matches(" checked").count(), 5, "select all on the page");
+    let ids = signal_ids(&all);
+    let res = s
+        .post(
+            "/bulk",
+            &[
+                ("id", &ids[0]),
+                ("id", &ids[1]),
+                ("id", &ids[2]),
+                ("status", "closed"),
+                ("assignee", "demo"),
+                ("label", "gebundeld"),
+                ("back", "sort=oldest&page=1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(location(&res), "/?sort=oldest&page=1&bulk=3");
+    let (_, page) = s.get(&location(&res)).await;
+    assert!(page.contains("3 signalen gewijzigd."), "{page}");
+    let (_, closed) = s.get("/?status=closed&label=gebundeld&who=mine").await;
+    let mut got = signal_ids(&closed);
+    got.sort();
+    let mut want = ids[..3].to_vec();
+    want.sort();
+    assert_eq!(got, want);
+    let audited: i64 = db(&server)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'triage' AND detail LIKE 'bulk status=closed%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 3);
+    let res = s
+        .post("/bulk", &[("status", "closed"), ("back", "page=1")])
+        .await;
+    assert_eq!(location(&res), "/?sort=newest&page=1&bulk=none");
+}

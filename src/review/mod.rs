@@ -170,6 +170,7 @@ const GATED: &[Gated] = &[
     (Method::GET, "/report", |m| on(m, report::page)),
     (Method::GET, "/report.csv", |m| on(m, report::csv)),
     (Method::POST, "/export", |m| on(m, export::selected)),
+    (Method::POST, "/bulk", |m| on(m, queue::bulk)),
     (Method::POST, "/logout", |m| on(m, login::logout)),
 ];
 

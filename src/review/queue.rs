@@ -28,6 +28,10 @@ pub struct Asked {
     pub reference: Option<String>,
     /// The reference as typed, to show back (only the characters a reference has).
     pub typed_reference: String,
+    /// Every checkbox ticked ("select all on this page").
+    pub all: bool,
+    /// What a bulk change just did: how many changed, or `None` if nothing was selected.
+    pub bulk: Option<Option<u64>>,
 }
 
 /// Reads the queue's query string for `reviewer`; unknown or malformed
@@ -54,6 +58,8 @@ pub fn parse_filter(query: Option<&str>, reviewer: &str) -> Asked {
                 }
             }
             "attention" => filter.attention = v == "1",
+            "all" => asked.all = v == "1",
+            "bulk" => asked.bulk = Some(v.parse().ok()),
             "sort" => filter.sort = Sort::parse(&v),
             "page" => filter.page = v.parse().unwrap_or(1).clamp(1, 1_000_000),
             "ref" if !v.trim().is_empty() => {
@@ -213,7 +219,14 @@ pub async fn page(
         .domains_in_use()
         .await
         .map_err(|e| fail(e.into()))?;
+    let mut team = super::reviewers::list(&state.keys_dir);
+    if !team.contains(&reviewer.name) {
+        team.push(reviewer.name.clone());
+    }
     let view = pages::QueueView {
+        all: asked.all,
+        bulk: asked.bulk,
+        reviewers: &team,
         filter: &asked.filter,
         page: &page,
         glances: &glances,
@@ -222,6 +235,68 @@ pub async fn page(
         found: found.as_deref(),
     };
     Ok(web::wiped(pages::queue(face, &reviewer, &view)))
+}
+
+/// `POST /bulk`: sets the status, assignee or a label of the selected
+/// signals (an audit row each), then back to the same queue page.
+pub async fn bulk(
+    State(state): State<ReviewState>,
+    face: Face,
+    reviewer: Reviewer,
+    body: axum::body::Body,
+) -> Result<Response, Failure> {
+    let fail = |e: ReviewError| Failure(face, e);
+    let fields = super::fields::Fields::read_checked(body, &reviewer)
+        .await
+        .map_err(fail)?;
+    let back = parse_filter(Some(fields.get("back")), &reviewer.name).filter;
+    let back = query_of(&back, back.page);
+    let ids: Vec<String> = fields
+        .all("id")
+        .into_iter()
+        .filter(|id| super::signals::valid_id(id))
+        .take(super::export::MAX_EXPORT)
+        .map(str::to_owned)
+        .collect();
+    let status = fields.get("status");
+    let assignee = fields.get("assignee");
+    let label = fields.get("label").trim();
+    let change = crate::store::signals::Bulk {
+        status: (!status.is_empty()).then(|| status.to_owned()),
+        assignee: match assignee {
+            "" => None,
+            "-" => Some(String::new()),
+            name => Some(name.to_owned()),
+        },
+        label: (!label.is_empty()).then(|| label.to_owned()),
+    };
+    let team = super::reviewers::list(&state.keys_dir);
+    let bad = change
+        .status
+        .as_deref()
+        .is_some_and(|s| !STATUSES.contains(&s))
+        || change
+            .assignee
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && a != reviewer.name && !team.iter().any(|t| t == a))
+        || change
+            .label
+            .as_deref()
+            .is_some_and(|l| !super::signals::valid_label(l));
+    if bad {
+        return Err(fail(ReviewError::BadRequest));
+    }
+    if ids.is_empty()
+        || (change.status.is_none() && change.assignee.is_none() && change.label.is_none())
+    {
+        return Ok(Redirect::to(&format!("/?{back}&bulk=none")).into_response());
+    }
+    let n = state
+        .store
+        .bulk(ids, reviewer.name.clone(), change)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(Redirect::to(&format!("/?{back}&bulk={n}")).into_response())
 }
 
 #[cfg(test)]

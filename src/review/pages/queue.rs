@@ -32,6 +32,12 @@ pub struct QueueView<'a> {
     pub typed_reference: &'a str,
     /// The signals that reference matched, when not exactly one.
     pub found: Option<&'a [String]>,
+    /// Every checkbox ticked.
+    pub all: bool,
+    /// What a bulk change just did.
+    pub bulk: Option<Option<u64>>,
+    /// The reviewers a bulk change may assign to.
+    pub reviewers: &'a [String],
 }
 
 /// The link to signal `id` at `pos` in the queue shown with `filter`.
@@ -167,7 +173,14 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
             h1 { (title) }
             (filter_bar(face, v))
             (go_to(face, v))
-            p.count data-total=(page.total) data-more[page.more] { (count) }
+            @match v.bulk {
+                Some(Some(n)) => { div.confirmation role="status" data-done="bulk" { (fill(t("review.bulk.done"), &[("n", &n)])) } }
+                Some(None) => { div.notice role="status" { p { (t("review.bulk.none")) } } }
+                None => {}
+            }
+            p.count data-total=(page.total) data-more[page.more] { (count) " · "
+                @if v.all { a href={ "/?" (query_of(filter, current)) } { (t("review.queue.select_none")) } }
+                @else { a href={ "/?" (query_of(filter, current)) "&all=1" } { (t("review.queue.select_all")) } } }
             form.queue method="post" action="/export" {
                 input type="hidden" name="csrf" value=(who.csrf);
                 input type="hidden" name="back" value=(query_of(filter, current));
@@ -183,7 +196,7 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
                                 @let g = v.glances.get(i);
                                 @let refn = reference(&r.id);
                                 tr data-signal=(r.id) {
-                                    td { input type="checkbox" name="id" value=(r.id)
+                                    td { input type="checkbox" name="id" value=(r.id) checked[v.all]
                                         aria-label=(fill(t("review.queue.select"), &[("ref", &refn)])); }
                                     th scope="row" { a.ref href=(signal_link(&r.id, filter, offset + i as u64)) { (refn) } }
                                     td.day { (r.received_on) }
@@ -211,7 +224,26 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
                     }
                 }
                 @if page.rows.is_empty() { p { (t("review.queue.empty")) } }
-                p.actions { button.secondary type="submit" { (t("review.queue.export")) } }
+                fieldset.bulk {
+                    legend { (t("review.bulk.legend")) }
+                    div.actions {
+                        div.field { label for="b-status" { (t("review.col.status")) }
+                            select #b-status name="status" {
+                                option value="" { (t("review.bulk.keep")) }
+                                @for s in STATUSES { option value=(s) { (status_label(face, s)) } }
+                            } }
+                        div.field { label for="b-assignee" { (t("review.col.assignee")) }
+                            select #b-assignee name="assignee" {
+                                option value="" { (t("review.bulk.keep")) }
+                                option value="-" { (t("review.triage.nobody")) }
+                                @for name in v.reviewers { option value=(name) { (name) } }
+                            } }
+                        div.field { label for="b-label" { (t("review.bulk.label")) }
+                            input #b-label name="label" maxlength="40" size="12"; }
+                        div.field { button.primary type="submit" formaction="/bulk" { (t("review.bulk.apply")) } }
+                        div.field { button.secondary type="submit" { (t("review.queue.export")) } }
+                    }
+                }
             }
             nav.pages aria-label=(t("review.queue.pages")) {
                 @if current > 1 { a rel="prev" href={ "/?" (query_of(filter, current - 1)) } { (t("review.queue.previous")) } " " }
