@@ -172,3 +172,107 @@ async fn the_first_queue_page_shows_twenty_five_and_counts_to_ten_thousand_at_mo
     let (_, second) = s.get("/?page=2").await;
     assert_eq!(signal_ids(&second).len(), 2);
 }
+
+#[tokio::test]
+async fn search_keeps_the_query_shows_the_sentence_marked_and_escaped_and_finds_notes_and_labels() {
+    let server = Server::start();
+    submit_signal(
+        &server,
+        &[(
+            "situation",
+            "Eerst iets anders. De <b>kinderopvang</b> stopt na een dag. Verder niets.",
+        )],
+    )
+    .await;
+    submit_signal(&server, &[("situation", "Een tweede signaal")]).await;
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    let second = ids
+        .iter()
+        .find(|id| {
+            db(&server)
+                .query_row(
+                    "SELECT 1 FROM all_signals WHERE id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .is_ok()
+        })
+        .unwrap()
+        .clone();
+    let res = s
+        .post("/search", &[("q", "KINDEROPVANG"), ("scope", "100")])
+        .await;
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("value=\"KINDEROPVANG\""),
+        "the query stays in the box: {page}"
+    );
+    assert!(
+        page.contains("De &lt;b&gt;<mark>kinderopvang</mark>&lt;/b&gt; stopt na een dag."),
+        "{page}"
+    );
+    assert!(!page.contains("Eerst iets anders"), "only the sentence");
+    assert!(
+        page.contains("<details class=\"advanced\">"),
+        "the scope is folded away"
+    );
+
+    // A note and a label are found too.
+    let other = ids.iter().find(|i| **i != second).unwrap();
+    let target = if page.contains(&format!("data-signal=\"{second}\"")) {
+        other
+    } else {
+        &second
+    };
+    s.post(
+        &format!("/signals/{target}/notes"),
+        &[("note", "Bellen met de uitvoerder")],
+    )
+    .await;
+    let page = s
+        .post("/search", &[("q", "uitvoerder")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-signal=\"{target}\" data-found-in=\"note\"")),
+        "{page}"
+    );
+    s.post(
+        &format!("/signals/{target}/triage"),
+        &[
+            ("status", "closed"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", "peildatum"),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    let page = s
+        .post("/search", &[("q", "peildatum")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-found-in=\"label\""), "{page}");
+    // Within the queue's filters.
+    let page = s
+        .post("/search", &[("q", "peildatum"), ("status", "new")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("0 gevonden."), "{page}");
+    // Nothing typed: said on the same page, not a dead end.
+    let res = s.post("/search", &[("q", "  ")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Vul in waarnaar u zoekt.")
+    );
+}
