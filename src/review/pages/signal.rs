@@ -319,6 +319,62 @@ fn triage(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
     }
 }
 
+/// One line of the trail: a row, or repeated opens by one reviewer folded
+/// into one line.
+enum Line<'a> {
+    One(&'a audit::Row),
+    Opens {
+        actor: &'a str,
+        count: usize,
+        first: &'a audit::Row,
+        last: &'a audit::Row,
+    },
+}
+
+/// Folds runs of `view` rows by the same reviewer, with nothing else done to
+/// the signal between, into one line each; every row stays in the audit log
+/// itself (and `signaal audit verify` checks them all).
+fn fold(trail: &[audit::Row]) -> Vec<Line<'_>> {
+    let mut out: Vec<Line<'_>> = Vec::new();
+    for row in trail {
+        if row.action == "view" {
+            if let Some(Line::Opens {
+                actor,
+                count,
+                first,
+                ..
+            }) = out.last_mut()
+            {
+                if *actor == row.actor {
+                    *count += 1;
+                    *first = row;
+                    continue;
+                }
+            }
+            if let Some(Line::One(prev)) = out.last() {
+                if prev.action == "view" && prev.actor == row.actor {
+                    let last = *prev;
+                    out.pop();
+                    out.push(Line::Opens {
+                        actor: &row.actor,
+                        count: 2,
+                        first: row,
+                        last,
+                    });
+                    continue;
+                }
+            }
+        }
+        out.push(Line::One(row));
+    }
+    out
+}
+
+/// The time of day of an audit row's RFC 3339 time (`10:02`).
+fn clock(at: &str) -> &str {
+    at.get(11..16).unwrap_or(at)
+}
+
 fn trail(face: Face, v: &SignalView<'_>) -> Markup {
     let t = |key: &str| face.t(key);
     html! {
@@ -331,8 +387,19 @@ fn trail(face: Face, v: &SignalView<'_>) -> Markup {
                         th scope="col" { "#" } th scope="col" { (t("review.trail.when")) } th scope="col" { (t("review.trail.who")) }
                         th scope="col" { (t("review.trail.what")) } th scope="col" { (t("review.trail.detail")) }
                     } }
-                    tbody { @for a in v.trail {
-                        tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (face.lang.get(&format!("review.action.{}", a.action)).unwrap_or(&a.action)) } td { (a.detail) } }
+                    tbody { @for line in fold(v.trail) {
+                        @match line {
+                            Line::One(a) => {
+                                tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (face.lang.get(&format!("review.action.{}", a.action)).unwrap_or(&a.action)) } td { (a.detail) } }
+                            }
+                            Line::Opens { actor, count, first, last } => {
+                                tr data-folded=(count) {
+                                    td { (first.seq) "–" (last.seq) } td { (first.at.get(..10).unwrap_or(&first.at)) } td { (actor) }
+                                    td data-action="view" { (fill(t("review.trail.opened"), &[("n", &count), ("from", &clock(&first.at)), ("to", &clock(&last.at))])) }
+                                    td {}
+                                }
+                            }
+                        }
                     } }
                 }
             }
