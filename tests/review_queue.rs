@@ -276,3 +276,93 @@ async fn search_keeps_the_query_shows_the_sentence_marked_and_escaped_and_finds_
             .contains("Vul in waarnaar u zoekt.")
     );
 }
+
+#[tokio::test]
+async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_without_content() {
+    let server = Server::start();
+    let secret = canary("CSV");
+    for i in 0..3 {
+        submit_signal(&server, &[("situation", &format!("Signaal {i} {secret}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    s.post(
+        &format!("/signals/{}/triage", ids[0]),
+        &[
+            ("status", "closed"),
+            ("domain", "taxes"),
+            ("origin", "law"),
+            ("labels", "=SUM(A1)"),
+            ("assignee", "demo"),
+        ],
+    )
+    .await;
+    let res = s
+        .post("/queue.csv", &[("id", &ids[0]), ("id", &ids[1])])
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "reference,id,received_on,status,domain,origin,labels,assignee,flags"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains(&format!(
+            "\"{}\",\"closed\",\"taxes\",\"law\",\"'=SUM(A1)\",\"demo\"",
+            signaal_day(&server, &ids[0])
+        )),
+        "{csv}"
+    );
+    assert!(!csv.contains(&secret), "no content");
+    // None selected: what the filter shows.
+    let csv = s
+        .post("/queue.csv", &[("back", "status=new")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let audited: Vec<String> = db(&server)
+        .prepare("SELECT detail FROM audit WHERE action = 'export' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            "metadata csv of 2 selected signals",
+            "metadata csv of 2 filtered signals"
+        ]
+    );
+
+    // A page that does not exist keeps the frame for a reviewer.
+    let (status, page) = s.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("Uitloggen") && page.contains("Niet gevonden"),
+        "{page}"
+    );
+
+    // Opening a signal again and again folds into one line of its trail.
+    for _ in 0..3 {
+        s.get(&format!("/signals/{}", ids[1])).await;
+    }
+    let (_, page) = s.get(&format!("/signals/{}", ids[1])).await;
+    assert!(page.contains("data-folded=\"4\""), "{page}");
+    assert!(page.contains("4× geopend tussen"), "{page}");
+}
+
+fn signaal_day(server: &Server, id: &str) -> String {
+    db(server)
+        .query_row(
+            "SELECT received_on FROM all_signals WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}

@@ -18,6 +18,7 @@ mod export;
 mod fields;
 mod glance;
 mod login;
+mod metadata;
 mod pages;
 mod place;
 mod queue;
@@ -171,6 +172,7 @@ const GATED: &[Gated] = &[
     (Method::GET, "/report.csv", |m| on(m, report::csv)),
     (Method::POST, "/export", |m| on(m, export::selected)),
     (Method::POST, "/bulk", |m| on(m, queue::bulk)),
+    (Method::POST, "/queue.csv", |m| on(m, metadata::csv)),
     (Method::POST, "/logout", |m| on(m, login::logout)),
 ];
 
@@ -232,8 +234,22 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn not_found(face: Face) -> Response {
-    ReviewError::NotFound.page(face)
+/// An address the face does not have: with the frame and navigation for a
+/// reviewer who is logged in, so they can go on from there.
+async fn not_found(face: Face, reviewer: Result<session::Reviewer, Failure>) -> Response {
+    match reviewer {
+        Ok(who) => (
+            StatusCode::NOT_FOUND,
+            pages::message_for(
+                face,
+                Some(&who),
+                face.t("review.error.not_found.title"),
+                face.t("review.error.not_found.body"),
+            ),
+        )
+            .into_response(),
+        Err(_) => ReviewError::NotFound.page(face),
+    }
 }
 
 /// Everything that can go wrong on the review face; [`ReviewError::page`] is

@@ -8,6 +8,7 @@
 //! stops at [`COUNT_CAP`], so a page costs the same at a million signals as
 //! at a thousand.
 
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 
 use super::signals::today;
@@ -190,6 +191,31 @@ pub struct QueuePage {
     pub next: bool,
 }
 
+/// A signal's non-content metadata, for the CSV of the queue.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    /// The id.
+    pub id: String,
+    /// Arrival day.
+    pub received_on: String,
+    /// Status.
+    pub status: String,
+    /// Domain confirmed at triage.
+    pub domain: Option<String>,
+    /// Origin confirmed at triage.
+    pub origin: Option<String>,
+    /// Labels.
+    pub labels: String,
+    /// Assignee.
+    pub assignee: Option<String>,
+    /// The sender's messages not answered or handled.
+    pub unanswered: i64,
+    /// Not acknowledged within 7 days.
+    pub ack_overdue: bool,
+    /// No feedback within 3 months.
+    pub feedback_overdue: bool,
+}
+
 /// An untriaged signal whose sealed choice of domain a filter must read.
 #[derive(Debug, Clone)]
 pub struct Untriaged {
@@ -353,6 +379,42 @@ impl Store {
                 more: counted > COUNT_CAP,
                 next,
             })
+        })
+        .await
+    }
+
+    /// The non-content metadata of the signals in `ids` that exist, in that order.
+    pub async fn metadata(&self, ids: Vec<String>) -> Result<Vec<Metadata>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT s.id, s.received_on, s.status, s.domain, s.origin, s.labels, s.assignee,
+                    (SELECT count(*) FROM all_messages m
+                       WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
+                    {ACK_OVERDUE}, {FEEDBACK_OVERDUE}
+                 FROM all_signals s WHERE s.id = ?2"
+            ))?;
+            let today = today();
+            let mut out = Vec::new();
+            for id in ids {
+                let row = stmt
+                    .query_row(rusqlite::params![today, id], |r| {
+                        Ok(Metadata {
+                            id: r.get(0)?,
+                            received_on: r.get(1)?,
+                            status: r.get(2)?,
+                            domain: r.get(3)?,
+                            origin: r.get(4)?,
+                            labels: r.get(5)?,
+                            assignee: r.get(6)?,
+                            unanswered: r.get(7)?,
+                            ack_overdue: r.get(8)?,
+                            feedback_overdue: r.get(9)?,
+                        })
+                    })
+                    .optional()?;
+                out.extend(row);
+            }
+            Ok(out)
         })
         .await
     }

@@ -71,6 +71,17 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
     }
 }
 
+/// A short page that explains a refusal or fault, in the frame of a
+/// logged-in reviewer's pages when `who` is given.
+pub fn message_for(face: Face, who: Option<&Reviewer>, title: &str, text: &str) -> Markup {
+    layout(
+        face,
+        title,
+        who,
+        html! { h1 { (title) } p { (text) } p { a href="/" { (face.t("review.back_to_queue")) } } },
+    )
+}
+
 /// A short page that explains a refusal or fault.
 pub fn message(face: Face, title: &str, text: &str) -> Markup {
     plain(

@@ -242,6 +242,7 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
                             input #b-label name="label" maxlength="40" size="12"; }
                         div.field { button.primary type="submit" formaction="/bulk" { (t("review.bulk.apply")) } }
                         div.field { button.secondary type="submit" { (t("review.queue.export")) } }
+                        div.field { button.secondary type="submit" formaction="/queue.csv" { (t("review.queue.csv")) } }
                     }
                 }
             }
