@@ -314,3 +314,33 @@ async fn three_selected_signals_get_a_status_an_assignee_and_a_label_at_once_eac
         .await;
     assert_eq!(location(&res), "/?sort=newest&page=1&bulk=none");
 }
+
+#[tokio::test]
+async fn an_empty_note_or_message_is_answered_at_its_box_in_the_pages_language() {
+    let server = Server::start();
+    submit_signal(&server, &[("situation", "Iets")]).await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    for (path, field, said) in [
+        ("notes", "note", "Schrijf eerst de notitie."),
+        ("messages", "message", "Schrijf eerst het bericht."),
+    ] {
+        let res = s
+            .post(&format!("/signals/{id}/{path}"), &[(field, "  ")])
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let to = location(&res);
+        assert_eq!(to, format!("/signals/{id}?empty={field}#{field}"));
+        let (_, page) = s.get(to.split('#').next().unwrap()).await;
+        assert!(page.contains(said), "{page}");
+        assert!(
+            page.contains(&format!("aria-describedby=\"{field}-error\"")),
+            "{page}"
+        );
+    }
+    let (_, en) = s
+        .in_language("en")
+        .get(&format!("/signals/{id}?empty=note"))
+        .await;
+    assert!(en.contains("Write the note first."));
+}

@@ -62,6 +62,8 @@ pub struct Asked {
     pub of: Option<String>,
     /// A standard message to put in the message box.
     pub insert: Option<&'static str>,
+    /// The text box that was sent empty (`note` or `message`).
+    pub empty: Option<&'static str>,
 }
 
 const DONE: &[&str] = &["triage", "note", "message", "handled", "ack"];
@@ -77,6 +79,7 @@ impl Asked {
                 "done" => asked.done = DONE.iter().find(|d| **d == v).copied(),
                 "of" if valid_id(&v) => asked.of = Some(v.into_owned()),
                 "insert" => asked.insert = STANDARD.iter().find(|d| **d == v).copied(),
+                "empty" => asked.empty = ["note", "message"].into_iter().find(|d| *d == v),
                 _ => {}
             }
         }
@@ -252,6 +255,7 @@ async fn show(
         neighbours: &neighbours,
         done: asked.done,
         of: asked.of.as_deref(),
+        empty: asked.empty,
     };
     let mut res = web::wiped(pages::signal(face, reviewer, &view));
     if !form.errors.is_empty() {
@@ -277,6 +281,12 @@ async fn checked_form(
 /// Where a form of the signal page goes back to: the signal in its place,
 /// with the confirmation of what was done.
 fn back_to(id: &str, place: Option<&Place>, done: &str) -> Response {
+    back_with(id, place, &format!("done={done}"), "")
+}
+
+/// Back to the signal in its place with `pair` (`done=…`, `empty=…`) in the
+/// address, at `anchor`.
+fn back_with(id: &str, place: Option<&Place>, pair: &str, anchor: &str) -> Response {
     let mut q = match place {
         Some(p) => p.query_at(p.pos),
         None => String::new(),
@@ -284,9 +294,8 @@ fn back_to(id: &str, place: Option<&Place>, done: &str) -> Response {
     if !q.is_empty() {
         q.push('&');
     }
-    q.push_str("done=");
-    q.push_str(done);
-    Redirect::to(&format!("/signals/{id}?{q}")).into_response()
+    q.push_str(pair);
+    Redirect::to(&format!("/signals/{id}?{q}{anchor}")).into_response()
 }
 
 /// After a note, message or other change: back to the signal, or the page
@@ -454,12 +463,18 @@ fn team_recipients(
         })
 }
 
-fn text_field(face: Face, fields: &Fields, name: &str) -> Result<Zeroizing<String>, Failure> {
+/// The text of a note or message: `Ok(None)` when it was sent empty (the
+/// page says so at the box), refused when longer than the box allows.
+fn text_field(
+    face: Face,
+    fields: &Fields,
+    name: &str,
+) -> Result<Option<Zeroizing<String>>, Failure> {
     let text = fields.get(name);
-    if text.trim().is_empty() || text.chars().count() > MAX_TEXT {
+    if text.chars().count() > MAX_TEXT {
         return Err(Failure(face, ReviewError::BadRequest));
     }
-    Ok(Zeroizing::new(text.to_owned()))
+    Ok((!text.trim().is_empty()).then(|| Zeroizing::new(text.to_owned())))
 }
 
 /// A note or message posted after the session ended (idle timeout, logout in
@@ -491,7 +506,9 @@ pub async fn note(
     };
     let fields = checked_form(face, &reviewer, &id, body).await?;
     let place = place_of(&fields, &reviewer);
-    let mut text = text_field(face, &fields, "note")?;
+    let Some(mut text) = text_field(face, &fields, "note")? else {
+        return Ok(back_with(&id, place.as_ref(), "empty=note", "#note"));
+    };
     drop(fields);
     let team = team_recipients(&state, face)?;
     let envelope =
@@ -557,7 +574,9 @@ pub async fn message(
     };
     let fields = checked_form(face, &reviewer, &id, body).await?;
     let place = place_of(&fields, &reviewer);
-    let text = text_field(face, &fields, "message")?;
+    let Some(text) = text_field(face, &fields, "message")? else {
+        return Ok(back_with(&id, place.as_ref(), "empty=message", "#message"));
+    };
     drop(fields);
     let sent = send(&state, face, &reviewer, &id, &text).await?;
     drop(text);

@@ -60,6 +60,8 @@ pub struct SignalView<'a> {
     pub done: Option<&'static str>,
     /// The signal whose triage was saved before this one came next.
     pub of: Option<&'a str>,
+    /// The text box that was sent empty.
+    pub empty: Option<&'static str>,
 }
 
 fn place_fields(place: Option<&Place>) -> Markup {
@@ -148,8 +150,10 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                         form method="post" action=(action("notes")) {
                             input type="hidden" name="csrf" value=(who.csrf);
                             (place_fields(v.place))
-                            div.field { label for="note" { (t("review.signal.add_note_label")) }
-                                textarea #note name="note" rows="4" {} }
+                            @let empty = v.empty == Some("note");
+                            div.field.has-error[empty] { label for="note" { (t("review.signal.add_note_label")) }
+                                @if empty { p.error #note-error { (t("review.signal.empty_note")) } }
+                                textarea #note name="note" rows="4" maxlength="10000" aria-invalid=[empty.then_some("true")] aria-describedby=[empty.then_some("note-error")] {} }
                             p { button.secondary type="submit" { (t("review.signal.add_note")) } }
                         }
                     }
@@ -208,8 +212,10 @@ fn thread(
             form method="post" action=(action("messages")) {
                 input type="hidden" name="csrf" value=(who.csrf);
                 (place_fields(v.place))
-                div.field { label for="message" { (t("review.signal.write")) }
-                    textarea #message name="message" rows="6" { (v.draft.unwrap_or("")) } }
+                @let empty = v.empty == Some("message");
+                div.field.has-error[empty] { label for="message" { (t("review.signal.write")) }
+                    @if empty { p.error #message-error { (t("review.signal.empty_message")) } }
+                    textarea #message name="message" rows="6" maxlength="10000" aria-invalid=[empty.then_some("true")] aria-describedby=[empty.then_some("message-error")] { (v.draft.unwrap_or("")) } }
                 p { button.secondary type="submit" { (t("review.signal.send")) } }
             }
         }
