@@ -111,7 +111,7 @@ async fn the_queue_shows_each_signals_reference_first_words_and_sender_choices_a
 
     // The domain filter follows the sender's choice until triage says otherwise.
     let (_, youth) = s.get("/?domain=youth").await;
-    assert_eq!(signal_ids(&youth), [care_id.clone()]);
+    assert_eq!(signal_ids(&youth), std::slice::from_ref(&care_id));
     let res = s
         .post(
             &format!("/signals/{care_id}/triage"),

@@ -247,7 +247,7 @@ async fn a_reply_is_marked_handled_and_a_new_signal_is_acknowledged_with_the_sta
     let (_, queue) = s.get("/").await;
     assert!(queue.contains("data-flag=\"reply\""));
     let (_, attention) = s.get("/?attention=1").await;
-    assert_eq!(signal_ids(&attention), [id.clone()]);
+    assert_eq!(signal_ids(&attention), std::slice::from_ref(&id));
     let res = s.post(&format!("/signals/{id}/handled"), &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     let (_, queue) = s.get("/").await;

@@ -365,9 +365,8 @@ fn read_triage(fields: &Fields, reviewer: &Reviewer, allowed: &Allowed) -> Triag
     if !f.origin.is_empty() && !allowed.origins.contains(&f.origin) {
         f.errors.push(("origin", "review.triage.error.origin"));
     }
-    if !f.assignee.is_empty()
-        && !(reviewers::valid_name(&f.assignee) && allowed.assignees.contains(&f.assignee))
-    {
+    let known = reviewers::valid_name(&f.assignee) && allowed.assignees.contains(&f.assignee);
+    if !f.assignee.is_empty() && !known {
         f.errors.push(("assignee", "review.triage.error.assignee"));
     }
     f

@@ -95,12 +95,15 @@ pub fn open_answers(
     open_signal(envelope, identity).map(|(_, answers)| answers)
 }
 
+/// Decrypted answers: (field name, answer) pairs in form order.
+pub type OpenedAnswers = Vec<(String, Zeroizing<String>)>;
+
 /// Decrypts a signal envelope into the code of the language the sender
 /// wrote in ("" if it does not say) and the answers in form order.
 pub fn open_signal(
     envelope: &[u8],
     identity: &x25519::Identity,
-) -> Result<(String, Vec<(String, Zeroizing<String>)>), CryptoError> {
+) -> Result<(String, OpenedAnswers), CryptoError> {
     let plain = crypto::open(envelope, &[identity])?;
     let mut doc: SignalDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
     let lang = std::mem::take(&mut doc.lang);

@@ -49,7 +49,7 @@ pub fn signal_link(id: &str, filter: &QueueFilter, pos: u64) -> String {
 }
 
 /// The domains the filter and triage offer: the form's, then others in use.
-pub fn domain_options<'a>(face: Face, in_use: &'a [String]) -> Vec<(&'a str, &'a str)> {
+pub fn domain_options(face: Face, in_use: &[String]) -> Vec<(&str, &str)> {
     let form = questions::options("domain");
     let mut out: Vec<(&str, &str)> = form
         .iter()

@@ -222,7 +222,7 @@ fn thread(
     }
 }
 
-fn error_of<'a>(form: &'a TriageForm, field: &str) -> Option<&'static str> {
+fn error_of(form: &TriageForm, field: &str) -> Option<&'static str> {
     form.errors
         .iter()
         .find(|(f, _)| *f == field)
