@@ -274,9 +274,10 @@ const ACK_OVERDUE: &str = "(s.acknowledged_on IS NULL AND s.received_on <= date(
 /// No feedback within 3 months (on alias `s`).
 const FEEDBACK_OVERDUE: &str = "(s.feedback_on IS NULL AND s.received_on <= date(?1, '-3 months'))";
 
-/// The compound select of a page's parts, each `SELECT grp, rid, received_on`
-/// on both tables, and the values it binds.
-fn page_parts(filter: &QueueFilter) -> (String, Vec<Value>) {
+/// The groups of a page in their order, each a compound select of
+/// `SELECT rid, received_on` over both tables (and, for a domain filter, the
+/// sender's choices), and the values they bind.
+fn page_parts(filter: &QueueFilter) -> (Vec<String>, Vec<Value>) {
     let mut c = Conditions { values: Vec::new() };
     let common = c.common(filter);
     // The domain: as confirmed at triage, or the untriaged signals the sender
@@ -295,8 +296,9 @@ fn page_parts(filter: &QueueFilter) -> (String, Vec<Value>) {
     } else {
         domains.push(String::new());
     }
-    let mut parts = Vec::new();
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
     for (group, status) in filter.sort.groups(filter.status.as_deref()) {
+        let mut arms = Vec::new();
         for domain in &domains {
             let mut conds = common.clone();
             if let Some(s) = status {
@@ -310,67 +312,156 @@ fn page_parts(filter: &QueueFilter) -> (String, Vec<Value>) {
             } else {
                 format!("WHERE {}", conds.join(" AND "))
             };
-            parts.push(both(&format!(
-                "SELECT {group} AS grp, {{t}}.rowid AS rid, {{t}}.received_on AS received_on
-                 FROM {{t}} {where_sql}"
+            arms.push(both(&format!(
+                "SELECT {{t}}.rowid AS rid, {{t}}.received_on AS received_on FROM {{t}} {where_sql}"
             )));
         }
+        match groups.last_mut() {
+            Some((g, parts)) if *g == group => parts.extend(arms),
+            _ => groups.push((group, arms)),
+        }
     }
-    (parts.join(" UNION ALL "), c.values)
+    let sqls = groups
+        .into_iter()
+        .map(|(_, arms)| arms.join(" UNION ALL "))
+        .collect();
+    (sqls, c.values)
 }
+
+/// The arguments of a page's statements: `?1` today, `?2` the limit, `?3`
+/// the offset, then the conditions' values.
+fn args(limit: u64, offset: u64, values: &[Value]) -> Vec<Value> {
+    let mut args: Vec<Value> = vec![
+        today().into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        i64::try_from(offset).unwrap_or(i64::MAX).into(),
+    ];
+    args.extend_from_slice(values);
+    args
+}
+
+/// How many rows compound select `g` has, counted up to `cap` (an index
+/// walk that stops there).
+fn bounded_count(
+    c: &rusqlite::Connection,
+    g: &str,
+    cap: u64,
+    values: &[Value],
+) -> rusqlite::Result<u64> {
+    c.prepare_cached(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM ({g}) LIMIT ?2 OFFSET ?3)"
+    ))?
+    .query_row(
+        rusqlite::params_from_iter(args(cap, 0, values).iter()),
+        |r| r.get(0),
+    )
+}
+
+/// How many signals `filter` matches, counted up to `cap`.
+fn count(c: &rusqlite::Connection, filter: &QueueFilter, cap: u64) -> rusqlite::Result<u64> {
+    let (groups, values) = page_parts(filter);
+    let mut n = 0;
+    for g in groups {
+        if n >= cap {
+            break;
+        }
+        n += bounded_count(c, &g, cap - n, &values)?;
+    }
+    Ok(n)
+}
+
+/// The rowids at `offset..offset + limit` of the queue shown with `filter`:
+/// group after group, each a LIMIT-ed merge of index walks (each table's
+/// index holds the day and the random rowid in the page's order); a group
+/// that lies wholly before the page is skipped by its bounded count.
+fn page_rids(
+    c: &rusqlite::Connection,
+    filter: &QueueFilter,
+    offset: u64,
+    limit: u64,
+) -> rusqlite::Result<Vec<i64>> {
+    let (groups, values) = page_parts(filter);
+    let dir = if filter.sort.descending() {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let (mut skip, mut left) = (offset, limit);
+    let mut out = Vec::new();
+    for g in groups {
+        if left == 0 {
+            break;
+        }
+        if skip > 0 {
+            let size = bounded_count(c, &g, skip, &values)?;
+            if size < skip {
+                skip -= size;
+                continue;
+            }
+        }
+        let rids: Vec<i64> = c
+            .prepare_cached(&format!(
+                "SELECT rid FROM ({g} ORDER BY received_on {dir}, rid {dir} LIMIT ?2 OFFSET ?3)"
+            ))?
+            .query_map(
+                rusqlite::params_from_iter(args(left, skip, &values).iter()),
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        skip = 0;
+        left = left.saturating_sub(rids.len() as u64);
+        out.extend(rids);
+    }
+    Ok(out)
+}
+
+/// The columns of a queue row, on alias `s` (`?1` is today).
+const ROW_COLUMNS: &str = "s.id, s.received_on, s.status, s.domain, s.labels, s.assignee,
+    CAST(julianday(?1) - julianday(s.received_on) AS INTEGER),
+    (SELECT count(*) FROM all_messages m
+       WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0)";
 
 impl Store {
     /// A page of the queue: the rows with their envelopes.
     pub async fn queue(&self, filter: QueueFilter) -> Result<QueuePage, StoreError> {
         self.read(move |c| {
             let page = filter.page.max(1);
-            let offset = i64::from(page - 1) * i64::from(PER_PAGE);
-            let (parts, values) = page_parts(&filter);
-            let mut args: Vec<Value> = vec![
-                today().into(),
-                (PER_PAGE + 1).into(),
-                offset.into(),
-            ];
-            args.extend(values);
+            let offset = u64::from(page - 1) * u64::from(PER_PAGE);
             // The count walks at most COUNT_CAP + 1 index entries.
-            let counted: u64 = c
-                .prepare_cached(&format!(
-                    "SELECT count(*) + 0 * ?1 * ?2 * ?3 FROM (SELECT 1 FROM ({parts}) LIMIT {})",
-                    COUNT_CAP + 1
-                ))?
-                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
-            let dir = if filter.sort.descending() { "DESC" } else { "ASC" };
+            let counted = count(c, &filter, COUNT_CAP + 1)?;
             // The page's rowids come from the indexes alone (LIMIT/OFFSET there
-            // skips index entries, not fat rows with their envelopes), merged
-            // from the parts; only those rows are then read.
-            let sql = format!(
-                "SELECT s.id, s.received_on, s.status, s.domain, s.labels, s.assignee,
-                    CAST(julianday(?1) - julianday(s.received_on) AS INTEGER),
-                    (SELECT count(*) FROM all_messages m
-                       WHERE m.signal_id = s.id AND m.author = 'sender' AND m.answered = 0),
-                    {ACK_OVERDUE}, {FEEDBACK_OVERDUE}, s.envelope
-                 FROM ({parts} ORDER BY grp, received_on {dir}, rid {dir} LIMIT ?2 OFFSET ?3) AS page
-                 JOIN all_signals s ON s.rid = page.rid
-                 ORDER BY page.grp, page.received_on {dir}, page.rid {dir}"
-            );
-            let mut rows = c
-                .prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    Ok(QueueRow {
-                        id: r.get(0)?,
-                        received_on: r.get(1)?,
-                        status: r.get(2)?,
-                        domain: r.get(3)?,
-                        labels: r.get(4)?,
-                        assignee: r.get(5)?,
-                        days_open: r.get(6)?,
-                        unanswered: r.get(7)?,
-                        ack_overdue: r.get(8)?,
-                        feedback_overdue: r.get(9)?,
-                        envelope: r.get(10)?,
+            // skips index entries, not fat rows with their envelopes); only
+            // those rows are then read, each by its rowid.
+            let rids = page_rids(c, &filter, offset, u64::from(PER_PAGE) + 1)?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS}, {ACK_OVERDUE}, {FEEDBACK_OVERDUE}, s.envelope
+                 FROM signals s WHERE s.rowid = ?2
+                 UNION ALL
+                 SELECT {ROW_COLUMNS}, {ACK_OVERDUE}, {FEEDBACK_OVERDUE}, s.envelope
+                 FROM inbox_signals s WHERE s.rowid = ?2"
+            ))?;
+            let today = today();
+            let mut rows = Vec::with_capacity(rids.len());
+            for rid in rids {
+                let row = stmt
+                    .query_row(rusqlite::params![today, rid], |r| {
+                        Ok(QueueRow {
+                            id: r.get(0)?,
+                            received_on: r.get(1)?,
+                            status: r.get(2)?,
+                            domain: r.get(3)?,
+                            labels: r.get(4)?,
+                            assignee: r.get(5)?,
+                            days_open: r.get(6)?,
+                            unanswered: r.get(7)?,
+                            ack_overdue: r.get(8)?,
+                            feedback_overdue: r.get(9)?,
+                            envelope: r.get(10)?,
+                        })
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .optional()?;
+                rows.extend(row);
+            }
             let next = rows.len() > PER_PAGE as usize;
             rows.truncate(PER_PAGE as usize);
             Ok(QueuePage {
@@ -428,23 +519,16 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
         self.read(move |c| {
-            let (parts, values) = page_parts(&filter);
-            let mut args: Vec<Value> = vec![
-                today().into(),
-                limit.into(),
-                i64::try_from(offset).unwrap_or(i64::MAX).into(),
-            ];
-            args.extend(values);
-            let dir = if filter.sort.descending() { "DESC" } else { "ASC" };
-            let sql = format!(
-                "SELECT s.id FROM ({parts} ORDER BY grp, received_on {dir}, rid {dir} LIMIT ?2 OFFSET ?3) AS page
-                 JOIN all_signals s ON s.rid = page.rid
-                 WHERE ?1 IS NOT NULL
-                 ORDER BY page.grp, page.received_on {dir}, page.rid {dir}"
-            );
-            c.prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-                .collect()
+            let rids = page_rids(c, &filter, offset, u64::from(limit))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id FROM signals WHERE rowid = ?1
+                 UNION ALL SELECT id FROM inbox_signals WHERE rowid = ?1",
+            )?;
+            let mut out = Vec::with_capacity(rids.len());
+            for rid in rids {
+                out.extend(stmt.query_row([rid], |r| r.get(0)).optional()?);
+            }
+            Ok(out)
         })
         .await
     }
@@ -527,6 +611,18 @@ mod tests {
             .map(|i| ["2026-05-01", "2026-04-01"][i % 2])
             .collect();
         let (_dir, store) = store_with(&days).await;
+        // Every status, so that a page starts inside a group or after whole groups.
+        store
+            .write(|c| {
+                c.execute(
+                    "UPDATE inbox_signals SET status = CASE abs(rowid) % 5
+                        WHEN 0 THEN 'new' WHEN 1 THEN 'in_progress' WHEN 2 THEN 'forwarded'
+                        WHEN 3 THEN 'closed' ELSE 'not_admissible' END",
+                    [],
+                )
+            })
+            .await
+            .unwrap();
         for sort in Sort::ALL {
             let mut ids = Vec::new();
             for page in 1..=5 {
@@ -544,7 +640,9 @@ mod tests {
             }
             assert_eq!(ids.len(), 120);
             let days: Vec<&String> = ids.iter().map(|(d, _)| d).collect();
-            if sort == Sort::Newest {
+            if matches!(sort, Sort::Status | Sort::Urgent) {
+                // Ordered by group first; its order is checked below.
+            } else if sort == Sort::Newest {
                 assert!(days.windows(2).all(|w| w[0] >= w[1]), "newest first");
             } else {
                 assert!(
