@@ -388,11 +388,13 @@ fn page_rids(
     };
     let (mut skip, mut left) = (offset, limit);
     let mut out = Vec::new();
-    for g in groups {
+    let last = groups.len().saturating_sub(1);
+    for (i, g) in groups.into_iter().enumerate() {
         if left == 0 {
             break;
         }
-        if skip > 0 {
+        // The last group needs no count: an offset past its end reads nothing.
+        if skip > 0 && i < last {
             let size = bounded_count(c, &g, skip, &values)?;
             if size < skip {
                 skip -= size;
