@@ -354,7 +354,7 @@ async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_w
     }
     let (_, page) = s.get(&format!("/signals/{}", ids[1])).await;
     assert!(page.contains("data-folded=\"4\""), "{page}");
-    assert!(page.contains("4× geopend tussen"), "{page}");
+    assert!(page.contains("geopend (ontsleuteld) 4× tussen"), "{page}");
 }
 
 fn signaal_day(server: &Server, id: &str) -> String {

@@ -135,7 +135,7 @@ fn go_to(face: Face, v: &QueueView<'_>) -> Markup {
 fn flags(face: Face, r: &crate::store::queue::QueueRow) -> Markup {
     let t = |key: &str| face.t(key);
     html! {
-        @if r.unanswered > 0 { span.flag.reply data-flag="reply" { (t("review.flag.reply")) } " " }
+        @if r.unanswered > 0 { span.flag.reply data-flag="reply" data-unanswered=(r.unanswered) { (t("review.flag.reply")) } " " }
         @if r.ack_overdue { span.flag data-flag="ack" { (t("review.flag.ack")) } " " }
         @if r.feedback_overdue { span.flag data-flag="feedback" { (t("review.flag.feedback")) } }
     }

@@ -401,7 +401,7 @@ fn trail(face: Face, v: &SignalView<'_>) -> Markup {
                             Line::Opens { actor, count, first, last } => {
                                 tr data-folded=(count) {
                                     td { (first.seq) "–" (last.seq) } td { (first.at.get(..10).unwrap_or(&first.at)) } td { (actor) }
-                                    td data-action="view" { (fill(t("review.trail.opened"), &[("n", &count), ("from", &clock(&first.at)), ("to", &clock(&last.at))])) }
+                                    td data-action="view" { (t("review.action.view")) " " (fill(t("review.trail.opened"), &[("n", &count), ("from", &clock(&first.at)), ("to", &clock(&last.at))])) }
                                     td {}
                                 }
                             }
