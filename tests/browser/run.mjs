@@ -600,6 +600,18 @@ for (const lang of ['nl', 'en']) {
     const cookie = (await ctx.cookies()).find((c) => c.name.includes('signaal-review'));
     assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
     await reviewPage('queue');
+    // From the top of the queue to the first signal in a few keys: the skip
+    // link, then "go to the signals" (to the table's region), then the first
+    // checkbox and the first reference: six keys.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.className)) === 'skip', 'the skip link comes first');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.getAttribute('href'))) === '#signals', 'then the way to the signals');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.className)) === 'ref', `the second Tab after it reaches ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80))}`);
     await focusIndicatorsVisible(page, 'queue');
     // Every checkbox names its signal, and no two alike.
     const names = await page.locator('tr[data-signal] input[type="checkbox"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));

@@ -171,6 +171,7 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
         Some(who),
         html! {
             h1 { (title) }
+            p.jump { a href="#signals" { (t("review.queue.jump")) } }
             (filter_bar(face, v))
             (go_to(face, v))
             @match v.bulk {
@@ -184,7 +185,7 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
             form.queue method="post" action="/export" {
                 input type="hidden" name="csrf" value=(who.csrf);
                 input type="hidden" name="back" value=(query_of(filter, current));
-                div.table-scroll role="region" aria-label=(t("review.queue.table")) tabindex="0" {
+                div.table-scroll #signals role="region" aria-label=(t("review.queue.table")) tabindex="0" {
                     table.queue {
                         thead { tr {
                             @for col in ["select", "signal", "received", "status", "domain", "scale", "about", "labels", "assignee", "flags"] {
