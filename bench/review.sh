@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Review-face benchmark: seeds N signals (default 100,000), logs in, and measures
-# the queue page, opening signals, and a search over 10,000 signals.
+# the queue page (with the snippets it decrypts and audits), a filtered deep
+# page, opening signals, a search over 10,000 signals, and the peak RSS.
 # Not a test: run it by hand on a quiet machine. Needs wrk and curl.
 #
-#   bench/review.sh [N]
-#   BENCH_ROOT=/tmp/seeded bench/review.sh   # keep (and on later runs reuse) the seeded folder
+#   bench/review.sh [N]                      # seeds target/bench/review-N once, reuses it after
+#   bench/review.sh 1000000                  # the million (seeding takes several minutes)
+#   BENCH_ROOT=/tmp/seeded bench/review.sh   # another folder to seed and reuse
+#   BENCH_FRESH=1 bench/review.sh            # a fresh temporary folder, removed afterwards
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
 PID=
-if [ -n "${BENCH_ROOT:-}" ]; then
-  ROOT=$BENCH_ROOT
-  trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
-else
+if [ -n "${BENCH_FRESH:-}" ]; then
   ROOT=$(mktemp -d)
   trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$ROOT"' EXIT
+else
+  ROOT=${BENCH_ROOT:-target/bench/review-$N}
+  mkdir -p "$ROOT"
+  trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
 fi
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
 
@@ -47,7 +51,7 @@ done
 [ -n "$COOKIE" ] || { echo "login failed"; exit 1; }
 QUEUE=$(curl -s -H "Cookie: $COOKIE" "$BASE/")
 CSRF=$(grep -o 'name="csrf" value="[0-9a-f]*"' <<<"$QUEUE" | head -1 | sed 's/.*value="//; s/"//')
-# The 50 signals of the first page, opened in turn: each view adds an audit row
+# The 25 signals of the first page, opened in turn: each view adds an audit row
 # to its signal, and one signal opened ten thousand times is no reviewer's day.
 IDS=$(grep -o 'data-signal="[a-z0-9]*"' <<<"$QUEUE" | sed 's/.*="//; s/"//' | sed 's/.*/"&",/' | tr -d '\n')
 
@@ -64,11 +68,11 @@ request = function()
 end
 LUA
 
-echo; echo "== queue page (GET /, 50 of $N, newest first) =="
+echo; echo "== queue page (GET /, 25 of $N, newest first, snippets decrypted, one audit row) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 echo; echo "== queue page, filtered and deep (GET /?status=new&sort=oldest&page=200) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?status=new&sort=oldest&page=200" | grep -E "Requests/sec|50%|99%|Non-2xx"
-echo; echo "== open a signal (GET /signals/ID, the first page's 50 in turn: audit row + decrypt) =="
+echo; echo "== open a signal (GET /signals/ID, the first page's 25 in turn: audit row + decrypt) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/open.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 echo; echo "== search over the newest 10,000 signals (3 runs) =="
 for _ in 1 2 3; do
@@ -77,3 +81,5 @@ for _ in 1 2 3; do
     "$BASE/search"
   grep -o 'Searched [0-9]* of [0-9]* signals in [0-9]* ms' "$ROOT/search.html"
 done
+echo; echo "== peak RSS of the server (VmHWM) =="
+grep VmHWM "/proc/$PID/status"

@@ -52,6 +52,9 @@ pub enum Action {
     Report,
     /// The sender withdrew their signal with its code (kept with its day only).
     Withdrawn,
+    /// Signals were decrypted for the queue: their snippets shown, or the
+    /// sender's choice of domain read for a filter; the detail names them.
+    Glance,
 }
 
 impl Action {
@@ -69,6 +72,7 @@ impl Action {
             Self::Export => "export",
             Self::Report => "report",
             Self::Withdrawn => "withdrawn",
+            Self::Glance => "glance",
         }
     }
 }

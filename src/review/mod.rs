@@ -16,9 +16,12 @@
 
 mod export;
 mod fields;
+mod glance;
 pub mod hosts;
 mod login;
+mod metadata;
 mod pages;
+mod place;
 mod queue;
 pub mod report;
 pub mod reviewers;
@@ -177,6 +180,12 @@ const GATED: &[Gated] = &[
     (Method::POST, "/signals/{id}/messages", |m| {
         on(m, signals::message)
     }),
+    (Method::POST, "/signals/{id}/acknowledge", |m| {
+        on(m, signals::acknowledge)
+    }),
+    (Method::POST, "/signals/{id}/handled", |m| {
+        on(m, signals::handled)
+    }),
     (Method::GET, "/signals/{id}/envelope.age", |m| {
         on(m, export::one)
     }),
@@ -185,6 +194,8 @@ const GATED: &[Gated] = &[
     (Method::GET, "/report", |m| on(m, report::page)),
     (Method::GET, "/report.csv", |m| on(m, report::csv)),
     (Method::POST, "/export", |m| on(m, export::selected)),
+    (Method::POST, "/bulk", |m| on(m, queue::bulk)),
+    (Method::POST, "/queue.csv", |m| on(m, metadata::csv)),
     (Method::POST, "/logout", |m| on(m, login::logout)),
 ];
 
@@ -263,13 +274,27 @@ async fn review_headers(req: axum::extract::Request, next: axum::middleware::Nex
 async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        crate::views::STYLESHEET,
+        pages::STYLESHEET,
     )
         .into_response()
 }
 
-async fn not_found(face: Face) -> Response {
-    ReviewError::NotFound.page(face)
+/// An address the face does not have: with the frame and navigation for a
+/// reviewer who is logged in, so they can go on from there.
+async fn not_found(face: Face, reviewer: Result<session::Reviewer, Failure>) -> Response {
+    match reviewer {
+        Ok(who) => (
+            StatusCode::NOT_FOUND,
+            pages::message_for(
+                face,
+                Some(&who),
+                face.t("review.error.not_found.title"),
+                face.t("review.error.not_found.body"),
+            ),
+        )
+            .into_response(),
+        Err(_) => ReviewError::NotFound.page(face),
+    }
 }
 
 /// Everything that can go wrong on the review face; [`ReviewError::page`] is

@@ -1,4 +1,7 @@
-//! Search: decrypt-and-scan in memory, newest first, bounded in time and count.
+//! Search: decrypt-and-scan in memory, newest first, bounded in time and
+//! count, over the answers, the internal notes and the labels, within the
+//! queue's filters; the page keeps the query and shows the sentence that
+//! matched, and is sent from a wiped buffer.
 //!
 //! Invariants: no plaintext index is ever written; the search terms travel
 //! in a POST body (never a URL, a log line or the audit row); every decrypted
@@ -17,9 +20,13 @@ use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
+use crate::review::glance::reference;
+use crate::signal::STATUSES;
 use crate::signal::sealed::open_answers;
-use crate::store::search::ScanItem;
+use crate::signal::sealed::open_text;
+use crate::store::search::{ScanFilter, ScanItem};
 use crate::views::fill;
+use crate::web;
 
 /// Signals scanned when the form does not say.
 pub const DEFAULT_SCOPE: u32 = 10_000;
@@ -27,11 +34,48 @@ pub const DEFAULT_SCOPE: u32 = 10_000;
 pub const TIME_BOUND: Duration = Duration::from_secs(8);
 const BATCH: u32 = 500;
 
+/// Where a search found its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// In what the sender wrote.
+    Answer,
+    /// In an internal note.
+    Note,
+    /// In a label.
+    Label,
+}
+
+impl Place {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Note => "note",
+            Self::Label => "label",
+        }
+    }
+}
+
+/// One signal a search found, with the sentence that matched, cut in three
+/// around the match.
+#[derive(Debug)]
+pub struct Hit {
+    /// The signal's id.
+    pub id: String,
+    /// Its arrival day.
+    pub day: String,
+    /// Its status.
+    pub status: String,
+    /// Where the words were found.
+    pub place: Place,
+    /// The sentence before the match, the match, and the sentence after it.
+    pub sentence: (Zeroizing<String>, Zeroizing<String>, Zeroizing<String>),
+}
+
 /// What a search found.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Matching signals: (id, received day, status).
-    pub hits: Vec<(String, String, String)>,
+    /// Matching signals.
+    pub hits: Vec<Hit>,
     /// Signals decrypted and scanned.
     pub scanned: u64,
     /// Whether the time bound stopped it.
@@ -43,13 +87,15 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// Scans up to `scope` signals, newest first, for `needle` (case-insensitive),
-/// each batch split over [`workers`] threads.
+/// Scans up to `scope` signals that `filter` lets through, newest first, for
+/// `needle` (case-insensitive) in the answers, the notes and the labels, each
+/// batch split over [`workers`] threads.
 pub fn scan(
     store: &crate::store::Store,
     identity: &age::x25519::Identity,
     needle: &str,
     scope: u32,
+    filter: &ScanFilter,
     deadline: Instant,
 ) -> Result<Outcome, crate::store::StoreError> {
     let needle = Zeroizing::new(needle.to_lowercase());
@@ -57,7 +103,7 @@ pub fn scan(
     let mut after = None;
     let mut left = scope;
     while left > 0 && !out.timed_out {
-        let batch = store.search_batch_blocking(after.take(), BATCH.min(left))?;
+        let batch = store.search_batch_blocking(after.take(), BATCH.min(left), filter)?;
         let Some(last) = batch.last() else { break };
         after = Some((last.received_on.clone(), last.rowid));
         left = left.saturating_sub(u32::try_from(batch.len()).unwrap_or(u32::MAX));
@@ -81,6 +127,67 @@ pub fn scan(
     Ok(out)
 }
 
+/// Most characters of a sentence shown around a match.
+const AROUND: usize = 120;
+
+/// The sentence of `text` in which `needle` (lower case) occurs, cut in
+/// three around the first match; `None` if it does not occur.
+pub fn matching_sentence(
+    text: &str,
+    needle: &str,
+) -> Option<(Zeroizing<String>, Zeroizing<String>, Zeroizing<String>)> {
+    if needle.is_empty() {
+        return None;
+    }
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let lower = |from: usize| {
+        let mut l = Zeroizing::new(String::new());
+        for (_, c) in chars.iter().skip(from) {
+            l.extend(c.to_lowercase());
+            if l.len() >= needle.len() {
+                break;
+            }
+        }
+        l
+    };
+    let (start_i, len) = (0..chars.len()).find_map(|i| {
+        lower(i).starts_with(needle).then(|| {
+            // How many characters of the text the match covers.
+            let mut n = 0;
+            let mut l = String::new();
+            while l.len() < needle.len() {
+                if let Some((_, c)) = chars.get(i + n) {
+                    l.extend(c.to_lowercase());
+                }
+                n += 1;
+            }
+            (i, n)
+        })
+    })?;
+    let at = |i: usize| chars.get(i).map_or(text.len(), |(b, _)| *b);
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let mut s = start_i;
+    while s > 0 && start_i - s < AROUND && !chars.get(s - 1).is_some_and(|(_, c)| is_end(*c)) {
+        s -= 1;
+    }
+    let mut e = start_i + len;
+    while e < chars.len()
+        && e - start_i < AROUND
+        && !chars
+            .get(e - 1)
+            .is_some_and(|(_, c)| is_end(*c) && e > start_i + len)
+    {
+        e += 1;
+    }
+    let piece =
+        |a: usize, b: usize| Zeroizing::new(text.get(at(a)..at(b)).unwrap_or("").to_owned());
+    Some((
+        Zeroizing::new(piece(s, start_i).trim_start().to_owned()),
+        piece(start_i, start_i + len),
+        Zeroizing::new(piece(start_i + len, e).trim_end().to_owned()),
+    ))
+}
+
 fn scan_part(
     items: &[ScanItem],
     identity: &age::x25519::Identity,
@@ -94,49 +201,100 @@ fn scan_part(
             break;
         }
         out.scanned += 1;
-        let Ok(answers) = open_answers(&item.envelope, identity) else {
-            continue;
+        let found = |place: Place, text: &str| {
+            matching_sentence(text, needle).map(|sentence| Hit {
+                id: item.id.clone(),
+                day: item.received_on.clone(),
+                status: item.status.clone(),
+                place,
+                sentence,
+            })
         };
-        let hit = answers
-            .iter()
-            .any(|(_, text)| Zeroizing::new(text.to_lowercase()).contains(needle));
-        if hit {
-            out.hits.push((
-                item.id.clone(),
-                item.received_on.clone(),
-                item.status.clone(),
-            ));
+        let mut hit = None;
+        if let Ok(answers) = open_answers(&item.envelope, identity) {
+            hit = answers
+                .iter()
+                .find_map(|(_, text)| found(Place::Answer, text));
         }
+        if hit.is_none() {
+            hit = item.notes.iter().find_map(|envelope| {
+                let text = open_text(envelope, identity).ok()?;
+                found(Place::Note, &text)
+            });
+        }
+        if hit.is_none() {
+            hit = found(Place::Label, &item.labels);
+        }
+        out.hits.extend(hit);
     }
     out
 }
 
-fn form(face: Face, who: &Reviewer, scope: u32) -> maud::Markup {
+/// What the search form holds.
+#[derive(Default)]
+struct Asked {
+    needle: Zeroizing<String>,
+    scope: u32,
+    filter: ScanFilter,
+}
+
+fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
+    let t = |key: &str| face.t(key);
     html! {
-        form method="post" action="/search" {
+        form.search method="post" action="/search" {
             input type="hidden" name="csrf" value=(who.csrf);
-            p { label for="q" { (face.t("review.search.label")) } br;
-                input #q type="search" name="q" required maxlength="200"; }
-            p { label { (face.t("review.search.scope")) " "
-                input type="number" name="scope" value=(scope) min="1" max="1000000"; } }
-            p { button type="submit" { (face.t("review.search.submit")) } }
+            div.field { label for="q" { (t("review.search.label")) }
+                input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
+            div.actions {
+                div.field { label for="s-status" { (t("review.filter.status")) }
+                    select #s-status name="status" {
+                        option value="" { (t("review.filter.all")) }
+                        @for s in STATUSES { option value=(s) selected[asked.filter.status.as_deref() == Some(*s)] { (pages::status_label(face, s)) } }
+                    } }
+                div.field { label for="s-domain" { (t("review.filter.domain")) }
+                    select #s-domain name="domain" {
+                        option value="" { (t("review.filter.all")) }
+                        @for (code, label) in pages::domain_options(face, domains) {
+                            option value=(code) selected[asked.filter.domain.as_deref() == Some(code)] { (label) }
+                        }
+                    } }
+            }
+            details.advanced {
+                summary { (t("review.search.advanced")) }
+                div.field { label for="scope" { (t("review.search.scope")) }
+                    input #scope type="number" name="scope" value=(asked.scope) min="1" max="1000000"; }
+            }
+            p { button.primary type="submit" { (t("review.search.submit")) } }
         }
     }
 }
 
 /// `GET /search`: the form.
-pub async fn page(face: Face, reviewer: Reviewer) -> Response {
+pub async fn page(
+    State(state): State<ReviewState>,
+    face: Face,
+    reviewer: Reviewer,
+) -> Result<Response, Failure> {
+    let domains = state
+        .store
+        .domains_in_use()
+        .await
+        .map_err(|e| Failure(face, e.into()))?;
     let title = face.t("review.search.title");
-    pages::layout(
+    let asked = Asked {
+        scope: DEFAULT_SCOPE,
+        ..Asked::default()
+    };
+    Ok(pages::layout(
         face,
         title,
         Some(&reviewer),
-        html! { h1 { (title) } (form(face, &reviewer, DEFAULT_SCOPE)) },
+        html! { h1 { (title) } (form(face, &reviewer, &asked, &domains)) },
     )
-    .into_response()
+    .into_response())
 }
 
-/// `POST /search`: scan and list the hits.
+/// `POST /search`: scan and list the hits, with the form as it was sent.
 pub async fn run(
     State(state): State<ReviewState>,
     face: Face,
@@ -145,17 +303,43 @@ pub async fn run(
 ) -> Result<Response, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
     let fields = Fields::read_checked(body, &reviewer).await.map_err(fail)?;
-    let needle = Zeroizing::new(fields.get("q").trim().to_owned());
-    if needle.is_empty() || needle.chars().count() > 200 {
-        return Err(fail(ReviewError::BadRequest));
-    }
-    let scope: u32 = fields
-        .get("scope")
-        .trim()
-        .parse()
-        .unwrap_or(DEFAULT_SCOPE)
-        .clamp(1, 1_000_000);
+    let domains = state
+        .store
+        .domains_in_use()
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let status = fields.get("status");
+    let domain = fields.get("domain");
+    let asked = Asked {
+        needle: Zeroizing::new(fields.get("q").trim().chars().take(200).collect()),
+        scope: fields
+            .get("scope")
+            .trim()
+            .parse()
+            .unwrap_or(DEFAULT_SCOPE)
+            .clamp(1, 1_000_000),
+        filter: ScanFilter {
+            status: STATUSES.contains(&status).then(|| status.to_owned()),
+            domain: (!domain.is_empty() && domain.len() <= 64).then(|| domain.to_owned()),
+        },
+    };
     drop(fields);
+    let t = |key: &str| face.t(key);
+    let title = t("review.search.title");
+    if asked.needle.is_empty() {
+        let mut res = web::wiped(pages::layout(
+            face,
+            title,
+            Some(&reviewer),
+            html! {
+                h1 { (title) }
+                div.error-summary role="alert" { p.error { a href="#q" { (t("review.search.empty")) } } }
+                (form(face, &reviewer, &asked, &domains))
+            },
+        ));
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
     let total = state
         .store
         .count_signals()
@@ -166,40 +350,72 @@ pub async fn run(
         .audit(Entry::general(
             &reviewer.name,
             Action::Search,
-            format!("scope={scope}"),
+            format!("scope={}", asked.scope),
         ))
         .await
         .map_err(|e| fail(e.into()))?;
     let store = state.store.clone();
     let identity = std::sync::Arc::clone(&reviewer.identity);
     let started = Instant::now();
+    let (needle, scope, filter) = (asked.needle.clone(), asked.scope, asked.filter.clone());
     let outcome = tokio::task::spawn_blocking(move || {
-        scan(&store, &identity, &needle, scope, started + TIME_BOUND)
+        scan(
+            &store,
+            &identity,
+            &needle,
+            scope,
+            &filter,
+            started + TIME_BOUND,
+        )
     })
     .await
     .map_err(|_| fail(ReviewError::Unavailable))?
     .map_err(|e| fail(e.into()))?;
     let millis = started.elapsed().as_millis();
-    let t = |key: &str| face.t(key);
-    let title = t("review.search.title");
-    Ok(pages::layout(
+    Ok(web::wiped(pages::layout(
         face,
         title,
         Some(&reviewer),
         html! {
             h1 { (title) }
+            (form(face, &reviewer, &asked, &domains))
             p data-scanned=(outcome.scanned) data-total=(total) {
                 (fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
                 @if outcome.timed_out { (t("review.search.timed_out")) }
                 @else if outcome.scanned < total { (fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
                 @else { "." }
             }
-            p { (fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
-            ul.hits { @for (id, day, status) in &outcome.hits {
-                li data-signal=(id) { a href={ "/signals/" (id) } { (id) } " · " (day) " · " (pages::status_label(face, status)) }
+            p role="status" { (fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
+            ul.hits { @for h in &outcome.hits {
+                li data-signal=(h.id) data-found-in=(h.place.key()) {
+                    a.ref href={ "/signals/" (h.id) } { (reference(&h.id)) } " · " (h.day) " · " (pages::status_label(face, &h.status))
+                    " · " (t(&format!("review.search.in.{}", h.place.key())))
+                    br;
+                    span.sentence dir="auto" { (h.sentence.0.as_str()) mark { (h.sentence.1.as_str()) } (h.sentence.2.as_str()) }
+                }
             } }
-            (form(face, &reviewer, scope))
         },
-    )
-    .into_response())
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_matching_sentence_is_found_whatever_the_case_and_cut_around_the_match() {
+        let (a, m, b) = matching_sentence(
+            "Eerst dit. Dan de Kinderopvang die stopt. Tot slot.",
+            "kinderopvang",
+        )
+        .unwrap();
+        assert_eq!(
+            (a.as_str(), m.as_str(), b.as_str()),
+            ("Dan de ", "Kinderopvang", " die stopt.")
+        );
+        assert!(matching_sentence("niets", "iets dat er niet is").is_none());
+        let (_, m, _) = matching_sentence("ÉÉN regel", "één").unwrap();
+        assert_eq!(m.as_str(), "ÉÉN");
+    }
 }

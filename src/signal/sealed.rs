@@ -76,6 +76,8 @@ pub fn seal_answers(
 #[derive(Deserialize)]
 struct SignalDoc {
     #[serde(default)]
+    lang: String,
+    #[serde(default)]
     answers: std::collections::BTreeMap<String, String>,
 }
 
@@ -90,8 +92,21 @@ pub fn open_answers(
     envelope: &[u8],
     identity: &x25519::Identity,
 ) -> Result<Vec<(String, Zeroizing<String>)>, CryptoError> {
+    open_signal(envelope, identity).map(|(_, answers)| answers)
+}
+
+/// Decrypted answers: (field name, answer) pairs in form order.
+pub type OpenedAnswers = Vec<(String, Zeroizing<String>)>;
+
+/// Decrypts a signal envelope into the code of the language the sender
+/// wrote in ("" if it does not say) and the answers in form order.
+pub fn open_signal(
+    envelope: &[u8],
+    identity: &x25519::Identity,
+) -> Result<(String, OpenedAnswers), CryptoError> {
     let plain = crypto::open(envelope, &[identity])?;
     let mut doc: SignalDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
+    let lang = std::mem::take(&mut doc.lang);
     let mut out = Vec::with_capacity(doc.answers.len());
     for q in questions::all() {
         if let Some(v) = doc.answers.remove(&q.name) {
@@ -101,7 +116,7 @@ pub fn open_answers(
     for (k, v) in std::mem::take(&mut doc.answers) {
         out.push((k, Zeroizing::new(v)));
     }
-    Ok(out)
+    Ok((lang, out))
 }
 
 /// Seals a note or message text as padded `{"v":1,"text":…}` JSON.

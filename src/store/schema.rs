@@ -155,6 +155,16 @@ const MIGRATIONS: &[&str] = &[
         signal_id TEXT,
         detail    TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 6: the daily work of the review face. The untriaged signals, whose
+    // sealed choice of domain a domain filter reads, and each reviewer's
+    // signals are found by index; the labels the team has made are a list of
+    // their own (reviewers' words, never a sender's).
+    "CREATE INDEX signals_untriaged ON signals (received_on) WHERE domain IS NULL;
+     CREATE INDEX signals_by_assignee ON signals (assignee, received_on) WHERE assignee IS NOT NULL;
+     CREATE TABLE labels (
+        name     TEXT PRIMARY KEY,
+        added_by TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

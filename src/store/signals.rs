@@ -261,10 +261,103 @@ impl Store {
                 t.assignee.trim()
             );
             audit::append(c, &Entry::on(&actor, Action::Triage, &id, detail))?;
+            for label in super::queue::split_labels(&t.labels) {
+                add_label(c, label, &actor)?;
+            }
             Ok(true)
         })
         .await
     }
+}
+
+/// A change made to many signals at once.
+#[derive(Debug, Clone, Default)]
+pub struct Bulk {
+    /// A new status (one of [`crate::signal::STATUSES`]).
+    pub status: Option<String>,
+    /// A new assignee (`Some("")` clears).
+    pub assignee: Option<String>,
+    /// A label to add.
+    pub label: Option<String>,
+}
+
+impl Store {
+    /// Applies `change` to each signal in `ids` that exists, with an audit row
+    /// per signal, in one transaction; returns how many changed.
+    pub async fn bulk(
+        &self,
+        ids: Vec<String>,
+        actor: String,
+        change: Bulk,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            let today = today();
+            let mut done = 0;
+            for id in &ids {
+                let mut changed = 0;
+                for table in ["signals", "inbox_signals"] {
+                    changed += c
+                        .prepare_cached(&format!(
+                            "UPDATE {table} SET
+                                status = coalesce(?2, status),
+                                assignee = CASE WHEN ?3 IS NULL THEN assignee
+                                    WHEN ?3 = '' THEN NULL ELSE ?3 END,
+                                labels = CASE WHEN ?4 IS NULL
+                                    OR (',' || replace(labels, ', ', ',') || ',') LIKE '%,' || ?4 || ',%'
+                                    THEN labels
+                                    WHEN labels = '' THEN ?4 ELSE labels || ', ' || ?4 END,
+                                acknowledged_on = CASE WHEN coalesce(?2, status) <> 'new'
+                                    THEN coalesce(acknowledged_on, ?5) ELSE acknowledged_on END,
+                                feedback_on = CASE WHEN ?2 IN ('forwarded', 'closed', 'not_admissible')
+                                    THEN coalesce(feedback_on, ?5) ELSE feedback_on END
+                             WHERE id = ?1"
+                        ))?
+                        .execute(params![id, change.status, change.assignee, change.label, today])?;
+                }
+                if changed == 0 {
+                    continue;
+                }
+                done += 1;
+                let mut detail = vec!["bulk".to_owned()];
+                if let Some(s) = &change.status {
+                    detail.push(format!("status={s}"));
+                }
+                if let Some(a) = &change.assignee {
+                    detail.push(format!("assignee={a}"));
+                }
+                if let Some(l) = &change.label {
+                    detail.push(format!("label+={l}"));
+                }
+                audit::append(c, &Entry::on(&actor, Action::Triage, id, detail.join(" ")))?;
+            }
+            if let Some(l) = &change.label {
+                add_label(c, l, &actor)?;
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    /// The labels the team has made, sorted.
+    pub async fn labels(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT name FROM labels ORDER BY name COLLATE NOCASE")?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })
+        .await
+    }
+}
+
+/// Adds `label` to the team's list (if it is not there yet).
+pub(super) fn add_label(
+    c: &rusqlite::Connection,
+    label: &str,
+    actor: &str,
+) -> rusqlite::Result<()> {
+    c.prepare_cached("INSERT OR IGNORE INTO labels (name, added_by) VALUES (?1, ?2)")?
+        .execute(params![label, actor])?;
+    Ok(())
 }
 
 pub(super) fn exists(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {

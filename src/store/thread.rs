@@ -53,6 +53,8 @@ pub struct SignalExtras {
     pub trail: Vec<audit::Row>,
     /// All audit rows about this signal.
     pub trail_total: u64,
+    /// The sender's messages not yet answered or handled.
+    pub unanswered: i64,
 }
 
 impl Store {
@@ -79,11 +81,18 @@ impl Store {
             let notes = sealed("notes")?;
             let messages = sealed("all_messages")?;
             let (trail, trail_total) = trail_of(c, &id)?;
+            let unanswered = c
+                .prepare_cached(
+                    "SELECT count(*) FROM all_messages
+                     WHERE signal_id = ?1 AND author = 'sender' AND answered = 0",
+                )?
+                .query_row(params![id], |r| r.get(0))?;
             Ok(SignalExtras {
                 notes,
                 messages,
                 trail,
                 trail_total,
+                unanswered,
             })
         })
         .await
@@ -173,6 +182,36 @@ impl Store {
             audit::append(
                 c,
                 &Entry::on(&actor, Action::Message, &id, format!("message {seq}")),
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Marks the sender's messages on signal `id` handled without writing
+    /// back ("reply handled"), with its audit row; `false` if no such signal.
+    pub async fn mark_handled(&self, id: String, actor: String) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            if !exists(c, &id)? {
+                return Ok(false);
+            }
+            let mut handled = 0;
+            for table in ["messages", "inbox_messages"] {
+                handled += c
+                    .prepare_cached(&format!(
+                        "UPDATE {table} SET answered = 1
+                         WHERE signal_id = ?1 AND author = 'sender' AND answered = 0"
+                    ))?
+                    .execute(params![id])?;
+            }
+            audit::append(
+                c,
+                &Entry::on(
+                    &actor,
+                    Action::Triage,
+                    &id,
+                    format!("replies handled={handled}"),
+                ),
             )?;
             Ok(true)
         })

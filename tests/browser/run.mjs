@@ -671,36 +671,111 @@ for (const [name, go] of Object.entries(pages)) {
 
 // ---- the review face, in the reviewer's language ----
 
+// Every element that takes the keyboard's focus, reached with Tab as a keyboard
+// user reaches it, shows an indicator at least 2 px wide, one of whose colours
+// (outline or ring) has 3:1 or more against what is around the element.
+async function focusIndicatorsVisible(page, name) {
+  await page.evaluate(() => { window.__focusSeen = 0; if (document.activeElement) document.activeElement.blur(); });
+  const weak = [];
+  let count = 0;
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press('Tab');
+    const r = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return { done: true };
+      if (el.dataset.focusChecked) return { done: true };
+      el.dataset.focusChecked = '1';
+      const parse = (c) => {
+        const m = /rgba?\(([^)]+)\)/.exec(c || '');
+        if (!m) return null;
+        const p = m[1].split(',').map((s) => parseFloat(s));
+        return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+      };
+      const lum = ({ r, g, b }) => {
+        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      let around = { r: 255, g: 255, b: 255, a: 1 };
+      for (let e = el.parentElement; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0) { around = c; break; }
+      }
+      const cs = getComputedStyle(el);
+      const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2 ? parse(cs.outlineColor) : null;
+      const ring = cs.boxShadow && cs.boxShadow !== 'none' ? parse(cs.boxShadow) : null;
+      const best = Math.max(outline ? ratio(outline, around) : 0, ring ? ratio(ring, around) : 0);
+      const what = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.getAttribute('name') ? '[name=' + el.getAttribute('name') + ']' : ''}`;
+      return { done: false, what, best: Math.round(best * 100) / 100, visible: el.matches(':focus-visible') };
+    });
+    if (r.done) break;
+    count++;
+    if (!r.visible || r.best < 3) weak.push(`${r.what} (${r.visible ? r.best + ':1' : 'not :focus-visible'})`);
+  }
+  assert(count > 3, `only ${count} focusable elements reached on the ${name}`);
+  assert(weak.length === 0, `weak focus indicators on the ${name}: ${weak.join(', ')}`);
+}
+
+// No sideways scroll of the page itself at 1,280 and 320 px.
+async function fitsWithoutSidewaysScroll(page, name) {
+  for (const width of [1280, 320]) {
+    await page.setViewportSize({ width, height: 900 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(wide <= width, `the ${name} is ${wide} px wide at ${width} px`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 // Its own contexts: the review face sets a session cookie, which the intake's
 // checks below rightly forbid on the intake.
 const reviewWords = {
   nl: {
     unlock: 'Ontgrendelen', queue: 'Wachtrij', search: 'Zoeken', report: 'Rapportage', answers: 'Wat de melder schreef',
-    saveTriage: 'Triage opslaan', exportSelected: 'Geselecteerde exporteren', addNote: 'Notitie toevoegen', send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen',
+    saveTriage: 'Triage opslaan', saveNext: 'Opslaan en volgende', exportSelected: 'Geselecteerde exporteren', addNote: 'Notitie toevoegen',
+    send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen', apply: 'Toepassen op gekozen', handled: 'Reactie verwerkt',
+    acknowledge: 'Ontvangst bevestigen', changed: '3 signalen gewijzigd',
   },
   en: {
     unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote',
-    saveTriage: 'Save triage', exportSelected: 'Export selected', addNote: 'Add note', send: 'Send', logout: 'Log out', login: 'Log in',
+    saveTriage: 'Save triage', saveNext: 'Save and next', exportSelected: 'Export selected', addNote: 'Add note',
+    send: 'Send', logout: 'Log out', login: 'Log in', apply: 'Apply to selected', handled: 'Reply handled',
+    acknowledge: 'Acknowledge receipt', changed: '3 signals changed',
   },
 };
 for (const lang of ['nl', 'en']) {
   const w = reviewWords[lang];
-  // JavaScript on only so axe-core can run: the review face itself has none.
-  const ctx = await browser.newContext({ javaScriptEnabled: true, locale: lang === 'nl' ? 'nl-NL' : 'en-GB' });
+  // The sender's side first: three signals about child care, filed under youth,
+  // and one whose sender writes back after the team asked nothing yet.
+  const sender = await (await newContext({ js: true, lang: 'nl' })).newPage();
+  for (let i = 0; i < 3; i++) {
+    await sender.goto(`${BASE}/?lang=nl`);
+    await sender.fill('#situation', `De kinderopvangtoeslag wordt teruggevorderd om een dag te laat (${lang} ${i}).`);
+    await sender.click('details.more summary');
+    await sender.selectOption('#domain', 'youth');
+    await sender.click(`button:has-text("${t.nl.submit}")`);
+    await sender.waitForLoadState('load');
+    await receiptOf(sender);
+  }
+  await comeBack(sender, 'nl');
+  await sender.fill('#message', `Nog een aanvulling van de melder (${lang}).`);
+  await sender.click(`button:has-text("${t.nl.send}")`);
+  await sender.waitForLoadState('load');
+
+  // JavaScript on only so axe-core and the checks can run: the review face itself has none.
+  const ctx = await browser.newContext({ javaScriptEnabled: true, locale: lang === 'nl' ? 'nl-NL' : 'en-GB', viewport: { width: 1280, height: 900 } });
   const reviewForeign = [];
   ctx.on('request', (req) => {
     const origin = new URL(req.url()).origin;
     if (origin !== new URL(REVIEW).origin && !ORIGINS.has(origin)) reviewForeign.push(req.url());
   });
   const page = await ctx.newPage();
-  const reviewAxe = (name) => passesAxe(page, `review ${name}`, lang);
-  await check(`a reviewer logs in, exports, triages, notes, writes, searches, reports and logs out in ${lang}; axe-core finds no violation`, async () => {
-    await page.goto(`${BASE}/?lang=${lang}`);
-    await page.fill('#situation', `Een regel die te hard uitpakt (${lang}).`);
-    await page.click(`button:has-text("${t[lang].submit}")`);
-    assert(RECEIPT.test(await receiptOf(page)), 'no receipt');
+  const reviewPage = async (name) => {
+    await passesAxe(page, `review ${name}`, lang);
+    await fitsWithoutSidewaysScroll(page, `review ${name}`);
+  };
+  await check(`a reviewer scans the queue, triages with lists, saves and goes on, labels, changes three at once, handles a reply, acknowledges, notes, writes, searches and reports in ${lang}; axe-core finds no violation`, async () => {
     await page.goto(`${REVIEW}/login`);
-    await reviewAxe('login');
+    await reviewPage('login');
     await page.fill('#name', 'demo');
     await page.fill('#passphrase', REVIEW_PASSPHRASE);
     await page.click(`button:has-text("${w.unlock}")`);
@@ -708,24 +783,96 @@ for (const lang of ['nl', 'en']) {
     assert((await page.textContent('h1')) === w.queue, `after login: ${await page.textContent('h1')}`);
     const cookie = (await ctx.cookies()).find((c) => c.name.includes('signaal-review'));
     assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
-    await reviewAxe('queue');
+    await reviewPage('queue');
+    // From the top of the queue to the first signal in a few keys: the skip
+    // link, then "go to the signals" (to the table's region), then the first
+    // checkbox and the first reference: six keys.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.className)) === 'skip', 'the skip link comes first');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.getAttribute('href'))) === '#signals', 'then the way to the signals');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.className)) === 'ref', `the second Tab after it reaches ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 80))}`);
+    await focusIndicatorsVisible(page, 'queue');
+    // Every checkbox names its signal, and no two alike.
+    const names = await page.locator('tr[data-signal] input[type="checkbox"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    assert(names.length >= 3 && new Set(names).size === names.length, `checkbox names: ${names.join(' | ')}`);
+    // The sender's choice of domain filters, and the first words show what each is about.
+    await page.selectOption('#f-domain', 'youth');
+    await page.click('form.filters button[type="submit"]');
+    await page.waitForLoadState('load');
+    const youth = page.locator('tr[data-signal]');
+    assert((await youth.count()) >= 3, `signals filed under youth: ${await youth.count()}`);
+    assert((await page.locator('td.snippet:has-text("kinderopvangtoeslag")').count()) >= 3, 'the snippets are shown');
+    assert((await page.locator('td[data-domain-by="sender"]').count()) >= 3, "the sender's domain is shown");
+    await reviewPage('queue filtered by domain');
     await page.check('tr[data-signal] input[type="checkbox"]');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click(`button:has-text("${w.exportSelected}")`),
     ]);
     assert(download.suggestedFilename().endsWith('.tar'), `the export is ${download.suggestedFilename()}`);
-    await page.click('tr[data-signal] a');
+    // Triage with lists; a value the lists do not hold is refused inline, with everything kept.
+    await page.click('tr[data-signal] a.ref');
     await page.waitForLoadState('load');
     assert((await page.content()).includes(w.answers), 'the signal page');
-    await reviewAxe('signal');
+    await reviewPage('signal');
+    await focusIndicatorsVisible(page, 'signal');
+    const first = page.url();
+    await page.selectOption('#t-status', 'in_progress');
+    await page.selectOption('#t-domain', 'housing');
+    await page.fill('#t-labels', 'spoed');
+    await page.evaluate(() => { document.querySelector('#t-assignee').add(new Option('Anna de Vries', 'Anna de Vries', true, true)); });
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/triage')),
+      page.click(`button:has-text("${w.saveTriage}")`),
+    ]);
+    assert(refused.status() === 422, `status ${refused.status()}`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('.error-summary').isVisible(), 'the refusal is on the page');
+    assert((await page.getAttribute('#t-assignee', 'aria-invalid')) === 'true', 'the field is marked');
+    assert((await page.inputValue('#t-domain')) === 'housing', 'the domain chosen is kept');
+    assert((await page.inputValue('#t-labels')) === 'spoed', 'the label typed is kept');
+    await reviewPage('signal with a refused triage');
+    await page.selectOption('#t-assignee', 'demo');
+    await page.click(`button:has-text("${w.saveNext}")`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="triage"]').isVisible(), 'the confirmation');
+    assert(page.url() !== first && page.url().includes('from='), `save and next went to ${page.url()}`);
+    // The label is the team's now: offered on the next signal.
+    assert((await page.locator('input[name="label"][value="spoed"]').count()) === 1, 'the label is offered');
+    // Three at once.
+    await page.goto(`${REVIEW}/?sort=oldest`);
+    const boxes = page.locator('tr[data-signal] input[type="checkbox"]');
+    for (let i = 0; i < 3; i++) await boxes.nth(i).check();
+    await page.selectOption('#b-status', 'forwarded');
+    await page.click(`button:has-text("${w.apply}")`);
+    await page.waitForLoadState('load');
+    assert((await page.textContent('[data-done="bulk"]')).includes(w.changed), 'three changed');
+    // The sender's reply, handled without writing back.
+    await page.goto(`${REVIEW}/?attention=1`);
+    const replied = page.locator('tr[data-signal]:has([data-flag="reply"]) a.ref').first();
+    await replied.click();
+    await page.waitForLoadState('load');
+    await page.click(`button:has-text("${w.handled}")`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="handled"]').isVisible(), 'marked handled');
+    assert((await page.locator('[data-flag="reply"]').count()) === 0, 'the flag is gone');
+    // Acknowledged in one click with the standard text (the sender wrote in Dutch).
+    await page.goto(`${REVIEW}/?status=new`);
+    await page.click('tr[data-signal] a.ref');
+    await page.waitForLoadState('load');
+    await page.click(`button:has-text("${w.acknowledge}")`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="ack"]').isVisible(), 'acknowledged');
+    // In the sender's language, whichever the first new signal was written in.
+    assert((await page.locator('article.message[data-author="team"]', { hasText: /We hebben het ontvangen|We have received it/ }).count()) === 1, 'the standard text was sent');
     // Every form on the signal page posts as this browser posts it.
     const notes = await page.locator('article.note').count();
     const messages = await page.locator('article.message[data-author="team"]').count();
-    await page.selectOption('select[name="status"]', 'in_progress');
-    await page.click(`button:has-text("${w.saveTriage}")`);
-    await page.waitForLoadState('load');
-    assert((await page.getAttribute('strong[data-status]', 'data-status')) === 'in_progress', 'the triage was saved');
     await page.fill('#note', `Notitie uit de browser (${lang})`);
     await page.click(`button:has-text("${w.addNote}")`);
     await page.waitForLoadState('load');
@@ -740,10 +887,12 @@ for (const lang of ['nl', 'en']) {
     await page.click(`main button:has-text("${w.search}")`);
     await page.waitForLoadState('load');
     assert(Number(await page.getAttribute('[data-scanned]', 'data-scanned')) >= 1, 'the search scanned');
-    assert((await page.locator('li[data-signal]').count()) >= 1, 'the search found the signal');
-    await reviewAxe('search results');
+    assert((await page.inputValue('#q')) === 'te hard', 'the query stays in the box');
+    assert((await page.locator('li[data-signal] mark').count()) >= 1, 'the matching sentence is shown, the match marked');
+    await reviewPage('search results');
+    await focusIndicatorsVisible(page, 'search results');
     await page.click(`nav a:has-text("${w.report}")`);
-    await reviewAxe('report');
+    await reviewPage('report');
     await page.click(`button:has-text("${w.logout}")`);
     await page.waitForLoadState('load');
     assert((await page.textContent('h1')) === w.login, 'after logout: the login page');

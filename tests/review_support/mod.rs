@@ -160,9 +160,10 @@ impl Session {
         }
     }
 
-    /// The CSRF token from the queue page's forms.
+    /// The CSRF token from the search page's form (which, unlike the queue,
+    /// decrypts nothing and so leaves no audit row).
     pub async fn csrf(&self) -> String {
-        let (_, page) = self.get("/").await;
+        let (_, page) = self.get("/search").await;
         attr_after(&page, "name=\"csrf\" value=\"").expect("a csrf field")
     }
 

@@ -16,9 +16,9 @@ pub fn login(face: Face, production: bool, error: Option<&str>) -> Markup {
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action="/login" {
                 p { label for="name" { (face.t("review.login.name")) } br;
-                    input #name name="name" autocomplete="username" required; }
+                    input #name name="name" autocomplete="username" autofocus; }
                 p { label for="passphrase" { (face.t("review.login.passphrase")) } br;
-                    input #passphrase type="password" name="passphrase" autocomplete="current-password" required; }
+                    input #passphrase type="password" name="passphrase" autocomplete="current-password"; }
                 p { label for="totp" { (face.t("review.login.totp")) @if !production { (face.t("review.login.totp_optional")) } } br;
                     input #totp name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}"; }
                 p { button type="submit" { (face.t("review.login.submit")) } }

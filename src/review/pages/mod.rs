@@ -16,10 +16,13 @@ mod queue;
 mod signal;
 
 pub use login::login;
-pub use queue::queue;
+pub use queue::{QueueView, domain_options, queue};
 pub use signal::{SignalView, signal};
 
 use maud::{DOCTYPE, Markup, html};
+
+/// The review face's own stylesheet, embedded at build time.
+pub const STYLESHEET: &str = include_str!("../../../templates/review.css");
 
 use super::Face;
 use super::session::Reviewer;
@@ -39,8 +42,9 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                 link rel="stylesheet" href="/style.css";
             }
             body {
+                a.skip href="#main" { (face.t("review.skip")) }
                 @if face.demo {
-                    p.demo-banner role="alert" data-demo {
+                    p.demo-banner role="note" data-demo {
                         strong { "DEMO" } " — " (face.t("review.demo"))
                     }
                 }
@@ -61,7 +65,7 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                         }
                     }
                 }
-                main #main.wrap {
+                main #main.wrap tabindex="-1" {
                     @if let Some(n) = who.and_then(|r| r.notice) {
                         p.notice role="alert" data-refused-second-factors=(n) {
                             (crate::views::fill(face.t("review.login.refused_second_factors"), &[("n", &n)]))
@@ -72,6 +76,17 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
             }
         }
     }
+}
+
+/// A short page that explains a refusal or fault, in the frame of a
+/// logged-in reviewer's pages when `who` is given.
+pub fn message_for(face: Face, who: Option<&Reviewer>, title: &str, text: &str) -> Markup {
+    layout(
+        face,
+        title,
+        who,
+        html! { h1 { (title) } p { (text) } p { a href="/" { (face.t("review.back_to_queue")) } } },
+    )
 }
 
 /// A short page that explains a refusal or fault.

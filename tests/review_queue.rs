@@ -1,0 +1,368 @@
+//! The queue a reviewer scans: a reference that can be read aloud, what each
+//! signal is about (decrypted while the page is made, and audited), the
+//! sender's choice of domain and scale, and the domain filter that follows
+//! that choice until triage confirms another.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use common::{Server, canary};
+use review_support::*;
+
+/// The `<tr>` of signal `id` on `page`.
+fn row<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("data-signal=\"{id}\"")).unwrap();
+    let row = &page[start..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+fn glance_rows(server: &Server) -> Vec<String> {
+    db(server)
+        .prepare("SELECT detail FROM audit WHERE action = 'glance' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_queue_shows_each_signals_reference_first_words_and_sender_choices_and_audits_the_view()
+{
+    let server = Server::start();
+    let word = canary("KINDEROPVANG");
+    let tail = canary("TAIL");
+    let care = format!(
+        "De kinderopvangtoeslag {word} wordt teruggevorderd omdat een formulier een dag te laat kwam, \
+         terwijl het gezin er niets aan kon doen en de gemeente het al wist. {tail}"
+    );
+    submit_signal(
+        &server,
+        &[("situation", &care), ("domain", "youth"), ("scale", "many")],
+    )
+    .await;
+    submit_signal(
+        &server,
+        &[
+            ("situation", "Een boete voor de belasting"),
+            ("domain", "taxes"),
+        ],
+    )
+    .await;
+    submit_signal(&server, &[("situation", "Zonder keuze")]).await;
+    let s = demo_login(&server).await;
+    let (status, page) = s.get("/").await;
+    assert_eq!(status, 200);
+    let ids = signal_ids(&page);
+    assert_eq!(ids.len(), 3);
+    let care_id = ids
+        .iter()
+        .find(|id| row(&page, id).contains(&word))
+        .expect("the first words of the situation are in the queue")
+        .clone();
+    let r = row(&page, &care_id);
+    assert!(!r.contains(&tail), "only the first words: {r}");
+    assert!(r.contains("…"), "a cut snippet says so: {r}");
+    assert!(
+        r.contains("data-domain=\"youth\" data-domain-by=\"sender\""),
+        "{r}"
+    );
+    assert!(r.contains("Jeugd") && r.contains("Veel mensen"), "{r}");
+    // The reference: the id's first eight characters in two groups of four.
+    let reference = format!(
+        "{}-{}",
+        care_id[..4].to_uppercase(),
+        care_id[4..8].to_uppercase()
+    );
+    assert!(r.contains(&format!(">{reference}</a>")), "{r}");
+    // One audit row for the page view, naming every signal shown.
+    let rows = glance_rows(&server);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for id in &ids {
+        assert!(rows[0].contains(id.as_str()), "{} in {:?}", id, rows[0]);
+    }
+    s.get("/").await;
+    assert_eq!(glance_rows(&server).len(), 2, "every page view is audited");
+
+    // Typed as said on the phone: lower case, a space.
+    let res = s
+        .get_raw(&format!(
+            "/?ref={}",
+            reference.to_lowercase().replace('-', "+")
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/signals/{care_id}").as_str()
+    );
+    let (status, none) = s.get("/?ref=ZZZZ-ZZZZ").await;
+    assert_eq!(status, 200);
+    assert!(
+        none.contains("Geen signaal met kenmerk ZZZZ-ZZZZ"),
+        "{none}"
+    );
+
+    // The domain filter follows the sender's choice until triage says otherwise.
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert_eq!(signal_ids(&youth), std::slice::from_ref(&care_id));
+    let res = s
+        .post(
+            &format!("/signals/{care_id}/triage"),
+            &[
+                ("status", "in_progress"),
+                ("domain", "taxes"),
+                ("origin", ""),
+                ("labels", ""),
+                ("assignee", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert!(signal_ids(&youth).is_empty(), "triage overrides the sender");
+    let (_, taxes) = s.get("/?domain=taxes").await;
+    assert_eq!(
+        signal_ids(&taxes).len(),
+        2,
+        "confirmed, and chosen by a sender"
+    );
+    assert!(row(&taxes, &care_id).contains("data-domain=\"taxes\">"));
+
+    // Every checkbox names its signal.
+    let labels: Vec<String> = page
+        .match_indices("aria-label=\"signaal ")
+        .map(|(i, _)| attr_after(&page[i..], "aria-label=\"").unwrap())
+        .collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    let mut unique = labels.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 3, "{labels:?}");
+
+    // Shown on the page, and nowhere on disk or in the log.
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db"]);
+    for needle in [&word, &tail] {
+        scan.assert_nowhere(needle.as_bytes(), needle);
+        assert!(
+            !server.output().contains(needle.as_str()),
+            "{needle} in the log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_first_queue_page_shows_twenty_five_and_counts_to_ten_thousand_at_most() {
+    let server = Server::start();
+    for i in 0..27 {
+        submit_signal(&server, &[("situation", &format!("Signaal {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let (_, first) = s.get("/").await;
+    assert_eq!(signal_ids(&first).len(), 25);
+    assert!(first.contains("data-total=\"27\""));
+    assert!(first.contains("rel=\"next\""));
+    let (_, second) = s.get("/?page=2").await;
+    assert_eq!(signal_ids(&second).len(), 2);
+}
+
+#[tokio::test]
+async fn search_keeps_the_query_shows_the_sentence_marked_and_escaped_and_finds_notes_and_labels() {
+    let server = Server::start();
+    submit_signal(
+        &server,
+        &[(
+            "situation",
+            "Eerst iets anders. De <b>kinderopvang</b> stopt na een dag. Verder niets.",
+        )],
+    )
+    .await;
+    submit_signal(&server, &[("situation", "Een tweede signaal")]).await;
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    let second = ids
+        .iter()
+        .find(|id| {
+            db(&server)
+                .query_row(
+                    "SELECT 1 FROM all_signals WHERE id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .is_ok()
+        })
+        .unwrap()
+        .clone();
+    let res = s
+        .post("/search", &[("q", "KINDEROPVANG"), ("scope", "100")])
+        .await;
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("value=\"KINDEROPVANG\""),
+        "the query stays in the box: {page}"
+    );
+    assert!(
+        page.contains("De &lt;b&gt;<mark>kinderopvang</mark>&lt;/b&gt; stopt na een dag."),
+        "{page}"
+    );
+    assert!(!page.contains("Eerst iets anders"), "only the sentence");
+    assert!(
+        page.contains("<details class=\"advanced\">"),
+        "the scope is folded away"
+    );
+
+    // A note and a label are found too.
+    let other = ids.iter().find(|i| **i != second).unwrap();
+    let target = if page.contains(&format!("data-signal=\"{second}\"")) {
+        other
+    } else {
+        &second
+    };
+    s.post(
+        &format!("/signals/{target}/notes"),
+        &[("note", "Bellen met de uitvoerder")],
+    )
+    .await;
+    let page = s
+        .post("/search", &[("q", "uitvoerder")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-signal=\"{target}\" data-found-in=\"note\"")),
+        "{page}"
+    );
+    s.post(
+        &format!("/signals/{target}/triage"),
+        &[
+            ("status", "closed"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", "peildatum"),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    let page = s
+        .post("/search", &[("q", "peildatum")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-found-in=\"label\""), "{page}");
+    // Within the queue's filters.
+    let page = s
+        .post("/search", &[("q", "peildatum"), ("status", "new")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("0 gevonden."), "{page}");
+    // Nothing typed: said on the same page, not a dead end.
+    let res = s.post("/search", &[("q", "  ")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Vul in waarnaar u zoekt.")
+    );
+}
+
+#[tokio::test]
+async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_without_content() {
+    let server = Server::start();
+    let secret = canary("CSV");
+    for i in 0..3 {
+        submit_signal(&server, &[("situation", &format!("Signaal {i} {secret}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    s.post(
+        &format!("/signals/{}/triage", ids[0]),
+        &[
+            ("status", "closed"),
+            ("domain", "taxes"),
+            ("origin", "law"),
+            ("labels", "=SUM(A1)"),
+            ("assignee", "demo"),
+        ],
+    )
+    .await;
+    let res = s
+        .post("/queue.csv", &[("id", &ids[0]), ("id", &ids[1])])
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "reference,id,received_on,status,domain,origin,labels,assignee,flags"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains(&format!(
+            "\"{}\",\"closed\",\"taxes\",\"law\",\"'=SUM(A1)\",\"demo\"",
+            signaal_day(&server, &ids[0])
+        )),
+        "{csv}"
+    );
+    assert!(!csv.contains(&secret), "no content");
+    // None selected: what the filter shows.
+    let csv = s
+        .post("/queue.csv", &[("back", "status=new")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let audited: Vec<String> = db(&server)
+        .prepare("SELECT detail FROM audit WHERE action = 'export' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            "metadata csv of 2 selected signals",
+            "metadata csv of 2 filtered signals"
+        ]
+    );
+
+    // A page that does not exist keeps the frame for a reviewer.
+    let (status, page) = s.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("Uitloggen") && page.contains("Niet gevonden"),
+        "{page}"
+    );
+
+    // Opening a signal again and again folds into one line of its trail.
+    for _ in 0..3 {
+        s.get(&format!("/signals/{}", ids[1])).await;
+    }
+    let (_, page) = s.get(&format!("/signals/{}", ids[1])).await;
+    assert!(page.contains("data-folded=\"4\""), "{page}");
+    assert!(page.contains("geopend (ontsleuteld) 4× tussen"), "{page}");
+}
+
+fn signaal_day(server: &Server, id: &str) -> String {
+    db(server)
+        .query_row(
+            "SELECT received_on FROM all_signals WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
