@@ -10,13 +10,11 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use maud::html;
 
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::store::report::ReportCell;
-use crate::views::choice_label;
 
 /// Counts below this are suppressed.
 pub const SUPPRESS_BELOW: u64 = 5;
@@ -98,29 +96,7 @@ pub async fn page(
     reviewer: Reviewer,
 ) -> Result<Response, Failure> {
     let cells = cells(&state, face, &reviewer.name).await?;
-    let t = |key: &str| face.t(key);
-    Ok(pages::layout(
-        face,
-        t("review.report.title"),
-        Some(&reviewer),
-        html! {
-            h1 { (t("review.report.title")) }
-            p { (t("review.report.intro")) " " a href="/report.csv" download { (t("review.report.csv")) } }
-            table.report {
-                thead { tr { @for col in ["month", "domain", "status", "origin", "signals"] {
-                    th { (t(&format!("review.col.{col}"))) }
-                } } }
-                tbody { @for c in &cells {
-                    tr {
-                        td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
-                        td data-status=(c.status) { (pages::status_label(face, &c.status)) }
-                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
-                    }
-                } }
-            }
-        },
-    )
-    .into_response())
+    Ok(pages::report(face, &reviewer, &cells).into_response())
 }
 
 /// `GET /report.csv`.

@@ -13,19 +13,16 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use maud::html;
 use zeroize::Zeroizing;
 
 use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
-use crate::review::glance::reference;
 use crate::signal::STATUSES;
 use crate::signal::sealed::open_answers;
 use crate::signal::sealed::open_text;
 use crate::store::search::{ScanFilter, ScanItem};
-use crate::views::fill;
 use crate::web;
 
 /// Signals scanned when the form does not say.
@@ -46,7 +43,7 @@ pub enum Place {
 }
 
 impl Place {
-    fn key(self) -> &'static str {
+    pub fn key(self) -> &'static str {
         match self {
             Self::Answer => "answer",
             Self::Note => "note",
@@ -232,41 +229,13 @@ fn scan_part(
 
 /// What the search form holds.
 #[derive(Default)]
-struct Asked {
-    needle: Zeroizing<String>,
-    scope: u32,
-    filter: ScanFilter,
-}
-
-fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
-    let t = |key: &str| face.t(key);
-    html! {
-        form.search method="post" action="/search" {
-            input type="hidden" name="csrf" value=(who.csrf);
-            div.field { label for="q" { (t("review.search.label")) }
-                input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
-            div.actions {
-                div.field { label for="s-status" { (t("review.filter.status")) }
-                    select #s-status name="status" {
-                        option value="" { (t("review.filter.all")) }
-                        @for s in STATUSES { option value=(s) selected[asked.filter.status.as_deref() == Some(*s)] { (pages::status_label(face, s)) } }
-                    } }
-                div.field { label for="s-domain" { (t("review.filter.domain")) }
-                    select #s-domain name="domain" {
-                        option value="" { (t("review.filter.all")) }
-                        @for (code, label) in pages::domain_options(face, domains) {
-                            option value=(code) selected[asked.filter.domain.as_deref() == Some(code)] { (label) }
-                        }
-                    } }
-            }
-            details.advanced {
-                summary { (t("review.search.advanced")) }
-                div.field { label for="scope" { (t("review.search.scope")) }
-                    input #scope type="number" name="scope" value=(asked.scope) min="1" max="1000000"; }
-            }
-            p { button.primary type="submit" { (t("review.search.submit")) } }
-        }
-    }
+pub struct Asked {
+    /// The words looked for.
+    pub needle: Zeroizing<String>,
+    /// How many of the newest signals to scan.
+    pub scope: u32,
+    /// Status and domain the search is narrowed to.
+    pub filter: ScanFilter,
 }
 
 /// `GET /search`: the form.
@@ -289,7 +258,7 @@ pub async fn page(
         face,
         title,
         Some(&reviewer),
-        html! { h1 { (title) } (form(face, &reviewer, &asked, &domains)) },
+        pages::search(face, &reviewer, &asked, &domains, pages::SearchShown::Blank),
     )
     .into_response())
 }
@@ -331,11 +300,7 @@ pub async fn run(
             face,
             title,
             Some(&reviewer),
-            html! {
-                h1 { (title) }
-                div.error-summary role="alert" { p.error { a href="#q" { (t("review.search.empty")) } } }
-                (form(face, &reviewer, &asked, &domains))
-            },
+            pages::search(face, &reviewer, &asked, &domains, pages::SearchShown::Empty),
         ));
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
@@ -376,25 +341,17 @@ pub async fn run(
         face,
         title,
         Some(&reviewer),
-        html! {
-            h1 { (title) }
-            (form(face, &reviewer, &asked, &domains))
-            p data-scanned=(outcome.scanned) data-total=(total) {
-                (fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
-                @if outcome.timed_out { (t("review.search.timed_out")) }
-                @else if outcome.scanned < total { (fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
-                @else { "." }
-            }
-            p role="status" { (fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
-            ul.hits { @for h in &outcome.hits {
-                li data-signal=(h.id) data-found-in=(h.place.key()) {
-                    a.ref href={ "/signals/" (h.id) } { (reference(&h.id)) } " · " (h.day) " · " (pages::status_label(face, &h.status))
-                    " · " (t(&format!("review.search.in.{}", h.place.key())))
-                    br;
-                    span.sentence dir="auto" { (h.sentence.0.as_str()) mark { (h.sentence.1.as_str()) } (h.sentence.2.as_str()) }
-                }
-            } }
-        },
+        pages::search(
+            face,
+            &reviewer,
+            &asked,
+            &domains,
+            pages::SearchShown::Found {
+                outcome: &outcome,
+                total,
+                millis,
+            },
+        ),
     )))
 }
 

@@ -1,6 +1,6 @@
 //! The review face's pages: the frame every page shares (DEMO banner,
 //! navigation, logout), short message pages, and one file per larger page
-//! (login, queue, signal). Handlers render them; nothing here reads a request
+//! (login, queue, signal, search, report). Handlers render them; nothing here reads a request
 //! or the store.
 //!
 //! Invariants: everything a sender or reviewer wrote is rendered through maud's
@@ -13,10 +13,14 @@
 
 mod login;
 mod queue;
+mod report;
+mod search;
 mod signal;
 
 pub use login::login;
 pub use queue::{QueueView, domain_options, queue};
+pub use report::report;
+pub use search::{SearchShown, search};
 pub use signal::{SignalView, signal};
 
 use maud::{DOCTYPE, Markup, html};

@@ -1,0 +1,37 @@
+//! The aggregate report's page: counts by month, domain, status and origin,
+//! each below five shown as `<5`.
+
+use maud::{Markup, html};
+
+use super::super::Face;
+use super::super::report::shown;
+use super::super::session::Reviewer;
+use super::{layout, status_label};
+use crate::store::report::ReportCell;
+use crate::views::choice_label;
+
+/// `GET /report`.
+pub fn report(face: Face, who: &Reviewer, cells: &[ReportCell]) -> Markup {
+    let t = |key: &str| face.t(key);
+    layout(
+        face,
+        t("review.report.title"),
+        Some(who),
+        html! {
+            h1 { (t("review.report.title")) }
+            p { (t("review.report.intro")) " " a href="/report.csv" download { (t("review.report.csv")) } }
+            table.report {
+                thead { tr { @for col in ["month", "domain", "status", "origin", "signals"] {
+                    th { (t(&format!("review.col.{col}"))) }
+                } } }
+                tbody { @for c in cells {
+                    tr {
+                        td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
+                        td data-status=(c.status) { (status_label(face, &c.status)) }
+                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
+                    }
+                } }
+            }
+        },
+    )
+}

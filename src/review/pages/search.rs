@@ -1,0 +1,106 @@
+//! The search page: the form (query, status, domain, and under "advanced"
+//! how many signals to scan) and what it found, each hit's matching sentence
+//! escaped with the match marked.
+
+use maud::{Markup, html};
+
+use super::super::Face;
+use super::super::glance::reference;
+use super::super::search::{Asked, Outcome};
+use super::super::session::Reviewer;
+use super::{domain_options, layout, status_label};
+use crate::signal::STATUSES;
+use crate::views::fill;
+
+/// What the page shows below its form.
+pub enum SearchShown<'a> {
+    /// Only the form.
+    Blank,
+    /// The form, refused: it was sent without words.
+    Empty,
+    /// The form as sent and what the scan found.
+    Found {
+        /// What the scan found.
+        outcome: &'a Outcome,
+        /// Signals stored in all.
+        total: u64,
+        /// How long the scan took.
+        millis: u128,
+    },
+}
+
+/// `GET` and `POST /search`.
+pub fn search(
+    face: Face,
+    who: &Reviewer,
+    asked: &Asked,
+    domains: &[String],
+    shown: SearchShown<'_>,
+) -> Markup {
+    let t = |key: &str| face.t(key);
+    let title = t("review.search.title");
+    layout(
+        face,
+        title,
+        Some(who),
+        html! {
+            h1 { (title) }
+            @match shown {
+                SearchShown::Blank => { (form(face, who, asked, domains)) }
+                SearchShown::Empty => {
+                    div.error-summary role="alert" { p.error { a href="#q" { (t("review.search.empty")) } } }
+                    (form(face, who, asked, domains))
+                }
+                SearchShown::Found { outcome, total, millis } => {
+                    (form(face, who, asked, domains))
+                    p data-scanned=(outcome.scanned) data-total=(total) {
+                        (fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
+                        @if outcome.timed_out { (t("review.search.timed_out")) }
+                        @else if outcome.scanned < total { (fill(t("review.search.newest"), &[("n", &outcome.scanned)])) }
+                        @else { "." }
+                    }
+                    p role="status" { (fill(t("review.search.found"), &[("n", &outcome.hits.len())])) }
+                    ul.hits { @for h in &outcome.hits {
+                        li data-signal=(h.id) data-found-in=(h.place.key()) {
+                            a.ref href={ "/signals/" (h.id) } { (reference(&h.id)) } " · " (h.day) " · " (status_label(face, &h.status))
+                            " · " (t(&format!("review.search.in.{}", h.place.key())))
+                            br;
+                            span.sentence dir="auto" { (h.sentence.0.as_str()) mark { (h.sentence.1.as_str()) } (h.sentence.2.as_str()) }
+                        }
+                    } }
+                }
+            }
+        },
+    )
+}
+
+fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
+    let t = |key: &str| face.t(key);
+    html! {
+        form.search method="post" action="/search" {
+            input type="hidden" name="csrf" value=(who.csrf);
+            div.field { label for="q" { (t("review.search.label")) }
+                input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
+            div.actions {
+                div.field { label for="s-status" { (t("review.filter.status")) }
+                    select #s-status name="status" {
+                        option value="" { (t("review.filter.all")) }
+                        @for s in STATUSES { option value=(s) selected[asked.filter.status.as_deref() == Some(*s)] { (status_label(face, s)) } }
+                    } }
+                div.field { label for="s-domain" { (t("review.filter.domain")) }
+                    select #s-domain name="domain" {
+                        option value="" { (t("review.filter.all")) }
+                        @for (code, label) in domain_options(face, domains) {
+                            option value=(code) selected[asked.filter.domain.as_deref() == Some(code)] { (label) }
+                        }
+                    } }
+            }
+            details.advanced {
+                summary { (t("review.search.advanced")) }
+                div.field { label for="scope" { (t("review.search.scope")) }
+                    input #scope type="number" name="scope" value=(asked.scope) min="1" max="1000000"; }
+            }
+            p { button.primary type="submit" { (t("review.search.submit")) } }
+        }
+    }
+}
