@@ -73,7 +73,7 @@ const documents = []; // main-document responses: { url, status, headers }
 const contexts = [];
 
 // `seen` is where the watchers write: the whole run's lists, or a control's own.
-async function newContext({ js = false, lang = 'nl', width = 1280, seen = { foreign, cspReports, documents } } = {}) {
+async function newContext({ js = false, lang = 'nl', width = 1280, seen = { foreign, cspReports, documents }, allowed = ORIGINS } = {}) {
   const ctx = await browser.newContext({
     javaScriptEnabled: js,
     locale: lang === 'nl' ? 'nl-NL' : 'en-GB',
@@ -82,7 +82,7 @@ async function newContext({ js = false, lang = 'nl', width = 1280, seen = { fore
   contexts.push(ctx);
   ctx.on('request', (req) => {
     const url = new URL(req.url());
-    if (!['data:', 'about:'].includes(url.protocol) && !ORIGINS.has(url.origin)) {
+    if (!['data:', 'about:'].includes(url.protocol) && !allowed.has(url.origin)) {
       seen.foreign.push(req.url());
     }
   });
@@ -762,11 +762,16 @@ for (const lang of ['nl', 'en']) {
   await sender.waitForLoadState('load');
 
   // JavaScript on only so axe-core and the checks can run: the review face itself has none.
-  const ctx = await browser.newContext({ javaScriptEnabled: true, locale: lang === 'nl' ? 'nl-NL' : 'en-GB', viewport: { width: 1280, height: 900 } });
+  // The same watchers as the intake's, which the control above shows firing:
+  // requests to other origins, and CSP reports (into the run's list, checked
+  // at the end). The review face's documents carry its session cookie, so
+  // they are kept apart from the intake's cookie check.
   const reviewForeign = [];
-  ctx.on('request', (req) => {
-    const origin = new URL(req.url()).origin;
-    if (origin !== new URL(REVIEW).origin && !ORIGINS.has(origin)) reviewForeign.push(req.url());
+  const ctx = await newContext({
+    js: true,
+    lang,
+    seen: { foreign: reviewForeign, cspReports, documents: [] },
+    allowed: new Set([...ORIGINS, new URL(REVIEW).origin]),
   });
   const page = await ctx.newPage();
   const reviewPage = async (name) => {
@@ -901,6 +906,8 @@ for (const lang of ['nl', 'en']) {
     assert(reviewForeign.length === 0, `requests to other origins: ${reviewForeign.join(', ')}`);
   });
   await ctx.close();
+  // A reviewer's session cookie is the review face's own: not the intake's check.
+  contexts.splice(contexts.indexOf(ctx), 1);
 }
 
 // ---- what every page must (not) do ----
