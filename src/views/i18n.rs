@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use axum::http::HeaderMap;
 
-/// A language of the intake.
+/// A language a page speaks, on either face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     /// Dutch, the default.
