@@ -56,7 +56,7 @@ impl FileTimes {
             {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot set a data file's time back to the day")
+                    tracing::warn!(path = %path.display(), error = %e, "cannot set a data file's time back to the day")
                 }
             }
         }
