@@ -266,19 +266,15 @@ async fn form_page(
 ) -> Response {
     let lang = Lang::negotiate(query.as_deref(), &headers);
     let token = once::FormTokens::issue();
-    let view = FormView {
-        work_network: network::on_work_network(&state.config, peer, &headers)
-            .then_some(state.config.public_url.as_str()),
-        token: &token,
-        ..FormView::default()
-    };
+    let work_network = network::on_work_network(&state.config, peer, &headers)
+        .then_some(state.config.public_url.as_str());
     // The blank form holds nothing typed, only its one-time token: the
     // browser may keep it for going back (never a shared cache), so that
     // "back" and a restored tab bring the same token with the text the
     // browser restores, and the form sent again is recognised.
     (
         [(header::CACHE_CONTROL, "private, max-age=0")],
-        pages::form_page(lang, &view),
+        axum::response::Html(pages::blank_form_page(lang, work_network, &token)),
     )
         .into_response()
 }

@@ -292,3 +292,113 @@ fn field(
         },
     }
 }
+
+/// The blank form, rendered once for each language, work-network notice,
+/// organisation and DEMO notice, and kept as the text before and after its
+/// token: each visit splices its own token in. It is the page served most.
+struct Blank {
+    lang: Lang,
+    work_network: Option<String>,
+    organisation: std::sync::Arc<crate::config::Organisation>,
+    demo: bool,
+    before: String,
+    after: String,
+}
+
+/// The rendered blank forms; a handful (two languages, two notices), cleared
+/// should the operator's settings ever make more.
+static BLANKS: std::sync::RwLock<Vec<Blank>> = std::sync::RwLock::new(Vec::new());
+const MAX_BLANKS: usize = 16;
+
+/// The blank form page with `token`, as [`form_page`] renders it with only
+/// `work_network` and `token` set. `token` is spliced in unescaped: it must
+/// have the shape `intake::once` issues (lower-case letters and digits).
+pub fn blank_form_page(lang: Lang, work_network: Option<&str>, token: &str) -> String {
+    debug_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let organisation = super::organisation();
+    let demo = super::demo_notice_shown();
+    let matches = |b: &Blank| {
+        b.lang == lang
+            && b.work_network.as_deref() == work_network
+            && b.demo == demo
+            && *b.organisation == *organisation
+    };
+    let splice = |b: &Blank| {
+        let mut page = String::with_capacity(b.before.len() + token.len() + b.after.len());
+        page.push_str(&b.before);
+        page.push_str(token);
+        page.push_str(&b.after);
+        page
+    };
+    if let Ok(blanks) = BLANKS.read()
+        && let Some(b) = blanks.iter().find(|b| matches(b))
+    {
+        return splice(b);
+    }
+    // A marker that escaping leaves alone and no text of the form contains.
+    const MARK: &str = "0blankformtoken0";
+    let page = form_page(
+        lang,
+        &FormView {
+            work_network,
+            token: MARK,
+            ..FormView::default()
+        },
+    )
+    .into_string();
+    let Some((before, after)) = page.split_once(MARK) else {
+        return form_page(
+            lang,
+            &FormView {
+                work_network,
+                token,
+                ..FormView::default()
+            },
+        )
+        .into_string();
+    };
+    let blank = Blank {
+        lang,
+        work_network: work_network.map(str::to_owned),
+        organisation: organisation.clone(),
+        demo,
+        before: before.to_owned(),
+        after: after.to_owned(),
+    };
+    let page = splice(&blank);
+    if let Ok(mut blanks) = BLANKS.write() {
+        if blanks.len() >= MAX_BLANKS {
+            blanks.clear();
+        }
+        if !blanks.iter().any(matches) {
+            blanks.push(blank);
+        }
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_kept_blank_form_is_the_form_rendered_with_its_token() {
+        for lang in [Lang::Nl, Lang::En] {
+            for network in [None, Some("https://signaal.example.nl")] {
+                for token in ["abcdefghijklmnopqrstuvwxyz", "234567abcdefghijklmnopqrst"] {
+                    let fresh = form_page(
+                        lang,
+                        &FormView {
+                            work_network: network,
+                            token,
+                            ..FormView::default()
+                        },
+                    )
+                    .into_string();
+                    assert_eq!(blank_form_page(lang, network, token), fresh);
+                }
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@ pub use follow_up::{
     MESSAGE_FIELD, MessageProblem, RECEIPT_FIELD, ThreadMessage, ThreadView, message_held_page,
     start_page as follow_up_page, status_key, thread_page,
 };
-pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, form_page};
+pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, blank_form_page, form_page};
 pub use info::{PrivacyView, accessibility_page, privacy_page};
 pub use receipt::receipt_page;
 pub use withdraw::{WITHDRAW_FIELD, withdraw_page, withdrawn_page};
@@ -86,6 +86,11 @@ static DEMO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(
 /// Shows (or not) the DEMO notice on every intake page from now on.
 pub fn show_demo_notice(demo: bool) {
     DEMO.store(demo, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the DEMO notice is shown.
+pub fn demo_notice_shown() -> bool {
+    DEMO.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The page frame of the intake: language, skip link, DEMO notice, header, footer.
