@@ -6,7 +6,8 @@
 //!   answer (401, the same page), and the same time — an unknown name costs
 //!   what a wrong passphrase costs on the costliest reviewer file
 //!   ([`reviewers::decoy`]), or, past the decoys' own budget, a wait as long
-//!   as the last decoy took.
+//!   as the last decoy took; a known name's refusal is held until it has
+//!   taken as long, so a reviewer with a cheaper file does not stand out.
 //! - A known reviewer's attempts are limited by that name's own bucket only
 //!   (see [`super::throttle`]); unknown names have buckets of their own, so
 //!   the answer to an unknown name is the answer to a known one (a 429 after
@@ -80,6 +81,7 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
         )
             .into_response();
     }
+    let started = std::time::Instant::now();
     let outcome = if known {
         unlock(&state, &name, &fields).await
     } else {
@@ -116,6 +118,10 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
             res
         }
         Err(reason) => {
+            if known {
+                let passphrase = zeroize::Zeroizing::new(fields.get("passphrase").to_owned());
+                state.guard.pad_refusal(&state, started, passphrase).await;
+            }
             refused(&state, actor, reason).await;
             (
                 StatusCode::UNAUTHORIZED,

@@ -141,6 +141,23 @@ impl LoginGuard {
         }
     }
 
+    /// Holds a known name's refused login until it has taken as long as an
+    /// unknown name's (the last decoy's time, measured now if no decoy has
+    /// run yet), so that a reviewer whose file is cheaper than the costliest
+    /// does not stand out by a quicker refusal.
+    pub(super) async fn pad_refusal(
+        &self,
+        state: &ReviewState,
+        started: Instant,
+        passphrase: zeroize::Zeroizing<String>,
+    ) {
+        let measured = self.decoy_time.lock().ok().and_then(|t| *t);
+        match measured {
+            Some(decoy) => tokio::time::sleep(decoy.saturating_sub(started.elapsed())).await,
+            None => self.decoy(state, passphrase).await,
+        }
+    }
+
     /// Writes the refusals counted since the last call (every
     /// [`TALLY_EVERY`], and at shutdown).
     pub async fn flush(&self, store: &Store) {
