@@ -458,3 +458,43 @@ async fn a_hand_made_identity_gets_its_second_factor_with_reviewer_totp() {
     let s = login(&server, "erin", PASS, &code(&totp, 0)).await;
     assert_eq!(s.get("/").await.0, 200);
 }
+
+#[tokio::test]
+async fn a_refused_login_keeps_the_name_and_puts_focus_on_the_passphrase() {
+    let server = Server::start();
+    let first = common::client()
+        .get(format!("{}/login", server.review))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        first.contains(r#"autocomplete="username" value="" autofocus"#),
+        "an empty form starts at the name: {first}"
+    );
+    assert!(first.contains("novalidate") && !first.contains("pattern="));
+
+    let refused = try_login(&server, "alice", "wrong passphrase!", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        refused.contains(r#"value="alice">"#),
+        "the typed name is kept: {refused}"
+    );
+    assert!(
+        refused.contains(r#"autocomplete="current-password" autofocus"#),
+        "focus goes to the passphrase: {refused}"
+    );
+    assert!(!refused.contains("wrong passphrase!"));
+
+    // Something that is no name (a passphrase typed in the wrong field) is
+    // not shown back.
+    let typed = "correct horse in the name field";
+    let refused = try_login(&server, typed, "x", "").await.text().await.unwrap();
+    assert!(!refused.contains("horse"), "{refused}");
+    assert!(refused.contains(r#"autocomplete="username" value="" autofocus"#));
+}

@@ -58,7 +58,7 @@ pub fn backoff_secs(wrong: u32) -> u64 {
 
 /// `GET /login`.
 pub async fn form(State(state): State<ReviewState>, face: Face) -> Response {
-    pages::login(face, state.production, None).into_response()
+    pages::login(face, state.production, None, "").into_response()
 }
 
 /// `POST /login`.
@@ -69,6 +69,13 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
     let name = fields.get("name").trim().to_owned();
     let known = reviewers::valid_name(&name) && reviewers::list(&state.keys_dir).contains(&name);
     let actor = if known { name.as_str() } else { "(unknown)" };
+    // Shown back after a refusal only if it has a name's shape (never, say,
+    // a passphrase typed into the wrong field with spaces in it).
+    let shown = if reviewers::valid_name(&name) {
+        name.as_str()
+    } else {
+        ""
+    };
     if !state.guard.allow(&name, known) {
         refused(&state, actor, "rate-limited").await;
         return (
@@ -77,6 +84,7 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
                 face,
                 state.production,
                 Some(face.t("review.login.too_many")),
+                shown,
             ),
         )
             .into_response();
@@ -125,7 +133,12 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
             refused(&state, actor, reason).await;
             (
                 StatusCode::UNAUTHORIZED,
-                pages::login(face, state.production, Some(face.t("review.login.refused"))),
+                pages::login(
+                    face,
+                    state.production,
+                    Some(face.t("review.login.refused")),
+                    shown,
+                ),
             )
                 .into_response()
         }
