@@ -494,7 +494,11 @@ async fn a_refused_login_keeps_the_name_and_puts_focus_on_the_passphrase() {
     // Something that is no name (a passphrase typed in the wrong field) is
     // not shown back.
     let typed = "correct horse in the name field";
-    let refused = try_login(&server, typed, "x", "").await.text().await.unwrap();
+    let refused = try_login(&server, typed, "x", "")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!refused.contains("horse"), "{refused}");
     assert!(refused.contains(r#"autocomplete="username" value="" autofocus"#));
 }

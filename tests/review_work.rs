@@ -247,8 +247,8 @@ async fn the_queue_filters_sorts_pages_and_flags_overdue_signals_without_decrypt
 }
 
 #[tokio::test]
-async fn the_report_shows_counts_below_five_as_less_than_five_on_the_page_in_csv_and_from_the_cli()
-{
+async fn the_report_shows_the_team_exact_counts_and_counts_below_five_as_less_than_five_for_publication()
+ {
     let server = Server::start();
     for i in 0..7 {
         submit_signal(&server, &[("situation", &format!("Hardheid {i}"))]).await;
@@ -279,8 +279,15 @@ async fn the_report_shows_counts_below_five_as_less_than_five_on_the_page_in_csv
             .unwrap();
     }
     let (_, page) = s.get("/report").await;
-    assert!(page.contains("<td class=\"count\">6</td>"), "{page}");
-    assert!(page.contains("<td class=\"count\">&lt;5</td>"), "{page}");
+    // The team sees the exact count, and beside it what may be published.
+    assert!(
+        page.contains("<td class=\"count\">6</td><td class=\"count\" data-publishable>6</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class=\"count\">1</td><td class=\"count\" data-publishable>&lt;5</td>"),
+        "{page}"
+    );
     let (_, csv) = s.get("/report.csv").await;
     let month = "2026-03";
     assert!(

@@ -2,8 +2,10 @@
 //! programme's annual report, as a page (`GET /report`), as CSV
 //! (`GET /report.csv`) and from the command line (`signaal report --csv`).
 //!
-//! Invariant: every count below [`SUPPRESS_BELOW`] is shown as `<5`, so no
-//! figure points at a person. The report reads plaintext metadata only:
+//! Invariant: in what may leave the team (the CSV, the command line, the
+//! page's "for publication" column) every count below [`SUPPRESS_BELOW`] is
+//! `<5`, so no published figure points at a person; the page shows the team
+//! the exact counts beside them. The report reads plaintext metadata only:
 //! `domain` and `origin` are the reviewer-confirmed categories set at triage,
 //! so making it needs no decryption and no unlocked key.
 

@@ -1,5 +1,6 @@
 //! The aggregate report's page: counts by month, domain, status and origin,
-//! each below five shown as `<5`.
+//! exact for the team, and beside each the figure that may be published
+//! (below five shown as `<5`, as in the CSV).
 
 use maud::{Markup, html};
 
@@ -21,14 +22,14 @@ pub fn report(face: Face, who: &Reviewer, cells: &[ReportCell]) -> Markup {
             h1 { (t("review.report.title")) }
             p { (t("review.report.intro")) " " a href="/report.csv" download { (t("review.report.csv")) } }
             table.report {
-                thead { tr { @for col in ["month", "domain", "status", "origin", "signals"] {
+                thead { tr { @for col in ["month", "domain", "status", "origin", "signals", "publishable"] {
                     th { (t(&format!("review.col.{col}"))) }
                 } } }
                 tbody { @for c in cells {
                     tr {
                         td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
                         td data-status=(c.status) { (status_label(face, &c.status)) }
-                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (shown(c.count)) }
+                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (c.count) } td.count data-publishable { (shown(c.count)) }
                     }
                 } }
             }
