@@ -20,7 +20,7 @@ pub use follow_up::{
 };
 pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, form_page};
 pub use info::{PrivacyView, accessibility_page, privacy_page};
-pub use receipt::receipt_page;
+pub use receipt::{receipt_again_page, receipt_page};
 pub use withdraw::{WITHDRAW_FIELD, withdraw_page, withdrawn_page};
 
 use std::sync::{Arc, RwLock};
