@@ -286,6 +286,7 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
             ("SIGNAAL_RETENTION_CLOSED_DAYS", "30"),
             ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "1"),
             ("SIGNAAL_RETENTION_FORWARDED_DAYS", "400"),
+            ("SIGNAAL_BACKUP_KEEP_DAYS", "9"),
         ]),
         ..Options::default()
     });
@@ -333,6 +334,8 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
         "1 dag nadat het team het heeft afgehandeld",
         "400 dagen nadat het team het heeft afgehandeld",
         "geen vaste termijn",
+        r#"data-backup-keep-days="9""#,
+        "Versleutelde reservekopieën bewaren wij 9 dagen",
         "https://www.autoriteitpersoonsgegevens.nl/",
         "https://www.huisvoorklokkenluiders.nl/",
     ] {
@@ -357,6 +360,64 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
     ] {
         assert!(a11y.contains(text), "accessibility statement: {text}");
     }
+}
+
+/// The retention line of `status` on a privacy page.
+fn retention_of<'a>(page: &'a str, status: &str) -> &'a str {
+    let at = page
+        .find(&format!(r#"data-status="{status}""#))
+        .unwrap_or_else(|| panic!("no line for {status}"));
+    let end = page[at..].find("</li>").unwrap() + at;
+    &page[at..end]
+}
+
+#[tokio::test]
+async fn the_privacy_page_says_what_every_retention_value_of_the_running_configuration_means() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_RETENTION_NEW_DAYS", "7"),
+            ("SIGNAAL_RETENTION_IN_PROGRESS_DAYS", "1"),
+            ("SIGNAAL_RETENTION_FORWARDED_DAYS", "0"),
+            ("SIGNAAL_RETENTION_CLOSED_DAYS", "0"),
+            ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "2"),
+            ("SIGNAAL_BACKUP_KEEP_DAYS", "1"),
+        ]),
+        ..Options::default()
+    });
+    let (_, nl) = get("/privacy?lang=nl", &server).await;
+    for (status, says) in [
+        ("new", "7 dagen na de dag waarop het binnenkwam"),
+        ("in_progress", "1 dag na de dag waarop het binnenkwam"),
+        ("forwarded", "het wordt niet vanzelf verwijderd"),
+        ("closed", "het wordt niet vanzelf verwijderd"),
+        (
+            "not_admissible",
+            "2 dagen nadat het team het heeft afgehandeld",
+        ),
+    ] {
+        let line = retention_of(&nl, status);
+        assert!(line.contains(says), "nl {status}: {line}");
+        assert!(!line.contains("tot het team het afhandelt"), "{line}");
+    }
+    assert!(nl.contains("Versleutelde reservekopieën bewaren wij 1 dag,"));
+    assert!(nl.contains(r#"data-backup-keep-days="1""#));
+    let (_, en) = get("/privacy?lang=en", &server).await;
+    for (status, says) in [
+        ("new", "7 days after the date it arrived"),
+        ("in_progress", "1 day after the date it arrived"),
+        ("closed", "it is not deleted automatically"),
+        ("not_admissible", "2 days after the team finished with it"),
+    ] {
+        let line = retention_of(&en, status);
+        assert!(line.contains(says), "en {status}: {line}");
+    }
+    assert!(en.contains("We keep encrypted backups for 1 day,"), "{en}");
+    // The defaults: open work has no fixed period until its outcome's applies.
+    let server = Server::start();
+    let (_, en) = get("/privacy?lang=en", &server).await;
+    assert!(retention_of(&en, "new").contains("no fixed period: kept while the team works on it"));
+    assert!(retention_of(&en, "closed").contains("180 days after the team finished with it"));
+    assert!(en.contains("We keep encrypted backups for 15 days,"));
 }
 
 #[test]

@@ -255,6 +255,7 @@ mod tests {
                     public_url: "https://x.example/",
                     mix_interval_secs: 3600,
                     backups_per_day: 1,
+                    backup_keep_days: 15,
                     retention: &crate::config::Retention::default(),
                 },
             );
