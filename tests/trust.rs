@@ -470,13 +470,21 @@ fn left_in<'a>(scan: &common::Scan, name: &str, needles: &'a [(Vec<u8>, &'a str)
         .collect()
 }
 
-/// Waits (within the deadline) until `done` holds.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
+/// Waits until `done` holds, at most the deadline; whether it did.
+async fn within(mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + common::DEADLINE;
     while !done() {
-        assert!(Instant::now() < deadline, "not within the deadline: {what}");
+        if Instant::now() >= deadline {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    true
+}
+
+/// Waits until `done` holds; fails the test past the deadline.
+async fn until(what: &str, done: impl FnMut() -> bool) {
+    assert!(within(done).await, "not within the deadline: {what}");
 }
 
 /// 64 bytes from the start, the middle and the end of an envelope's body.
@@ -672,15 +680,18 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
 
     // After the next mix, no byte of what was withdrawn is in the database
     // file or its WAL, whether it lay in the main tables or in the inbox.
-    until("the withdrawn bytes leave the data folder", || {
+    // (Past the deadline, the assertions below name what is left, and where.)
+    within(|| {
         let scan = server.data_files();
-        scan.assert_read(&["signaal.db"]);
-        left_in(&scan, "signaal.db", &needles).is_empty()
-            && left_in(&scan, "signaal.db-wal", &needles).is_empty()
-            && needles.iter().all(|(n, _)| scan.holding(n).is_empty())
+        needles.iter().all(|(n, _)| scan.holding(n).is_empty())
     })
     .await;
     let scan = server.data_files();
+    scan.assert_read(&["signaal.db"]);
+    for name in ["signaal.db", "signaal.db-wal"] {
+        let left = left_in(&scan, name, &needles);
+        assert!(left.is_empty(), "{name} still holds {left:?}");
+    }
     for (needle, what) in &needles {
         scan.assert_nowhere(needle, what);
     }
