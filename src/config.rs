@@ -266,6 +266,11 @@ pub struct Config {
     /// How many backups a day the timers make (the privacy page says so: each
     /// copy's time tells which signals arrived between two copies).
     pub backups_per_day: u32,
+    /// Days a sealed backup is kept, on the machine and off it, before it is
+    /// deleted (the privacy page says so): the local copies' age and restic's
+    /// `KEEP_WITHIN` together, so a signal deleted on day D is in no copy
+    /// after D + this many days.
+    pub backup_keep_days: u32,
     /// Address of the optional metrics listener (loopback only; off when unset).
     pub metrics_addr: Option<SocketAddr>,
     /// Seconds between two mixes (see `store::mix`): at most this long does the
@@ -307,6 +312,7 @@ impl Default for Config {
             mix_interval_secs: 3600,
             metrics_addr: None,
             backups_per_day: 1,
+            backup_keep_days: 15,
             review_idle_secs: 15 * 60,
             review_absolute_secs: 8 * 3600,
             limits: Limits::default(),
@@ -464,6 +470,9 @@ impl Config {
         if let Some(v) = var("SIGNAAL_BACKUPS_PER_DAY") {
             self.backups_per_day = parse(&v, "SIGNAAL_BACKUPS_PER_DAY", NUM)?;
         }
+        if let Some(v) = var("SIGNAAL_BACKUP_KEEP_DAYS") {
+            self.backup_keep_days = parse(&v, "SIGNAAL_BACKUP_KEEP_DAYS", NUM)?;
+        }
         if let Some(v) = var("SIGNAAL_METRICS_ADDR") {
             self.metrics_addr = Some(parse(&v, "SIGNAAL_METRICS_ADDR", ADDR)?);
         }
@@ -575,6 +584,12 @@ impl Config {
         }
         if !(1..=24).contains(&self.backups_per_day) {
             return Err(invalid("backups_per_day", "must be between 1 and 24"));
+        }
+        if !(1..=36_600).contains(&self.backup_keep_days) {
+            return Err(invalid(
+                "backup_keep_days",
+                "must be between 1 and 36600 (100 years)",
+            ));
         }
         // Counters for monitoring stay on the machine: a scraper elsewhere
         // goes through an SSH tunnel or a local agent.

@@ -99,6 +99,12 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         ]),
         ..Options::default()
     });
+    // One look-up or submission a second for everyone together: a message
+    // sent at once after opening its thread is held back before the look-up.
+    let held = Server::start_with(Options {
+        env: env(&[("SIGNAAL_GLOBAL_PER_SECOND", "1")]),
+        ..Options::default()
+    });
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new("node");
     cmd.arg("run.mjs")
@@ -106,6 +112,7 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         .env("SIGNAAL_URL", &server.intake)
         .env("SIGNAAL_STRICT_URL", &strict.intake)
         .env("SIGNAAL_BUSY_URL", &busy.intake)
+        .env("SIGNAAL_HELD_URL", &held.intake)
         .env("SIGNAAL_REVIEW_URL", &server.review)
         .env(
             "SIGNAAL_REVIEW_PASSPHRASE",
@@ -129,8 +136,8 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
     let rows = report["axe"].as_array().unwrap();
-    // Nineteen intake pages and seven review pages, two languages, each checked and clean.
-    assert_eq!(rows.len(), 52, "{rows:?}");
+    // Twenty-three intake pages and seven review pages, two languages, each checked and clean.
+    assert_eq!(rows.len(), 60, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

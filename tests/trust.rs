@@ -139,7 +139,8 @@ async fn sending_the_same_form_again_stores_nothing_and_shows_the_same_code() {
     );
     assert_eq!(receipt_in(&a.1), receipt_in(&b.1));
     assert_eq!(server.signal_count(), 2);
-    // Edited after going back: a new signal with its own code, nothing lost.
+    // Edited after going back, or any other body with the same token: the
+    // same code, nothing stored, and the page says the changes were not added.
     let edited = [
         ("form_token", token.as_str()),
         (
@@ -147,14 +148,80 @@ async fn sending_the_same_form_again_stores_nothing_and_shows_the_same_code() {
             "Een dubbele klik op versturen, en nog een zin erbij.",
         ),
     ];
-    let (_, page) = post(&server, "/signal", &edited).await;
-    assert_ne!(receipt_in(&page), receipt_in(&a.1));
-    assert_eq!(server.signal_count(), 3);
+    let (status, page) = post(&server, "/signal", &edited).await;
+    assert_eq!(status, 200);
+    assert_eq!(receipt_in(&page), receipt_in(&a.1));
+    assert!(page.contains("data-not-added"), "{page}");
+    assert!(page.contains("Uw wijzigingen zijn niet toegevoegd"));
+    let (_, other) = post(
+        &server,
+        "/signal",
+        &[
+            ("form_token", token.as_str()),
+            ("lang", "en"),
+            ("situation", "Something else entirely."),
+        ],
+    )
+    .await;
+    assert_eq!(receipt_in(&other), receipt_in(&a.1));
+    assert!(other.contains("Your changes were not added"), "{other}");
+    let (_, same) = post(&server, "/signal", &both).await;
+    assert!(
+        !same.contains("data-not-added"),
+        "the same answers: no notice"
+    );
+    assert_eq!(server.signal_count(), 2);
     // Without a token (a plain client, as the contract allows): stored.
     let (status, page) = post(&server, "/signal", &[("situation", "Zonder token.")]).await;
     assert_eq!(status, 200);
     assert!(receipt_in(&page).is_some());
-    assert_eq!(server.signal_count(), 4);
+    assert_eq!(server.signal_count(), 3);
+}
+
+#[tokio::test]
+async fn a_refused_post_holds_no_token_and_a_reload_past_the_limit_still_shows_its_receipt() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_SUBMIT_BURST", "1"),
+            ("SIGNAAL_SUBMIT_PER_HOUR", "3600"),
+        ]),
+        ..Options::default()
+    });
+    let token_of = |page: &str| hidden(page, "form_token").unwrap();
+    let first = token_of(&get("/", &server).await.1);
+    let second = token_of(&get("/", &server).await.1);
+    let stored = [("form_token", first.as_str()), ("situation", "Eerste.")];
+    let (status, page) = post(&server, "/signal", &stored).await;
+    assert_eq!(status, 200);
+    let code = receipt_in(&page).unwrap();
+    // Over the limit: refused, with the text and the same token kept.
+    let refused = [("form_token", second.as_str()), ("situation", "Tweede.")];
+    let (status, page) = post(&server, "/signal", &refused).await;
+    assert_eq!(status, 429, "{page}");
+    assert!(receipt_in(&page).is_none());
+    assert_eq!(
+        hidden(&page, "form_token").as_deref(),
+        Some(second.as_str())
+    );
+    // A reload of the stored form is no new submission: never refused.
+    let (status, page) = post(&server, "/signal", &stored).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(receipt_in(&page).as_deref(), Some(code.as_str()));
+    assert_eq!(server.signal_count(), 1);
+    // Once the limit allows it, the refused form is stored under its token.
+    let until = Instant::now() + common::DEADLINE;
+    let again = loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, page) = post(&server, "/signal", &refused).await;
+        if status == 200 {
+            break page;
+        }
+        assert!(Instant::now() < until, "still refused: {page}");
+    };
+    let second_code = receipt_in(&again).unwrap();
+    assert_ne!(second_code, code);
+    assert!(!again.contains("data-not-added"));
+    assert_eq!(server.signal_count(), 2);
 }
 
 #[tokio::test]
@@ -219,6 +286,7 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
             ("SIGNAAL_RETENTION_CLOSED_DAYS", "30"),
             ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "1"),
             ("SIGNAAL_RETENTION_FORWARDED_DAYS", "400"),
+            ("SIGNAAL_BACKUP_KEEP_DAYS", "9"),
         ]),
         ..Options::default()
     });
@@ -266,6 +334,8 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
         "1 dag nadat het team het heeft afgehandeld",
         "400 dagen nadat het team het heeft afgehandeld",
         "geen vaste termijn",
+        r#"data-backup-keep-days="9""#,
+        "Versleutelde reservekopieën bewaren wij 9 dagen",
         "https://www.autoriteitpersoonsgegevens.nl/",
         "https://www.huisvoorklokkenluiders.nl/",
     ] {
@@ -290,6 +360,64 @@ async fn every_page_says_who_runs_it_and_the_privacy_page_gives_the_running_rete
     ] {
         assert!(a11y.contains(text), "accessibility statement: {text}");
     }
+}
+
+/// The retention line of `status` on a privacy page.
+fn retention_of<'a>(page: &'a str, status: &str) -> &'a str {
+    let at = page
+        .find(&format!(r#"data-status="{status}""#))
+        .unwrap_or_else(|| panic!("no line for {status}"));
+    let end = page[at..].find("</li>").unwrap() + at;
+    &page[at..end]
+}
+
+#[tokio::test]
+async fn the_privacy_page_says_what_every_retention_value_of_the_running_configuration_means() {
+    let server = Server::start_with(Options {
+        env: env(&[
+            ("SIGNAAL_RETENTION_NEW_DAYS", "7"),
+            ("SIGNAAL_RETENTION_IN_PROGRESS_DAYS", "1"),
+            ("SIGNAAL_RETENTION_FORWARDED_DAYS", "0"),
+            ("SIGNAAL_RETENTION_CLOSED_DAYS", "0"),
+            ("SIGNAAL_RETENTION_NOT_ADMISSIBLE_DAYS", "2"),
+            ("SIGNAAL_BACKUP_KEEP_DAYS", "1"),
+        ]),
+        ..Options::default()
+    });
+    let (_, nl) = get("/privacy?lang=nl", &server).await;
+    for (status, says) in [
+        ("new", "7 dagen na de dag waarop het binnenkwam"),
+        ("in_progress", "1 dag na de dag waarop het binnenkwam"),
+        ("forwarded", "het wordt niet vanzelf verwijderd"),
+        ("closed", "het wordt niet vanzelf verwijderd"),
+        (
+            "not_admissible",
+            "2 dagen nadat het team het heeft afgehandeld",
+        ),
+    ] {
+        let line = retention_of(&nl, status);
+        assert!(line.contains(says), "nl {status}: {line}");
+        assert!(!line.contains("tot het team het afhandelt"), "{line}");
+    }
+    assert!(nl.contains("Versleutelde reservekopieën bewaren wij 1 dag,"));
+    assert!(nl.contains(r#"data-backup-keep-days="1""#));
+    let (_, en) = get("/privacy?lang=en", &server).await;
+    for (status, says) in [
+        ("new", "7 days after the date it arrived"),
+        ("in_progress", "1 day after the date it arrived"),
+        ("closed", "it is not deleted automatically"),
+        ("not_admissible", "2 days after the team finished with it"),
+    ] {
+        let line = retention_of(&en, status);
+        assert!(line.contains(says), "en {status}: {line}");
+    }
+    assert!(en.contains("We keep encrypted backups for 1 day,"), "{en}");
+    // The defaults: open work has no fixed period until its outcome's applies.
+    let server = Server::start();
+    let (_, en) = get("/privacy?lang=en", &server).await;
+    assert!(retention_of(&en, "new").contains("no fixed period: kept while the team works on it"));
+    assert!(retention_of(&en, "closed").contains("180 days after the team finished with it"));
+    assert!(en.contains("We keep encrypted backups for 15 days,"));
 }
 
 #[test]
@@ -329,6 +457,46 @@ fn rows(conn: &rusqlite::Connection, table: &str, column: &str, id: &str) -> i64
     .unwrap()
 }
 
+/// The bytes of `needles` that the data folder's file `name` still holds.
+fn left_in<'a>(scan: &common::Scan, name: &str, needles: &'a [(Vec<u8>, &'a str)]) -> Vec<&'a str> {
+    needles
+        .iter()
+        .filter(|(needle, _)| {
+            scan.holding(needle)
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == name))
+        })
+        .map(|(_, what)| *what)
+        .collect()
+}
+
+/// Waits until `done` holds, at most the deadline; whether it did.
+async fn within(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + common::DEADLINE;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    true
+}
+
+/// Waits until `done` holds; fails the test past the deadline.
+async fn until(what: &str, done: impl FnMut() -> bool) {
+    assert!(within(done).await, "not within the deadline: {what}");
+}
+
+/// 64 bytes from the start, the middle and the end of an envelope's body.
+fn pieces(envelope: &[u8], what: &'static str) -> Vec<(Vec<u8>, &'static str)> {
+    let mid = envelope.len() / 2;
+    vec![
+        (envelope[200..264].to_vec(), what),
+        (envelope[mid..mid + 64].to_vec(), what),
+        (control_of(envelope), what),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its_day() {
     let server = Server::start_with(Options {
@@ -336,12 +504,12 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
         env: env(&[("SIGNAAL_MIX_INTERVAL_SECS", "2")]),
         ..Options::default()
     });
-    let (_, page) = post(
-        &server,
-        "/signal",
-        &[("situation", "Een signaal dat ik terugneem.")],
-    )
-    .await;
+    // Long enough that its envelope spans pages of its own (overflow pages).
+    let long = "Een signaal dat ik terugneem. ".repeat(300);
+    let (_, form) = get("/", &server).await;
+    let token = hidden(&form, "form_token").unwrap();
+    let sent = [("form_token", token.as_str()), ("situation", long.as_str())];
+    let (_, page) = post(&server, "/signal", &sent).await;
     let code = receipt_in(&page).unwrap();
     let (_, page) = post(
         &server,
@@ -350,6 +518,13 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     )
     .await;
     let other = receipt_in(&page).unwrap();
+    let (_, page) = post(
+        &server,
+        "/signal",
+        &[("situation", "Een signaal van vandaag dat ik ook terugneem.")],
+    )
+    .await;
+    let today_code = receipt_in(&page).unwrap();
     let (status, _) = post(
         &server,
         "/follow-up/message",
@@ -363,38 +538,54 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     let path = server.data_dir().join("signaal.db");
     let conn = db(&path);
     let id = signal_of(&conn, &code).unwrap();
-    let envelope: Vec<u8> = conn
-        .query_row(
-            "SELECT envelope FROM all_signals WHERE id = ?1",
-            [&id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let message: Vec<u8> = conn
-        .query_row(
-            "SELECT envelope FROM all_messages WHERE signal_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    // A team note and a team message (random bytes standing in for envelopes).
+    let today_id = signal_of(&conn, &today_code).unwrap();
+    // The first signal and its message arrived on an earlier day: the next
+    // mix moves them from the inbox into the main tables.
+    conn.execute(
+        "UPDATE inbox_signals SET received_on = '2026-01-05' WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE inbox_messages SET day = '2026-01-05' WHERE signal_id = ?1",
+        [&id],
+    )
+    .unwrap();
+    drop(conn);
+    until("the mix moves the signal into the main tables", || {
+        let conn = db(&path);
+        rows(&conn, "signals", "id", &id) == 1 && rows(&conn, "messages", "signal_id", &id) == 1
+    })
+    .await;
+    let conn = db(&path);
+    let envelope_of =
+        |sql: &str, id: &str| -> Vec<u8> { conn.query_row(sql, [id], |r| r.get(0)).unwrap() };
+    let envelope = envelope_of("SELECT envelope FROM signals WHERE id = ?1", &id);
+    assert!(envelope.len() > 8192, "{} bytes", envelope.len());
+    let message = envelope_of("SELECT envelope FROM messages WHERE signal_id = ?1", &id);
+    let today = envelope_of(
+        "SELECT envelope FROM inbox_signals WHERE id = ?1",
+        &today_id,
+    );
+    // A team note (random bytes standing in for an envelope).
     let note = signaal::crypto::random_bytes::<512>().to_vec();
     conn.execute(
         "INSERT INTO notes (id, signal_id, seq, author, day, format, envelope)
-         VALUES ('note-x', ?1, 1, 'anna', '2026-01-01', 'age-v1-x25519', ?2)",
+         VALUES ('note-x', ?1, 1, 'anna', '2026-01-06', 'age-v1-x25519', ?2)",
         rusqlite::params![id, note],
     )
     .unwrap();
     drop(conn);
-    let needles = [
-        (control_of(&envelope), "the signal's envelope"),
-        (control_of(&message), "the message's envelope"),
-        (note[100..164].to_vec(), "the note"),
-    ];
-    let scan = server.data_files();
-    for (needle, what) in &needles {
-        scan.assert_finds(needle, what);
-    }
+    let mut needles = pieces(&envelope, "the signal's envelope");
+    needles.push((control_of(&message), "the message's envelope"));
+    needles.push((note[100..164].to_vec(), "the note"));
+    needles.extend(pieces(&today, "today's signal's envelope"));
+    // After a mix's checkpoint, every one of them is in the main database
+    // file itself, not only in its WAL: the deletion must reach those pages.
+    until("the main file holds what will be withdrawn", || {
+        left_in(&server.data_files(), "signaal.db", &needles).len() == needles.len()
+    })
+    .await;
 
     // The question first: nothing is deleted by it.
     let (status, ask) = post(
@@ -414,7 +605,7 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     let (status, ask_again) = post(&server, "/follow-up/withdrawn", &[("receipt", &code)]).await;
     assert_eq!(status, 200);
     assert!(ask_again.contains(r#"name="withdraw" value="yes""#));
-    assert_eq!(server.signal_count(), 2);
+    assert_eq!(server.signal_count(), 3);
 
     let (status, done) = post(
         &server,
@@ -430,16 +621,25 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
         !done.contains(&code),
         "the page that says it is gone holds no code"
     );
+    let (status, _) = post(
+        &server,
+        "/follow-up/withdrawn",
+        &[("receipt", &today_code), ("withdraw", "yes")],
+    )
+    .await;
+    assert_eq!(status, 200);
 
     let conn = db(&path);
-    for (table, column) in [
-        ("signals", "id"),
-        ("inbox_signals", "id"),
-        ("messages", "signal_id"),
-        ("inbox_messages", "signal_id"),
-        ("notes", "signal_id"),
-    ] {
-        assert_eq!(rows(&conn, table, column, &id), 0, "{table} still holds it");
+    for id in [&id, &today_id] {
+        for (table, column) in [
+            ("signals", "id"),
+            ("inbox_signals", "id"),
+            ("messages", "signal_id"),
+            ("inbox_messages", "signal_id"),
+            ("notes", "signal_id"),
+        ] {
+            assert_eq!(rows(&conn, table, column, id), 0, "{table} still holds it");
+        }
     }
     assert!(signal_of(&conn, &other).is_some(), "the other signal stays");
     // The audit row waits with its day only: no time, no place in the chain yet.
@@ -459,24 +659,41 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     // The code opens nothing any more.
     let (status, _) = post(&server, "/follow-up", &[("receipt", &code)]).await;
     assert_eq!(status, 404);
+    // The form sent again (a reload of the old receipt) does not show the
+    // receipt as if the signal were there, and stores nothing.
+    for (lang, says) in [
+        ("nl", "Dit signaal bestaat niet meer"),
+        ("en", "This report no longer exists"),
+    ] {
+        let res = client()
+            .post(format!("{}/signal?lang={lang}", server.intake))
+            .form(&sent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 410);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(says), "{page}");
+        assert!(receipt_in(&page).is_none(), "{page}");
+    }
+    assert_eq!(server.signal_count(), 1, "nothing stored again");
 
-    // After the next mix, no byte of what was withdrawn is in the database or its WAL.
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
+    // After the next mix, no byte of what was withdrawn is in the database
+    // file or its WAL, whether it lay in the main tables or in the inbox.
+    // (Past the deadline, the assertions below name what is left, and where.)
+    within(|| {
         let scan = server.data_files();
-        let left: Vec<&str> = needles
-            .iter()
-            .filter(|(needle, _)| !scan.holding(needle).is_empty())
-            .map(|(_, what)| *what)
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "still in the data folder after the mix: {left:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        needles.iter().all(|(n, _)| scan.holding(n).is_empty())
+    })
+    .await;
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db"]);
+    for name in ["signaal.db", "signaal.db-wal"] {
+        let left = left_in(&scan, name, &needles);
+        assert!(left.is_empty(), "{name} still holds {left:?}");
+    }
+    for (needle, what) in &needles {
+        scan.assert_nowhere(needle, what);
     }
     let (code, out, err) = run(&server, &[], &["audit", "verify"], "");
     assert_eq!(code, 0, "{out}{err}");

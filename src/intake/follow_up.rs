@@ -176,6 +176,22 @@ pub(super) async fn receipt(
     .await
 }
 
+/// Whether the signal a receipt code opens is still kept: a form sent again
+/// after its signal was withdrawn or purged must not show the receipt as if
+/// it were.
+pub(super) async fn still_kept(state: &IntakeState, code: &str) -> Result<bool, IntakeError> {
+    let Some(receipt) = Receipt::parse(code) else {
+        return Ok(false);
+    };
+    let keys = receipt
+        .derive(state.store.install_salt())
+        .map_err(|_| IntakeError::LookupUnavailable)?;
+    state.store.signal_kept(keys.tag).await.map_err(|e| {
+        tracing::error!(error = %e, "a form sent again could not be looked up");
+        IntakeError::LookupUnavailable
+    })
+}
+
 /// A look-up that shows a page of the opened signal: the form read, the
 /// overall limit checked, the code opened (a wrong one counted against the
 /// address), and the answer (the page, or the one refusal) given no sooner

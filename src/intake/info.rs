@@ -27,6 +27,7 @@ pub(super) async fn privacy(
             public_url: &state.config.public_url,
             mix_interval_secs: state.config.mix_interval_secs,
             backups_per_day: state.config.backups_per_day,
+            backup_keep_days: state.config.backup_keep_days,
             retention: &state.config.retention,
         },
     )

@@ -92,6 +92,10 @@ pub enum IntakeError {
     /// A withdrawal could not be stored: the signal is still there.
     #[error("withdrawal unavailable")]
     WithdrawUnavailable,
+    /// A form sent again whose signal is no longer kept (withdrawn, or
+    /// past its retention period); nothing was stored.
+    #[error("gone")]
+    Gone,
     /// No such page.
     #[error("not found")]
     NotFound,
@@ -140,6 +144,7 @@ impl IntoResponse for Failure {
                 None,
             ),
             IntakeError::NotFound => (StatusCode::NOT_FOUND, "page.not_found", None),
+            IntakeError::Gone => (StatusCode::GONE, "page.gone", None),
             IntakeError::LookupUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "page.lookup_unavailable",
@@ -419,39 +424,56 @@ async fn submit(
         &headers,
         &state.config.trusted_proxies,
     ));
-    // Stored once per form: the same form sent again (a reload of the
-    // receipt, "resend") stores nothing and shows the same code. Refused or
+    // Stored once per form: whatever comes again with its token (a reload of
+    // the receipt, "resend", the form edited after going back) stores
+    // nothing and shows the same code. The limits are checked before the
+    // token is held, so a refused post leaves nothing of it. Refused or
     // failed: nothing was kept, and the form comes back with the text in it
     // so that trying again is one press of the button.
     let outcome = tokens
-        .once(sent_token, &decoded.answers, || async {
-            state
-                .limiters
-                .check_submit(&client)
-                .map_err(Refused::Limited)?;
-            match seal::seal_and_store(
-                &state.store,
-                &state.team.recipients,
-                state.config.received_precision,
-                lang,
-                &decoded.answers,
-            )
-            .await
-            {
-                Ok(receipt) => {
-                    crate::summary::note(crate::summary::Event::SignalStored);
-                    Ok(receipt.grouped())
+        .once(
+            sent_token,
+            &decoded.answers,
+            || {
+                state
+                    .limiters
+                    .check_submit(&client)
+                    .map_err(Refused::Limited)
+            },
+            || async {
+                match seal::seal_and_store(
+                    &state.store,
+                    &state.team.recipients,
+                    state.config.received_precision,
+                    lang,
+                    &decoded.answers,
+                )
+                .await
+                {
+                    Ok(receipt) => {
+                        crate::summary::note(crate::summary::Event::SignalStored);
+                        Ok(receipt.grouped())
+                    }
+                    Err(e) => {
+                        crate::summary::note(crate::summary::Event::NotStored);
+                        tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
+                        Err(Refused::NotStored)
+                    }
                 }
-                Err(e) => {
-                    crate::summary::note(crate::summary::Event::NotStored);
-                    tracing::error!(error = %e, "a signal could not be stored; the sender was told nothing was kept");
-                    Err(Refused::NotStored)
-                }
-            }
-        })
+            },
+        )
         .await;
-    let code = match outcome {
-        once::Outcome::Stored(code) | once::Outcome::Again(code) => code,
+    let (code, changed) = match outcome {
+        once::Outcome::Stored(code) => (code, false),
+        // Shown again only while the signal is kept: a withdrawn (or purged)
+        // one is said to be gone, and nothing is stored in its place.
+        once::Outcome::Again { code, changed } => {
+            match follow_up::still_kept(&state, &code).await {
+                Ok(true) => (code, changed),
+                Ok(false) => return Err(Failure(lang, IntakeError::Gone)),
+                Err(e) => return Err(Failure(lang, e)),
+            }
+        }
         once::Outcome::Failed(Refused::Limited(limited)) => {
             let text = lang
                 .t("page.rate_limited.form")
@@ -482,7 +504,12 @@ async fn submit(
             return Ok(res);
         }
     };
-    let mut res = web::wiped(pages::receipt_page(lang, &code, &state.config.public_url));
+    let page = if changed {
+        pages::receipt_again_page(lang, &code, &state.config.public_url)
+    } else {
+        pages::receipt_page(lang, &code, &state.config.public_url)
+    };
+    let mut res = web::wiped(page);
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
@@ -517,6 +544,7 @@ mod tests {
                 IntakeError::LookupUnavailable,
                 IntakeError::Unavailable,
                 IntakeError::WithdrawUnavailable,
+                IntakeError::Gone,
                 IntakeError::NotFound,
             ] {
                 let res = Failure(lang, error).into_response();

@@ -2,12 +2,13 @@
 //!
 //! Every form the intake serves carries a fresh random token (128 bits). The
 //! first submission that stores a signal under it leaves one entry in memory,
-//! found by HMAC(secret, token ‖ SHA-256 of the answers) and holding the
-//! receipt code sealed with age to an X25519 identity that HKDF derives from
-//! the token. The same form sent again with the same answers — a reload of
-//! the receipt, a restored tab, "resend", a double click — stores nothing and
-//! shows the *same* receipt. A form sent with other answers (edited after
-//! going back) is a new signal, so nothing typed is ever swallowed.
+//! found by HMAC(secret, token) and holding the receipt code sealed with age
+//! to an X25519 identity that HKDF derives from the token, beside a keyed
+//! digest of the answers it was stored with. Whatever comes with that token
+//! again — a reload of the receipt, a restored tab, "resend", a double click,
+//! or the form edited after going back — stores nothing and shows the *same*
+//! receipt; answers that differ from the stored ones are said to be not
+//! added (the thread takes them, with the code).
 //!
 //! Why the same receipt rather than "already received": the code the sender
 //! writes down must be the one that opens their signal, and a second page
@@ -16,11 +17,14 @@
 //! without the sender's own request an entry opens nothing.
 //!
 //! Invariants: no cookie, no script, nothing about the visitor; the token
-//! travels in the form's body only. Entries live in memory only, for one to
-//! two generations of [`GENERATION`], at most [`MAX_ENTRIES`] a generation;
-//! nothing of them reaches disk or a log. A token that is missing, malformed
-//! or forgotten (after a restart or a day) simply lets the form be stored as
-//! any form is: the token prevents duplicates, it never refuses a signal.
+//! travels in the form's body only. An entry is made only for a submission
+//! that was admitted (its limits passed) and is removed again if nothing was
+//! stored, so refused posts, however many, never touch what is held. Entries
+//! live in memory only, for one to two generations of [`GENERATION`], at
+//! most [`MAX_ENTRIES`] a generation; nothing of them reaches disk or a log.
+//! A token that is missing, malformed or forgotten (after a restart or a day)
+//! simply lets the form be stored as any form is: the token prevents
+//! duplicates, it never refuses a signal.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -51,8 +55,16 @@ fn open_code(sealed: &[u8], identity: &x25519::Identity) -> Option<Zeroizing<Str
         .map(|code| Zeroizing::new(code.to_owned()))
 }
 
-/// A receipt code sealed to a token-derived identity, once stored.
-type Entry = Arc<OnceCell<Vec<u8>>>;
+/// What a token's first stored submission left.
+struct Kept {
+    /// The receipt code, sealed to the token-derived identity.
+    sealed: Vec<u8>,
+    /// HMAC(secret, token ‖ SHA-256(answers)) of the answers stored.
+    answers: [u8; 32],
+}
+
+/// A token's entry: empty while its first submission is being stored.
+type Entry = Arc<OnceCell<Kept>>;
 
 struct Generations {
     started: Instant,
@@ -83,9 +95,15 @@ impl Default for FormTokens {
 pub enum Outcome<E> {
     /// Stored now: this receipt code.
     Stored(Zeroizing<String>),
-    /// Stored before, under the same token and answers: the same code.
-    Again(Zeroizing<String>),
-    /// Storing failed; nothing was kept.
+    /// Stored before under the same token: the same code, and whether the
+    /// answers sent now differ from those stored (they were not added).
+    Again {
+        /// The receipt code of the signal stored first.
+        code: Zeroizing<String>,
+        /// The answers differ from the stored ones.
+        changed: bool,
+    },
+    /// Refused by `admit`, or storing failed; nothing was kept.
     Failed(E),
 }
 
@@ -117,90 +135,154 @@ impl FormTokens {
                 .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
     }
 
-    /// Stores a submission once: `store` runs only if no earlier submission
-    /// with this `token` and these `answers` stored a signal (concurrent ones
-    /// wait for the first); otherwise the earlier receipt code is given back.
-    /// Without a well-formed token, `store` simply runs.
-    pub async fn once<E, F, Fut>(
+    /// Stores a submission once per token: if a submission with this `token`
+    /// stored a signal before, its receipt code is given back and nothing
+    /// runs (concurrent ones wait for the first). Otherwise `admit` decides
+    /// (the limits) before anything is held for the token, and `store` runs.
+    /// Without a well-formed token, `admit` and `store` simply run.
+    pub async fn once<E, A, F, Fut>(
         &self,
         token: Option<&str>,
         answers: &Answers,
+        admit: A,
         store: F,
     ) -> Outcome<E>
     where
+        A: Fn() -> Result<(), E>,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Zeroizing<String>, E>>,
     {
-        let Some((entry, identity)) = token
+        let Some((token, key, identity)) = token
             .filter(|t| Self::well_formed(t))
-            .and_then(|t| self.entry(t, answers))
+            .and_then(|t| Some((t, self.key(t)?, derive(t)?)))
         else {
-            return Self::run(&store).await;
+            return Self::run(&admit, &store).await;
+        };
+        let Some(digest) = self.digest(token, answers) else {
+            return Self::run(&admit, &store).await;
+        };
+        // A token seen before needs no admission: its answer stores nothing.
+        // A new one is admitted first, so a refused post leaves no entry.
+        let (entry, admitted) = match self.find(&key) {
+            Some(entry) => (entry, false),
+            None => {
+                if let Err(e) = admit() {
+                    return Outcome::Failed(e);
+                }
+                match self.insert(key) {
+                    Some(entry) => (entry, true),
+                    None => return Self::stored(store().await),
+                }
+            }
         };
         let mut fresh = None;
-        let sealed = entry
+        let kept = entry
             .get_or_try_init(|| async {
+                // The first sender's store failed while this one waited.
+                if !admitted {
+                    admit().map_err(Some)?;
+                }
                 let code = store().await.map_err(Some)?;
                 // A code that cannot be sealed is still this sender's
                 // receipt: the entry stays empty (a reload would store again).
                 let sealed =
                     crypto::seal(code.as_bytes(), &[&identity.to_public()]).map_err(|_| None);
                 fresh = Some(code);
-                sealed
+                Ok(Kept {
+                    sealed: sealed?,
+                    answers: digest,
+                })
             })
             .await;
+        if kept.is_err() {
+            self.forget(&key, &entry);
+        }
         if let Some(code) = fresh {
             return Outcome::Stored(code);
         }
-        let again = match sealed {
-            Err(Some(e)) => return Outcome::Failed(e),
-            Ok(sealed) => open_code(sealed, &identity),
+        match kept {
+            Err(Some(e)) => Outcome::Failed(e),
+            Ok(kept) => match open_code(&kept.sealed, &identity) {
+                Some(code) => Outcome::Again {
+                    code,
+                    changed: kept.answers != digest,
+                },
+                // Not reached: the token derives the identity it was sealed to.
+                None => Self::run(&admit, &store).await,
+            },
             // Not reached (an initialiser that stored set `fresh`).
-            Err(None) => None,
-        };
-        match again {
-            Some(code) => Outcome::Again(code),
-            // An entry that cannot be read: stored as without a token.
-            None => Self::run(&store).await,
+            Err(None) => Self::run(&admit, &store).await,
         }
     }
 
-    async fn run<E, F, Fut>(store: &F) -> Outcome<E>
+    async fn run<E, A, F, Fut>(admit: &A, store: &F) -> Outcome<E>
     where
+        A: Fn() -> Result<(), E>,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Zeroizing<String>, E>>,
     {
-        match store().await {
+        match admit() {
+            Ok(()) => Self::stored(store().await),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    fn stored<E>(result: Result<Zeroizing<String>, E>) -> Outcome<E> {
+        match result {
             Ok(code) => Outcome::Stored(code),
             Err(e) => Outcome::Failed(e),
         }
     }
 
-    /// The entry of `token` with `answers` (made if new), and the identity
-    /// its code is sealed to.
-    fn entry(&self, token: &str, answers: &Answers) -> Option<(Entry, x25519::Identity)> {
-        let identity = crypto::derive_identity(
-            token.as_bytes(),
-            b"signaal v1 form token",
-            b"signaal v1 form token receipt",
-        )
-        .ok()?;
-        let key = self.key(token, answers)?;
+    /// The entry held for `key`, if any; makes none.
+    fn find(&self, key: &[u8; 32]) -> Option<Entry> {
+        let g = self.entries.lock().ok()?;
+        g.current.get(key).or_else(|| g.previous.get(key)).cloned()
+    }
+
+    /// The entry for `key` (made if new), starting a new generation when the
+    /// current one is old or full.
+    fn insert(&self, key: [u8; 32]) -> Option<Entry> {
         let mut g = self.entries.lock().ok()?;
+        if let Some(entry) = g.current.get(&key).or_else(|| g.previous.get(&key)) {
+            return Some(Arc::clone(entry));
+        }
         if g.started.elapsed() >= GENERATION || g.current.len() >= MAX_ENTRIES {
             g.previous = std::mem::take(&mut g.current);
             g.started = Instant::now();
         }
-        let entry = match g.previous.get(&key) {
-            Some(e) => Arc::clone(e),
-            None => Arc::clone(g.current.entry(key).or_default()),
+        Some(Arc::clone(g.current.entry(key).or_default()))
+    }
+
+    /// Removes `entry` if nothing was stored under it and no other sender
+    /// waits on it (only the map and the caller hold it), so a failed store
+    /// leaves nothing behind.
+    fn forget(&self, key: &[u8; 32], entry: &Entry) {
+        let Ok(mut g) = self.entries.lock() else {
+            return;
         };
-        Some((entry, identity))
+        if entry.get().is_some() || Arc::strong_count(entry) > 2 {
+            return;
+        }
+        let g = &mut *g;
+        for map in [&mut g.current, &mut g.previous] {
+            if map.get(key).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+                map.remove(key);
+            }
+        }
+    }
+
+    /// HMAC(secret, token): where a token's entry is found.
+    fn key(&self, token: &str) -> Option<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.secret.as_ref()).ok()?;
+        mac.update(b"signaal v1 form token entry\0");
+        mac.update(token.as_bytes());
+        Some(mac.finalize().into_bytes().into())
     }
 
     /// HMAC(secret, token ‖ SHA-256(answers)): the answers by name and
-    /// value, each with its length, so no two forms share a key.
-    fn key(&self, token: &str, answers: &Answers) -> Option<[u8; 32]> {
+    /// value, each with its length, so no two forms share a digest.
+    fn digest(&self, token: &str, answers: &Answers) -> Option<[u8; 32]> {
         let mut digest = Sha256::new();
         for (name, value) in &answers.0 {
             digest.update((name.len() as u64).to_be_bytes());
@@ -209,6 +291,7 @@ impl FormTokens {
             digest.update(value.as_bytes());
         }
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.secret.as_ref()).ok()?;
+        mac.update(b"signaal v1 form token answers\0");
         mac.update(token.as_bytes());
         mac.update(&digest.finalize());
         Some(mac.finalize().into_bytes().into())
@@ -222,6 +305,16 @@ impl FormTokens {
             .map(|g| g.current.len() + g.previous.len())
             .unwrap_or_default()
     }
+}
+
+/// The identity a token's receipt code is sealed to.
+fn derive(token: &str) -> Option<x25519::Identity> {
+    crypto::derive_identity(
+        token.as_bytes(),
+        b"signaal v1 form token",
+        b"signaal v1 form token receipt",
+    )
+    .ok()
 }
 
 #[cfg(test)]
@@ -244,16 +337,21 @@ mod tests {
         stored: &AtomicUsize,
     ) -> Outcome<()> {
         tokens
-            .once(token, a, || async {
-                let n = stored.fetch_add(1, Ordering::SeqCst);
-                Ok(Zeroizing::new(format!("CODE-{n}")))
-            })
+            .once(
+                token,
+                a,
+                || Ok(()),
+                || async {
+                    let n = stored.fetch_add(1, Ordering::SeqCst);
+                    Ok(Zeroizing::new(format!("CODE-{n}")))
+                },
+            )
             .await
     }
 
     fn code<E>(o: &Outcome<E>) -> &str {
         match o {
-            Outcome::Stored(c) | Outcome::Again(c) => c.as_str(),
+            Outcome::Stored(c) | Outcome::Again { code: c, .. } => c.as_str(),
             Outcome::Failed(_) => panic!("failed"),
         }
     }
@@ -268,19 +366,56 @@ mod tests {
         let first = send(&tokens, Some(&token), &a, &stored).await;
         let again = send(&tokens, Some(&token), &a, &stored).await;
         assert!(matches!(first, Outcome::Stored(_)));
-        assert!(matches!(again, Outcome::Again(_)));
+        assert!(matches!(again, Outcome::Again { changed: false, .. }));
         assert_eq!(code(&first), code(&again));
         assert_eq!(stored.load(Ordering::SeqCst), 1);
-        // Edited after going back: a new signal, not swallowed.
+        // Edited after going back: still the first signal, said to be changed.
         let edited = send(&tokens, Some(&token), &answers("Een+andere+regel"), &stored).await;
-        assert!(matches!(edited, Outcome::Stored(_)));
-        assert_ne!(code(&edited), code(&first));
+        assert!(matches!(edited, Outcome::Again { changed: true, .. }));
+        assert_eq!(code(&edited), code(&first));
+        assert_eq!(stored.load(Ordering::SeqCst), 1);
         // No token, or a made-up one: stored as any form is.
         let plain = send(&tokens, None, &a, &stored).await;
         let odd = send(&tokens, Some("not a token"), &a, &stored).await;
         assert!(matches!(plain, Outcome::Stored(_)) && matches!(odd, Outcome::Stored(_)));
-        assert_eq!(stored.load(Ordering::SeqCst), 4);
-        assert_eq!(tokens.len(), 2);
+        assert_eq!(stored.load(Ordering::SeqCst), 3);
+        assert_eq!(tokens.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn refused_posts_hold_nothing_and_push_no_stored_form_out() {
+        let tokens = FormTokens::new();
+        let stored = AtomicUsize::new(0);
+        let token = FormTokens::issue();
+        let a = answers("Een+regel");
+        let first = send(&tokens, Some(&token), &a, &stored).await;
+        // More refused posts, each with a token of its own, than a
+        // generation holds: none of them makes an entry or stores.
+        for _ in 0..MAX_ENTRIES + 10 {
+            let refused = tokens
+                .once(
+                    Some(&FormTokens::issue()),
+                    &a,
+                    || Err("limited"),
+                    || async { panic!("a refused post must not store") },
+                )
+                .await;
+            assert!(matches!(refused, Outcome::Failed("limited")));
+        }
+        assert_eq!(tokens.len(), 1);
+        let again = send(&tokens, Some(&token), &a, &stored).await;
+        assert_eq!(code(&again), code(&first));
+        assert_eq!(stored.load(Ordering::SeqCst), 1);
+        // A refused post with a stored form's token still gets its receipt.
+        let reload = tokens
+            .once(
+                Some(&token),
+                &a,
+                || Err("limited"),
+                || async { panic!("a reload must not store") },
+            )
+            .await;
+        assert!(matches!(reload, Outcome::Again { changed: false, .. }));
     }
 
     #[tokio::test]
@@ -289,11 +424,15 @@ mod tests {
         let token = FormTokens::issue();
         let a = answers("x");
         let failed = tokens
-            .once(Some(&token), &a, || async {
-                Err::<Zeroizing<String>, _>("full")
-            })
+            .once(
+                Some(&token),
+                &a,
+                || Ok(()),
+                || async { Err::<Zeroizing<String>, _>("full") },
+            )
             .await;
         assert!(matches!(failed, Outcome::Failed("full")));
+        assert_eq!(tokens.len(), 0, "a failed store leaves no entry");
         let stored = AtomicUsize::new(0);
         let next = send(&tokens, Some(&token), &a, &stored).await;
         assert!(matches!(next, Outcome::Stored(_)));
@@ -310,14 +449,19 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let a = answers("tegelijk");
                 let o = tokens
-                    .once(Some(&token), &a, || {
-                        let stored = Arc::clone(&stored);
-                        async move {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            let n = stored.fetch_add(1, Ordering::SeqCst);
-                            Ok::<_, ()>(Zeroizing::new(format!("CODE-{n}")))
-                        }
-                    })
+                    .once(
+                        Some(&token),
+                        &a,
+                        || Ok(()),
+                        || {
+                            let stored = Arc::clone(&stored);
+                            async move {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                let n = stored.fetch_add(1, Ordering::SeqCst);
+                                Ok::<_, ()>(Zeroizing::new(format!("CODE-{n}")))
+                            }
+                        },
+                    )
                     .await;
                 code(&o).to_owned()
             }));
@@ -330,29 +474,25 @@ mod tests {
         assert!(codes.iter().all(|c| c == "CODE-0"));
     }
 
-    #[test]
-    fn an_entry_holds_no_code_it_could_read_without_the_token() {
+    #[tokio::test]
+    async fn an_entry_holds_no_code_it_could_read_without_the_token() {
         let tokens = FormTokens::new();
         let token = FormTokens::issue();
         let other = FormTokens::issue();
         let a = answers("x");
-        let (entry, _) = tokens.entry(&token, &a).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let identity = crypto::derive_identity(
-            token.as_bytes(),
-            b"signaal v1 form token",
-            b"signaal v1 form token receipt",
-        )
-        .unwrap();
-        rt.block_on(entry.get_or_init(|| async {
-            crypto::seal(b"AAAA-BBBB", &[&identity.to_public()]).unwrap()
-        }));
-        let sealed = entry.get().unwrap();
+        let stored = tokens
+            .once(
+                Some(&token),
+                &a,
+                || Ok::<_, ()>(()),
+                || async { Ok(Zeroizing::new("AAAA-BBBB".to_owned())) },
+            )
+            .await;
+        assert!(matches!(stored, Outcome::Stored(_)));
+        let entry = tokens.find(&tokens.key(&token).unwrap()).unwrap();
+        let sealed = &entry.get().unwrap().sealed;
         assert!(!sealed.windows(9).any(|w| w == b"AAAA-BBBB"));
-        let (_, wrong) = tokens.entry(&other, &a).unwrap();
-        assert!(crypto::open(sealed, &[&wrong]).is_err());
-        assert!(crypto::open(sealed, &[&identity]).is_ok());
+        assert!(crypto::open(sealed, &[&derive(&other).unwrap()]).is_err());
+        assert!(crypto::open(sealed, &[&derive(&token).unwrap()]).is_ok());
     }
 }

@@ -104,6 +104,20 @@ impl Store {
         .await
     }
 
+    /// Whether a signal with lookup tag `tag` is kept (not withdrawn, not
+    /// purged).
+    pub async fn signal_kept(&self, tag: [u8; 32]) -> Result<bool, StoreError> {
+        self.read(move |c| {
+            Ok(
+                c.prepare_cached("SELECT 1 FROM all_signals WHERE lookup_tag = ?1")?
+                    .query_row(params![tag.as_slice()], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
+        })
+        .await
+    }
+
     /// Stores a sealed message from the sender, unanswered (so the review
     /// queue shows the signal as having a new reply); returns once durable.
     /// `false` if the signal is gone.

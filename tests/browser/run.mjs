@@ -1,12 +1,15 @@
 // Browser tests of the intake in real headless Chromium (Debian's), driven by
 // playwright-core, with axe-core for the WCAG 2.1 A/AA rules.
 //
-// Started by tests/browser.rs, which runs two real signaal servers:
+// Started by tests/browser.rs, which runs four real signaal servers:
 //   SIGNAAL_URL         an ordinary server
 //   SIGNAAL_STRICT_URL  one with tight limits (a burst of 1, a 2 KiB body) that
 //                       treats loopback as a work network
 //   SIGNAAL_BUSY_URL    one that lets an address send two things an hour, so
 //                       a sender's message is stopped by the limit
+//   SIGNAAL_HELD_URL    one that allows one look-up or submission a second
+//                       for everyone, so a message is held back before its
+//                       signal can be opened
 //   SIGNAAL_REVIEW_URL  the ordinary server's review face, and
 //   SIGNAAL_REVIEW_PASSPHRASE  its demo reviewer's passphrase
 // Optional: SIGNAAL_SHOTS (folder for screenshots at 320 and 1280 px),
@@ -27,15 +30,16 @@ const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const BASE = process.env.SIGNAAL_URL;
 const STRICT = process.env.SIGNAAL_STRICT_URL;
 const BUSY = process.env.SIGNAAL_BUSY_URL;
+const HELD = process.env.SIGNAAL_HELD_URL;
 const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
 const REVIEW = process.env.SIGNAAL_REVIEW_URL;
 const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
-if (!BASE || !STRICT || !BUSY || !REVIEW || !REVIEW_PASSPHRASE) {
-  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
+if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
-const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin]);
+const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin, new URL(HELD).origin]);
 const RECEIPT = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/;
 
 // ---- a tiny harness ----
@@ -216,6 +220,63 @@ async function stoppedMessage(page, lang) {
     if (res.status() === 429) return;
   }
   throw new Error('no message was stopped');
+}
+
+// On the held server (one look-up or submission a second for everyone): a
+// message sent at once after its thread was opened is stopped before the
+// signal can be opened, and comes back on its own with the text kept.
+let heldCode = null;
+async function heldMessage(page, lang) {
+  if (!heldCode) {
+    await page.goto(`${HELD}/?lang=${lang}`);
+    await page.fill('#situation', 'Een regel die te hard uitpakt.');
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    heldCode = await receiptOf(page);
+  }
+  for (let i = 0; i < 4; i++) {
+    await page.waitForTimeout(1100);
+    await page.goto(`${HELD}/follow-up?lang=${lang}`);
+    await page.fill('#receipt', heldCode);
+    await page.click(`button:has-text("${t[lang].open}")`);
+    await page.waitForLoadState('load');
+    if ((await page.locator('#message').count()) === 0) continue;
+    await page.fill('#message', STOPPED_TEXT);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/follow-up/message')),
+      page.click(`button:has-text("${t[lang].send}")`),
+    ]);
+    await page.waitForLoadState('load');
+    if (res.status() === 429 && (await page.locator('[data-held]').count()) === 1) {
+      assert((await page.inputValue('#message')) === STOPPED_TEXT, 'the held message lost its text');
+      return;
+    }
+  }
+  throw new Error('no message was held back');
+}
+
+// A form sent again with its first token: `fill` types into the form that
+// carries `token` (set in the hidden field, as "back" restores it).
+async function sendWithToken(page, lang, token, text) {
+  await page.goto(`${BASE}/?lang=${lang}`);
+  await page.evaluate((v) => { document.querySelector('[name=form_token]').value = v; }, token);
+  await page.fill('#situation', text);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/signal')),
+    page.click(`button:has-text("${t[lang].submit}")`),
+  ]);
+  await page.waitForLoadState('load');
+  return res;
+}
+
+// A signal given on a fresh form: its token and its code.
+async function giveSignal(page, lang, text) {
+  await page.goto(`${BASE}/?lang=${lang}`);
+  const token = await page.inputValue('[name=form_token]');
+  await page.fill('#situation', text);
+  await page.click(`button:has-text("${t[lang].submit}")`);
+  await page.waitForLoadState('load');
+  return { token, code: await receiptOf(page) };
 }
 
 // ---- the watchers themselves: shown to fire on a page that does what no page may ----
@@ -642,6 +703,33 @@ const pages = {
     await p.click(`button:has-text("${t[l].confirm}")`);
   },
   'message not sent yet': async (p, l) => stoppedMessage(p, l),
+  'message held back': async (p, l) => heldMessage(p, l),
+  '404 page': async (p, l) => {
+    const res = await p.goto(`${BASE}/no-such-page?lang=${l}`);
+    assert(res.status() === 404, `status ${res.status()}`);
+  },
+  'receipt again, changes not added': async (p, l) => {
+    const { token, code } = await giveSignal(p, l, 'Een regel die te hard uitpakt.');
+    const res = await sendWithToken(p, l, token, 'Een regel die te hard uitpakt, en meer.');
+    assert(res.status() === 200, `status ${res.status()}`);
+    assert((await p.getAttribute('[data-receipt]', 'data-receipt')) === code, 'another code');
+    assert((await p.locator('[data-not-added]').count()) === 1, 'no notice that the changes were not added');
+  },
+  'form sent again after withdrawing': async (p, l) => {
+    const text = 'Een regel die ik terugneem.';
+    const { token, code } = await giveSignal(p, l, text);
+    await p.goto(`${BASE}/follow-up?lang=${l}`);
+    await p.fill('#receipt', code);
+    await p.click(`button:has-text("${t[l].open}")`);
+    await p.waitForLoadState('load');
+    await p.click(`button:has-text("${t[l].withdraw}")`);
+    await p.waitForLoadState('load');
+    await p.click(`button:has-text("${t[l].confirm}")`);
+    await p.waitForLoadState('load');
+    const res = await sendWithToken(p, l, token, text);
+    assert(res.status() === 410, `status ${res.status()}`);
+    assert((await p.locator('[data-receipt]').count()) === 0, 'a receipt for a withdrawn signal');
+  },
   '413 page': async (p, l) => {
     await p.goto(`${STRICT}/?lang=${l}`);
     await p.fill('#situation', 'Te lang. '.repeat(400));

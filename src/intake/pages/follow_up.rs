@@ -311,7 +311,7 @@ pub fn message_held_page(lang: Lang, code: &str, text: &str, retry_after_secs: u
             action: "/follow-up/message",
         },
         html! {
-            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus data-held {
                 h2 #error-summary-title { (lang.t("followup.message.not_sent")) }
                 p { (lang.t("followup.message.limited").replace("{wait}", &wait)) }
             }

@@ -19,6 +19,8 @@ pub struct PrivacyView<'a> {
     pub mix_interval_secs: u64,
     /// Backups a day.
     pub backups_per_day: u32,
+    /// Days a sealed backup is kept.
+    pub backup_keep_days: u32,
     /// The running retention periods.
     pub retention: &'a Retention,
 }
@@ -77,6 +79,9 @@ pub fn privacy_page(lang: Lang, v: &PrivacyView<'_>) -> Markup {
                         }
                     }
                 }
+                p data-backup-keep-days=(v.backup_keep_days) {
+                    (lang.t("privacy.retention.backups").replace("{days}", &days(lang, v.backup_keep_days)))
+                }
                 (prose(lang.t("privacy.retention.after")))
             }
             @for key in sections {
@@ -121,22 +126,27 @@ fn retention_rows(r: &Retention) -> [(&'static str, u32); 5] {
     ]
 }
 
-/// How long a signal of `status` is kept, in words.
-fn kept(lang: Lang, status: &str, days: u32) -> String {
-    if days == 0 {
-        return lang.t("privacy.retention.no_limit").to_owned();
-    }
-    let n = if days == 1 {
+/// How long a signal of `status` is kept, in words. 0 keeps it for ever
+/// (no purge deletes it): an open signal until its outcome's period applies,
+/// a finished one until its sender withdraws it.
+fn kept(lang: Lang, status: &str, n: u32) -> String {
+    let open = matches!(status, "new" | "in_progress");
+    let key = match (n, open) {
+        (0, true) => "privacy.retention.open_no_limit",
+        (0, false) => "privacy.retention.final_no_limit",
+        (_, true) => "privacy.retention.after_arrival",
+        (_, false) => "privacy.retention.after_finished",
+    };
+    lang.t(key).replace("{days}", &days(lang, n))
+}
+
+/// A number of days in words: "1 dag", "30 days".
+fn days(lang: Lang, n: u32) -> String {
+    if n == 1 {
         lang.t("days.one").to_owned()
     } else {
-        lang.t("days.many").replace("{n}", &days.to_string())
-    };
-    let from = if matches!(status, "new" | "in_progress") {
-        "privacy.retention.after_arrival"
-    } else {
-        "privacy.retention.after_finished"
-    };
-    lang.t(from).replace("{days}", &n)
+        lang.t("days.many").replace("{n}", &n.to_string())
+    }
 }
 
 /// An operator's setting, or "not given" when it is empty.

@@ -20,7 +20,7 @@ pub use follow_up::{
 };
 pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, blank_form_page, form_page};
 pub use info::{PrivacyView, accessibility_page, privacy_page};
-pub use receipt::receipt_page;
+pub use receipt::{receipt_again_page, receipt_page};
 pub use withdraw::{WITHDRAW_FIELD, withdraw_page, withdrawn_page};
 
 use std::sync::{Arc, RwLock};
@@ -260,6 +260,7 @@ mod tests {
                     public_url: "https://x.example/",
                     mix_interval_secs: 3600,
                     backups_per_day: 1,
+                    backup_keep_days: 15,
                     retention: &crate::config::Retention::default(),
                 },
             );

@@ -17,6 +17,17 @@ pub fn follow_up_address(public_url: &str) -> String {
 /// selected and copied in one go; the address to come back to stands next
 /// to it, on screen and on paper, so that a note of both is all it takes.
 pub fn receipt_page(lang: Lang, grouped_code: &str, public_url: &str) -> Markup {
+    receipt(lang, grouped_code, public_url, false)
+}
+
+/// The receipt of a form sent again with other answers than the ones stored
+/// under its token: the same code, under a notice that the changes were not
+/// added and that a message with the code adds them.
+pub fn receipt_again_page(lang: Lang, grouped_code: &str, public_url: &str) -> Markup {
+    receipt(lang, grouped_code, public_url, true)
+}
+
+fn receipt(lang: Lang, grouped_code: &str, public_url: &str, changed: bool) -> Markup {
     let address = follow_up_address(public_url);
     layout_with(
         lang,
@@ -30,6 +41,13 @@ pub fn receipt_page(lang: Lang, grouped_code: &str, public_url: &str) -> Markup 
             div.panel.success {
                 h1 { (lang.t("receipt.title")) }
                 p { (lang.t("receipt.stored")) }
+            }
+            @if changed {
+                div.notice data-not-added role="status" {
+                    h2 { (lang.t("receipt.changed_title")) }
+                    p { (lang.t("receipt.changed")) " "
+                        a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } "." }
+                }
             }
             div.code-box {
                 p.code-label #code-label { (lang.t("receipt.code_label")) }
