@@ -461,3 +461,151 @@ fn insert_status(
     ])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::store::testing::store_with;
+
+    fn ids(store: &Store, sql: &'static str) -> Vec<String> {
+        store
+            .read_blocking(|c| {
+                c.prepare(sql)?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_signal_takes_its_links_with_it_and_the_hardship_stays() {
+        let (_dir, store) = store_with(&["2026-11-02", "2026-11-03"]).await;
+        let signals = ids(&store, "SELECT id FROM all_signals ORDER BY id");
+        let hardship = store
+            .add_hardship(
+                "ann".into(),
+                NewHardship {
+                    origin: "law".into(),
+                    domain: String::new(),
+                    format: crate::crypto::FORMAT_AGE_X25519,
+                    envelope: vec![1; 8],
+                },
+            )
+            .await
+            .unwrap();
+        for s in &signals {
+            assert!(
+                store
+                    .link(s.clone(), hardship.clone(), "ann".into())
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            !store
+                .link("nosuchsignal".into(), hardship.clone(), "ann".into())
+                .await
+                .unwrap()
+        );
+        store
+            .withdraw(signals[0].clone(), "2026-11-04".into())
+            .await
+            .unwrap()
+            .unwrap();
+        let page = store
+            .hardship_page(hardship.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.record.signals, 1);
+        assert_eq!(page.signals.len(), 1);
+        assert_eq!(page.signals[0].id, signals[1]);
+        assert_eq!(page.record.origin.as_deref(), Some("law"));
+        assert_eq!(page.record.domain, None);
+        assert!(
+            store
+                .hardships_of(signals[0].clone())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.close();
+    }
+
+    #[tokio::test]
+    async fn a_measure_starts_proposed_and_keeps_every_status_with_its_day() {
+        let (_dir, store) = store_with(&[]).await;
+        let hardship = store
+            .add_hardship(
+                "ann".into(),
+                NewHardship {
+                    origin: String::new(),
+                    domain: String::new(),
+                    format: crate::crypto::FORMAT_AGE_X25519,
+                    envelope: vec![1; 8],
+                },
+            )
+            .await
+            .unwrap();
+        let new = NewMeasure {
+            kind: "measure".into(),
+            lever: "law".into(),
+            target_on: "2027-06-01".into(),
+            format: crate::crypto::FORMAT_AGE_X25519,
+            envelope: vec![2; 8],
+            note: vec![3; 8],
+        };
+        let measure = store
+            .add_measure(hardship.clone(), "ann".into(), new.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .add_measure("nosuch".into(), "ann".into(), new)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        for status in ["agreed", "implemented"] {
+            assert!(
+                store
+                    .set_measure_status(
+                        hardship.clone(),
+                        measure.clone(),
+                        status.into(),
+                        "bob".into(),
+                        vec![4; 8],
+                    )
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            !store
+                .set_measure_status(
+                    "other".into(),
+                    measure.clone(),
+                    "agreed".into(),
+                    "bob".into(),
+                    vec![4; 8],
+                )
+                .await
+                .unwrap(),
+            "a measure is changed only under its own hardship"
+        );
+        let page = store.hardship_page(hardship).await.unwrap().unwrap();
+        let m = &page.measures[0];
+        assert_eq!(m.status, "implemented");
+        assert_eq!(m.target_on.as_deref(), Some("2027-06-01"));
+        let steps: Vec<&str> = m.history.iter().map(|h| h.status.as_str()).collect();
+        assert_eq!(steps, ["proposed", "agreed", "implemented"]);
+        assert!(m.history.iter().all(|h| h.day.len() == 10));
+        assert!(matches!(
+            store.verify_audit_blocking(None).unwrap(),
+            crate::audit::Verdict::Intact { .. }
+        ));
+        store.close();
+    }
+}
