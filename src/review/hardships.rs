@@ -1,7 +1,7 @@
 //! Hardships: `GET /hardships` (the list and the form of a new one),
-//! `POST /hardships`, `GET /hardships/{id}` (its texts, its signals and its
-//! measures), linking and unlinking a signal from its page, and the measures
-//! under a hardship with their dated status history.
+//! `POST /hardships`, `GET /hardships/{id}` (drawn by [`super::hardship_page`]),
+//! and linking and unlinking a signal from its page; the measures under a
+//! hardship are in [`super::measures`].
 //!
 //! Invariants:
 //! - Everything a reviewer writes here is sealed to every team recipient
@@ -25,35 +25,11 @@ use crate::audit::{Action, Entry};
 use crate::crypto;
 use crate::signal::questions;
 use crate::signal::sealed::{open_fields, seal_fields};
-use crate::store::hardships::{NewHardship, NewMeasure};
+use crate::store::hardships::NewHardship;
 use crate::web;
 
 /// Longest title, organisation, reference or source, in characters.
 pub const MAX_LINE: usize = 300;
-/// Longest status note, in characters.
-pub const MAX_NOTE: usize = 500;
-
-/// What a course of action is.
-pub const KINDS: &[&str] = &["recommendation", "proposal", "measure"];
-/// What a measure changes.
-pub const LEVERS: &[&str] = &[
-    "law",
-    "policy_rule",
-    "discretion",
-    "practice",
-    "cooperation",
-    "other",
-];
-/// Where a measure stands.
-pub const MEASURE_STATUSES: &[&str] = &[
-    "proposed",
-    "agreed",
-    "in_progress",
-    "implemented",
-    "not_implemented",
-    "withdrawn",
-];
-
 /// The sealed texts of a hardship, by the names its form sends.
 pub const HARDSHIP_TEXTS: &[&str] = &[
     "title",
@@ -86,7 +62,7 @@ impl HardshipForm {
     }
 }
 
-fn too_long(text: &str, max: usize) -> bool {
+pub(super) fn too_long(text: &str, max: usize) -> bool {
     text.chars().count() > max
 }
 
@@ -123,7 +99,7 @@ fn read_hardship(fields: &Fields) -> HardshipForm {
     f
 }
 
-fn team_recipients(
+pub(super) fn team_recipients(
     state: &ReviewState,
     face: Face,
 ) -> Result<Vec<age::x25519::Recipient>, Failure> {
@@ -277,7 +253,7 @@ pub fn refused(face: Face, who: &Reviewer, status: StatusCode, key: &str, back: 
     (status, pages::refused(face, who, face.t(key), back)).into_response()
 }
 
-fn checked_id(face: Face, id: &str) -> Result<(), Failure> {
+pub(super) fn checked_id(face: Face, id: &str) -> Result<(), Failure> {
     if valid_id(id) {
         Ok(())
     } else {
@@ -354,164 +330,10 @@ async fn linking(
     }
 }
 
-/// `POST /hardships/{id}/measures`: a course of action or measure, its
-/// texts sealed to the team, with its first status.
-pub async fn measure(
-    State(state): State<ReviewState>,
-    face: Face,
-    reviewer: Reviewer,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, Failure> {
-    checked_id(face, &id)?;
-    let fields = Fields::read_checked(body, &reviewer)
-        .await
-        .map_err(|e| Failure(face, e))?;
-    let back = format!("/hardships/{id}#measures");
-    let refuse = |status, key| Ok(refused(face, &reviewer, status, key, &back));
-    let kind = fields.get("kind").trim();
-    let lever = fields.get("lever").trim();
-    if !KINDS.contains(&kind) || !LEVERS.contains(&lever) {
-        return refuse(StatusCode::BAD_REQUEST, "review.measure.error.choice");
-    }
-    let (text, organisation, source) = (
-        fields.get("text").trim(),
-        fields.get("organisation").trim(),
-        fields.get("source").trim(),
-    );
-    if too_long(text, MAX_TEXT) || too_long(organisation, MAX_LINE) || too_long(source, MAX_LINE) {
-        return refuse(StatusCode::BAD_REQUEST, "review.hardship.error.long");
-    }
-    if text.is_empty() || organisation.is_empty() {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "review.measure.error.required",
-        );
-    }
-    let target = fields.get("target").trim();
-    if !target.is_empty() && !is_day(target) {
-        return refuse(StatusCode::BAD_REQUEST, "review.measure.error.target");
-    }
-    let team = team_recipients(&state, face)?;
-    let sealed = seal_fields(
-        &[
-            ("text", text),
-            ("organisation", organisation),
-            ("source", source),
-        ],
-        &team,
-    );
-    let note = seal_fields(&[("note", "")], &team);
-    let (Ok(envelope), Ok(note)) = (sealed, note) else {
-        return Err(Failure(face, ReviewError::Unavailable));
-    };
-    let new = NewMeasure {
-        kind: kind.to_owned(),
-        lever: lever.to_owned(),
-        target_on: target.to_owned(),
-        format: crypto::FORMAT_AGE_X25519,
-        envelope,
-        note,
-    };
-    drop(fields);
-    match state
-        .store
-        .add_measure(id.clone(), reviewer.name.clone(), new)
-        .await
-    {
-        Ok(Some(_)) => {
-            Ok(Redirect::to(&format!("/hardships/{id}?done=measure#measures")).into_response())
-        }
-        Ok(None) => Err(Failure(face, ReviewError::NotFound)),
-        Err(e) => Err(Failure(face, e.into())),
-    }
-}
-
-/// `POST /hardships/{id}/measures/{mid}/status`: a measure's next status,
-/// kept with its day and a short sealed note.
-pub async fn status(
-    State(state): State<ReviewState>,
-    face: Face,
-    reviewer: Reviewer,
-    Path((id, mid)): Path<(String, String)>,
-    body: Body,
-) -> Result<Response, Failure> {
-    checked_id(face, &id)?;
-    checked_id(face, &mid)?;
-    let fields = Fields::read_checked(body, &reviewer)
-        .await
-        .map_err(|e| Failure(face, e))?;
-    let back = format!("/hardships/{id}#measures");
-    let status = fields.get("status").trim();
-    if !MEASURE_STATUSES.contains(&status) {
-        return Ok(refused(
-            face,
-            &reviewer,
-            StatusCode::BAD_REQUEST,
-            "review.measure.error.status",
-            &back,
-        ));
-    }
-    let note = fields.get("note").trim();
-    if too_long(note, MAX_NOTE) {
-        return Ok(refused(
-            face,
-            &reviewer,
-            StatusCode::BAD_REQUEST,
-            "review.hardship.error.long",
-            &back,
-        ));
-    }
-    let team = team_recipients(&state, face)?;
-    let sealed = seal_fields(&[("note", note)], &team)
-        .map_err(|_| Failure(face, ReviewError::Unavailable))?;
-    let status = status.to_owned();
-    drop(fields);
-    match state
-        .store
-        .set_measure_status(id.clone(), mid, status, reviewer.name.clone(), sealed)
-        .await
-    {
-        Ok(true) => {
-            Ok(Redirect::to(&format!("/hardships/{id}?done=status#measures")).into_response())
-        }
-        Ok(false) => Err(Failure(face, ReviewError::NotFound)),
-        Err(e) => Err(Failure(face, e.into())),
-    }
-}
-
-/// Whether `s` is a day as `YYYY-MM-DD`.
-pub fn is_day(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        s.get(r)
-            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse::<u16>().ok())
-    };
-    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
-        return false;
-    }
-    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
-        return false;
-    };
-    let Ok(month) = time::Month::try_from(u8::try_from(month).unwrap_or(0)) else {
-        return false;
-    };
-    time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).unwrap_or(0)).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn a_target_is_a_day_and_nothing_else() {
-        assert!(is_day("2027-06-01"));
-        for bad in ["2027-13-01", "2027-6-1", "morgen", "2027-06-01T00:00", ""] {
-            assert!(!is_day(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn a_hardship_form_needs_a_title_and_a_description_and_known_categories() {

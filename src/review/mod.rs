@@ -21,6 +21,7 @@ mod hardship_page;
 mod hardships;
 pub mod hosts;
 mod login;
+mod measures;
 mod metadata;
 mod pages;
 mod place;
@@ -198,10 +199,10 @@ const GATED: &[Gated] = &[
     (Method::POST, "/hardships", |m| on(m, hardships::create)),
     (Method::GET, "/hardships/{id}", |m| on(m, hardships::page)),
     (Method::POST, "/hardships/{id}/measures", |m| {
-        on(m, hardships::measure)
+        on(m, measures::add)
     }),
     (Method::POST, "/hardships/{id}/measures/{mid}/status", |m| {
-        on(m, hardships::status)
+        on(m, measures::status)
     }),
     (Method::GET, "/signals/{id}/envelope.age", |m| {
         on(m, export::one)

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 use super::{Face, layout};
 use crate::review::glance::reference;
-use crate::review::hardships::{HardshipForm, KINDS, LEVERS, MEASURE_STATUSES};
+use crate::review::hardships::HardshipForm;
+use crate::review::measures::{KINDS, LEVERS, MEASURE_STATUSES};
 use crate::review::session::Reviewer;
 use crate::signal::questions;
 use crate::views::{choice_label, day, fill};
