@@ -55,6 +55,19 @@ pub enum Action {
     /// Signals were decrypted for the queue: their snippets shown, or the
     /// sender's choice of domain read for a filter; the detail names them.
     Glance,
+    /// A hardship was created; the detail names it.
+    HardshipNew,
+    /// A hardship's sealed texts were decrypted (its page, the list, the
+    /// titles offered on a signal's page); the detail names which.
+    HardshipView,
+    /// A signal was linked to a hardship.
+    Link,
+    /// A signal was unlinked from a hardship.
+    Unlink,
+    /// A course of action or measure was added under a hardship.
+    Measure,
+    /// A measure's status changed.
+    MeasureStatus,
 }
 
 impl Action {
@@ -73,6 +86,12 @@ impl Action {
             Self::Report => "report",
             Self::Withdrawn => "withdrawn",
             Self::Glance => "glance",
+            Self::HardshipNew => "hardship-new",
+            Self::HardshipView => "hardship-view",
+            Self::Link => "link",
+            Self::Unlink => "unlink",
+            Self::Measure => "measure",
+            Self::MeasureStatus => "measure-status",
         }
     }
 }

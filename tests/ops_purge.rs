@@ -107,6 +107,15 @@ async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audi
         )
         .unwrap();
     }
+    // Its links to a hardship go too; the other signal's link stays.
+    for id in [&ids[0], &ids[1]] {
+        conn.execute(
+            "INSERT INTO hardship_signals (hardship_id, signal_id, linked_on)
+             VALUES ('h', ?1, '2020-01-02')",
+            [id],
+        )
+        .unwrap();
+    }
     drop(conn);
     let note_needle = note_bytes[100..164].to_vec();
 
@@ -135,6 +144,14 @@ async fn a_purged_signal_leaves_no_byte_in_the_data_folder_and_a_row_in_the_audi
         [ids[1].clone(), ids[2].clone()],
         "an open signal is never purged"
     );
+    let linked: Vec<String> = conn
+        .prepare("SELECT signal_id FROM hardship_signals")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(linked, [ids[1].clone()], "the purged signal's link is gone");
     let (action, actor, detail): (String, String, String) = conn
         .query_row(
             "SELECT action, actor, detail FROM audit WHERE signal_id = ?1 ORDER BY seq DESC",

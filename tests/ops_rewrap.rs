@@ -36,8 +36,9 @@ fn write_team(server: &Server, keys: &[&TeamKey]) {
     .unwrap();
 }
 
-/// A note (to the team) and a team message (to the team and the sender), sealed
-/// as the review face seals them, stored beside signal `id`.
+/// A note (to the team), a team message (to the team and the sender) and a
+/// hardship with a measure and its status (to the team), sealed as the review
+/// face seals them, stored beside signal `id`.
 fn add_note_and_message(conn: &rusqlite::Connection, id: &str, team: &[&TeamKey]) {
     let source: String = conn
         .query_row(
@@ -64,6 +65,37 @@ fn add_note_and_message(conn: &rusqlite::Connection, id: &str, team: &[&TeamKey]
         rusqlite::params![format!("m-{id}"), id, message],
     )
     .unwrap();
+    // A hardship with a measure and its first status, each sealed to the team.
+    let to_team: Vec<&dyn age::Recipient> = team.iter().map(|r| r as _).collect();
+    let sealed = |text: &[u8]| crypto::seal(text, &to_team).unwrap();
+    conn.execute(
+        "INSERT INTO hardships (id, created_on, author, format, envelope)
+         VALUES (?1, '2026-01-01', 'ann', 'age-v1-x25519', ?2)",
+        rusqlite::params![format!("h-{id}"), sealed(b"a hardship")],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO hardship_signals (hardship_id, signal_id, linked_on)
+         VALUES (?1, ?2, '2026-01-01')",
+        rusqlite::params![format!("h-{id}"), id],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO measures (id, hardship_id, seq, kind, lever, status, created_on, format, envelope)
+         VALUES (?1, ?2, 1, 'measure', 'law', 'proposed', '2026-01-01', 'age-v1-x25519', ?3)",
+        rusqlite::params![format!("k-{id}"), format!("h-{id}"), sealed(b"a measure")],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO measure_statuses (id, measure_id, seq, status, day, author, format, envelope)
+         VALUES (?1, ?2, 1, 'proposed', '2026-01-01', 'ann', 'age-v1-x25519', ?3)",
+        rusqlite::params![
+            format!("s-{id}"),
+            format!("k-{id}"),
+            sealed(b"a status note")
+        ],
+    )
+    .unwrap();
 }
 
 /// Every envelope in the database, as files `age -d` can read.
@@ -71,7 +103,14 @@ fn dump_envelopes(server: &Server, dir: &Path) -> Vec<std::path::PathBuf> {
     std::fs::create_dir_all(dir).unwrap();
     let conn = db(&server.data_dir().join("signaal.db"));
     let mut files = Vec::new();
-    for table in ["all_signals", "notes", "all_messages"] {
+    for table in [
+        "all_signals",
+        "notes",
+        "all_messages",
+        "hardships",
+        "measures",
+        "measure_statuses",
+    ] {
         let mut stmt = conn
             .prepare(&format!("SELECT id, envelope FROM {table}"))
             .unwrap();
@@ -113,7 +152,7 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
     ann.write_identity_file(&ann_file);
     bob.write_identity_file(&bob_file);
     let before = dump_envelopes(&server, &server.root.path().join("before"));
-    assert_eq!(before.len(), 5);
+    assert_eq!(before.len(), 8);
     assert!(
         before
             .iter()
@@ -129,11 +168,11 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
         &format!("{PASS_B}\n"),
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("rewrapped 5 envelopes"), "{out}");
+    assert!(out.contains("rewrapped 8 envelopes"), "{out}");
     assert!(!out.contains(PASS_B) && !err.contains(PASS_B));
 
     let after = dump_envelopes(&server, &server.root.path().join("after"));
-    assert_eq!(after.len(), 5);
+    assert_eq!(after.len(), 8);
     for file in &after {
         assert!(
             age_cli_decrypt(&ann_file, file).is_none(),
@@ -194,7 +233,7 @@ async fn after_ann_leaves_the_team_a_rewrap_locks_her_out_of_every_old_envelope(
             |r| r.get(0),
         )
         .unwrap();
-    assert!(audit.contains("5 rewrapped"), "{audit}");
+    assert!(audit.contains("8 rewrapped"), "{audit}");
     drop(conn);
     let (code, out, err) = run(&server, &[], &["audit", "verify"], "");
     assert_eq!(code, 0, "{out}{err}");

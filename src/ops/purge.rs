@@ -69,6 +69,7 @@ fn delete_expired(
             .collect::<Result<_, _>>()?;
         for id in ids {
             for sql in [
+                "DELETE FROM hardship_signals WHERE signal_id = ?1",
                 "DELETE FROM notes WHERE signal_id = ?1",
                 "DELETE FROM messages WHERE signal_id = ?1",
                 "DELETE FROM inbox_messages WHERE signal_id = ?1",

@@ -74,6 +74,21 @@ const TABLES: &[Sealed] = &[
         next: "SELECT id, envelope, NULL FROM notes WHERE id > ?1 ORDER BY id LIMIT 1",
         swap: "UPDATE notes SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
     },
+    Sealed {
+        table: "hardships",
+        next: "SELECT id, envelope, NULL FROM hardships WHERE id > ?1 ORDER BY id LIMIT 1",
+        swap: "UPDATE hardships SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
+    Sealed {
+        table: "measures",
+        next: "SELECT id, envelope, NULL FROM measures WHERE id > ?1 ORDER BY id LIMIT 1",
+        swap: "UPDATE measures SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
+    Sealed {
+        table: "measure_statuses",
+        next: "SELECT id, envelope, NULL FROM measure_statuses WHERE id > ?1 ORDER BY id LIMIT 1",
+        swap: "UPDATE measure_statuses SET envelope = ?2 WHERE id = ?1 AND envelope = ?3",
+    },
 ];
 
 /// What a run did.

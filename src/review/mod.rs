@@ -1,5 +1,5 @@
 //! The restricted face for the programme team: login, queue, signal, triage,
-//! notes, messages, search, report, export. Its handlers live here, its pages
+//! notes, messages, hardships and their measures, search, report, export. Its handlers live here, its pages
 //! in `pages/`; what a signal is comes from [`crate::signal`], the audit
 //! chain from [`crate::audit`].
 //!
@@ -17,8 +17,11 @@
 mod export;
 mod fields;
 mod glance;
+mod hardship_page;
+mod hardships;
 pub mod hosts;
 mod login;
+mod measures;
 mod metadata;
 mod pages;
 mod place;
@@ -185,6 +188,21 @@ const GATED: &[Gated] = &[
     }),
     (Method::POST, "/signals/{id}/handled", |m| {
         on(m, signals::handled)
+    }),
+    (Method::POST, "/signals/{id}/hardships", |m| {
+        on(m, hardships::link)
+    }),
+    (Method::POST, "/signals/{id}/hardships/unlink", |m| {
+        on(m, hardships::unlink)
+    }),
+    (Method::GET, "/hardships", |m| on(m, hardships::list)),
+    (Method::POST, "/hardships", |m| on(m, hardships::create)),
+    (Method::GET, "/hardships/{id}", |m| on(m, hardships::page)),
+    (Method::POST, "/hardships/{id}/measures", |m| {
+        on(m, measures::add)
+    }),
+    (Method::POST, "/hardships/{id}/measures/{mid}/status", |m| {
+        on(m, measures::status)
     }),
     (Method::GET, "/signals/{id}/envelope.age", |m| {
         on(m, export::one)

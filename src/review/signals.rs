@@ -1,7 +1,8 @@
 //! One signal: `GET /signals/{id}` (decrypt and show), and the changes made
 //! from its page: triage (with "save and next"), internal notes, messages to
-//! the sender (standard texts and the one-click acknowledgement), and
-//! marking the sender's replies handled.
+//! the sender (standard texts and the one-click acknowledgement), marking
+//! the sender's replies handled, and (in [`super::hardships`]) linking it to
+//! hardships.
 //!
 //! Invariants:
 //! - The view is audited (durably) before anything is decrypted.
@@ -66,7 +67,9 @@ pub struct Asked {
     pub empty: Option<&'static str>,
 }
 
-const DONE: &[&str] = &["triage", "note", "message", "handled", "ack"];
+const DONE: &[&str] = &[
+    "triage", "note", "message", "handled", "ack", "link", "unlink",
+];
 
 impl Asked {
     fn read(query: Option<&str>, reviewer: &str) -> Self {
@@ -161,6 +164,12 @@ async fn show(
         .await
         .map_err(|e| fail(e.into()))?;
     let vocabulary = state.store.labels().await.map_err(|e| fail(e.into()))?;
+    let linked = state
+        .store
+        .hardships_of(id.to_owned())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let hardships = super::hardships::listed(state, face, reviewer).await?;
     let identity = &*reviewer.identity;
     let (sender_lang, opened) =
         open_signal(&record.envelope, identity).map_err(|_| fail(ReviewError::CannotDecrypt))?;
@@ -256,6 +265,8 @@ async fn show(
         done: asked.done,
         of: asked.of.as_deref(),
         empty: asked.empty,
+        hardships: &hardships,
+        linked: &linked,
     };
     let mut res = web::wiped(pages::signal(face, reviewer, &view));
     if !form.errors.is_empty() {

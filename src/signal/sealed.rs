@@ -2,7 +2,8 @@
 //! their age envelopes, and the day a signal is kept as received.
 //!
 //! A signal's plaintext is `{"v":1,"lang":…,"answers":{…}}`, a note's or
-//! message's `{"v":1,"text":…}`; both are padded to a size bucket before they
+//! message's `{"v":1,"text":…}`, a reviewer's record of several texts (a
+//! hardship, a measure) `{"v":1,"fields":{…}}`; all are padded to a size bucket before they
 //! are sealed with [`crate::crypto`]. Of when, only the day (or the week's
 //! Monday) is kept.
 //!
@@ -145,6 +146,56 @@ pub fn open_text(
     Ok(Zeroizing::new(doc.text))
 }
 
+#[derive(Serialize)]
+struct FieldsOut<'a> {
+    v: u8,
+    fields: std::collections::BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Deserialize)]
+struct FieldsDoc {
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// Seals a reviewer's record of several texts (a hardship, a measure) as
+/// padded `{"v":1,"fields":{…}}` JSON, to the team alone; empty texts are
+/// left out.
+pub fn seal_fields(
+    fields: &[(&str, &str)],
+    team: &[x25519::Recipient],
+) -> Result<Vec<u8>, CryptoError> {
+    let doc = FieldsOut {
+        v: 1,
+        fields: fields
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+    };
+    // As for a signal: counted first, so the buffer never grows and leaves no copy.
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, &doc).map_err(|_| CryptoError::Seal)?;
+    let mut plain = Zeroizing::new(Vec::with_capacity(crypto::padded_len(counter.0)));
+    serde_json::to_writer(&mut *plain, &doc).map_err(|_| CryptoError::Seal)?;
+    crypto::pad(&mut plain);
+    crypto::seal_for(&plain, team, None)
+}
+
+/// Opens a record sealed with [`seal_fields`]: (name, text) pairs by name.
+pub fn open_fields(
+    envelope: &[u8],
+    identity: &x25519::Identity,
+) -> Result<Vec<(String, Zeroizing<String>)>, CryptoError> {
+    let plain = crypto::open(envelope, &[identity])?;
+    let doc: FieldsDoc = serde_json::from_slice(&plain).map_err(|_| CryptoError::Open)?;
+    Ok(doc
+        .fields
+        .into_iter()
+        .map(|(k, v)| (k, Zeroizing::new(v)))
+        .collect())
+}
+
 /// Today (UTC), coarsened to the configured precision, as `YYYY-MM-DD`.
 pub fn received_on(precision: Precision, today: time::Date) -> String {
     let day = match precision {
@@ -164,6 +215,20 @@ pub fn received_on(precision: Precision, today: time::Date) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn a_record_of_several_texts_is_padded_and_opens_again() {
+        let identity = x25519::Identity::generate();
+        let sealed = seal_fields(
+            &[("title", "Mantelzorgers"), ("cause", "")],
+            &[identity.to_public()],
+        )
+        .unwrap();
+        let opened = open_fields(&sealed, &identity).unwrap();
+        assert_eq!(opened.len(), 1);
+        assert_eq!(opened[0].0, "title");
+        assert_eq!(opened[0].1.as_str(), "Mantelzorgers");
+    }
 
     #[test]
     fn the_week_is_kept_as_its_monday() {

@@ -13,6 +13,7 @@
 //! file orders what arrived before the last mix.
 
 pub mod audit;
+pub mod hardships;
 pub mod mix;
 pub mod queue;
 pub mod report;

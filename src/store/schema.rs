@@ -165,6 +165,52 @@ const MIGRATIONS: &[&str] = &[
         name     TEXT PRIMARY KEY,
         added_by TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 7: hardships and what solves them. What a reviewer writes (a title,
+    // the pattern, the causing rule, organisations, a measure's text, a
+    // status note) is an age envelope; in the clear are only random ids,
+    // days, and the categories the review face chooses from lists (origin,
+    // domain, kind, lever, status). A link holds the day it was made, never
+    // a time, so it dates no signal beyond what its day says.
+    "CREATE TABLE hardships (
+        id         TEXT PRIMARY KEY,
+        created_on TEXT NOT NULL,
+        author     TEXT NOT NULL,
+        origin     TEXT,
+        domain     TEXT,
+        format     TEXT NOT NULL,
+        envelope   BLOB NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE hardship_signals (
+        hardship_id TEXT NOT NULL,
+        signal_id   TEXT NOT NULL,
+        linked_on   TEXT NOT NULL,
+        PRIMARY KEY (hardship_id, signal_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX hardship_signals_by_signal ON hardship_signals (signal_id);
+     CREATE TABLE measures (
+        id          TEXT PRIMARY KEY,
+        hardship_id TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        lever       TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        target_on   TEXT,
+        created_on  TEXT NOT NULL,
+        format      TEXT NOT NULL,
+        envelope    BLOB NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX measures_by_hardship ON measures (hardship_id, seq);
+     CREATE TABLE measure_statuses (
+        id         TEXT PRIMARY KEY,
+        measure_id TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        author     TEXT NOT NULL,
+        format     TEXT NOT NULL,
+        envelope   BLOB NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX measure_statuses_by_measure ON measure_statuses (measure_id, seq);",
 ];
 
 /// The schema version this build writes.

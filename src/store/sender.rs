@@ -163,7 +163,7 @@ impl Store {
     }
 
     /// Withdraws signal `id` at its sender's request: the signal, its thread
-    /// and the team's notes are deleted as `purge` deletes them (the
+    /// the team's notes and its links to hardships are deleted as `purge` deletes them (the
     /// connection's `secure_delete` zeroes the cells, and the next mix
     /// truncates the WAL that still holds the old pages), and an audit row
     /// "withdrawn" waits with only `day`. `None` if the signal is gone.
@@ -179,6 +179,9 @@ impl Store {
             if !exists {
                 return Ok(None);
             }
+            // Its links to hardships go with it; the hardships stay.
+            c.prepare_cached("DELETE FROM hardship_signals WHERE signal_id = ?1")?
+                .execute(params![id])?;
             let mut deleted = [0u64; 5];
             for (n, sql) in [
                 "DELETE FROM notes WHERE signal_id = ?1",

@@ -822,12 +822,14 @@ const reviewWords = {
     saveTriage: 'Triage opslaan', saveNext: 'Opslaan en volgende', exportSelected: 'Geselecteerde exporteren', addNote: 'Notitie toevoegen',
     send: 'Versturen', logout: 'Uitloggen', login: 'Inloggen', apply: 'Toepassen op gekozen', handled: 'Reactie verwerkt',
     acknowledge: 'Ontvangst bevestigen', changed: '3 signalen gewijzigd',
+    hardships: 'Hardheden', createHardship: 'Hardheid aanmaken', addMeasure: 'Toevoegen',
   },
   en: {
     unlock: 'Unlock', queue: 'Queue', search: 'Search', report: 'Report', answers: 'What the sender wrote',
     saveTriage: 'Save triage', saveNext: 'Save and next', exportSelected: 'Export selected', addNote: 'Add note',
     send: 'Send', logout: 'Log out', login: 'Log in', apply: 'Apply to selected', handled: 'Reply handled',
     acknowledge: 'Acknowledge receipt', changed: '3 signals changed',
+    hardships: 'Hardships', createHardship: 'Create the hardship', addMeasure: 'Add',
   },
 };
 for (const lang of ['nl', 'en']) {
@@ -986,6 +988,42 @@ for (const lang of ['nl', 'en']) {
     await focusIndicatorsVisible(page, 'search results');
     await page.click(`nav a:has-text("${w.report}")`);
     await reviewPage('report');
+    // A hardship: a refused form comes back filled in and marked, then one is
+    // made, a signal linked to it from its page, and a measure added.
+    await page.click(`nav a:has-text("${w.hardships}")`);
+    await page.waitForLoadState('load');
+    await reviewPage('hardships');
+    await page.fill('#h-description', `Terugvordering om een dag (${lang})`);
+    await page.evaluate(() => { document.querySelector('#h-title').removeAttribute('required'); });
+    const [refusedHardship] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/hardships') && r.request().method() === 'POST'),
+      page.click(`button:has-text("${w.createHardship}")`),
+    ]);
+    assert(refusedHardship.status() === 422, `status ${refusedHardship.status()}`);
+    await page.waitForLoadState('load');
+    assert((await page.getAttribute('#h-title', 'aria-invalid')) === 'true', 'the title is marked');
+    await reviewPage('hardships with a refused form');
+    await page.fill('#h-title', `Kinderopvangtoeslag (${lang})`);
+    await page.selectOption('#h-domain', 'youth');
+    await page.click(`button:has-text("${w.createHardship}")`);
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="hardship"]').isVisible(), 'the hardship was made');
+    const hardshipUrl = page.url().split('?')[0];
+    await page.goto(`${REVIEW}/`);
+    await page.click('tr[data-signal] a.ref');
+    await page.waitForLoadState('load');
+    await page.selectOption('#link-hardship', hardshipUrl.split('/').pop());
+    await page.click('#hardships form[action$="/hardships"] button');
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="link"]').isVisible(), 'linked');
+    await page.goto(hardshipUrl);
+    await page.fill('#m-text', `Een dag te laat is geen reden (${lang})`);
+    await page.fill('#m-organisation', 'Dienst Toeslagen');
+    await page.click(`button:has-text("${w.addMeasure}")`);
+    await page.waitForLoadState('load');
+    assert((await page.locator('article.measure').count()) === 1, 'the measure was added');
+    assert((await page.getAttribute('[data-linked]', 'data-linked')) === '1', 'one signal linked');
+    await reviewPage('hardship');
     await page.click(`button:has-text("${w.logout}")`);
     await page.waitForLoadState('load');
     assert((await page.textContent('h1')) === w.login, 'after logout: the login page');

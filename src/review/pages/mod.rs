@@ -1,6 +1,6 @@
 //! The review face's pages: the frame every page shares (DEMO banner,
 //! navigation, logout), short message pages, and one file per larger page
-//! (login, queue, signal, search, report). Handlers render them; nothing here reads a request
+//! (login, queue, signal, hardships, search, report). Handlers render them; nothing here reads a request
 //! or the store.
 //!
 //! Invariants: everything a sender or reviewer wrote is rendered through maud's
@@ -11,12 +11,17 @@
 //! language; stored values (statuses, audit actions) stay as they are in
 //! `data-` attributes.
 
+mod hardships;
 mod login;
 mod queue;
 mod report;
 mod search;
 mod signal;
 
+pub use hardships::{
+    HARDSHIP_DONE, HardshipLine, HardshipShown, LinkedShown, MeasureShown, hardship, hardships,
+    refused,
+};
 pub use login::login;
 pub use queue::{QueueView, domain_options, queue};
 pub use report::report;
@@ -58,6 +63,7 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                         @if let Some(r) = who {
                             nav aria-label=(face.t("review.nav")) {
                                 a href="/" { (face.t("review.nav.queue")) } " · "
+                                a href="/hardships" { (face.t("review.nav.hardships")) } " · "
                                 a href="/search" { (face.t("review.nav.search")) } " · "
                                 a href="/report" { (face.t("review.nav.report")) } " · "
                                 span { (face.t("review.logged_in_as")) " " strong { (r.name) } " " }

@@ -1,7 +1,7 @@
 //! The page of one signal, decrypted: the answers (with what the personal-data
 //! guard finds in them), triage, the thread with the sender (standard texts,
-//! acknowledging in one click, marking replies handled), internal notes and
-//! the signal's audit trail; "previous" and "next" in the queue it came from.
+//! acknowledging in one click, marking replies handled), internal notes, the
+//! hardships it is part of and the signal's audit trail; "previous" and "next" in the queue it came from.
 //!
 //! Invariant: every decrypted text is rendered through maud's escaping, in
 //! an element of its own with `dir="auto"`, which isolates it (HTML's
@@ -62,6 +62,10 @@ pub struct SignalView<'a> {
     pub of: Option<&'a str>,
     /// The text box that was sent empty.
     pub empty: Option<&'static str>,
+    /// Every hardship, its title decrypted.
+    pub hardships: &'a [super::HardshipLine],
+    /// The ids of the hardships this signal is linked to.
+    pub linked: &'a [String],
 }
 
 fn place_fields(place: Option<&Place>) -> Markup {
@@ -157,6 +161,7 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
                             p { button.secondary type="submit" { (t("review.signal.add_note")) } }
                         }
                     }
+                    (hardships(face, who, v))
                 }
                 div {
                     (triage(face, who, v))
@@ -165,6 +170,50 @@ pub fn signal(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
             }
         },
     )
+}
+
+/// The hardships the signal is part of (each with "unlink"), and the form
+/// that links it to another.
+fn hardships(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
+    let t = |key: &str| face.t(key);
+    let id = &v.record.id;
+    let (linked, other): (Vec<_>, Vec<_>) =
+        v.hardships.iter().partition(|h| v.linked.contains(&h.id));
+    html! {
+        section #hardships {
+            h2 { (t("review.signal.hardships")) }
+            @if linked.is_empty() {
+                p { (t("review.signal.no_hardships")) }
+            } @else {
+                ul {
+                    @for h in &linked {
+                        li data-linked-hardship=(h.id) {
+                            a href=(format!("/hardships/{}", h.id)) dir="auto" { (h.title.as_str()) } " "
+                            form.inline method="post" action=(format!("/signals/{id}/hardships/unlink")) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                input type="hidden" name="hardship" value=(h.id);
+                                button.secondary type="submit" { (t("review.signal.unlink")) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if other.is_empty() {
+                p { a href="/hardships#new" { (t("review.signal.new_hardship")) } }
+            } @else {
+                form method="post" action=(format!("/signals/{id}/hardships")) {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    div.field {
+                        label for="link-hardship" { (t("review.signal.link_label")) }
+                        select #link-hardship name="hardship" {
+                            @for h in &other { option value=(h.id) { (h.title.as_str()) } }
+                        }
+                    }
+                    p { button.secondary type="submit" { (t("review.signal.link")) } }
+                }
+            }
+        }
+    }
 }
 
 fn thread(

@@ -1,0 +1,378 @@
+//! Hardships and their measures on the review face: a reviewer groups
+//! signals into a hardship, adds courses of action and measures and follows
+//! their status — every act in the audit chain, every text sealed, and only
+//! the day kept of a link.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod review_support;
+
+use common::{Server, canary};
+use review_support::*;
+
+/// The id in a `Location: /hardships/{id}?…` answer.
+fn hardship_in(res: &reqwest::Response) -> String {
+    let to = res.headers()["location"].to_str().unwrap();
+    let rest = to.strip_prefix("/hardships/").expect(to);
+    rest.split(['?', '/', '#']).next().unwrap().to_owned()
+}
+
+fn all_after(page: &str, marker: &str) -> Vec<String> {
+    page.match_indices(marker)
+        .filter_map(|(i, m)| attr_after(&page[i..], m))
+        .collect()
+}
+
+fn audit_count(server: &Server, action: &str) -> i64 {
+    db(server)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = ?1",
+            [action],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reviewer_groups_three_signals_into_a_hardship_and_follows_its_measure_to_implemented() {
+    let server = Server::start();
+    let (title, pattern, advice, measure_text) = (
+        canary("TITLE"),
+        canary("PATTERN"),
+        canary("ADVICE"),
+        canary("MEASURE"),
+    );
+    for i in 0..3 {
+        submit_signal(
+            &server,
+            &[("situation", &format!("Mantelzorger gekort op bijstand {i}"))],
+        )
+        .await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    assert_eq!(ids.len(), 3);
+
+    let (_, empty) = s.get("/hardships").await;
+    assert!(empty.contains("data-hardships=\"0\""), "{empty}");
+    let res = s
+        .post(
+            "/hardships",
+            &[
+                ("title", &title),
+                ("description", &pattern),
+                ("cause", "Kostendelersnorm, artikel 22a Participatiewet"),
+                ("reference", "BWBR0015703 art. 22a"),
+                ("origin", "law"),
+                ("domain", "social-assistance"),
+                ("organisations", "SZW, gemeenten"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let hardship = hardship_in(&res);
+    let (status, list) = s.get("/hardships").await;
+    assert_eq!(status, 200);
+    assert!(list.contains(&title) && list.contains(&format!("data-hardship=\"{hardship}\"")));
+
+    // Linked from each signal's page; once unlinked and linked again.
+    for id in &ids {
+        let (_, page) = s.get(&format!("/signals/{id}")).await;
+        assert!(page.contains("action=\"/signals/") && page.contains(&title));
+        let res = s
+            .post(
+                &format!("/signals/{id}/hardships"),
+                &[("hardship", &hardship)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+    }
+    let third = format!("/signals/{}", ids[2]);
+    let res = s
+        .post(
+            &format!("{third}/hardships/unlink"),
+            &[("hardship", &hardship)],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, page) = s.get(&format!("/hardships/{hardship}")).await;
+    assert!(page.contains("data-linked=\"2\""), "{page}");
+    s.post(&format!("{third}/hardships"), &[("hardship", &hardship)])
+        .await;
+    let (_, page) = s.get(&third).await;
+    assert!(page.contains(&format!("data-linked-hardship=\"{hardship}\"")));
+    assert!(page.contains("data-action=\"link\"") && page.contains("data-action=\"unlink\""));
+
+    // A recommendation from a report, and a measure with a target.
+    let measures = format!("/hardships/{hardship}/measures");
+    for (kind, lever, text, org, source, target) in [
+        (
+            "recommendation",
+            "policy_rule",
+            advice.as_str(),
+            "Nationale ombudsman",
+            "Rapport X, 2025",
+            "",
+        ),
+        (
+            "measure",
+            "law",
+            measure_text.as_str(),
+            "Ministerie van SZW",
+            "",
+            "2027-06-01",
+        ),
+    ] {
+        let res = s
+            .post(
+                &measures,
+                &[
+                    ("kind", kind),
+                    ("lever", lever),
+                    ("text", text),
+                    ("organisation", org),
+                    ("source", source),
+                    ("target", target),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303, "{kind}");
+    }
+    let (_, page) = s.get(&format!("/hardships/{hardship}")).await;
+    let mids = all_after(&page, "data-measure=\"");
+    assert_eq!(mids.len(), 2);
+    let measure = &mids[1];
+    for (status, note) in [("agreed", "Toegezegd in het AO"), ("implemented", "")] {
+        let res = s
+            .post(
+                &format!("{measures}/{measure}/status"),
+                &[("status", status), ("note", note)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303, "{status}");
+    }
+
+    let (status, page) = s.get(&format!("/hardships/{hardship}")).await;
+    assert_eq!(status, 200);
+    for shown in [&title, &pattern, &advice, &measure_text] {
+        assert!(page.contains(shown.as_str()), "{shown}");
+    }
+    assert!(page.contains("data-linked=\"3\""));
+    let listed = signal_ids(&page);
+    assert_eq!(listed.len(), 3);
+    for id in &ids {
+        assert!(listed.contains(id));
+    }
+    assert!(page.contains("Mantelzorger gekort op bijstand"), "snippets");
+    assert!(page.contains("data-first=\"") && page.contains("data-last=\""));
+    assert!(page.contains("data-status=\"implemented\""));
+    for step in ["proposed", "agreed", "implemented"] {
+        assert!(page.contains(&format!("data-history=\"{step}\"")), "{step}");
+    }
+    assert!(page.contains("Toegezegd in het AO"));
+    assert!(page.contains("Uitgevoerd") && page.contains("Aanbeveling"));
+    let (_, english) = s
+        .in_language("en")
+        .get(&format!("/hardships/{hardship}"))
+        .await;
+    assert!(english.contains("Implemented") && english.contains("Recommendation"));
+
+    // Every act is a row of the chain, and the chain holds.
+    for (action, n) in [
+        ("hardship-new", 1),
+        ("link", 4),
+        ("unlink", 1),
+        ("measure", 2),
+        ("measure-status", 2),
+    ] {
+        assert_eq!(audit_count(&server, action), n, "{action}");
+    }
+    assert!(audit_count(&server, "hardship-view") >= 4);
+    let conn = db(&server);
+    let detail: String = conn
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'link' AND signal_id = ?1 LIMIT 1",
+            [&ids[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(detail, format!("hardship {hardship}"));
+    // A link keeps the day and nothing else about the signal.
+    let days: Vec<String> = conn
+        .prepare("SELECT linked_on FROM hardship_signals")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(days.len(), 3);
+    assert!(days.iter().all(|d| d.len() == 10), "{days:?}");
+    let columns: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('hardship_signals')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 3);
+    drop(conn);
+    let (code, out, err) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // What the reviewer wrote is sealed: in no data file and not in the log.
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db", "signaal.db-wal"]);
+    for needle in [&title, &pattern, &advice, &measure_text] {
+        scan.assert_nowhere(needle.as_bytes(), needle);
+        assert!(
+            !server.output().contains(needle.as_str()),
+            "{needle} in the log"
+        );
+    }
+    let envelope: Vec<u8> = db(&server)
+        .query_row("SELECT envelope FROM hardships", [], |r| r.get(0))
+        .unwrap();
+    scan.assert_finds(&common::control_of(&envelope), "the stored hardship");
+}
+
+#[tokio::test]
+async fn bad_hardship_forms_get_a_readable_page_with_the_right_status() {
+    let server = Server::start();
+    submit_signal(&server, &[("situation", "Een regel die te hard uitpakt")]).await;
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let res = s
+        .post(
+            "/hardships",
+            &[("title", "Kostendelersnorm"), ("description", "x")],
+        )
+        .await;
+    let hardship = hardship_in(&res);
+
+    // Without the csrf field: refused, nothing stored.
+    let res = s
+        .client
+        .post(format!("{}/hardships", s.base))
+        .header("cookie", &s.cookie)
+        .header("origin", &s.base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("title", "t"), ("description", "d")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+
+    // A missing title, an unknown origin, a title too long: the form again, with why.
+    let long = "a".repeat(301);
+    for (fields, why) in [
+        (vec![("title", ""), ("description", "d")], "Vul dit in."),
+        (
+            vec![("title", "t"), ("description", "d"), ("origin", "elders")],
+            "Kies een oorsprong uit de lijst.",
+        ),
+        (
+            vec![("title", long.as_str()), ("description", "d")],
+            "langer dan toegestaan",
+        ),
+    ] {
+        let res = s.post("/hardships", &fields).await;
+        assert_eq!(res.status().as_u16(), 422);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(why), "{why}: {page}");
+        assert!(page.contains("aria-invalid=\"true\""));
+    }
+    let stored: i64 = db(&server)
+        .query_row("SELECT count(*) FROM hardships", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1);
+
+    let measures = format!("/hardships/{hardship}/measures");
+    let ok = [("text", "t"), ("organisation", "o")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = ok.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    for (path, fields, status) in [
+        (
+            measures.clone(),
+            with(&[("kind", "wish"), ("lever", "law")]),
+            400,
+        ),
+        (
+            measures.clone(),
+            with(&[("kind", "measure"), ("lever", "magic")]),
+            400,
+        ),
+        (
+            measures.clone(),
+            with(&[("kind", "measure"), ("lever", "law"), ("target", "soon")]),
+            400,
+        ),
+        (
+            measures.clone(),
+            vec![("kind", "measure"), ("lever", "law"), ("text", "")],
+            422,
+        ),
+        (
+            "/hardships/nosuchhardship/measures".to_owned(),
+            with(&[("kind", "measure"), ("lever", "law")]),
+            404,
+        ),
+        (
+            format!("{measures}/nosuchmeasure/status"),
+            vec![("status", "agreed")],
+            404,
+        ),
+        (
+            format!("{measures}/nosuchmeasure/status"),
+            vec![("status", "done-ish")],
+            400,
+        ),
+        (
+            format!("/signals/{id}/hardships"),
+            vec![("hardship", "nosuchhardship")],
+            404,
+        ),
+        (
+            format!("/signals/{id}/hardships"),
+            vec![("hardship", "")],
+            422,
+        ),
+        (
+            "/signals/nosuchsignal/hardships".to_owned(),
+            vec![("hardship", hardship.as_str())],
+            404,
+        ),
+        (
+            format!("/signals/{id}/hardships/unlink"),
+            vec![("hardship", hardship.as_str())],
+            404,
+        ),
+    ] {
+        let res = s.post(&path, &fields).await;
+        assert_eq!(res.status().as_u16(), status, "{path} {fields:?}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("<h1>"), "a readable page: {page}");
+    }
+    let res = s
+        .in_language("en")
+        .post(&measures, &with(&[("kind", "wish"), ("lever", "law")]))
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose the kind and the lever")
+    );
+    let (status, _) = s.get("/hardships/nosuchhardship").await;
+    assert_eq!(status, 404);
+    assert_eq!(audit_count(&server, "measure"), 0);
+    assert_eq!(audit_count(&server, "link"), 0);
+}
