@@ -114,6 +114,7 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         .env("SIGNAAL_BUSY_URL", &busy.intake)
         .env("SIGNAAL_HELD_URL", &held.intake)
         .env("SIGNAAL_REVIEW_URL", &server.review)
+        .env("SIGNAAL_DB", server.data_dir().join("signaal.db"))
         .env(
             "SIGNAAL_REVIEW_PASSPHRASE",
             server

@@ -22,6 +22,7 @@ import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -35,8 +36,9 @@ const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
 const REVIEW = process.env.SIGNAAL_REVIEW_URL;
 const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
-if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE) {
-  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
+const DB = process.env.SIGNAAL_DB;
+if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE || !DB) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL, SIGNAAL_REVIEW_PASSPHRASE and SIGNAAL_DB must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
 const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin, new URL(HELD).origin]);
@@ -132,6 +134,14 @@ async function focusLandsOn(page, id) {
 }
 
 const receipts = []; // every receipt code seen, to look for in addresses
+
+// The signals SIGNAAL_URL's server has stored, counted in its database file.
+function storedSignals() {
+  const out = execFileSync('sqlite3', ['-readonly', DB, 'SELECT count(*) FROM all_signals;'], { encoding: 'utf8' });
+  const n = Number(out.trim());
+  assert(Number.isInteger(n), `odd signal count ${out}`);
+  return n;
+}
 
 async function receiptOf(page) {
   const el = page.locator('[data-receipt]');
@@ -503,6 +513,7 @@ for (const lang of ['nl', 'en']) {
     await page.click(`button:has-text("${t[lang].submit}")`);
     await page.waitForLoadState('load');
     const code = await receiptOf(page);
+    const stored = storedSignals();
     const posts = [];
     page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/signal')) posts.push(r.url()); });
     for (let i = 0; i < 2; i++) {
@@ -511,14 +522,16 @@ for (const lang of ['nl', 'en']) {
       assert((await receiptOf(page)) === code, 'a reload shows another code');
     }
     assert(posts.length === 2, `the reloads sent the form ${posts.length} times`);
+    assert(storedSignals() === stored, `the reloads stored ${storedSignals() - stored} more signals`);
     // Back to the form and sent again unchanged, as a restored tab would.
     await page.goBack();
     await page.waitForLoadState('load');
-    if ((await page.locator('#situation').count()) === 1) {
-      await page.click(`button:has-text("${t[lang].submit}")`);
-      await page.waitForLoadState('load');
-      assert((await receiptOf(page)) === code, 'the form sent again shows another code');
-    }
+    assert((await page.locator('#situation').count()) === 1, `going back did not bring the form back: ${page.url()}`);
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    assert((await receiptOf(page)) === code, 'the form sent again shows another code');
+    assert(posts.length === 3, `going back and sending sent the form ${posts.length - 2} times`);
+    assert(storedSignals() === stored, `sending the form again stored ${storedSignals() - stored} more signals`);
     // The receipt holds the address to come back to, on screen and on paper.
     const address = page.locator('[data-follow-up-address]');
     assert((await address.innerText()).endsWith('/follow-up'), 'no follow-up address');
