@@ -125,8 +125,8 @@ pub struct Organisation {
 impl Default for Organisation {
     fn default() -> Self {
         // The programme signaal was made for; the contact and the data
-        // protection officer are the operator's to fill in (production
-        // refuses to start without them).
+        // protection officer are the operator's to fill in (without them
+        // `signaal check` fails in production and `serve` warns at start).
         Self {
             name: "Ministerie van Binnenlandse Zaken en Koninkrijksrelaties".into(),
             team: "Programmateam Onevenredige Hardheden Aanpak".into(),

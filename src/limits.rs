@@ -108,8 +108,9 @@ impl Limiters {
 
     /// Checks a receipt look-up against the limit for all clients together.
     /// A client's own limit counts only the codes that opened nothing (see
-    /// [`Limiters::note_failed_lookup`]), so a right code always opens, even
-    /// after colleagues behind the same address mistyped theirs.
+    /// [`Limiters::note_failed_lookup`]), so a right code opens even after
+    /// colleagues behind the same address mistyped theirs; only when all
+    /// clients together are over the global limit is a right code refused too.
     pub fn check_lookup(&self) -> Result<(), Limited> {
         self.global.check().map_err(|nu| Limited {
             retry_after_secs: nu.wait_time_from(self.clock.now()).as_secs().max(1),

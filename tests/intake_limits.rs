@@ -152,3 +152,33 @@ async fn the_default_limits_let_fifty_colleagues_behind_one_address_file_and_com
     assert!(limited, "a flood from one address is held");
     assert!(server.signal_count() <= 61);
 }
+
+#[tokio::test]
+async fn over_the_global_limit_a_right_code_waits_too_and_the_page_says_so() {
+    let server = server_with(&[("SIGNAAL_GLOBAL_PER_SECOND", "1")]);
+    let c = client_from("127.0.2.1");
+    let (status, page) = submit(&c, &server, &[("situation", "een patroon")]).await;
+    assert_eq!(status, 200, "{page}");
+    let receipt = common::receipt_in(&page).unwrap();
+    // One a second for everyone together: a few look-ups at once of the
+    // right code run into it.
+    let mut limited = None;
+    for _ in 0..5 {
+        let res = c
+            .post(format!("{}/follow-up?lang=en", server.intake))
+            .form(&[("receipt", receipt.as_str()), ("lang", "en")])
+            .send()
+            .await
+            .unwrap();
+        if res.status().as_u16() == 429 {
+            limited = Some(res.text().await.unwrap());
+            break;
+        }
+    }
+    let page = limited.expect("a right code is refused over the global limit");
+    assert!(
+        page.contains("only when it is too busy for everyone together must you wait as well"),
+        "{page}"
+    );
+    assert!(!page.contains("always works"), "{page}");
+}

@@ -423,3 +423,49 @@ async fn the_signal_page_flags_what_the_personal_data_guard_finds() {
     let (_, page) = s.get(&format!("/signals/{id}")).await;
     assert!(page.contains("data-guard=\"email\""), "{page}");
 }
+
+#[tokio::test]
+async fn since_when_and_reported_before_reach_the_reviewer_as_the_sender_chose_them() {
+    let server = Server::start();
+    let (status, page) = common::submit(
+        &common::client(),
+        &server,
+        &[
+            ("situation", "Een regel die al lang knelt."),
+            ("since", "years"),
+            ("reported", "elsewhere"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(common::receipt_in(&page).is_some());
+    let s = demo_login(&server).await;
+    let id = signal_ids(&s.get("/").await.1).remove(0);
+    let path = format!("/signals/{id}");
+    for (session, since, reported) in [
+        (
+            s.in_language("nl"),
+            ["Sinds wanneer ziet u dit?", "Al jaren"],
+            ["Hebt u dit al eerder ergens gemeld?", "Ja, ergens anders"],
+        ),
+        (
+            s.in_language("en"),
+            ["Since when have you seen this?", "For years"],
+            [
+                "Have you reported this anywhere before?",
+                "Yes, somewhere else",
+            ],
+        ),
+    ] {
+        let (status, page) = session.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        for [label, answer] in [since, reported] {
+            assert!(
+                page.contains(&format!(
+                    r#"<dt>{label}</dt><dd class="answer" dir="auto">{answer}</dd>"#
+                )),
+                "the reviewer sees {label:?} answered {answer:?}: {page}"
+            );
+        }
+    }
+}

@@ -698,3 +698,138 @@ async fn a_withdrawn_signal_is_deleted_for_real_and_the_audit_log_keeps_only_its
     let (code, out, err) = run(&server, &[], &["audit", "verify"], "");
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `page` from the opening tag of the element with `marker` to its end
+/// (the first `</tag>` after it; the blocks checked here nest no such tag).
+fn block<'a>(page: &'a str, marker: &str, tag: &str) -> &'a str {
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {page}"));
+    let end = page[start..]
+        .find(&format!("</{tag}>"))
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_pages_name_who_reads_hint_each_question_and_say_why_a_message_is_held_back() {
+    let server = Server::start_with(Options {
+        env: env(&[("SIGNAAL_LOOKUP_PER_HOUR", "100000")]),
+        ..Options::default()
+    });
+    // Per language: the hints on the organisation, origin and scale questions;
+    // the privacy page's purpose, recipients and rights headings; the follow-up
+    // guard's intro and its words on identifying oneself.
+    struct Texts {
+        lang: &'static str,
+        hints: [&'static str; 3],
+        privacy: [&'static str; 3],
+        guard: [&'static str; 2],
+        possibly: &'static str,
+    }
+    let all = [
+        Texts {
+            lang: "nl",
+            hints: [
+                "Noem dan liever het soort organisatie",
+                "een interne instructie is strenger dan de wet (beleidsregels)",
+                "Een schatting is genoeg.",
+            ],
+            privacy: [
+                "Waarvoor gebruiken wij uw signaal?",
+                "Wie krijgt uw signaal te zien?",
+                "Uw rechten",
+            ],
+            guard: [
+                "Uw bericht is nog niet verstuurd en er is niets bewaard.",
+                "Is het uw eigen telefoonnummer, e-mailadres of naam? Dan bent u daaraan te herkennen, ook voor het team.",
+            ],
+            possibly: "mogelijk",
+        },
+        Texts {
+            lang: "en",
+            hints: [
+                "describe the kind of organisation instead",
+                "an internal instruction is stricter than the law (policy rules)",
+                "A rough idea is fine.",
+            ],
+            privacy: [
+                "What we use your report for",
+                "Who sees your report",
+                "Your rights",
+            ],
+            guard: [
+                "been sent or stored yet. Please look again at:",
+                "Is it your own phone number, email address or name? That would identify you, to the team as well.",
+            ],
+            possibly: "possibly",
+        },
+    ];
+    let (status, page) = post(&server, "/signal", &[("situation", "Een regel die knelt.")]).await;
+    assert_eq!(status, 200, "{page}");
+    let receipt = receipt_in(&page).unwrap();
+    for t in all {
+        let lang = t.lang;
+        let (status, form) = get(&format!("/?lang={lang}"), &server).await;
+        assert_eq!(status, 200);
+        assert!(form.contains(&format!(r#"<html lang="{lang}""#)), "{form}");
+        for hint in t.hints {
+            assert!(
+                form.contains(hint),
+                "{lang}: the form shows the hint {hint:?}"
+            );
+        }
+        let who = form
+            .find(r#"<aside class="who""#)
+            .unwrap_or_else(|| panic!("{lang}: the form says who reads a signal: {form}"));
+        let form_at = form.find("<form").unwrap();
+        assert!(
+            who < form_at,
+            "{lang}: who reads the signal is said before the form"
+        );
+
+        let (status, privacy) = get(&format!("/privacy?lang={lang}"), &server).await;
+        assert_eq!(status, 200);
+        for (id, title) in ["purpose", "recipients", "rights"].iter().zip(t.privacy) {
+            let section = block(
+                &privacy,
+                &format!(r#"<section aria-labelledby="privacy-{id}""#),
+                "section",
+            );
+            assert!(
+                section.contains(&format!(r#"<h2 id="privacy-{id}">{title}</h2>"#)),
+                "{lang}: the privacy page has the {id} section: {section}"
+            );
+            assert!(
+                section.contains("<p"),
+                "{lang}: the {id} section says something"
+            );
+        }
+
+        let (status, held) = post(
+            &server,
+            "/follow-up/message",
+            &[
+                ("receipt", &receipt),
+                ("message", "Bel mij op 06-12345678."),
+                ("lang", lang),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{held}");
+        let summary = block(&held, r#"id="guard-summary""#, "div");
+        for text in t.guard {
+            assert!(
+                summary.contains(text),
+                "{lang}: the guard says {text:?}: {summary}"
+            );
+        }
+        // The hedge is said once, at the field, not again in the summary.
+        assert_eq!(
+            held.to_lowercase().matches(t.possibly).count(),
+            1,
+            "{lang}: {held}"
+        );
+        assert!(!held.contains("data-sent"), "{lang}: held back, not sent");
+    }
+}

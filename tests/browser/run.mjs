@@ -22,6 +22,7 @@ import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -35,8 +36,9 @@ const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
 const REVIEW = process.env.SIGNAAL_REVIEW_URL;
 const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
-if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE) {
-  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL and SIGNAAL_REVIEW_PASSPHRASE must be set (tests/browser.rs sets them)');
+const DB = process.env.SIGNAAL_DB;
+if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE || !DB) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL, SIGNAAL_REVIEW_PASSPHRASE and SIGNAAL_DB must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
 const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin, new URL(HELD).origin]);
@@ -132,6 +134,14 @@ async function focusLandsOn(page, id) {
 }
 
 const receipts = []; // every receipt code seen, to look for in addresses
+
+// The signals SIGNAAL_URL's server has stored, counted in its database file.
+function storedSignals() {
+  const out = execFileSync('sqlite3', ['-readonly', DB, 'SELECT count(*) FROM all_signals;'], { encoding: 'utf8' });
+  const n = Number(out.trim());
+  assert(Number.isInteger(n), `odd signal count ${out}`);
+  return n;
+}
 
 async function receiptOf(page) {
   const el = page.locator('[data-receipt]');
@@ -503,6 +513,7 @@ for (const lang of ['nl', 'en']) {
     await page.click(`button:has-text("${t[lang].submit}")`);
     await page.waitForLoadState('load');
     const code = await receiptOf(page);
+    const stored = storedSignals();
     const posts = [];
     page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/signal')) posts.push(r.url()); });
     for (let i = 0; i < 2; i++) {
@@ -511,14 +522,16 @@ for (const lang of ['nl', 'en']) {
       assert((await receiptOf(page)) === code, 'a reload shows another code');
     }
     assert(posts.length === 2, `the reloads sent the form ${posts.length} times`);
+    assert(storedSignals() === stored, `the reloads stored ${storedSignals() - stored} more signals`);
     // Back to the form and sent again unchanged, as a restored tab would.
     await page.goBack();
     await page.waitForLoadState('load');
-    if ((await page.locator('#situation').count()) === 1) {
-      await page.click(`button:has-text("${t[lang].submit}")`);
-      await page.waitForLoadState('load');
-      assert((await receiptOf(page)) === code, 'the form sent again shows another code');
-    }
+    assert((await page.locator('#situation').count()) === 1, `going back did not bring the form back: ${page.url()}`);
+    await page.click(`button:has-text("${t[lang].submit}")`);
+    await page.waitForLoadState('load');
+    assert((await receiptOf(page)) === code, 'the form sent again shows another code');
+    assert(posts.length === 3, `going back and sending sent the form ${posts.length - 2} times`);
+    assert(storedSignals() === stored, `sending the form again stored ${storedSignals() - stored} more signals`);
     // The receipt holds the address to come back to, on screen and on paper.
     const address = page.locator('[data-follow-up-address]');
     assert((await address.innerText()).endsWith('/follow-up'), 'no follow-up address');
@@ -1060,6 +1073,111 @@ await check('no address the browser visited holds a receipt code', async () => {
     const url = d.url.toUpperCase().replaceAll(/[- +]|%20/g, '');
     for (const code of receipts) assert(!url.includes(code.replaceAll('-', '')), `a code in ${d.url}`);
   }
+});
+
+// ---- the sender's other pages: a thread with the team's open question, focus rings ----
+
+// The focus ring on every element Tab reaches on `page`, as on the form
+// above: at least 2 px, two colours 3:1 apart, one of them 3:1 against what
+// it stands on. Tab must reach each of `must` (selectors).
+async function focusRingsHold(page, name, must = []) {
+  const seen = [];
+  const reached = new Set();
+  for (let tabs = 0; tabs < 80; tabs++) {
+    await page.keyboard.press('Tab');
+    const state = await page.evaluate((sels) => {
+      const el = document.activeElement;
+      if (!el || el === document.body || el.dataset.ringChecked) return { done: true };
+      el.dataset.ringChecked = '1';
+      return { done: false, matches: sels.filter((s) => el.matches(s)) };
+    }, must);
+    if (state.done) break;
+    for (const s of state.matches) reached.add(s);
+    const ring = await focusRing(page);
+    assert(ring.outlineStyle !== 'none' && parseFloat(ring.outlineWidth) >= 2, `${name}: no outline on ${ring.id}: ${JSON.stringify(ring)}`);
+    assert(ring.shadow, `${name}: no second colour around ${ring.id}`);
+    const best = Math.max(contrast(ring.outline, ring.background), contrast(ring.shadow, ring.background));
+    assert(best >= 3, `${name}: ${ring.id}: ring ${ring.outline}/${ring.shadow} on ${ring.background} is ${best.toFixed(2)}:1`);
+    assert(contrast(ring.outline, ring.shadow) >= 3, `${name}: ${ring.id}: the two colours of the ring are ${contrast(ring.outline, ring.shadow).toFixed(2)}:1`);
+    seen.push(`${ring.id} ${best.toFixed(1)}:1`);
+  }
+  assert(seen.length > 3, `only ${seen.length} focusable elements reached on the ${name}`);
+  for (const s of must) assert(reached.has(s), `Tab never reached ${s} on the ${name}`);
+  console.log(`    focus contrast on the ${name}: ${seen.slice(0, 6).join(', ')} …`);
+}
+
+// A signal given on the intake in `lang`, found by its text in the review
+// face and asked a question there; its code and the question.
+async function askedSignal(lang) {
+  const mark = `vraagkenmerk${lang}${Date.now()}`;
+  const sender = await (await newContext({ js: true, lang })).newPage();
+  await sender.goto(`${BASE}/?lang=${lang}`);
+  await sender.fill('#situation', `Een regel die te hard uitpakt, ${mark}.`);
+  await sender.click(`button:has-text("${t[lang].submit}")`);
+  await sender.waitForLoadState('load');
+  const code = await receiptOf(sender);
+  const w = reviewWords[lang];
+  const review = await (await newContext({
+    js: true,
+    lang,
+    seen: { foreign: [], cspReports, documents: [] },
+    allowed: new Set([...ORIGINS, new URL(REVIEW).origin]),
+  })).newPage();
+  await review.goto(`${REVIEW}/login`);
+  await review.fill('#name', 'demo');
+  await review.fill('#passphrase', REVIEW_PASSPHRASE);
+  await review.click(`button:has-text("${w.unlock}")`);
+  await review.waitForLoadState('load');
+  await review.goto(`${REVIEW}/search`);
+  await review.fill('#q', mark);
+  await review.click(`main button:has-text("${w.search}")`);
+  await review.waitForLoadState('load');
+  const found = review.locator('li[data-signal]');
+  assert((await found.count()) === 1, `the search for ${mark} found ${await found.count()} signals`);
+  const id = await found.first().getAttribute('data-signal');
+  await review.goto(`${REVIEW}/signals/${id}`);
+  const question = `Welke peildatum gebruikt de regel (${lang})?`;
+  await review.fill('#message', question);
+  await review.click(`button:has-text("${w.send}")`);
+  await review.waitForLoadState('load');
+  assert((await review.locator('article.message[data-author="team"]', { hasText: question }).count()) === 1, 'the question was not sent');
+  return { code, question };
+}
+
+for (const lang of ['nl', 'en']) {
+  await check(`a thread with the team's open question passes axe-core and its focus rings hold 3:1 (${lang})`, async () => {
+    const { code, question } = await askedSignal(lang);
+    const ctx = await newContext({ js: true, lang });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/follow-up?lang=${lang}`);
+    await page.fill('#receipt', code);
+    await page.click(`button:has-text("${t[lang].open}")`);
+    await page.waitForLoadState('load');
+    const open = page.locator('[data-open-question]');
+    assert((await open.count()) === 1, 'the open question is not highlighted');
+    assert((await open.innerText()).includes(question), 'the highlighted block does not hold the question');
+    await passesAxe(page, 'follow-up thread with open question', lang);
+    await focusRingsHold(page, `thread page (${lang})`, ['#message', 'a[href="#message"]']);
+  });
+}
+
+await check('the focus rings hold 3:1 on the receipt and on the withdraw page, its red button too', async () => {
+  const ctx = await newContext({ js: true, lang: 'nl' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/?lang=nl`);
+  await page.fill('#situation', 'Een regel die te hard uitpakt, en de ring moet zichtbaar zijn.');
+  await page.click(`button:has-text("${t.nl.submit}")`);
+  await page.waitForLoadState('load');
+  const code = await receiptOf(page);
+  await focusRingsHold(page, 'receipt page', ['a[href="/follow-up?lang=nl"]']);
+  await page.goto(`${BASE}/follow-up?lang=nl`);
+  await page.fill('#receipt', code);
+  await page.click(`button:has-text("${t.nl.open}")`);
+  await page.waitForLoadState('load');
+  await page.click(`button:has-text("${t.nl.withdraw}")`);
+  await page.waitForLoadState('load');
+  assert((await page.locator('button.danger').count()) === 1, 'no withdraw button on the withdraw page');
+  await focusRingsHold(page, 'withdraw page', ['button.danger']);
 });
 
 await check('every page carries the intake headers', async () => {
