@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::signals::{MAX_TEXT, valid_id};
+use super::signals::{MAX_TEXT, team_recipients, valid_id};
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::crypto;
@@ -97,18 +97,6 @@ fn read_hardship(fields: &Fields) -> HardshipForm {
         f.errors.push(("domain", "review.hardship.error.domain"));
     }
     f
-}
-
-pub(super) fn team_recipients(
-    state: &ReviewState,
-    face: Face,
-) -> Result<Vec<age::x25519::Recipient>, Failure> {
-    crate::keys::load_team(&state.keys_dir)
-        .map(|t| t.recipients)
-        .map_err(|e| {
-            tracing::error!(error = %e, "team.pub cannot be read");
-            Failure(face, ReviewError::Unavailable)
-        })
 }
 
 /// The title of each hardship in `envelopes`, opened with the session's

@@ -14,9 +14,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::fields::Fields;
-use super::hardships::{MAX_LINE, checked_id, refused, team_recipients, too_long};
+use super::hardships::{MAX_LINE, checked_id, refused, too_long};
 use super::session::Reviewer;
 use super::signals::MAX_TEXT;
+use super::signals::team_recipients;
 use super::{Face, Failure, ReviewError, ReviewState};
 use crate::crypto;
 use crate::signal::sealed::seal_fields;

@@ -461,7 +461,9 @@ pub async fn triage(
     Ok(back_to(&id, place.as_ref(), "triage"))
 }
 
-fn team_recipients(
+/// The team's recipients, read now; a page that says the service is
+/// unavailable when `team.pub` cannot be read.
+pub(super) fn team_recipients(
     state: &ReviewState,
     face: Face,
 ) -> Result<Vec<age::x25519::Recipient>, Failure> {
