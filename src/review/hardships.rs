@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::fields::Fields;
 use super::session::Reviewer;
-use super::signals::{MAX_TEXT, team_recipients, valid_id};
+use super::signals::{MAX_TEXT, checked_form, checked_id, team_recipients};
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::crypto;
@@ -241,14 +241,6 @@ pub fn refused(face: Face, who: &Reviewer, status: StatusCode, key: &str, back: 
     (status, pages::refused(face, who, face.t(key), back)).into_response()
 }
 
-pub(super) fn checked_id(face: Face, id: &str) -> Result<(), Failure> {
-    if valid_id(id) {
-        Ok(())
-    } else {
-        Err(Failure(face, ReviewError::NotFound))
-    }
-}
-
 /// `POST /signals/{id}/hardships`: links the signal to the hardship named
 /// in `hardship`.
 pub async fn link(
@@ -281,10 +273,7 @@ async fn linking(
     body: Body,
     link: bool,
 ) -> Result<Response, Failure> {
-    checked_id(face, &id)?;
-    let fields = Fields::read_checked(body, &reviewer)
-        .await
-        .map_err(|e| Failure(face, e))?;
+    let fields = checked_form(face, &reviewer, &id, body).await?;
     let hardship = fields.get("hardship").trim().to_owned();
     if hardship.is_empty() {
         let back = format!("/signals/{id}#hardships");

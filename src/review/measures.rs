@@ -13,11 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::fields::Fields;
-use super::hardships::{MAX_LINE, checked_id, refused, too_long};
+use super::hardships::{MAX_LINE, refused, too_long};
 use super::session::Reviewer;
-use super::signals::MAX_TEXT;
-use super::signals::team_recipients;
+use super::signals::{MAX_TEXT, checked_form, checked_id, team_recipients};
 use super::{Face, Failure, ReviewError, ReviewState};
 use crate::crypto;
 use crate::signal::sealed::seal_fields;
@@ -56,10 +54,7 @@ pub async fn add(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Failure> {
-    checked_id(face, &id)?;
-    let fields = Fields::read_checked(body, &reviewer)
-        .await
-        .map_err(|e| Failure(face, e))?;
+    let fields = checked_form(face, &reviewer, &id, body).await?;
     let back = format!("/hardships/{id}#measures");
     let refuse = |status, key| Ok(refused(face, &reviewer, status, key, &back));
     let kind = fields.get("kind").trim();
@@ -130,10 +125,7 @@ pub async fn status(
     body: Body,
 ) -> Result<Response, Failure> {
     checked_id(face, &id)?;
-    checked_id(face, &mid)?;
-    let fields = Fields::read_checked(body, &reviewer)
-        .await
-        .map_err(|e| Failure(face, e))?;
+    let fields = checked_form(face, &reviewer, &mid, body).await?;
     let back = format!("/hardships/{id}#measures");
     let status = fields.get("status").trim();
     if !MEASURE_STATUSES.contains(&status) {

@@ -275,15 +275,24 @@ async fn show(
     Ok(res)
 }
 
-async fn checked_form(
+/// A 404 page for an id of a shape no record has.
+pub(super) fn checked_id(face: Face, id: &str) -> Result<(), Failure> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(Failure(face, ReviewError::NotFound))
+    }
+}
+
+/// The checked form of a POST about the record `id` (csrf and Origin by
+/// [`Fields::read_checked`]), or the page that refuses it.
+pub(super) async fn checked_form(
     face: Face,
     reviewer: &Reviewer,
     id: &str,
     body: Body,
 ) -> Result<Fields, Failure> {
-    if !valid_id(id) {
-        return Err(Failure(face, ReviewError::NotFound));
-    }
+    checked_id(face, id)?;
     Fields::read_checked(body, reviewer)
         .await
         .map_err(|e| Failure(face, e))
