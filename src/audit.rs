@@ -68,6 +68,13 @@ pub enum Action {
     Measure,
     /// A measure's status changed.
     MeasureStatus,
+    /// A hardship's public texts were published (or published again).
+    Publish,
+    /// A hardship's publication was taken back.
+    Unpublish,
+    /// The annual report "Hardheden en oplossingen" was written; the detail
+    /// says the year, the format and whether unpublished hardships were in it.
+    HardshipReport,
 }
 
 impl Action {
@@ -92,6 +99,9 @@ impl Action {
             Self::Unlink => "unlink",
             Self::Measure => "measure",
             Self::MeasureStatus => "measure-status",
+            Self::Publish => "publish",
+            Self::Unpublish => "unpublish",
+            Self::HardshipReport => "hardship-report",
         }
     }
 }

@@ -284,27 +284,30 @@ impl Store {
         hardship: String,
         actor: String,
     ) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            if !exists(c, &signal)? || !hardship_exists(c, &hardship)? {
-                return Ok(false);
-            }
-            c.prepare_cached(
-                "INSERT OR IGNORE INTO hardship_signals (hardship_id, signal_id, linked_on)
+        let done = self
+            .write(move |c| {
+                if !exists(c, &signal)? || !hardship_exists(c, &hardship)? {
+                    return Ok(false);
+                }
+                c.prepare_cached(
+                    "INSERT OR IGNORE INTO hardship_signals (hardship_id, signal_id, linked_on)
                  VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![hardship, signal, today()])?;
-            audit::append(
-                c,
-                &Entry::on(
-                    &actor,
-                    Action::Link,
-                    &signal,
-                    format!("hardship {hardship}"),
-                ),
-            )?;
-            Ok(true)
-        })
-        .await
+                )?
+                .execute(params![hardship, signal, today()])?;
+                audit::append(
+                    c,
+                    &Entry::on(
+                        &actor,
+                        Action::Link,
+                        &signal,
+                        format!("hardship {hardship}"),
+                    ),
+                )?;
+                Ok(true)
+            })
+            .await;
+        self.public_changed();
+        done
     }
 
     /// Unlinks signal `signal` from hardship `hardship` with its audit row;
@@ -315,27 +318,30 @@ impl Store {
         hardship: String,
         actor: String,
     ) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let gone = c
-                .prepare_cached(
-                    "DELETE FROM hardship_signals WHERE hardship_id = ?1 AND signal_id = ?2",
-                )?
-                .execute(params![hardship, signal])?;
-            if gone == 0 {
-                return Ok(false);
-            }
-            audit::append(
-                c,
-                &Entry::on(
-                    &actor,
-                    Action::Unlink,
-                    &signal,
-                    format!("hardship {hardship}"),
-                ),
-            )?;
-            Ok(true)
-        })
-        .await
+        let done = self
+            .write(move |c| {
+                let gone = c
+                    .prepare_cached(
+                        "DELETE FROM hardship_signals WHERE hardship_id = ?1 AND signal_id = ?2",
+                    )?
+                    .execute(params![hardship, signal])?;
+                if gone == 0 {
+                    return Ok(false);
+                }
+                audit::append(
+                    c,
+                    &Entry::on(
+                        &actor,
+                        Action::Unlink,
+                        &signal,
+                        format!("hardship {hardship}"),
+                    ),
+                )?;
+                Ok(true)
+            })
+            .await;
+        self.public_changed();
+        done
     }
 
     /// Adds a measure under hardship `hardship`, with its first status
@@ -401,34 +407,37 @@ impl Store {
         actor: String,
         note: Vec<u8>,
     ) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            let changed = c
-                .prepare_cached(
-                    "UPDATE measures SET status = ?3 WHERE id = ?2 AND hardship_id = ?1",
-                )?
-                .execute(params![hardship, measure, status])?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_status(
-                c,
-                &measure,
-                &status,
-                &actor,
-                crate::crypto::FORMAT_AGE_X25519,
-                &note,
-            )?;
-            audit::append(
-                c,
-                &Entry::general(
+        let done = self
+            .write(move |c| {
+                let changed = c
+                    .prepare_cached(
+                        "UPDATE measures SET status = ?3 WHERE id = ?2 AND hardship_id = ?1",
+                    )?
+                    .execute(params![hardship, measure, status])?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                insert_status(
+                    c,
+                    &measure,
+                    &status,
                     &actor,
-                    Action::MeasureStatus,
-                    format!("hardship {hardship} measure {measure} status={status}"),
-                ),
-            )?;
-            Ok(true)
-        })
-        .await
+                    crate::crypto::FORMAT_AGE_X25519,
+                    &note,
+                )?;
+                audit::append(
+                    c,
+                    &Entry::general(
+                        &actor,
+                        Action::MeasureStatus,
+                        format!("hardship {hardship} measure {measure} status={status}"),
+                    ),
+                )?;
+                Ok(true)
+            })
+            .await;
+        self.public_changed();
+        done
     }
 }
 

@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod hardships;
 pub mod mix;
+pub mod publications;
 pub mod queue;
 pub mod report;
 mod schema;
@@ -94,6 +95,9 @@ struct Inner {
     mixing: tokio::sync::Mutex<()>,
     /// The last mix got to truncate the WAL.
     truncated: AtomicBool,
+    /// Counts the changes to what the public sees of hardships, so that a
+    /// page drawn from them can be kept until the next change.
+    public_changes: std::sync::atomic::AtomicU64,
 }
 
 /// A handle on the store; cheap to clone.
@@ -168,6 +172,7 @@ impl Store {
             unmixed: AtomicBool::new(unmixed),
             mixing: tokio::sync::Mutex::new(()),
             truncated: AtomicBool::new(false),
+            public_changes: std::sync::atomic::AtomicU64::new(0),
         })))
     }
 

@@ -211,6 +211,29 @@ const MIGRATIONS: &[&str] = &[
         envelope   BLOB NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX measure_statuses_by_measure ON measure_statuses (measure_id, seq);",
+    // 8: what the team published of a hardship, in the clear from the moment
+    // it is published and gone (its pages zeroed) when it is unpublished:
+    // the public title, summary and cause, and the public text of each
+    // measure it names. A measure's kind, lever, status and dated history
+    // are read from `measures` and `measure_statuses`, so progress shows
+    // without publishing again; a measure added later is public only once
+    // the hardship is published again.
+    "CREATE TABLE publications (
+        hardship_id  TEXT PRIMARY KEY,
+        published_on TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        cause        TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE published_measures (
+        measure_id   TEXT PRIMARY KEY,
+        hardship_id  TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        source       TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX published_measures_by_hardship ON published_measures (hardship_id);",
 ];
 
 /// The schema version this build writes.
