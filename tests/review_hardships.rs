@@ -376,3 +376,159 @@ async fn bad_hardship_forms_get_a_readable_page_with_the_right_status() {
     assert_eq!(audit_count(&server, "measure"), 0);
     assert_eq!(audit_count(&server, "link"), 0);
 }
+
+/// Creates a hardship with one measure over HTTP; (hardship, measure).
+async fn hardship_with_measure(s: &Session, title: &str, measure: &str) -> (String, String) {
+    let res = s
+        .post(
+            "/hardships",
+            &[("title", title), ("description", "Het patroon")],
+        )
+        .await;
+    let hardship = hardship_in(&res);
+    let res = s
+        .post(
+            &format!("/hardships/{hardship}/measures"),
+            &[
+                ("kind", "measure"),
+                ("lever", "law"),
+                ("text", measure),
+                ("organisation", "Ministerie van SZW"),
+                ("source", "Hardheden en oplossingen 2025"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, page) = s.get(&format!("/hardships/{hardship}")).await;
+    let measure = all_after(&page, "data-measure=\"").remove(0);
+    (hardship, measure)
+}
+
+fn published_count(server: &Server, table: &str) -> i64 {
+    db(server)
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn publishing_is_an_audited_act_whose_texts_the_guard_holds_back_until_confirmed() {
+    let server = Server::start();
+    let s = demo_login(&server).await;
+    let (internal, public, internal_measure) =
+        (canary("INTERNAL"), canary("PUBLIC"), canary("INMEASURE"));
+    let (hardship, measure) = hardship_with_measure(&s, &internal, &internal_measure).await;
+    let page = format!("/hardships/{hardship}");
+    let (_, shown) = s.get(&page).await;
+    assert!(shown.contains("data-published=\"false\""), "{shown}");
+    // The form starts from the measure's sealed text, never from the title.
+    assert!(shown.contains(&internal_measure));
+    assert!(
+        shown.contains(
+            "id=\"p-public_title\" name=\"public_title\" type=\"text\" maxlength=\"300\" value=\"\""
+        ),
+        "{shown}"
+    );
+
+    let publish = format!("{page}/publish");
+    let text_field = format!("m_{measure}_text");
+    let org_field = format!("m_{measure}_organisation");
+    let summary = format!("{public} Mail jan@voorbeeld.nl voor meer");
+    let form = |summary: &str, confirm: &'static str| {
+        vec![
+            ("public_title".to_owned(), public.clone()),
+            ("public_summary".to_owned(), summary.to_owned()),
+            (text_field.clone(), "De norm wordt aangepast".to_owned()),
+            (org_field.clone(), "Ministerie van SZW".to_owned()),
+            ("confirm".to_owned(), confirm.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let s = &s;
+        let publish = publish.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            s.post(&publish, &pairs).await
+        }
+    };
+
+    // The guard finds the address: held back, the texts come back as typed,
+    // and nothing of them reaches the disk or the log.
+    let res = post(form(&summary, "")).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let check = res.text().await.unwrap();
+    assert!(check.contains("data-finding=\"email\""), "{check}");
+    assert!(check.contains("data-field=\"public_summary\""));
+    assert!(check.contains(&public) && check.contains("name=\"confirm\""));
+    assert_eq!(published_count(&server, "publications"), 0);
+    let scan = server.data_files();
+    scan.assert_read(&["signaal.db", "signaal.db-wal"]);
+    for needle in [&internal, &public, &internal_measure] {
+        scan.assert_nowhere(needle.as_bytes(), needle);
+        assert!(
+            !server.output().contains(needle.as_str()),
+            "{needle} in the log"
+        );
+    }
+    // A missing title: the form again, with why.
+    let mut untitled = form("Een samenvatting", "");
+    untitled[0].1.clear();
+    let res = post(untitled).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("aria-invalid=\"true\""));
+    assert_eq!(published_count(&server, "publications"), 0);
+
+    // Confirmed: published, in the clear, with its audit row.
+    let res = post(form(&summary, "1")).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("done=published")
+    );
+    assert_eq!(published_count(&server, "publications"), 1);
+    assert_eq!(published_count(&server, "published_measures"), 1);
+    let (_, shown) = s.get(&page).await;
+    assert!(shown.contains("data-published=\"true\"") && shown.contains(&public));
+    let (_, english) = s.in_language("en").get(&page).await;
+    assert!(english.contains("Published on") && english.contains("Take the publication back"));
+
+    // Published again without the measure's text: the measure goes off the
+    // public page, and the page says so.
+    let mut without = form("Een samenvatting", "");
+    without[2].1.clear();
+    let res = post(without).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(published_count(&server, "published_measures"), 0);
+    let (_, shown) = s.get(&page).await;
+    assert!(shown.contains("data-not-public=\"1\""), "{shown}");
+
+    // Taken back: the public texts go; a second time is a conflict.
+    let res = s.post(&format!("{page}/unpublish"), &[]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(published_count(&server, "publications"), 0);
+    assert_eq!(published_count(&server, "published_measures"), 0);
+    let res = s.post(&format!("{page}/unpublish"), &[]).await;
+    assert_eq!(res.status().as_u16(), 409);
+    // Unknown hardship; a measure of another hardship cannot be slipped in.
+    let res = s
+        .post(
+            "/hardships/nosuchhardship/publish",
+            &[("public_title", "t"), ("public_summary", "s")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+
+    assert_eq!(audit_count(&server, "publish"), 2);
+    assert_eq!(audit_count(&server, "unpublish"), 1);
+    let (code, out, err) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The sealed texts never left their envelopes.
+    let scan = server.data_files();
+    for needle in [&internal, &internal_measure] {
+        scan.assert_nowhere(needle.as_bytes(), needle);
+    }
+}

@@ -15,6 +15,7 @@ use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::signal::sealed::open_fields;
 use crate::store::hardships::HardshipPage;
+use crate::store::publications::PublicHardship;
 use crate::web;
 
 /// The sealed texts of an envelope, opened; empty where it cannot be opened.
@@ -31,7 +32,11 @@ fn take(texts: &mut Vec<(String, Zeroizing<String>)>, name: &str) -> Zeroizing<S
 }
 
 /// Opens everything the page shows, on a blocking thread.
-fn open_all(stored: HardshipPage, identity: &age::x25519::Identity) -> pages::HardshipShown {
+fn open_all(
+    stored: HardshipPage,
+    publication: Option<PublicHardship>,
+    identity: &age::x25519::Identity,
+) -> pages::HardshipShown {
     let HardshipPage {
         record,
         signals,
@@ -90,6 +95,7 @@ fn open_all(stored: HardshipPage, identity: &age::x25519::Identity) -> pages::Ha
         domain: record.domain,
         signals,
         measures,
+        publication,
     }
 }
 
@@ -132,8 +138,13 @@ pub async fn show(
             .await
             .map_err(|e| fail(e.into()))?;
     }
+    let publication = state
+        .store
+        .publication(id.to_owned())
+        .await
+        .map_err(|e| fail(e.into()))?;
     let identity = std::sync::Arc::clone(&reviewer.identity);
-    let shown = tokio::task::spawn_blocking(move || open_all(stored, &identity))
+    let shown = tokio::task::spawn_blocking(move || open_all(stored, publication, &identity))
         .await
         .map_err(|_| fail(ReviewError::Unavailable))?;
     Ok(web::wiped(pages::hardship(face, reviewer, &shown, done)))

@@ -25,6 +25,7 @@ mod measures;
 mod metadata;
 mod pages;
 mod place;
+mod publish;
 mod queue;
 pub mod report;
 pub mod reviewers;
@@ -203,6 +204,12 @@ const GATED: &[Gated] = &[
     }),
     (Method::POST, "/hardships/{id}/measures/{mid}/status", |m| {
         on(m, measures::status)
+    }),
+    (Method::POST, "/hardships/{id}/publish", |m| {
+        on(m, publish::publish)
+    }),
+    (Method::POST, "/hardships/{id}/unpublish", |m| {
+        on(m, publish::unpublish)
     }),
     (Method::GET, "/signals/{id}/envelope.age", |m| {
         on(m, export::one)

@@ -16,10 +16,11 @@ use crate::review::hardships::HardshipForm;
 use crate::review::measures::{KINDS, LEVERS, MEASURE_STATUSES};
 use crate::review::session::Reviewer;
 use crate::signal::questions;
+use crate::store::publications::PublicHardship;
 use crate::views::{choice_label, day, fill};
 
 /// What a hardship's page may confirm (`?done=`).
-pub const HARDSHIP_DONE: &[&str] = &["hardship", "measure", "status"];
+pub const HARDSHIP_DONE: &[&str] = &["hardship", "measure", "status", "published", "unpublished"];
 
 /// One hardship in the list.
 pub struct HardshipLine {
@@ -99,6 +100,8 @@ pub struct HardshipShown {
     pub signals: Vec<LinkedShown>,
     /// Its measures, in the order they were added.
     pub measures: Vec<MeasureShown>,
+    /// What is public of it, if it is published.
+    pub publication: Option<PublicHardship>,
 }
 
 fn category(face: Face, question: &str, value: &str) -> String {
@@ -345,6 +348,7 @@ pub fn hardship(face: Face, who: &Reviewer, h: &HardshipShown, done: Option<&str
                 @for m in &h.measures { (measure(face, who, &h.id, m)) }
                 (new_measure(face, who, &h.id))
             }
+            (super::publish::publication(face, who, h))
         },
     )
 }

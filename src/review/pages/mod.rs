@@ -13,6 +13,7 @@
 
 mod hardships;
 mod login;
+mod publish;
 mod queue;
 mod report;
 mod search;
@@ -23,6 +24,7 @@ pub use hardships::{
     refused,
 };
 pub use login::login;
+pub use publish::publish_check;
 pub use queue::{QueueView, domain_options, queue};
 pub use report::report;
 pub use search::{SearchShown, search};
