@@ -532,3 +532,131 @@ async fn publishing_is_an_audited_act_whose_texts_the_guard_holds_back_until_con
         scan.assert_nowhere(needle.as_bytes(), needle);
     }
 }
+
+#[tokio::test]
+async fn the_overview_filters_by_organisation_domain_lever_status_and_change_and_flags_what_is_late()
+ {
+    let server = Server::start();
+    let s = demo_login(&server).await;
+    let mut made = Vec::new();
+    for (title, domain, organisations, lever, org, target, status) in [
+        (
+            "Kostendelersnorm",
+            "social-assistance",
+            "UWV",
+            "law",
+            "SZW",
+            "2020-01-01",
+            "agreed",
+        ),
+        (
+            "Naheffing toeslag",
+            "taxes",
+            "",
+            "practice",
+            "Belastingdienst",
+            "",
+            "implemented",
+        ),
+    ] {
+        let res = s
+            .post(
+                "/hardships",
+                &[
+                    ("title", title),
+                    ("description", "Het patroon"),
+                    ("domain", domain),
+                    ("organisations", organisations),
+                ],
+            )
+            .await;
+        let hardship = hardship_in(&res);
+        let res = s
+            .post(
+                &format!("/hardships/{hardship}/measures"),
+                &[
+                    ("kind", "measure"),
+                    ("lever", lever),
+                    ("text", "De regel aanpassen"),
+                    ("organisation", org),
+                    ("target", target),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let (_, page) = s.get(&format!("/hardships/{hardship}")).await;
+        let measure = all_after(&page, "data-measure=\"").remove(0);
+        let res = s
+            .post(
+                &format!("/hardships/{hardship}/measures/{measure}/status"),
+                &[("status", status)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        made.push(hardship);
+    }
+    let (late, done) = (&made[0], &made[1]);
+    let shown = |page: &str| all_after(page, "data-hardship=\"");
+    let (status, all) = s.get("/hardships").await;
+    assert_eq!(status, 200);
+    assert_eq!(shown(&all).len(), 2);
+    assert!(
+        all.contains(&format!("data-hardship=\"{late}\" data-overdue=\"1\"")),
+        "{all}"
+    );
+    assert!(all.contains(&format!("data-hardship=\"{done}\" data-overdue=\"0\"")));
+    assert!(all.contains("data-count-status=\"implemented\""));
+    assert!(all.contains("over de streefdatum"));
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (query, wanted) in [
+        ("organisation=uwv", vec![late]),
+        ("organisation=BELASTING", vec![done]),
+        ("domain=taxes", vec![done]),
+        ("lever=law", vec![late]),
+        ("status=implemented", vec![done]),
+        ("status=withdrawn", vec![]),
+        ("overdue=1", vec![late]),
+        (&format!("since={today}") as &str, vec![late, done]),
+        ("since=2999-01-01", vec![]),
+        ("domain=taxes&lever=law", vec![]),
+    ] {
+        let (status, page) = s.get(&format!("/hardships?{query}")).await;
+        assert_eq!(status, 200, "{query}");
+        let mut found = shown(&page);
+        found.sort();
+        let mut wanted: Vec<String> = wanted.into_iter().cloned().collect();
+        wanted.sort();
+        assert_eq!(found, wanted, "{query}");
+    }
+    let (_, since) = s.get(&format!("/hardships?since={today}")).await;
+    for step in ["proposed", "agreed", "implemented"] {
+        assert!(
+            since.contains(&format!("data-change=\"{step}\"")),
+            "{step}: {since}"
+        );
+    }
+    let (_, english) = s.in_language("en").get("/hardships?overdue=1").await;
+    assert!(english.contains("past the target date") && english.contains("Show all"));
+    for bad in [
+        "lever=magic",
+        "status=done",
+        "since=gisteren",
+        "domain=elders",
+    ] {
+        let (status, page) = s.get(&format!("/hardships?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(page.contains("lang=\"nl\""), "{bad}: a readable page");
+    }
+    // What was opened for the organisation filter is in the chain.
+    let detail: String = db(&server)
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'hardship-view' AND detail LIKE '%organisations of%' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        detail,
+        "overview: titles of 2 hardships, organisations of 2 measures"
+    );
+}

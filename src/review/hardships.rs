@@ -24,9 +24,8 @@ use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::crypto;
 use crate::signal::questions;
-use crate::signal::sealed::{open_fields, seal_fields};
+use crate::signal::sealed::seal_fields;
 use crate::store::hardships::NewHardship;
-use crate::web;
 
 /// Longest title, organisation, reference or source, in characters.
 pub const MAX_LINE: usize = 300;
@@ -99,39 +98,16 @@ fn read_hardship(fields: &Fields) -> HardshipForm {
     f
 }
 
-/// The title of each hardship in `envelopes`, opened with the session's
-/// identity (a text that says so where one cannot be opened).
-async fn titles(
-    face: Face,
-    reviewer: &Reviewer,
-    envelopes: Vec<Vec<u8>>,
-) -> Result<Vec<Zeroizing<String>>, Failure> {
-    let identity = std::sync::Arc::clone(&reviewer.identity);
-    let unreadable = face.t("review.signal.undecryptable");
-    tokio::task::spawn_blocking(move || {
-        envelopes
-            .iter()
-            .map(|e| {
-                open_fields(e, &identity)
-                    .ok()
-                    .and_then(|f| f.into_iter().find(|(n, _)| n == "title"))
-                    .map_or_else(|| Zeroizing::new(unreadable.to_owned()), |(_, t)| t)
-            })
-            .collect()
-    })
-    .await
-    .map_err(|_| Failure(face, ReviewError::Unavailable))
-}
-
-/// Every hardship (id, title, day, signals), its titles opened after the
-/// audit row that names them; nothing is opened when there are none.
+/// Every hardship (id, title), its titles opened (through the session's
+/// cache) after the audit row that names them; nothing is opened when there
+/// are none.
 pub async fn listed(
     state: &ReviewState,
     face: Face,
     reviewer: &Reviewer,
 ) -> Result<Vec<pages::HardshipLine>, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
-    let mut records = state.store.hardships().await.map_err(|e| fail(e.into()))?;
+    let records = state.store.hardships().await.map_err(|e| fail(e.into()))?;
     if records.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,45 +121,39 @@ pub async fn listed(
         ))
         .await
         .map_err(|e| fail(e.into()))?;
-    let envelopes = records
-        .iter_mut()
-        .map(|r| std::mem::take(&mut r.envelope))
-        .collect();
-    let titles = titles(face, reviewer, envelopes).await?;
-    Ok(records
-        .into_iter()
-        .zip(titles)
-        .map(|(r, title)| pages::HardshipLine {
-            id: r.id,
-            title,
-            created_on: r.created_on,
-            domain: r.domain,
-            signals: r.signals,
-        })
-        .collect())
+    let identity = std::sync::Arc::clone(&reviewer.identity);
+    let opened = std::sync::Arc::clone(&reviewer.opened);
+    let unreadable = face.t("review.signal.undecryptable");
+    tokio::task::spawn_blocking(move || {
+        records
+            .into_iter()
+            .map(|r| {
+                let texts = opened.fields(&r.id, &r.envelope, &identity);
+                let title = texts
+                    .iter()
+                    .find(|(n, _)| n == "title")
+                    .map_or(unreadable, |(_, t)| t.as_str());
+                pages::HardshipLine {
+                    title: Zeroizing::new(title.to_owned()),
+                    id: r.id,
+                }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|_| fail(ReviewError::Unavailable))
 }
 
-async fn list_page(
-    state: &ReviewState,
-    face: Face,
-    reviewer: &Reviewer,
-    form: &HardshipForm,
-) -> Result<Response, Failure> {
-    let lines = listed(state, face, reviewer).await?;
-    let mut res = web::wiped(pages::hardships(face, reviewer, &lines, form));
-    if !form.errors.is_empty() {
-        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(res)
-}
-
-/// `GET /hardships`.
+/// `GET /hardships`: the monitoring overview, filtered as the address asks.
 pub async fn list(
     State(state): State<ReviewState>,
     face: Face,
     reviewer: Reviewer,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, Failure> {
-    list_page(&state, face, &reviewer, &HardshipForm::default()).await
+    let filters = super::monitoring::Filters::parse(query.as_deref())
+        .ok_or(Failure(face, ReviewError::BadRequest))?;
+    super::monitoring::page(&state, face, &reviewer, filters, &HardshipForm::default()).await
 }
 
 /// `POST /hardships`: a new hardship, sealed to the team; 303 to its page.
@@ -199,7 +169,8 @@ pub async fn create(
     let form = read_hardship(&fields);
     drop(fields);
     if !form.errors.is_empty() {
-        return list_page(&state, face, &reviewer, &form).await;
+        let filters = super::monitoring::Filters::default();
+        return super::monitoring::page(&state, face, &reviewer, filters, &form).await;
     }
     let team = team_recipients(&state, face)?;
     let texts: Vec<(&str, &str)> = form.texts.iter().map(|(n, v)| (*n, v.as_str())).collect();

@@ -23,6 +23,7 @@ pub mod hosts;
 mod login;
 mod measures;
 mod metadata;
+mod monitoring;
 mod pages;
 mod place;
 mod publish;

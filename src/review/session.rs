@@ -64,6 +64,48 @@ struct Session {
     last_seen: Instant,
     /// Second factors refused since the reviewer's last login, shown once.
     notice: Option<u64>,
+    /// What this session has opened of hardships and measures.
+    opened: Arc<Opened>,
+}
+
+/// The sealed texts a session has opened, by record id and the envelope's
+/// last 16 bytes (the final chunk's tag, new with every sealing), so that a
+/// page over hundreds of hardships need not decrypt each again. The texts
+/// are wiped when the session ends and its last request is done.
+#[derive(Default)]
+pub struct Opened(Mutex<HashMap<(String, [u8; 16]), OpenedTexts>>);
+
+/// The fields of one opened envelope.
+pub type OpenedTexts = Arc<Vec<(String, zeroize::Zeroizing<String>)>>;
+
+/// Most envelopes one session keeps opened; past it, texts are opened each time.
+const MOST_OPENED: usize = 50_000;
+
+impl Opened {
+    /// The fields of `envelope` (of record `id`), opened once per session
+    /// with `identity`; empty when it cannot be opened (not kept then).
+    pub fn fields(&self, id: &str, envelope: &[u8], identity: &x25519::Identity) -> OpenedTexts {
+        let tag: [u8; 16] = envelope
+            .len()
+            .checked_sub(16)
+            .and_then(|at| envelope.get(at..))
+            .and_then(|t| t.try_into().ok())
+            .unwrap_or_default();
+        let key = (id.to_owned(), tag);
+        if let Some(found) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return found;
+        }
+        let Ok(fields) = crate::signal::sealed::open_fields(envelope, identity) else {
+            return Arc::new(Vec::new());
+        };
+        let fields = Arc::new(fields);
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() < MOST_OPENED {
+                map.insert(key, Arc::clone(&fields));
+            }
+        }
+        fields
+    }
 }
 
 /// The unlocked sessions.
@@ -128,6 +170,7 @@ impl Sessions {
             created: now,
             last_seen: now,
             notice: None,
+            opened: Arc::default(),
         };
         self.map.lock().ok()?.insert(token_key(&token), session);
         Some(token)
@@ -220,6 +263,7 @@ impl Sessions {
             identity: Arc::clone(&s.identity),
             csrf: data_encoding::HEXLOWER.encode(&s.csrf),
             notice: s.notice.take(),
+            opened: Arc::clone(&s.opened),
             token: token.to_owned(),
         })
     }
@@ -272,6 +316,8 @@ pub struct Reviewer {
     pub csrf: String,
     /// Second factors refused since the last login, on the first page after it.
     pub notice: Option<u64>,
+    /// What this session has opened of hardships and measures.
+    pub opened: Arc<Opened>,
     token: String,
 }
 

@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod hardships;
 pub mod mix;
+pub mod overview;
 pub mod publications;
 pub mod queue;
 pub mod report;

@@ -22,18 +22,12 @@ use crate::views::{choice_label, day, fill};
 /// What a hardship's page may confirm (`?done=`).
 pub const HARDSHIP_DONE: &[&str] = &["hardship", "measure", "status", "published", "unpublished"];
 
-/// One hardship in the list.
+/// A hardship a signal can be linked to.
 pub struct HardshipLine {
     /// Its id.
     pub id: String,
     /// Its title, decrypted.
     pub title: Zeroizing<String>,
-    /// The day it was created.
-    pub created_on: String,
-    /// Its domain, if chosen.
-    pub domain: Option<String>,
-    /// How many signals are linked to it.
-    pub signals: u64,
 }
 
 /// A signal on a hardship's page.
@@ -152,12 +146,12 @@ fn text_field(face: Face, form: &HardshipForm, name: &str, area: bool, required:
     }
 }
 
-/// `GET /hardships`: every hardship, and the form of a new one (as sent
-/// and refused, when `form` has errors).
+/// `GET /hardships`: the monitoring overview, and the form of a new
+/// hardship (as sent and refused, when `form` has errors).
 pub fn hardships(
     face: Face,
     who: &Reviewer,
-    lines: &[HardshipLine],
+    view: &super::monitoring::OverviewView<'_>,
     form: &HardshipForm,
 ) -> Markup {
     let t = |key: &str| face.t(key);
@@ -167,30 +161,7 @@ pub fn hardships(
         Some(who),
         html! {
             h1 { (t("review.hardships.title")) }
-            @if lines.is_empty() {
-                p data-hardships="0" { (t("review.hardships.none")) }
-            } @else {
-                div.table-scroll role="region" aria-label=(t("review.hardships.title")) tabindex="0" {
-                    table data-hardships=(lines.len()) {
-                        thead { tr {
-                            th scope="col" { (t("review.hardship.title")) }
-                            th scope="col" { (t("review.hardship.created")) }
-                            th scope="col" { (t("review.hardship.domain")) }
-                            th scope="col" { (t("review.hardship.signals")) }
-                        } }
-                        tbody {
-                            @for l in lines {
-                                tr data-hardship=(l.id) {
-                                    td { a href=(format!("/hardships/{}", l.id)) dir="auto" { (l.title.as_str()) } }
-                                    td { (day(face.lang, &l.created_on)) }
-                                    td { @if let Some(d) = &l.domain { (category(face, "domain", d)) } }
-                                    td { (l.signals) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (super::monitoring::overview(face, view))
             section #new {
                 h2 { (t("review.hardships.new")) }
                 @if !form.errors.is_empty() {

@@ -13,6 +13,7 @@
 
 mod hardships;
 mod login;
+mod monitoring;
 mod publish;
 mod queue;
 mod report;
@@ -24,6 +25,7 @@ pub use hardships::{
     refused,
 };
 pub use login::login;
+pub use monitoring::{ChangeShown, OverviewRow, OverviewView};
 pub use publish::publish_check;
 pub use queue::{QueueView, domain_options, queue};
 pub use report::report;

@@ -1,0 +1,145 @@
+//! The monitoring overview's reading of hardships and measures: every
+//! hardship with its counts and days, every measure with its categories and
+//! the day of its last status, and the status changes since a day.
+//!
+//! Invariant: nothing here sees plaintext — texts stay sealed; of when, only
+//! days are read.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+
+/// A hardship as the overview reads it.
+#[derive(Debug, Clone)]
+pub struct OverviewHardship {
+    /// Random id.
+    pub id: String,
+    /// Day it was created.
+    pub created_on: String,
+    /// Its domain, if chosen.
+    pub domain: Option<String>,
+    /// How many signals are linked to it.
+    pub signals: u64,
+    /// The day a signal was last linked to it.
+    pub last_linked_on: Option<String>,
+    /// The day it was last published, if it is public.
+    pub published_on: Option<String>,
+    /// The age file of its texts.
+    pub envelope: Vec<u8>,
+}
+
+/// A measure as the overview reads it.
+#[derive(Debug, Clone)]
+pub struct OverviewMeasure {
+    /// Random id.
+    pub id: String,
+    /// The hardship it is under.
+    pub hardship_id: String,
+    /// `recommendation`, `proposal` or `measure`.
+    pub kind: String,
+    /// The lever it pulls.
+    pub lever: String,
+    /// Its current status.
+    pub status: String,
+    /// Its target day, if one.
+    pub target_on: Option<String>,
+    /// The day it was added.
+    pub created_on: String,
+    /// The day of its last status.
+    pub changed_on: String,
+    /// The age file of its texts.
+    pub envelope: Vec<u8>,
+}
+
+/// A status set on or after a day.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// The hardship.
+    pub hardship_id: String,
+    /// The measure.
+    pub measure_id: String,
+    /// The status set.
+    pub status: String,
+    /// The day it was set.
+    pub day: String,
+}
+
+impl Store {
+    /// Every hardship and every measure, for the overview.
+    pub async fn overview(
+        &self,
+    ) -> Result<(Vec<OverviewHardship>, Vec<OverviewMeasure>), StoreError> {
+        self.read(|c| {
+            let hardships = c
+                .prepare_cached(
+                    "SELECT h.id, h.created_on, h.domain,
+                        (SELECT count(*) FROM hardship_signals l WHERE l.hardship_id = h.id),
+                        (SELECT max(linked_on) FROM hardship_signals l WHERE l.hardship_id = h.id),
+                        (SELECT published_on FROM publications p WHERE p.hardship_id = h.id),
+                        h.envelope
+                     FROM hardships h ORDER BY h.created_on DESC, h.id",
+                )?
+                .query_map([], |r| {
+                    Ok(OverviewHardship {
+                        id: r.get(0)?,
+                        created_on: r.get(1)?,
+                        domain: r.get(2)?,
+                        signals: r.get(3)?,
+                        last_linked_on: r.get(4)?,
+                        published_on: r.get(5)?,
+                        envelope: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let measures = c
+                .prepare_cached(
+                    "SELECT m.id, m.hardship_id, m.kind, m.lever, m.status, m.target_on,
+                        m.created_on,
+                        coalesce((SELECT max(day) FROM measure_statuses s WHERE s.measure_id = m.id),
+                                 m.created_on),
+                        m.envelope
+                     FROM measures m ORDER BY m.hardship_id, m.seq",
+                )?
+                .query_map([], |r| {
+                    Ok(OverviewMeasure {
+                        id: r.get(0)?,
+                        hardship_id: r.get(1)?,
+                        kind: r.get(2)?,
+                        lever: r.get(3)?,
+                        status: r.get(4)?,
+                        target_on: r.get(5)?,
+                        created_on: r.get(6)?,
+                        changed_on: r.get(7)?,
+                        envelope: r.get(8)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((hardships, measures))
+        })
+        .await
+    }
+
+    /// Every status set on or after `since` (`YYYY-MM-DD`), newest day first.
+    pub async fn status_changes_since(
+        &self,
+        since: String,
+    ) -> Result<Vec<StatusChange>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT m.hardship_id, s.measure_id, s.status, s.day
+                 FROM measure_statuses s JOIN measures m ON m.id = s.measure_id
+                 WHERE s.day >= ?1 ORDER BY s.day DESC, m.hardship_id, m.seq, s.seq",
+            )?
+            .query_map(params![since], |r| {
+                Ok(StatusChange {
+                    hardship_id: r.get(0)?,
+                    measure_id: r.get(1)?,
+                    status: r.get(2)?,
+                    day: r.get(3)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+}
