@@ -9,7 +9,7 @@
 use zeroize::Zeroizing;
 
 use super::glance;
-use super::session::Reviewer;
+use super::session::{Opened, Reviewer};
 use super::signals::valid_id;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
@@ -21,6 +21,16 @@ use crate::web;
 /// The sealed texts of an envelope, opened; empty where it cannot be opened.
 fn opened(envelope: &[u8], identity: &age::x25519::Identity) -> Vec<(String, Zeroizing<String>)> {
     open_fields(envelope, identity).unwrap_or_default()
+}
+
+/// The sealed texts of record `id`, opened once per session.
+fn cached(
+    cache: &Opened,
+    id: &str,
+    envelope: &[u8],
+    identity: &age::x25519::Identity,
+) -> Vec<(String, Zeroizing<String>)> {
+    cache.fields(id, envelope, identity).as_ref().clone()
 }
 
 /// The text named `name` among `texts`, or "".
@@ -36,13 +46,14 @@ fn open_all(
     stored: HardshipPage,
     publication: Option<PublicHardship>,
     identity: &age::x25519::Identity,
+    cache: &Opened,
 ) -> pages::HardshipShown {
     let HardshipPage {
         record,
         signals,
         measures,
     } = stored;
-    let mut texts = opened(&record.envelope, identity);
+    let mut texts = cached(cache, &record.id, &record.envelope, identity);
     let opened_ok = !texts.is_empty();
     let signals: Vec<pages::LinkedShown> = signals
         .into_iter()
@@ -59,7 +70,7 @@ fn open_all(
     let measures = measures
         .into_iter()
         .map(|m| {
-            let mut texts = opened(&m.envelope, identity);
+            let mut texts = cached(cache, &m.id, &m.envelope, identity);
             pages::MeasureShown {
                 text: take(&mut texts, "text"),
                 organisation: take(&mut texts, "organisation"),
@@ -144,8 +155,10 @@ pub async fn show(
         .await
         .map_err(|e| fail(e.into()))?;
     let identity = std::sync::Arc::clone(&reviewer.identity);
-    let shown = tokio::task::spawn_blocking(move || open_all(stored, publication, &identity))
-        .await
-        .map_err(|_| fail(ReviewError::Unavailable))?;
+    let cache = std::sync::Arc::clone(&reviewer.opened);
+    let shown =
+        tokio::task::spawn_blocking(move || open_all(stored, publication, &identity, &cache))
+            .await
+            .map_err(|_| fail(ReviewError::Unavailable))?;
     Ok(web::wiped(pages::hardship(face, reviewer, &shown, done)))
 }
