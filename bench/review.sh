@@ -8,15 +8,18 @@
 #   bench/review.sh 1000000                  # the million (seeding takes several minutes)
 #   BENCH_ROOT=/tmp/seeded bench/review.sh   # another folder to seed and reuse
 #   BENCH_FRESH=1 bench/review.sh            # a fresh temporary folder, removed afterwards
+#   BENCH_HARDSHIPS=500 bench/review.sh 1000000   # also 500 hardships with 5,000 measures
+#                                            # (a separate folder: review-N-hH), and their pages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
+H=${BENCH_HARDSHIPS:-0}
 PID=
 if [ -n "${BENCH_FRESH:-}" ]; then
   ROOT=$(mktemp -d)
   trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$ROOT"' EXIT
 else
-  ROOT=${BENCH_ROOT:-target/bench/review-$N}
+  ROOT=${BENCH_ROOT:-target/bench/review-$N$([ "$H" -gt 0 ] && echo "-h$H")}
   mkdir -p "$ROOT"
   trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
 fi
@@ -27,7 +30,7 @@ if [ -f "$ROOT/data/signaal.db" ]; then
   echo "reusing the signals seeded in $ROOT"
 else
   echo "seeding $N signals into $ROOT"
-  target/release/examples/review_seed "$ROOT" "$N"
+  target/release/examples/review_seed "$ROOT" "$N" "$H"
 fi
 
 export SIGNAAL_DATA_DIR=$ROOT/data SIGNAAL_KEYS_DIR=$ROOT/keys SIGNAAL_LOG=warn
@@ -81,5 +84,29 @@ for _ in 1 2 3; do
     "$BASE/search"
   grep -o 'Searched [0-9]* of [0-9]* signals in [0-9]* ms' "$ROOT/search.html"
 done
+if [ "$H" -gt 0 ]; then
+  HIDS=$(curl -s -H "Cookie: $COOKIE" "$BASE/hardships" | grep -o 'data-hardship="[a-z0-9]*"' | sed 's/.*="//; s/"//' | head -50 | sed 's/.*/"&",/' | tr -d '\n')
+  cat >"$ROOT/hardship.lua" <<LUA
+wrk.headers["Cookie"] = "$COOKIE"
+local ids = { $HIDS }
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/hardships/" .. ids[n % #ids + 1])
+end
+LUA
+  echo; echo "== a new session's first overview (GET /hardships: $H titles decrypted) and first organisation filter ($((H * 10)) measures decrypted) =="
+  COOKIE2=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
+    --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
+    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+  curl -s -o /dev/null -w "first overview %{time_total} s\n" -H "Cookie: $COOKIE2" "$BASE/hardships"
+  curl -s -o /dev/null -w "first organisation filter %{time_total} s\n" -H "Cookie: $COOKIE2" "$BASE/hardships?organisation=uwv"
+  echo; echo "== monitoring overview (GET /hardships, $H hardships, one audit row) =="
+  wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/hardships" | grep -E "Requests/sec|50%|99%|Non-2xx"
+  echo; echo "== overview filtered (organisation, lever, overdue; since a day) =="
+  wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/hardships?organisation=uwv&lever=law&overdue=1&since=2026-01-01" | grep -E "Requests/sec|50%|99%|Non-2xx"
+  echo; echo "== a hardship's page (GET /hardships/ID: 20 signals, 10 measures, 30 statuses; 50 in turn) =="
+  wrk -t2 -c4 -d10s --latency -s "$ROOT/hardship.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
+fi
 echo; echo "== peak RSS of the server (VmHWM) =="
 grep VmHWM "/proc/$PID/status"

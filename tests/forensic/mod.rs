@@ -318,6 +318,49 @@ pub fn within_pages(tree: &Tree, arrival: &HashMap<Key, usize>, min: usize) -> O
     (total >= min as i64).then(|| agree as f64 / total as f64)
 }
 
+/// How far [`within_pages`] strays by chance for this tree: its standard
+/// deviation over `rounds` random orders of the same entries (the ranks
+/// shuffled among them, with a fixed seed so a run can be repeated). With
+/// few cells to a page, few pairs are compared and chance alone can reach
+/// a bound that many pairs never would; this says how far.
+pub fn within_pages_by_chance(tree: &Tree, arrival: &HashMap<Key, usize>, rounds: usize) -> f64 {
+    let keys: Vec<&Key> = tree
+        .entries
+        .iter()
+        .map(|e| &e.key)
+        .filter(|k| arrival.contains_key(*k))
+        .collect();
+    let mut ranks: Vec<usize> = keys
+        .iter()
+        .filter_map(|k| arrival.get(*k).copied())
+        .collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut seen = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        for i in (1..ranks.len()).rev() {
+            let j = (next() % (i as u64 + 1)) as usize;
+            ranks.swap(i, j);
+        }
+        let shuffled: HashMap<Key, usize> = keys
+            .iter()
+            .zip(&ranks)
+            .map(|(k, r)| ((*k).clone(), *r))
+            .collect();
+        if let Some(w) = within_pages(tree, &shuffled, 1) {
+            seen.push(w);
+        }
+    }
+    let n = seen.len().max(1) as f64;
+    let mean = seen.iter().sum::<f64>() / n;
+    (seen.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
 /// The WAL's generations: `(frames with the header's salt, frames of an
 /// earlier generation)`. An empty or missing WAL has none of either.
 pub fn wal_frames(wal: &Path) -> (usize, usize) {
