@@ -229,7 +229,11 @@ pub async fn page(
     form: &HardshipForm,
 ) -> Result<axum::response::Response, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
-    let (hardships, measures) = state.store.overview().await.map_err(|e| fail(e.into()))?;
+    let (hardships, measures) = state
+        .store
+        .overview(!filters.organisation.is_empty())
+        .await
+        .map_err(|e| fail(e.into()))?;
     let changes = if filters.since.is_empty() {
         Vec::new()
     } else {

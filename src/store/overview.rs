@@ -65,11 +65,13 @@ pub struct StatusChange {
 }
 
 impl Store {
-    /// Every hardship and every measure, for the overview.
+    /// Every hardship and every measure, for the overview; the measures'
+    /// envelopes only when `measure_texts` (they are most of what is read).
     pub async fn overview(
         &self,
+        measure_texts: bool,
     ) -> Result<(Vec<OverviewHardship>, Vec<OverviewMeasure>), StoreError> {
-        self.read(|c| {
+        self.read(move |c| {
             let hardships = c
                 .prepare_cached(
                     "SELECT h.id, h.created_on, h.domain,
@@ -91,15 +93,16 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let envelope = if measure_texts { "m.envelope" } else { "x''" };
             let measures = c
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT m.id, m.hardship_id, m.kind, m.lever, m.status, m.target_on,
                         m.created_on,
                         coalesce((SELECT max(day) FROM measure_statuses s WHERE s.measure_id = m.id),
                                  m.created_on),
-                        m.envelope
-                     FROM measures m ORDER BY m.hardship_id, m.seq",
-                )?
+                        {envelope}
+                     FROM measures m ORDER BY m.hardship_id, m.seq"
+                ))?
                 .query_map([], |r| {
                     Ok(OverviewMeasure {
                         id: r.get(0)?,

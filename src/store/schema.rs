@@ -234,6 +234,14 @@ const MIGRATIONS: &[&str] = &[
         source       TEXT NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX published_measures_by_hardship ON published_measures (hardship_id);",
+    // 9: the monitoring overview reads every measure's categories and the
+    // day of its last status, and the statuses set since a day; these
+    // indexes hold all it reads, so it never touches the rows with their
+    // envelopes (which spill into overflow pages).
+    "CREATE INDEX measures_overview ON measures
+        (hardship_id, seq, kind, lever, status, target_on, created_on);
+     CREATE INDEX measure_statuses_last ON measure_statuses (measure_id, day);
+     CREATE INDEX measure_statuses_since ON measure_statuses (day, measure_id, status, seq);",
 ];
 
 /// The schema version this build writes.
