@@ -272,9 +272,10 @@ pub async fn page(
     })
     .await
     .map_err(|_| fail(ReviewError::Unavailable))?;
+    let shown: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let changes: Vec<pages::ChangeShown> = changes
         .into_iter()
-        .filter(|c| rows.iter().any(|r| r.id == c.hardship_id))
+        .filter(|c| shown.contains(c.hardship_id.as_str()))
         .map(|c| {
             let (kind, lever) = kinds.get(&c.measure_id).cloned().unwrap_or_default();
             pages::ChangeShown {

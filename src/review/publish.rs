@@ -29,7 +29,7 @@ use crate::store::publications::NewPublication;
 pub struct PublicMeasureForm {
     /// The measure's id.
     pub id: String,
-    /// Its kind and lever, for the label.
+    /// Its kind, for the label.
     pub kind: String,
     /// Its lever.
     pub lever: String,

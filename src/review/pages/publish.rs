@@ -163,8 +163,11 @@ pub fn publication(face: Face, who: &Reviewer, h: &HardshipShown) -> Markup {
 pub fn publish_check(face: Face, who: &Reviewer, id: &str, form: &PublishForm) -> Markup {
     let t = |key: &str| face.t(key);
     let title = t("review.publish.check_title");
-    html! {
-        (layout(face, title, Some(who), html! {
+    layout(
+        face,
+        title,
+        Some(who),
+        html! {
             nav.steps aria-label=(t("review.signal.steps")) { a href=(format!("/hardships/{id}")) { (t("review.publish.back")) } }
             h1 { (title) }
             div.error-summary role="alert" {
@@ -183,8 +186,8 @@ pub fn publish_check(face: Face, who: &Reviewer, id: &str, form: &PublishForm) -
                 }
             }
             (publish_form(face, who, id, form))
-        }))
-    }
+        },
+    )
 }
 
 /// What a field of the publish form is called on the page.
