@@ -53,19 +53,27 @@ fn main() -> ExitCode {
 
 fn seed(root: &std::path::Path, n: usize, h: usize) -> Result<(), Box<dyn std::error::Error>> {
     let keys = root.join("keys");
-    std::fs::create_dir_all(keys.join("reviewers"))?;
-    let identity = x25519::Identity::generate();
-    let wrapped = crypto::wrap_identity(&identity, "bench passphrase", Some(12))?;
-    std::fs::write(keys.join("reviewers/bench.age"), wrapped)?;
-    std::fs::write(
-        keys.join("team.pub"),
-        format!("# benchmark team\n{}\n", identity.to_public()),
-    )?;
+    let recipient = if keys.join("team.pub").exists() {
+        let team = signaal::keys::load_team(&keys)?;
+        team.recipients
+            .first()
+            .cloned()
+            .ok_or("keys/team.pub holds no recipient")?
+    } else {
+        std::fs::create_dir_all(keys.join("reviewers"))?;
+        let identity = x25519::Identity::generate();
+        let wrapped = crypto::wrap_identity(&identity, "bench passphrase", Some(12))?;
+        std::fs::write(keys.join("reviewers/bench.age"), wrapped)?;
+        std::fs::write(
+            keys.join("team.pub"),
+            format!("# benchmark team\n{}\n", identity.to_public()),
+        )?;
+        identity.to_public()
+    };
     let store = Store::open(&root.join("data"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let recipient = identity.to_public();
     let today = time::OffsetDateTime::now_utc().date();
     let mut rng = rand::thread_rng();
     let mut done = 0;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Options, Server};
+use signaal::store::Store;
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -66,6 +67,114 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A server with one hardship published, as the review face will publish
+/// it: two measures (one past its target), and one signal linked to it,
+/// whose receipt code comes back too.
+fn published_server() -> (Server, String) {
+    use signaal::crypto::FORMAT_AGE_X25519;
+    use signaal::signal::sealed::seal_fields;
+    use signaal::store::hardships::{NewHardship, NewMeasure};
+    use signaal::store::publications::NewPublication;
+    let server = Server::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let code = runtime.block_on(async {
+        let (status, page) = common::submit(
+            &common::client(),
+            &server,
+            &[("situation", "Een kleine fout kost het hele bedrag.")],
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        common::receipt_in(&page).unwrap()
+    });
+    let signal: String = rusqlite::Connection::open(server.data_dir().join("signaal.db"))
+        .unwrap()
+        .query_row("SELECT id FROM all_signals", [], |r| r.get(0))
+        .unwrap();
+    let team = signaal::keys::load_team(&server.keys_dir())
+        .unwrap()
+        .recipients;
+    let sealed = |fields: &[(&str, &str)]| seal_fields(fields, &team).unwrap();
+    let store = Store::open(&server.data_dir()).unwrap();
+    runtime.block_on(async {
+        let hardship = store
+            .add_hardship(
+                "demo".into(),
+                NewHardship {
+                    origin: "law".into(),
+                    domain: "benefits".into(),
+                    format: FORMAT_AGE_X25519,
+                    envelope: sealed(&[("title", "Intern"), ("description", "Intern")]),
+                },
+            )
+            .await
+            .unwrap();
+        let mut measures = Vec::new();
+        for (kind, lever, target, text) in [
+            (
+                "recommendation",
+                "policy_rule",
+                "",
+                "Een kleine fout leidt niet tot terugvordering van alles.",
+            ),
+            (
+                "measure",
+                "law",
+                "2026-01-31",
+                "De wet krijgt een hardheidsclausule.",
+            ),
+        ] {
+            let id = store
+                .add_measure(
+                    hardship.clone(),
+                    "demo".into(),
+                    NewMeasure {
+                        kind: kind.into(),
+                        lever: lever.into(),
+                        target_on: target.into(),
+                        format: FORMAT_AGE_X25519,
+                        envelope: sealed(&[("text", "Intern")]),
+                        note: sealed(&[("note", "")]),
+                    },
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            measures.push((
+                id,
+                text.to_owned(),
+                "Dienst Toeslagen".to_owned(),
+                String::new(),
+            ));
+        }
+        store
+            .set_measure_status(
+                hardship.clone(),
+                measures[1].0.clone(),
+                "in_progress".into(),
+                "demo".into(),
+                sealed(&[("note", "")]),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .link(signal, hardship.clone(), "demo".into())
+                .await
+                .unwrap()
+        );
+        let new = NewPublication {
+            title: "Een kleine fout kost het hele bedrag".into(),
+            summary: "Wie een kleine fout maakt in de aanvraag, betaalt alles terug.".into(),
+            cause: "Artikel 26 Awir".into(),
+            measures,
+        };
+        assert!(store.publish(hardship, "demo".into(), new).await.unwrap());
+    });
+    store.close();
+    (server, code)
+}
+
 #[test]
 fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_pass_axe_in_both_languages()
  {
@@ -105,6 +214,7 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         env: env(&[("SIGNAAL_GLOBAL_PER_SECOND", "1")]),
         ..Options::default()
     });
+    let (published, part_of_code) = published_server();
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new("node");
     cmd.arg("run.mjs")
@@ -113,6 +223,8 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         .env("SIGNAAL_STRICT_URL", &strict.intake)
         .env("SIGNAAL_BUSY_URL", &busy.intake)
         .env("SIGNAAL_HELD_URL", &held.intake)
+        .env("SIGNAAL_PUBLISHED_URL", &published.intake)
+        .env("SIGNAAL_PART_OF_CODE", &part_of_code)
         .env("SIGNAAL_REVIEW_URL", &server.review)
         .env("SIGNAAL_DB", server.data_dir().join("signaal.db"))
         .env(
@@ -137,10 +249,11 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
     let rows = report["axe"].as_array().unwrap();
-    // Twenty-four intake pages (one of them a thread with the team's open
-    // question) and ten review pages (three of them the hardships'), two
+    // Twenty-seven intake pages (one of them a thread with the team's open
+    // question, three the results and a thread that is part of a published
+    // hardship) and ten review pages (three of them the hardships'), two
     // languages, each checked and clean.
-    assert_eq!(rows.len(), 68, "{rows:?}");
+    assert_eq!(rows.len(), 74, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

@@ -38,6 +38,7 @@ use crate::limits::{self, ClientKey};
 use crate::signal::questions::{self, Kind as QuestionKind};
 use crate::signal::sealed::{self, open_answers, open_text, seal_text};
 use crate::signal::{answers, guard};
+use crate::store::publications::PublicHardship;
 use crate::store::sender::SenderRecord;
 use crate::views::Lang;
 use crate::web::{self, BodyError};
@@ -324,6 +325,8 @@ pub(super) struct Thread {
     code: Zeroizing<String>,
     answers: Vec<(String, Zeroizing<String>)>,
     messages: Vec<ThreadMessage>,
+    /// The published hardships it is part of (public texts only).
+    part_of: Vec<PublicHardship>,
 }
 
 /// A stand-in envelope that no derived identity opens, sealed once to as many
@@ -354,6 +357,21 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Thread, IntakeE
         tracing::error!(error = %e, "follow-up: the store failed");
         IntakeError::LookupUnavailable
     })?;
+    // The published hardships the signal is part of, asked for every code
+    // alike (for one that opens nothing, of an id no signal has), so this
+    // costs the same either way too. Without them the page still opens.
+    let probe = match (&parsed, &record) {
+        (Some(_), Some(r)) => r.id.clone(),
+        _ => crypto::random_id(),
+    };
+    let part_of = state
+        .store
+        .published_for_signal(probe)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "follow-up: the published hardships could not be read");
+            Vec::new()
+        });
     let (Some(_), Some(record)) = (&parsed, record) else {
         // The work an existing code would do: try to open an envelope.
         let _ = crypto::open(stand_in(state.team.recipients.len() + 1), &[&keys.identity]);
@@ -378,6 +396,7 @@ async fn open_thread(state: &IntakeState, typed: &str) -> Result<Thread, IntakeE
         keys,
         answers,
         messages,
+        part_of,
     })
 }
 
@@ -430,6 +449,7 @@ impl Thread {
             .map(|(name, value)| shown(lang, name, value))
             .collect();
         let status = pages::status_key(&self.record.status, self.record.acknowledged_on.is_some());
+        let today = time::OffsetDateTime::now_utc().date().to_string();
         let view = ThreadView {
             code: &self.code,
             status,
@@ -440,6 +460,8 @@ impl Thread {
             sent,
             problem,
             draft,
+            part_of: &self.part_of,
+            today: &today,
         };
         web::wiped(pages::thread_page(lang, &view))
     }

@@ -1,7 +1,7 @@
 //! The public face: the form, submission, the receipt, coming back with the
-//! receipt code, and the pages around them (privacy, accessibility statement,
-//! embed kit with its QR code). Its handlers live here, its pages in
-//! `pages/`; what a signal is comes from [`crate::signal`].
+//! receipt code, the published results, and the pages around them (privacy,
+//! accessibility statement, embed kit with its QR code). Its handlers live
+//! here, its pages in `pages/`; what a signal is comes from [`crate::signal`].
 //!
 //! Invariant: this face holds team *recipients* only, never an identity that
 //! opens a signal — save the one a sender's own code derives, for the length
@@ -16,6 +16,7 @@ pub mod network;
 pub mod once;
 mod pages;
 pub mod qr;
+mod results;
 pub mod seal;
 mod withdraw;
 
@@ -233,6 +234,9 @@ pub fn router(state: IntakeState) -> Router {
         .route("/embed", get(info::embed))
         .route("/embed/qr.svg", get(info::qr_svg))
         .route("/embed/qr.png", get(info::qr_png))
+        .route("/resultaten", get(results::results_nl))
+        .route("/results", get(results::results_en))
+        .layer(Extension(Arc::new(results::ResultsCache::default())))
         .layer(Extension(qr))
         .layer(Extension(tokens))
         // No line per request: a sender's moment must not reach the log

@@ -1,7 +1,7 @@
 // Browser tests of the intake in real headless Chromium (Debian's), driven by
 // playwright-core, with axe-core for the WCAG 2.1 A/AA rules.
 //
-// Started by tests/browser.rs, which runs four real signaal servers:
+// Started by tests/browser.rs, which runs five real signaal servers:
 //   SIGNAAL_URL         an ordinary server
 //   SIGNAAL_STRICT_URL  one with tight limits (a burst of 1, a 2 KiB body) that
 //                       treats loopback as a work network
@@ -10,6 +10,8 @@
 //   SIGNAAL_HELD_URL    one that allows one look-up or submission a second
 //                       for everyone, so a message is held back before its
 //                       signal can be opened
+//   SIGNAAL_PUBLISHED_URL  one with a published hardship, and
+//   SIGNAAL_PART_OF_CODE   the receipt code of a signal linked to it
 //   SIGNAAL_REVIEW_URL  the ordinary server's review face, and
 //   SIGNAAL_REVIEW_PASSPHRASE  its demo reviewer's passphrase
 // Optional: SIGNAAL_SHOTS (folder for screenshots at 320 and 1280 px),
@@ -32,16 +34,18 @@ const BASE = process.env.SIGNAAL_URL;
 const STRICT = process.env.SIGNAAL_STRICT_URL;
 const BUSY = process.env.SIGNAAL_BUSY_URL;
 const HELD = process.env.SIGNAAL_HELD_URL;
+const PUBLISHED = process.env.SIGNAAL_PUBLISHED_URL;
+const PART_OF_CODE = process.env.SIGNAAL_PART_OF_CODE;
 const SHOTS = process.env.SIGNAAL_SHOTS;
 const REPORT = process.env.SIGNAAL_REPORT;
 const REVIEW = process.env.SIGNAAL_REVIEW_URL;
 const REVIEW_PASSPHRASE = process.env.SIGNAAL_REVIEW_PASSPHRASE;
 const DB = process.env.SIGNAAL_DB;
-if (!BASE || !STRICT || !BUSY || !HELD || !REVIEW || !REVIEW_PASSPHRASE || !DB) {
-  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_REVIEW_URL, SIGNAAL_REVIEW_PASSPHRASE and SIGNAAL_DB must be set (tests/browser.rs sets them)');
+if (!BASE || !STRICT || !BUSY || !HELD || !PUBLISHED || !PART_OF_CODE || !REVIEW || !REVIEW_PASSPHRASE || !DB) {
+  console.error('SIGNAAL_URL, SIGNAAL_STRICT_URL, SIGNAAL_BUSY_URL, SIGNAAL_HELD_URL, SIGNAAL_PUBLISHED_URL, SIGNAAL_PART_OF_CODE, SIGNAAL_REVIEW_URL, SIGNAAL_REVIEW_PASSPHRASE and SIGNAAL_DB must be set (tests/browser.rs sets them)');
   process.exit(2);
 }
-const ORIGINS = new Set([new URL(BASE).origin, new URL(STRICT).origin, new URL(BUSY).origin, new URL(HELD).origin]);
+const ORIGINS = new Set([BASE, STRICT, BUSY, HELD, PUBLISHED].map((u) => new URL(u).origin));
 const RECEIPT = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/;
 
 // ---- a tiny harness ----
@@ -742,6 +746,19 @@ const pages = {
     const res = await sendWithToken(p, l, token, text);
     assert(res.status() === 410, `status ${res.status()}`);
     assert((await p.locator('[data-receipt]').count()) === 0, 'a receipt for a withdrawn signal');
+  },
+  'results, none published': async (p, l) => p.goto(`${BASE}${l === 'nl' ? '/resultaten' : '/results'}`),
+  'results': async (p, l) => {
+    await p.goto(`${PUBLISHED}${l === 'nl' ? '/resultaten' : '/results'}`);
+    assert((await p.locator('article.hardship').count()) === 1, 'the published hardship is not shown');
+    assert((await p.locator('[data-past-target]').count()) === 1, 'the measure past its target is not flagged');
+  },
+  'follow-up, part of a hardship': async (p, l) => {
+    await p.goto(`${PUBLISHED}/follow-up?lang=${l}`);
+    await p.fill('#receipt', PART_OF_CODE);
+    await p.click(`button:has-text("${t[l].open}")`);
+    await p.waitForLoadState('load');
+    assert((await p.locator('[data-part-of]').count()) === 1, 'the page does not say what the signal is part of');
   },
   '413 page': async (p, l) => {
     await p.goto(`${STRICT}/?lang=${l}`);

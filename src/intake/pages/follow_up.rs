@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{LangSwitch, layout, layout_with};
 use crate::signal::guard::Kind;
+use crate::store::publications::PublicHardship;
 use crate::views::{self, Lang, href};
 
 /// The field that carries the code.
@@ -66,6 +67,10 @@ pub struct ThreadView<'a> {
     pub problem: Option<(MessageProblem, &'a str)>,
     /// A message being written, brought along by a language switch.
     pub draft: &'a str,
+    /// The published hardships the signal is part of.
+    pub part_of: &'a [PublicHardship],
+    /// Today (`YYYY-MM-DD`), to say whether a measure is past its target.
+    pub today: &'a str,
 }
 
 /// The status the sender sees: a signal the team has acknowledged (by a
@@ -230,6 +235,7 @@ pub fn thread_page(lang: Lang, v: &ThreadView<'_>) -> Markup {
                 dt { (lang.t("followup.received")) }
                 dd { (views::day(lang, v.received_on)) }
             }
+            (super::results::part_of(lang, v.part_of, v.today))
             section.thread aria-labelledby="thread-title" {
                 h2 #thread-title { (lang.t("followup.thread.messages")) }
                 @if v.thread.is_empty() { p { (lang.t("followup.thread.none")) } }
@@ -385,6 +391,8 @@ mod tests {
                             sent: problem.is_none(),
                             problem: problem.clone(),
                             draft: "",
+                            part_of: &[],
+                            today: "2026-12-02",
                         },
                     )
                     .into_string();

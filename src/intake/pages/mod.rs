@@ -1,7 +1,7 @@
 //! The intake's pages: the frame every page of the public face shares, the
-//! form, the receipt, the follow-up pages, the embed kit, and the privacy page
-//! and accessibility statement. Handlers render them; nothing here reads a
-//! request or the store.
+//! form, the receipt, the follow-up pages, the embed kit, the published
+//! results, and the privacy page and accessibility statement. Handlers
+//! render them; nothing here reads a request or the store.
 //!
 //! Invariant: user data is only ever rendered through maud's escaping; no user
 //! data goes into `<script>`, `<style>` or URL attributes.
@@ -11,6 +11,7 @@ mod follow_up;
 mod form;
 mod info;
 mod receipt;
+mod results;
 mod withdraw;
 
 pub use embed::embed_page;
@@ -21,6 +22,7 @@ pub use follow_up::{
 pub use form::{CONFIRM_FIELD, FORM_TOKEN_FIELD, FormView, blank_form_page, form_page};
 pub use info::{PrivacyView, accessibility_page, privacy_page};
 pub use receipt::{receipt_again_page, receipt_page};
+pub use results::{ResultsView, page_count, results_page, results_path};
 pub use withdraw::{WITHDRAW_FIELD, withdraw_page, withdrawn_page};
 
 use std::sync::{Arc, RwLock};
@@ -106,9 +108,12 @@ pub fn layout_with(
     switch: LangSwitch,
     body: Markup,
 ) -> Markup {
-    // The accessibility statement has a path of its own in each language.
+    // The accessibility statement and the results have a path of their own
+    // in each language.
     let other_path = if self_path == accessibility_path(lang) {
         accessibility_path(lang.other())
+    } else if self_path == results_path(lang) {
+        results_path(lang.other())
     } else {
         self_path
     };
@@ -158,6 +163,7 @@ pub fn layout_with(
                         ul {
                             li { a href=(href("/", lang)) { (lang.t("nav.form")) } }
                             li { a href=(href("/follow-up", lang)) { (lang.t("nav.followup")) } }
+                            li { a href=(href(results_path(lang), lang)) { (lang.t("results.nav")) } }
                             li { a href=(href("/privacy", lang)) { (lang.t("nav.privacy")) } }
                             li { a href=(href("/embed", lang)) { (lang.t("nav.embed")) } }
                             li { a href=(href(accessibility_path(lang), lang)) { (lang.t("nav.accessibility")) } }
