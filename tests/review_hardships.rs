@@ -39,7 +39,7 @@ fn audit_count(server: &Server, action: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn a_reviewer_groups_three_signals_into_a_hardship_and_follows_its_measure_to_implemented() {
+async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_implemented_and_publishes_it() {
     let server = Server::start();
     let (title, pattern, advice, measure_text) = (
         canary("TITLE"),
@@ -47,12 +47,13 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_and_follows_its_measure
         canary("ADVICE"),
         canary("MEASURE"),
     );
+    let mut codes = Vec::new();
     for i in 0..3 {
-        submit_signal(
-            &server,
-            &[("situation", &format!("Mantelzorger gekort op bijstand {i}"))],
-        )
-        .await;
+        let situation = format!("Mantelzorger gekort op bijstand {i}");
+        let (status, page) =
+            common::submit(&common::client(), &server, &[("situation", &situation)]).await;
+        assert_eq!(status, 200, "{page}");
+        codes.push(common::receipt_in(&page).unwrap());
     }
     let s = demo_login(&server).await;
     let ids = signal_ids(&s.get("/").await.1);
@@ -238,6 +239,69 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_and_follows_its_measure
         .query_row("SELECT envelope FROM hardships", [], |r| r.get(0))
         .unwrap();
     scan.assert_finds(&common::control_of(&envelope), "the stored hardship");
+
+    // Published: the title, written again for the public, and the measure.
+    let summary = "Wie voor een ouder zorgt en bij die ouder woont, krijgt minder bijstand.";
+    let public_measure = "De kostendelersnorm geldt niet voor mantelzorgers.";
+    let res = s
+        .post(
+            &format!("/hardships/{hardship}/publish"),
+            &[
+                ("public_title", &title),
+                ("public_summary", summary),
+                ("public_cause", "Artikel 22a Participatiewet"),
+                (&format!("m_{measure}_text"), public_measure),
+                (&format!("m_{measure}_organisation"), "Ministerie van SZW"),
+                (&format!("m_{measure}_source"), ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+    assert_eq!(audit_count(&server, "publish"), 1);
+    let results = |path: &'static str| {
+        let url = format!("{}{path}", server.intake);
+        async move {
+            let res = common::client().get(url).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let nl = results("/resultaten").await;
+    for shown in [
+        title.as_str(),
+        summary,
+        public_measure,
+        "data-signals=\"&lt;5\"",
+        "Uitgevoerd",
+    ] {
+        assert!(nl.contains(shown), "{shown} is not on /resultaten:\n{nl}");
+    }
+    let en = results("/results").await;
+    assert!(en.contains(&title) && en.contains("Implemented"), "{en}");
+    for page in [&nl, &en] {
+        for hidden in [&pattern, &advice, &measure_text, &hardship] {
+            assert!(!page.contains(hidden.as_str()), "{hidden} on the results");
+        }
+        for id in &ids {
+            assert!(!page.contains(id.as_str()), "a signal id on the results");
+        }
+    }
+    // The sender of each linked signal reads what it is part of.
+    for code in &codes {
+        let res = common::client()
+            .post(format!("{}/follow-up", server.intake))
+            .form(&[("receipt", code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Uw signaal maakt deel uit van:"), "{page}");
+        assert!(page.contains(&title) && page.contains("Uitgevoerd"));
+        assert!(!page.contains("data-signals"), "a count on the sender's page");
+    }
+    let (code, out, err) = server.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 #[tokio::test]
