@@ -251,9 +251,11 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let rows = report["axe"].as_array().unwrap();
     // Twenty-seven intake pages (one of them a thread with the team's open
     // question, three the results and a thread that is part of a published
-    // hardship) and ten review pages (three of them the hardships'), two
+    // hardship) and thirteen review pages (six of them the hardships': the
+    // overview, empty and with measures, a refused form, a hardship, the
+    // guard's check before publishing, the hardship published), two
     // languages, each checked and clean.
-    assert_eq!(rows.len(), 74, "{rows:?}");
+    assert_eq!(rows.len(), 80, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

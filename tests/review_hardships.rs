@@ -39,7 +39,8 @@ fn audit_count(server: &Server, action: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_implemented_and_publishes_it() {
+async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_implemented_and_publishes_it()
+ {
     let server = Server::start();
     let (title, pattern, advice, measure_text) = (
         canary("TITLE"),
@@ -298,7 +299,10 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_
         let page = res.text().await.unwrap();
         assert!(page.contains("Uw signaal maakt deel uit van:"), "{page}");
         assert!(page.contains(&title) && page.contains("Uitgevoerd"));
-        assert!(!page.contains("data-signals"), "a count on the sender's page");
+        assert!(
+            !page.contains("data-signals"),
+            "a count on the sender's page"
+        );
     }
     let (code, out, err) = server.run(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");

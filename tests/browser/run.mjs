@@ -867,6 +867,7 @@ for (const lang of ['nl', 'en']) {
   // The sender's side first: three signals about child care, filed under youth,
   // and one whose sender writes back after the team asked nothing yet.
   const sender = await (await newContext({ js: true, lang: 'nl' })).newPage();
+  const filedCodes = [];
   for (let i = 0; i < 3; i++) {
     await sender.goto(`${BASE}/?lang=nl`);
     await sender.fill('#situation', `De kinderopvangtoeslag wordt teruggevorderd om een dag te laat (${lang} ${i}).`);
@@ -874,7 +875,7 @@ for (const lang of ['nl', 'en']) {
     await sender.selectOption('#domain', 'youth');
     await sender.click(`button:has-text("${t.nl.submit}")`);
     await sender.waitForLoadState('load');
-    await receiptOf(sender);
+    filedCodes.push(await receiptOf(sender));
   }
   await comeBack(sender, 'nl');
   await sender.fill('#message', `Nog een aanvulling van de melder (${lang}).`);
@@ -1039,21 +1040,84 @@ for (const lang of ['nl', 'en']) {
     await page.waitForLoadState('load');
     assert(await page.locator('[data-done="hardship"]').isVisible(), 'the hardship was made');
     const hardshipUrl = page.url().split('?')[0];
-    await page.goto(`${REVIEW}/`);
-    await page.click('tr[data-signal] a.ref');
+    const hardshipId = hardshipUrl.split('/').pop();
+    // The sender's three signals, found by their words, linked from their pages.
+    await page.click(`nav a:has-text("${w.search}")`);
     await page.waitForLoadState('load');
-    await page.selectOption('#link-hardship', hardshipUrl.split('/').pop());
-    await page.click('#hardships form[action$="/hardships"] button');
+    await page.fill('#q', 'kinderopvangtoeslag');
+    await page.click(`main button:has-text("${w.search}")`);
     await page.waitForLoadState('load');
-    assert(await page.locator('[data-done="link"]').isVisible(), 'linked');
+    const filed = await page.locator(`li[data-signal]:has-text("(${lang} ")`).evaluateAll((els) => els.map((e) => e.dataset.signal));
+    assert(filed.length === 3, `the sender's three signals found: ${filed.length}`);
+    for (const id of filed) {
+      await page.goto(`${REVIEW}/signals/${id}`);
+      await page.selectOption('#link-hardship', hardshipId);
+      await page.click('#hardships form[action$="/hardships"] button');
+      await page.waitForLoadState('load');
+      assert(await page.locator('[data-done="link"]').isVisible(), 'linked');
+    }
+    // A recommendation from an earlier report, and a measure it led to.
     await page.goto(hardshipUrl);
+    await page.selectOption('#m-kind', 'recommendation');
+    await page.selectOption('#m-lever', 'policy_rule');
+    await page.fill('#m-text', `Weeg een termijn die net is gemist redelijk mee (${lang})`);
+    await page.fill('#m-organisation', 'Nationale ombudsman');
+    await page.fill('#m-source', 'Hardheden en oplossingen 2025');
+    await page.click(`button:has-text("${w.addMeasure}")`);
+    await page.waitForLoadState('load');
+    await page.selectOption('#m-kind', 'measure');
+    await page.selectOption('#m-lever', 'practice');
     await page.fill('#m-text', `Een dag te laat is geen reden (${lang})`);
     await page.fill('#m-organisation', 'Dienst Toeslagen');
     await page.click(`button:has-text("${w.addMeasure}")`);
     await page.waitForLoadState('load');
-    assert((await page.locator('article.measure').count()) === 1, 'the measure was added');
-    assert((await page.getAttribute('[data-linked]', 'data-linked')) === '1', 'one signal linked');
+    assert((await page.locator('article.measure').count()) === 2, 'the recommendation and the measure were added');
+    assert((await page.getAttribute('[data-linked]', 'data-linked')) === '3', 'three signals linked');
+    const measureId = await page.locator('article.measure[data-kind="measure"]').getAttribute('data-measure');
+    for (const status of ['agreed', 'implemented']) {
+      await page.selectOption(`#m-${measureId}-status`, status);
+      await page.click(`article.measure[data-measure="${measureId}"] button[type="submit"]`);
+      await page.waitForLoadState('load');
+      assert((await page.getAttribute(`article.measure[data-measure="${measureId}"] [data-status]`, 'data-status')) === status, `the measure is ${status}`);
+    }
     await reviewPage('hardship');
+    // The overview holds it, its measures counted by status.
+    await page.click(`nav a:has-text("${w.hardships}")`);
+    await page.waitForLoadState('load');
+    assert((await page.locator(`tr[data-hardship="${hardshipId}"] [data-count-status="implemented"]`).count()) === 1, 'on the overview, implemented');
+    await reviewPage('hardships overview with measures');
+    // Published: an address in the summary is held back until it is gone or confirmed.
+    await page.goto(hardshipUrl);
+    const publicTitle = `Toeslag teruggevorderd om een dag (${lang})`;
+    const summary = 'Ouders verliezen hun toeslag om een formulier dat een dag te laat binnenkomt.';
+    await page.fill('#p-public_title', publicTitle);
+    await page.fill('#p-public_summary', `${summary} Vragen: info@voorbeeld.nl`);
+    const [held] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/publish')),
+      page.click('form[action$="/publish"] button[type="submit"]'),
+    ]);
+    assert(held.status() === 422, `publishing with an address: ${held.status()}`);
+    await page.waitForLoadState('load');
+    assert((await page.inputValue('#p-public_title')) === publicTitle, 'the title typed is kept');
+    await reviewPage('publish check');
+    await page.fill('#p-public_summary', summary);
+    await page.click('form[action$="/publish"] button[type="submit"]');
+    await page.waitForLoadState('load');
+    assert(await page.locator('[data-done="published"]').isVisible(), 'published');
+    await reviewPage('hardship published');
+    // The intake shows it at once, a count below five as "<5"; the sender of a linked signal sees it too.
+    const visitor = await (await newContext({ js: true, lang })).newPage();
+    await visitor.goto(`${BASE}/${lang === 'nl' ? 'resultaten' : 'results'}`);
+    const shown = visitor.locator('article.hardship', { hasText: publicTitle });
+    assert((await shown.count()) === 1, `the published hardship on the results: ${await shown.count()}`);
+    assert((await shown.locator('[data-signals]').first().getAttribute('data-signals')) === '<5', 'three signals are "<5"');
+    assert((await shown.innerText()).includes(lang === 'nl' ? 'Uitgevoerd' : 'Implemented'), 'the measure is implemented');
+    await visitor.goto(`${BASE}/follow-up?lang=nl`);
+    await visitor.fill('#receipt', filedCodes[0]);
+    await visitor.click(`button:has-text("${t.nl.open}")`);
+    await visitor.waitForLoadState('load');
+    assert((await visitor.content()).includes('Uw signaal maakt deel uit van'), 'the sender sees what the signal is part of');
+    assert((await visitor.content()).includes(publicTitle), "the sender sees the hardship's public title");
     await page.click(`button:has-text("${w.logout}")`);
     await page.waitForLoadState('load');
     assert((await page.textContent('h1')) === w.login, 'after logout: the login page');
