@@ -9,6 +9,7 @@
 use zeroize::Zeroizing;
 
 use super::glance;
+use super::measures::MeasureForm;
 use super::session::{Opened, Reviewer};
 use super::signals::valid_id;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
@@ -110,13 +111,15 @@ fn open_all(
     }
 }
 
-/// The page of hardship `id`, audited and decrypted.
+/// The page of hardship `id`, audited and decrypted, with the new measure's
+/// form as `measure` holds it (empty, or as sent and refused).
 pub async fn show(
     state: &ReviewState,
     face: Face,
     reviewer: &Reviewer,
     id: &str,
     done: Option<&'static str>,
+    measure: &MeasureForm,
 ) -> Result<axum::response::Response, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
     if !valid_id(id) {
@@ -160,5 +163,7 @@ pub async fn show(
         tokio::task::spawn_blocking(move || open_all(stored, publication, &identity, &cache))
             .await
             .map_err(|_| fail(ReviewError::Unavailable))?;
-    Ok(web::wiped(pages::hardship(face, reviewer, &shown, done)))
+    Ok(web::wiped(pages::hardship(
+        face, reviewer, &shown, done, measure,
+    )))
 }

@@ -203,7 +203,15 @@ pub async fn page(
             .find(|(k, _)| k == "done")
             .and_then(|(_, v)| pages::HARDSHIP_DONE.iter().find(|d| **d == v).copied())
     });
-    super::hardship_page::show(&state, face, &reviewer, &id, done).await
+    super::hardship_page::show(
+        &state,
+        face,
+        &reviewer,
+        &id,
+        done,
+        &super::measures::MeasureForm::default(),
+    )
+    .await
 }
 
 /// A refused form of a hardship's page: a short page that says why, with the

@@ -13,6 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use zeroize::Zeroizing;
+
 use super::hardships::{MAX_LINE, refused, too_long};
 use super::session::Reviewer;
 use super::signals::{MAX_TEXT, checked_form, checked_id, team_recipients};
@@ -45,8 +47,93 @@ pub const MEASURE_STATUSES: &[&str] = &[
     "withdrawn",
 ];
 
+/// A measure's form as sent: what was chosen and typed, and what is wrong
+/// with it (field, text key), so that a refused form comes back filled in.
+#[derive(Debug, Default)]
+pub struct MeasureForm {
+    /// The kind chosen.
+    pub kind: String,
+    /// The lever chosen.
+    pub lever: String,
+    /// (name, text) of `text`, `organisation`, `source` and `target`, as typed.
+    pub texts: Vec<(&'static str, Zeroizing<String>)>,
+    /// (field, text key) of each problem.
+    pub errors: Vec<(&'static str, &'static str)>,
+}
+
+impl MeasureForm {
+    /// The text typed into `name`, or "".
+    pub fn text(&self, name: &str) -> &str {
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The text key of the problem with `field`, if one.
+    pub fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, k)| *k)
+    }
+
+    /// The answer's status: 422 when only something required is missing,
+    /// 400 when a value is not one the form offers.
+    fn status(&self) -> StatusCode {
+        if self
+            .errors
+            .iter()
+            .all(|(_, k)| *k == "review.measure.error.required")
+        {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        }
+    }
+}
+
+/// Reads a measure's form; what is wrong goes into `errors`.
+fn read_measure(fields: &super::fields::Fields) -> MeasureForm {
+    let mut f = MeasureForm {
+        kind: fields.get("kind").trim().to_owned(),
+        lever: fields.get("lever").trim().to_owned(),
+        ..MeasureForm::default()
+    };
+    for name in ["text", "organisation", "source", "target"] {
+        f.texts
+            .push((name, Zeroizing::new(fields.get(name).trim().to_owned())));
+    }
+    if !KINDS.contains(&f.kind.as_str()) {
+        f.errors.push(("kind", "review.measure.error.choice"));
+    }
+    if !LEVERS.contains(&f.lever.as_str()) {
+        f.errors.push(("lever", "review.measure.error.choice"));
+    }
+    for (name, max) in [
+        ("text", MAX_TEXT),
+        ("organisation", MAX_LINE),
+        ("source", MAX_LINE),
+    ] {
+        if too_long(f.text(name), max) {
+            f.errors.push((name, "review.hardship.error.long"));
+        }
+    }
+    for name in ["text", "organisation"] {
+        if f.text(name).is_empty() {
+            f.errors.push((name, "review.measure.error.required"));
+        }
+    }
+    let target = f.text("target");
+    if !target.is_empty() && !is_day(target) {
+        f.errors.push(("target", "review.measure.error.target"));
+    }
+    f
+}
+
 /// `POST /hardships/{id}/measures`: a course of action or measure, its
-/// texts sealed to the team, with its first status.
+/// texts sealed to the team, with its first status. A refused form comes
+/// back on the hardship's page, filled in as sent and marked.
 pub async fn add(
     State(state): State<ReviewState>,
     face: Face,
@@ -55,31 +142,19 @@ pub async fn add(
     body: Body,
 ) -> Result<Response, Failure> {
     let fields = checked_form(face, &reviewer, &id, body).await?;
-    let back = format!("/hardships/{id}#measures");
-    let refuse = |status, key| Ok(refused(face, &reviewer, status, key, &back));
-    let kind = fields.get("kind").trim();
-    let lever = fields.get("lever").trim();
-    if !KINDS.contains(&kind) || !LEVERS.contains(&lever) {
-        return refuse(StatusCode::BAD_REQUEST, "review.measure.error.choice");
+    let form = read_measure(&fields);
+    drop(fields);
+    if !form.errors.is_empty() {
+        let mut res = super::hardship_page::show(&state, face, &reviewer, &id, None, &form).await?;
+        *res.status_mut() = form.status();
+        return Ok(res);
     }
+    let (kind, lever, target) = (form.kind.as_str(), form.lever.as_str(), form.text("target"));
     let (text, organisation, source) = (
-        fields.get("text").trim(),
-        fields.get("organisation").trim(),
-        fields.get("source").trim(),
+        form.text("text"),
+        form.text("organisation"),
+        form.text("source"),
     );
-    if too_long(text, MAX_TEXT) || too_long(organisation, MAX_LINE) || too_long(source, MAX_LINE) {
-        return refuse(StatusCode::BAD_REQUEST, "review.hardship.error.long");
-    }
-    if text.is_empty() || organisation.is_empty() {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "review.measure.error.required",
-        );
-    }
-    let target = fields.get("target").trim();
-    if !target.is_empty() && !is_day(target) {
-        return refuse(StatusCode::BAD_REQUEST, "review.measure.error.target");
-    }
     let team = team_recipients(&state, face)?;
     let sealed = seal_fields(
         &[
@@ -101,7 +176,6 @@ pub async fn add(
         envelope,
         note,
     };
-    drop(fields);
     match state
         .store
         .add_measure(id.clone(), reviewer.name.clone(), new)

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::{Face, layout};
 use crate::review::glance::reference;
 use crate::review::hardships::HardshipForm;
-use crate::review::measures::{KINDS, LEVERS, MEASURE_STATUSES};
+use crate::review::measures::{KINDS, LEVERS, MEASURE_STATUSES, MeasureForm};
 use crate::review::session::Reviewer;
 use crate::signal::questions;
 use crate::store::publications::PublicHardship;
@@ -269,25 +269,69 @@ fn signals(face: Face, h: &HardshipShown) -> Markup {
     }
 }
 
-fn new_measure(face: Face, who: &Reviewer, hardship: &str) -> Markup {
+fn measure_choice(face: Face, form: &MeasureForm, name: &str, values: &[&str]) -> Markup {
+    let id = format!("m-{name}");
+    let error_id = format!("{id}-error");
+    let err = form.error(name);
+    let chosen = if name == "kind" {
+        &form.kind
+    } else {
+        &form.lever
+    };
+    html! {
+        div.field.has-error[err.is_some()] {
+            label for=(id) { (face.t(&format!("review.measure.{name}"))) }
+            @if let Some(e) = err { p.error id=(error_id) { (face.t(e)) } }
+            select id=(id) name=(name) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| error_id.as_str())] {
+                @for v in values { option value=(v) selected[chosen == v] { (face.t(&format!("review.measure.{name}.{v}"))) } }
+            }
+        }
+    }
+}
+
+fn measure_text(face: Face, form: &MeasureForm, name: &str, kind: &str, required: bool) -> Markup {
+    let id = format!("m-{name}");
+    let error_id = format!("{id}-error");
+    let err = form.error(name);
+    let described = err.map(|_| error_id.as_str());
+    html! {
+        div.field.has-error[err.is_some()] {
+            label for=(id) { (face.t(&format!("review.measure.{name}"))) }
+            @if let Some(e) = err { p.error id=(error_id) { (face.t(e)) } }
+            @if kind == "area" {
+                textarea id=(id) name=(name) rows="4" maxlength="10000" required[required] aria-invalid=[err.map(|_| "true")] aria-describedby=[described] { (form.text(name)) }
+            } @else {
+                input id=(id) name=(name) type=(kind) maxlength=[(kind == "text").then_some("300")] value=(form.text(name)) required[required] aria-invalid=[err.map(|_| "true")] aria-describedby=[described];
+            }
+        }
+    }
+}
+
+fn new_measure(face: Face, who: &Reviewer, hardship: &str, form: &MeasureForm) -> Markup {
     let t = |key: &str| face.t(key);
     html! {
-        form method="post" action=(format!("/hardships/{hardship}/measures")) {
+        form #new-measure method="post" action=(format!("/hardships/{hardship}/measures")) {
             h3 { (t("review.measure.add")) }
             input type="hidden" name="csrf" value=(who.csrf);
-            div.field { label for="m-kind" { (t("review.measure.kind")) } (select_of(face, "m-kind", "kind", KINDS, "review.measure.kind")) }
-            div.field { label for="m-lever" { (t("review.measure.lever")) } (select_of(face, "m-lever", "lever", LEVERS, "review.measure.lever")) }
-            div.field { label for="m-text" { (t("review.measure.text")) } textarea #m-text name="text" rows="4" maxlength="10000" required {} }
-            div.field { label for="m-organisation" { (t("review.measure.organisation")) } input #m-organisation name="organisation" type="text" maxlength="300" required; }
-            div.field { label for="m-source" { (t("review.measure.source")) } input #m-source name="source" type="text" maxlength="300"; }
-            div.field { label for="m-target" { (t("review.measure.target")) } input #m-target name="target" type="date"; }
+            (measure_choice(face, form, "kind", KINDS))
+            (measure_choice(face, form, "lever", LEVERS))
+            (measure_text(face, form, "text", "area", true))
+            (measure_text(face, form, "organisation", "text", true))
+            (measure_text(face, form, "source", "text", false))
+            (measure_text(face, form, "target", "date", false))
             p { button type="submit" { (t("review.measure.submit")) } }
         }
     }
 }
 
 /// `GET /hardships/{id}`.
-pub fn hardship(face: Face, who: &Reviewer, h: &HardshipShown, done: Option<&str>) -> Markup {
+pub fn hardship(
+    face: Face,
+    who: &Reviewer,
+    h: &HardshipShown,
+    done: Option<&str>,
+    measure_form: &MeasureForm,
+) -> Markup {
     let t = |key: &str| face.t(key);
     let title = if h.opened {
         h.title.as_str()
@@ -301,6 +345,11 @@ pub fn hardship(face: Face, who: &Reviewer, h: &HardshipShown, done: Option<&str
         html! {
             @if let Some(done) = done {
                 div.confirmation role="status" data-done=(done) { (t(&format!("review.done.{done}"))) }
+            }
+            @if !measure_form.errors.is_empty() {
+                div.error-summary role="alert" data-refused="measure" {
+                    p { a href="#new-measure" { (t("review.measure.refused")) } }
+                }
             }
             nav.steps aria-label=(t("review.signal.steps")) { a href="/hardships" { (t("review.hardships.back")) } }
             h1 dir="auto" { (title) }
@@ -317,7 +366,7 @@ pub fn hardship(face: Face, who: &Reviewer, h: &HardshipShown, done: Option<&str
             section #measures {
                 h2 { (t("review.hardship.measures")) }
                 @for m in &h.measures { (measure(face, who, &h.id, m)) }
-                (new_measure(face, who, &h.id))
+                (new_measure(face, who, &h.id, measure_form))
             }
             (super::publish::publication(face, who, h))
         },
