@@ -204,7 +204,7 @@ async fn a_published_hardship_shows_its_public_texts_a_count_never_below_five_an
     });
     let s = demo_login(&server).await;
     let mut signals = Vec::new();
-    for n in 0..7 {
+    for n in 0..8 {
         signals.push(signal_with_id(&server, &s, n).await);
     }
     // What the team writes for itself (sealed) and what it publishes.
@@ -367,6 +367,28 @@ async fn a_published_hardship_shows_its_public_texts_a_count_never_below_five_an
     let six = get(&server, "/resultaten").await.page;
     assert!(six.contains("data-signals=\"6\""), "{six}");
     assert!(!six.contains("data-signals=\"&lt;5\""));
+    // Seven, then a sender withdraws one: the page counts six at once.
+    s.post(
+        &format!("/signals/{}/hardships", signals[7].1),
+        &[("hardship", &hardship)],
+    )
+    .await;
+    assert!(
+        get(&server, "/resultaten")
+            .await
+            .page
+            .contains("data-signals=\"7\"")
+    );
+    let res = client()
+        .post(format!("{}/follow-up/withdrawn", server.intake))
+        .form(&[("receipt", signals[7].0.as_str()), ("withdraw", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("data-withdrawn"));
+    let after = get(&server, "/resultaten").await.page;
+    assert!(after.contains("data-signals=\"6\""), "{after}");
 
     // The sender of a linked signal sees what it is part of; of other
     // signals nothing, not even how many. The unlinked one sees nothing.

@@ -23,6 +23,8 @@ pub struct Withdrawn {
     pub messages: u64,
     /// The team's internal notes.
     pub notes: u64,
+    /// Its links to hardships.
+    pub links: u64,
 }
 
 /// A signal as its sender may see it (still sealed).
@@ -180,7 +182,8 @@ impl Store {
                 return Ok(None);
             }
             // Its links to hardships go with it; the hardships stay.
-            c.prepare_cached("DELETE FROM hardship_signals WHERE signal_id = ?1")?
+            let links = c
+                .prepare_cached("DELETE FROM hardship_signals WHERE signal_id = ?1")?
                 .execute(params![id])?;
             let mut deleted = [0u64; 5];
             for (n, sql) in [
@@ -200,6 +203,7 @@ impl Store {
             let gone = Withdrawn {
                 messages: messages + inbox_messages,
                 notes,
+                links: links as u64,
             };
             Store::audit_for_sender(
                 c,
@@ -214,5 +218,11 @@ impl Store {
             Ok(Some(gone))
         })
         .await
+        .inspect(|gone| {
+            // A published hardship's count of signals may have moved.
+            if gone.as_ref().is_some_and(|g| g.links > 0) {
+                self.public_changed();
+            }
+        })
     }
 }
