@@ -14,11 +14,11 @@ use std::collections::HashMap;
 
 use super::hardships::HardshipForm;
 use super::measures::{LEVERS, MEASURE_STATUSES, is_day};
-use super::session::{Opened, Reviewer};
+use super::session::{Opened, OpenedTexts, Reviewer};
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::signal::questions;
-use crate::store::overview::{OverviewHardship, OverviewMeasure};
+use crate::store::overview::{OverviewHardship, OverviewMeasure, Sealed};
 use crate::web;
 
 /// Statuses that end a measure: past its target, it is not overdue.
@@ -122,39 +122,71 @@ fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
 
-/// Builds the overview's rows from what is stored, opened with the session.
+/// The opened texts of records `ids` of kind `of`: from the session's cache,
+/// and for the ones it has not opened yet, read and decrypted now (call only
+/// after the audit row that says what is opened is durable).
+async fn texts_of(
+    state: &ReviewState,
+    reviewer: &Reviewer,
+    of: Sealed,
+    ids: Vec<String>,
+) -> Result<HashMap<String, OpenedTexts>, ReviewError> {
+    let mut found = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match reviewer.opened.cached(&id) {
+            Some(texts) => {
+                found.insert(id, texts);
+            }
+            None => missing.push(id),
+        }
+    }
+    let envelopes = state.store.envelopes(of, missing).await?;
+    if envelopes.is_empty() {
+        return Ok(found);
+    }
+    let opened = std::sync::Arc::clone(&reviewer.opened);
+    let identity = std::sync::Arc::clone(&reviewer.identity);
+    let fresh = tokio::task::spawn_blocking(move || {
+        let records: Vec<(&str, &[u8])> = envelopes
+            .iter()
+            .map(|(id, e)| (id.as_str(), e.as_slice()))
+            .collect();
+        let texts = open_many(&opened, &identity, &records);
+        envelopes
+            .iter()
+            .map(|(id, _)| id.clone())
+            .zip(texts)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|_| ReviewError::Unavailable)?;
+    found.extend(fresh);
+    Ok(found)
+}
+
+/// Builds the overview's rows from what is stored and the opened texts of
+/// the hardships (and, to filter by organisation, of the measures).
 fn rows(
-    hardships: Vec<OverviewHardship>,
-    measures: Vec<OverviewMeasure>,
+    hardships: &[OverviewHardship],
+    measures: &[OverviewMeasure],
     filters: &Filters,
-    opened: &Opened,
-    identity: &age::x25519::Identity,
+    hardship_texts: &HashMap<String, OpenedTexts>,
+    measure_texts: &HashMap<String, OpenedTexts>,
     unreadable: &str,
 ) -> (Vec<pages::OverviewRow>, HashMap<String, String>) {
     let today = today();
-    let records: Vec<(&str, &[u8])> = hardships
-        .iter()
-        .map(|h| (h.id.as_str(), h.envelope.as_slice()))
-        .collect();
-    let texts = open_many(opened, identity, &records);
-    let measure_texts = if filters.organisation.is_empty() {
-        Vec::new()
-    } else {
-        let records: Vec<(&str, &[u8])> = measures
-            .iter()
-            .map(|m| (m.id.as_str(), m.envelope.as_slice()))
-            .collect();
-        open_many(opened, identity, &records)
-    };
+    let none: OpenedTexts = std::sync::Arc::new(Vec::new());
     let wanted = filters.organisation.to_lowercase();
-    let mut by_hardship: HashMap<&str, Vec<(usize, &OverviewMeasure)>> = HashMap::new();
-    for (i, m) in measures.iter().enumerate() {
-        by_hardship.entry(&m.hardship_id).or_default().push((i, m));
+    let mut by_hardship: HashMap<&str, Vec<&OverviewMeasure>> = HashMap::new();
+    for m in measures {
+        by_hardship.entry(&m.hardship_id).or_default().push(m);
     }
     let mut titles = HashMap::new();
     let mut out = Vec::new();
-    for (h, texts) in hardships.iter().zip(texts) {
-        let title = match text_of(&texts, "title") {
+    for h in hardships {
+        let texts = hardship_texts.get(&h.id).unwrap_or(&none);
+        let title = match text_of(texts, "title") {
             "" => unreadable,
             t => t,
         };
@@ -164,7 +196,7 @@ fn rows(
             .map_or(&[][..], Vec::as_slice);
         let overdue = own
             .iter()
-            .filter(|(_, m)| {
+            .filter(|m| {
                 m.target_on.as_deref().is_some_and(|t| t < today.as_str())
                     && !ENDED.contains(&m.status.as_str())
             })
@@ -176,23 +208,23 @@ fn rows(
         ]
         .into_iter()
         .flatten()
-        .chain(own.iter().map(|(_, m)| m.changed_on.as_str()))
+        .chain(own.iter().map(|m| m.changed_on.as_str()))
         .max()
         .unwrap_or(h.created_on.as_str())
         .to_owned();
         let organisation_matches = wanted.is_empty()
-            || text_of(&texts, "organisations")
+            || text_of(texts, "organisations")
                 .to_lowercase()
                 .contains(&wanted)
-            || own.iter().any(|(i, _)| {
+            || own.iter().any(|m| {
                 measure_texts
-                    .get(*i)
+                    .get(&m.id)
                     .is_some_and(|t| text_of(t, "organisation").to_lowercase().contains(&wanted))
             });
         let keep = organisation_matches
             && (filters.domain.is_empty() || h.domain.as_deref() == Some(filters.domain.as_str()))
-            && (filters.lever.is_empty() || own.iter().any(|(_, m)| m.lever == filters.lever))
-            && (filters.status.is_empty() || own.iter().any(|(_, m)| m.status == filters.status))
+            && (filters.lever.is_empty() || own.iter().any(|m| m.lever == filters.lever))
+            && (filters.status.is_empty() || own.iter().any(|m| m.status == filters.status))
             && (!filters.overdue || overdue > 0)
             && (filters.since.is_empty() || changed_on >= filters.since);
         if !keep {
@@ -200,7 +232,7 @@ fn rows(
         }
         let mut by_status: Vec<(String, usize)> = Vec::new();
         for s in MEASURE_STATUSES {
-            let n = own.iter().filter(|(_, m)| m.status == *s).count();
+            let n = own.iter().filter(|m| m.status == *s).count();
             if n > 0 {
                 by_status.push(((*s).to_owned(), n));
             }
@@ -229,11 +261,7 @@ pub async fn page(
     form: &HardshipForm,
 ) -> Result<axum::response::Response, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
-    let (hardships, measures) = state
-        .store
-        .overview(!filters.organisation.is_empty())
-        .await
-        .map_err(|e| fail(e.into()))?;
+    let (hardships, measures) = state.store.overview().await.map_err(|e| fail(e.into()))?;
     let changes = if filters.since.is_empty() {
         Vec::new()
     } else {
@@ -263,15 +291,35 @@ pub async fn page(
         .iter()
         .map(|m| (m.id.clone(), (m.kind.clone(), m.lever.clone())))
         .collect();
-    let opened = std::sync::Arc::clone(&reviewer.opened);
-    let identity = std::sync::Arc::clone(&reviewer.identity);
-    let unreadable = face.t("review.signal.undecryptable");
-    let wanted = filters.clone();
-    let (rows, titles) = tokio::task::spawn_blocking(move || {
-        rows(hardships, measures, &wanted, &opened, &identity, unreadable)
-    })
+    let hardship_texts = texts_of(
+        state,
+        reviewer,
+        Sealed::Hardship,
+        hardships.iter().map(|h| h.id.clone()).collect(),
+    )
     .await
-    .map_err(|_| fail(ReviewError::Unavailable))?;
+    .map_err(fail)?;
+    let measure_texts = if filters.organisation.is_empty() {
+        HashMap::new()
+    } else {
+        texts_of(
+            state,
+            reviewer,
+            Sealed::Measure,
+            measures.iter().map(|m| m.id.clone()).collect(),
+        )
+        .await
+        .map_err(fail)?
+    };
+    let unreadable = face.t("review.signal.undecryptable");
+    let (rows, titles) = rows(
+        &hardships,
+        &measures,
+        &filters,
+        &hardship_texts,
+        &measure_texts,
+        unreadable,
+    );
     let shown: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let changes: Vec<pages::ChangeShown> = changes
         .into_iter()

@@ -68,12 +68,13 @@ struct Session {
     opened: Arc<Opened>,
 }
 
-/// The sealed texts a session has opened, by record id and the envelope's
-/// last 16 bytes (the final chunk's tag, new with every sealing), so that a
-/// page over hundreds of hardships need not decrypt each again. The texts
-/// are wiped when the session ends and its last request is done.
+/// The sealed texts a session has opened, by record id, so that a page over
+/// hundreds of hardships need not read or decrypt each again. A record's
+/// texts are never edited once sealed (`keys rewrap` seals the same texts
+/// to other keys), so an id names its texts for good. The texts are wiped
+/// when the session ends and its last request is done.
 #[derive(Default)]
-pub struct Opened(Mutex<HashMap<(String, [u8; 16]), OpenedTexts>>);
+pub struct Opened(Mutex<HashMap<String, OpenedTexts>>);
 
 /// The fields of one opened envelope.
 pub type OpenedTexts = Arc<Vec<(String, zeroize::Zeroizing<String>)>>;
@@ -82,17 +83,15 @@ pub type OpenedTexts = Arc<Vec<(String, zeroize::Zeroizing<String>)>>;
 const MOST_OPENED: usize = 50_000;
 
 impl Opened {
+    /// The texts of record `id`, if this session has opened them.
+    pub fn cached(&self, id: &str) -> Option<OpenedTexts> {
+        self.0.lock().ok().and_then(|m| m.get(id).cloned())
+    }
+
     /// The fields of `envelope` (of record `id`), opened once per session
     /// with `identity`; empty when it cannot be opened (not kept then).
     pub fn fields(&self, id: &str, envelope: &[u8], identity: &x25519::Identity) -> OpenedTexts {
-        let tag: [u8; 16] = envelope
-            .len()
-            .checked_sub(16)
-            .and_then(|at| envelope.get(at..))
-            .and_then(|t| t.try_into().ok())
-            .unwrap_or_default();
-        let key = (id.to_owned(), tag);
-        if let Some(found) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(found) = self.cached(id) {
             return found;
         }
         let Ok(fields) = crate::signal::sealed::open_fields(envelope, identity) else {
@@ -101,7 +100,7 @@ impl Opened {
         let fields = Arc::new(fields);
         if let Ok(mut map) = self.0.lock() {
             if map.len() < MOST_OPENED {
-                map.insert(key, Arc::clone(&fields));
+                map.insert(id.to_owned(), Arc::clone(&fields));
             }
         }
         fields

@@ -5,7 +5,7 @@
 //! Invariant: nothing here sees plaintext — texts stay sealed; of when, only
 //! days are read.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
@@ -24,8 +24,6 @@ pub struct OverviewHardship {
     pub last_linked_on: Option<String>,
     /// The day it was last published, if it is public.
     pub published_on: Option<String>,
-    /// The age file of its texts.
-    pub envelope: Vec<u8>,
 }
 
 /// A measure as the overview reads it.
@@ -47,8 +45,15 @@ pub struct OverviewMeasure {
     pub created_on: String,
     /// The day of its last status.
     pub changed_on: String,
-    /// The age file of its texts.
-    pub envelope: Vec<u8>,
+}
+
+/// The kinds of sealed record the overview opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealed {
+    /// A hardship's texts.
+    Hardship,
+    /// A measure's texts.
+    Measure,
 }
 
 /// A status set on or after a day.
@@ -65,11 +70,11 @@ pub struct StatusChange {
 }
 
 impl Store {
-    /// Every hardship and every measure, for the overview; the measures'
-    /// envelopes only when `measure_texts` (they are most of what is read).
+    /// Every hardship and every measure, for the overview, without their
+    /// sealed texts (most of what the rows hold): those are read by
+    /// [`Store::envelopes`] for the records a session has not opened yet.
     pub async fn overview(
         &self,
-        measure_texts: bool,
     ) -> Result<(Vec<OverviewHardship>, Vec<OverviewMeasure>), StoreError> {
         self.read(move |c| {
             let hardships = c
@@ -77,8 +82,7 @@ impl Store {
                     "SELECT h.id, h.created_on, h.domain,
                         (SELECT count(*) FROM hardship_signals l WHERE l.hardship_id = h.id),
                         (SELECT max(linked_on) FROM hardship_signals l WHERE l.hardship_id = h.id),
-                        (SELECT published_on FROM publications p WHERE p.hardship_id = h.id),
-                        h.envelope
+                        (SELECT published_on FROM publications p WHERE p.hardship_id = h.id)
                      FROM hardships h ORDER BY h.created_on DESC, h.id",
                 )?
                 .query_map([], |r| {
@@ -89,20 +93,17 @@ impl Store {
                         signals: r.get(3)?,
                         last_linked_on: r.get(4)?,
                         published_on: r.get(5)?,
-                        envelope: r.get(6)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let envelope = if measure_texts { "m.envelope" } else { "x''" };
             let measures = c
-                .prepare_cached(&format!(
+                .prepare_cached(
                     "SELECT m.id, m.hardship_id, m.kind, m.lever, m.status, m.target_on,
                         m.created_on,
                         coalesce((SELECT max(day) FROM measure_statuses s WHERE s.measure_id = m.id),
-                                 m.created_on),
-                        {envelope}
-                     FROM measures m ORDER BY m.hardship_id, m.seq"
-                ))?
+                                 m.created_on)
+                     FROM measures m ORDER BY m.hardship_id, m.seq",
+                )?
                 .query_map([], |r| {
                     Ok(OverviewMeasure {
                         id: r.get(0)?,
@@ -113,11 +114,38 @@ impl Store {
                         target_on: r.get(5)?,
                         created_on: r.get(6)?,
                         changed_on: r.get(7)?,
-                        envelope: r.get(8)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((hardships, measures))
+        })
+        .await
+    }
+
+    /// The (id, envelope) of each record of `ids` of kind `of` that exists.
+    pub async fn envelopes(
+        &self,
+        of: Sealed,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(match of {
+                Sealed::Hardship => "SELECT envelope FROM hardships WHERE id = ?1",
+                Sealed::Measure => "SELECT envelope FROM measures WHERE id = ?1",
+            })?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(envelope) = stmt
+                    .query_row(params![id], |r| r.get::<_, Vec<u8>>(0))
+                    .optional()?
+                {
+                    out.push((id, envelope));
+                }
+            }
+            Ok(out)
         })
         .await
     }
