@@ -131,27 +131,24 @@ pub async fn show(
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ReviewError::NotFound))?;
-    state
-        .store
-        .audit(Entry::general(
-            &reviewer.name,
-            Action::HardshipView,
-            format!("hardship {id}"),
-        ))
-        .await
-        .map_err(|e| fail(e.into()))?;
+    let mut entries = vec![Entry::general(
+        &reviewer.name,
+        Action::HardshipView,
+        format!("hardship {id}"),
+    )];
     if !stored.signals.is_empty() {
         let ids: Vec<&str> = stored.signals.iter().map(|s| s.id.as_str()).collect();
-        state
-            .store
-            .audit(Entry::general(
-                &reviewer.name,
-                Action::Glance,
-                format!("snippets shown for hardship {id}: {}", ids.join(" ")),
-            ))
-            .await
-            .map_err(|e| fail(e.into()))?;
+        entries.push(Entry::general(
+            &reviewer.name,
+            Action::Glance,
+            format!("snippets shown for hardship {id}: {}", ids.join(" ")),
+        ));
     }
+    state
+        .store
+        .audit_all(entries)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let publication = state
         .store
         .publication(id.to_owned())

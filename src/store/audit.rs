@@ -62,6 +62,18 @@ impl Store {
         self.write(move |c| audit::append(c, &entry)).await
     }
 
+    /// Appends `entries` to the audit chain in one transaction; returns once
+    /// they are durable (one sync for a page that records several things).
+    pub async fn audit_all(&self, entries: Vec<Entry>) -> Result<(), StoreError> {
+        self.write(move |c| {
+            for entry in &entries {
+                audit::append(c, entry)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Appends one audit row, on the calling thread (command-line tools).
     pub fn audit_blocking(&self, entry: Entry) -> Result<(), StoreError> {
         let handle = tokio::runtime::Builder::new_current_thread()
