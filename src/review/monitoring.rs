@@ -18,7 +18,7 @@ use super::session::{Opened, OpenedTexts, Reviewer};
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::signal::questions;
-use crate::store::overview::{OverviewHardship, OverviewMeasure, Sealed};
+use crate::store::overview::{OverviewHardship, OverviewMeasure, Sealed, StatusChange};
 use crate::web;
 
 /// Statuses that end a measure: past its target, it is not overdue.
@@ -287,10 +287,6 @@ pub async fn page(
             .await
             .map_err(|e| fail(e.into()))?;
     }
-    let kinds: HashMap<String, (String, String)> = measures
-        .iter()
-        .map(|m| (m.id.clone(), (m.kind.clone(), m.lever.clone())))
-        .collect();
     let hardship_texts = texts_of(
         state,
         reviewer,
@@ -321,21 +317,34 @@ pub async fn page(
         unreadable,
     );
     let shown: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let changes: Vec<pages::ChangeShown> = changes
+    // Each measure's place in the overview's order (by hardship, then as added).
+    let place: HashMap<&str, (usize, &OverviewMeasure)> = measures
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), (i, m)))
+        .collect();
+    let mut kept: Vec<(StatusChange, usize, &OverviewMeasure)> = changes
         .into_iter()
-        .filter(|c| shown.contains(c.hardship_id.as_str()))
-        .map(|c| {
-            let (kind, lever) = kinds.get(&c.measure_id).cloned().unwrap_or_default();
-            pages::ChangeShown {
-                title: zeroize::Zeroizing::new(
-                    titles.get(&c.hardship_id).cloned().unwrap_or_default(),
-                ),
-                hardship_id: c.hardship_id,
-                kind,
-                lever,
-                status: c.status,
-                day: c.day,
-            }
+        .filter_map(|c| {
+            let (at, m) = place.get(c.measure_id.as_str()).copied()?;
+            shown.contains(m.hardship_id.as_str()).then_some((c, at, m))
+        })
+        .collect();
+    kept.sort_by(|(a, at_a, _), (b, at_b, _)| {
+        b.day
+            .cmp(&a.day)
+            .then(at_a.cmp(at_b))
+            .then(a.seq.cmp(&b.seq))
+    });
+    let changes: Vec<pages::ChangeShown> = kept
+        .into_iter()
+        .map(|(c, _, m)| pages::ChangeShown {
+            title: zeroize::Zeroizing::new(titles.get(&m.hardship_id).cloned().unwrap_or_default()),
+            hardship_id: m.hardship_id.clone(),
+            kind: m.kind.clone(),
+            lever: m.lever.clone(),
+            status: c.status,
+            day: c.day,
         })
         .collect();
     let view = pages::OverviewView {

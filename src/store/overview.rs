@@ -59,14 +59,14 @@ pub enum Sealed {
 /// A status set on or after a day.
 #[derive(Debug, Clone)]
 pub struct StatusChange {
-    /// The hardship.
-    pub hardship_id: String,
     /// The measure.
     pub measure_id: String,
     /// The status set.
     pub status: String,
     /// The day it was set.
     pub day: String,
+    /// Its place in the measure's history.
+    pub seq: i64,
 }
 
 impl Store {
@@ -150,23 +150,25 @@ impl Store {
         .await
     }
 
-    /// Every status set on or after `since` (`YYYY-MM-DD`), newest day first.
+    /// Every status set on or after `since` (`YYYY-MM-DD`), newest day first,
+    /// read from the covering index alone (the rows carry sealed notes); the
+    /// caller knows each measure's hardship from [`Store::overview`].
     pub async fn status_changes_since(
         &self,
         since: String,
     ) -> Result<Vec<StatusChange>, StoreError> {
         self.read(move |c| {
             c.prepare_cached(
-                "SELECT m.hardship_id, s.measure_id, s.status, s.day
-                 FROM measure_statuses s JOIN measures m ON m.id = s.measure_id
-                 WHERE s.day >= ?1 ORDER BY s.day DESC, m.hardship_id, m.seq, s.seq",
+                "SELECT measure_id, status, day, seq FROM measure_statuses
+                 INDEXED BY measure_statuses_since
+                 WHERE day >= ?1 ORDER BY day DESC, measure_id, seq",
             )?
             .query_map(params![since], |r| {
                 Ok(StatusChange {
-                    hardship_id: r.get(0)?,
-                    measure_id: r.get(1)?,
-                    status: r.get(2)?,
-                    day: r.get(3)?,
+                    measure_id: r.get(0)?,
+                    status: r.get(1)?,
+                    day: r.get(2)?,
+                    seq: r.get(3)?,
                 })
             })?
             .collect()
