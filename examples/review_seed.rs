@@ -241,11 +241,12 @@ async fn seed_hardships(
                 for (seq, (mid, kind, lever, status, target, text, org, sealed, history)) in
                     measures.into_iter().enumerate()
                 {
+                    let changed = history.iter().map(|h| h.2.clone()).max();
                     c.execute(
                         "INSERT INTO measures (id, hardship_id, seq, kind, lever, status, target_on,
-                            created_on, format, envelope)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'age-v1-x25519', ?9)",
-                        params![mid, id, seq as i64 + 1, kind, lever, status, target, created, sealed],
+                            created_on, changed_on, format, envelope)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?10, ?8), 'age-v1-x25519', ?9)",
+                        params![mid, id, seq as i64 + 1, kind, lever, status, target, created, sealed, changed],
                     )?;
                     for (k, (sid, step, day, note)) in history.into_iter().enumerate() {
                         c.execute(

@@ -365,8 +365,8 @@ impl Store {
             let day = today();
             c.prepare_cached(
                 "INSERT INTO measures (id, hardship_id, seq, kind, lever, status, target_on,
-                    created_on, format, envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    created_on, changed_on, format, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             )?
             .execute(params![
                 id,
@@ -411,9 +411,10 @@ impl Store {
             .write(move |c| {
                 let changed = c
                     .prepare_cached(
-                        "UPDATE measures SET status = ?3 WHERE id = ?2 AND hardship_id = ?1",
+                        "UPDATE measures SET status = ?3, changed_on = ?4
+                         WHERE id = ?2 AND hardship_id = ?1",
                     )?
-                    .execute(params![hardship, measure, status])?;
+                    .execute(params![hardship, measure, status, today()])?;
                 if changed == 0 {
                     return Ok(false);
                 }

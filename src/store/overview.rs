@@ -99,10 +99,9 @@ impl Store {
             let measures = c
                 .prepare_cached(
                     "SELECT m.id, m.hardship_id, m.kind, m.lever, m.status, m.target_on,
-                        m.created_on,
-                        coalesce((SELECT max(day) FROM measure_statuses s WHERE s.measure_id = m.id),
-                                 m.created_on)
-                     FROM measures m ORDER BY m.hardship_id, m.seq",
+                        m.created_on, coalesce(m.changed_on, m.created_on)
+                     FROM measures m INDEXED BY measures_overview
+                     ORDER BY m.hardship_id, m.seq",
                 )?
                 .query_map([], |r| {
                     Ok(OverviewMeasure {

@@ -242,6 +242,15 @@ const MIGRATIONS: &[&str] = &[
         (hardship_id, seq, kind, lever, status, target_on, created_on);
      CREATE INDEX measure_statuses_last ON measure_statuses (measure_id, day);
      CREATE INDEX measure_statuses_since ON measure_statuses (day, measure_id, status, seq);",
+    // 10: a measure keeps the day of its last status beside the status
+    // itself, so the overview reads every measure from one covering index
+    // instead of looking up its statuses one measure at a time.
+    "ALTER TABLE measures ADD COLUMN changed_on TEXT;
+     UPDATE measures SET changed_on = coalesce(
+        (SELECT max(day) FROM measure_statuses s WHERE s.measure_id = measures.id), created_on);
+     DROP INDEX measures_overview;
+     CREATE INDEX measures_overview ON measures
+        (hardship_id, seq, kind, lever, status, target_on, created_on, changed_on);",
 ];
 
 /// The schema version this build writes.
@@ -333,6 +342,40 @@ mod tests {
         assert_eq!(found, "a");
         // Running it again changes nothing.
         migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn measures_of_schema_nine_get_the_day_of_their_last_status() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (version, sql) in MIGRATIONS.iter().enumerate().take(9) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version + 1)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO measures (id, hardship_id, seq, kind, lever, status, created_on, format, envelope)
+             VALUES ('m1', 'h', 1, 'measure', 'law', 'agreed', '2026-01-05', 'age-v1-x25519', x'00'),
+                    ('m2', 'h', 2, 'measure', 'law', 'proposed', '2026-02-01', 'age-v1-x25519', x'00');
+             INSERT INTO measure_statuses (id, measure_id, seq, status, day, author, format, envelope)
+             VALUES ('s1', 'm1', 1, 'proposed', '2026-01-05', 'a', 'age-v1-x25519', x'00'),
+                    ('s2', 'm1', 2, 'agreed', '2026-03-09', 'a', 'age-v1-x25519', x'00');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let days: Vec<(String, String)> = conn
+            .prepare("SELECT id, changed_on FROM measures ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            days,
+            [
+                ("m1".to_owned(), "2026-03-09".to_owned()),
+                ("m2".to_owned(), "2026-02-01".to_owned())
+            ]
+        );
     }
 
     #[test]
