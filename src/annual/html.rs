@@ -20,7 +20,7 @@ const STYLE: &str = r#"
 @page { size: A4; margin: 22mm 20mm 24mm 20mm;
   @bottom-right { content: counter(page); font: 9pt Verdana, Arial, sans-serif; color: #333; } }
 @page :first { @bottom-right { content: none; } }
-html { overflow-wrap: anywhere; font-family: "RijksoverheidSansText", "Rijksoverheid Sans", Verdana, Arial, sans-serif;
+html { overflow-wrap: break-word; font-family: "RijksoverheidSansText", "Rijksoverheid Sans", Verdana, Arial, sans-serif;
   font-size: 11pt; line-height: 1.5; color: #000; background: #fff; }
 body { max-width: 48rem; margin: 0 auto; padding: 1.5rem; }
 h1, h2, h3 { color: #154273; font-weight: bold; line-height: 1.25; break-after: avoid; }
@@ -28,10 +28,10 @@ h1 { font-size: 2rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.4rem; margin: 2rem 0 .75rem; }
 h3 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 a { color: #154273; }
-.cover { min-height: 80vh; display: flex; flex-direction: column; break-after: page; }
+.cover { display: flex; flex-direction: column; break-after: page; }
 .cover .lint { width: 2.6rem; height: 5.5rem; background: #154273; margin: 0 auto 3rem; }
 .cover .sub { font-size: 1.25rem; margin: 0 0 2rem; }
-.cover .asof { margin-top: auto; }
+.cover .asof { margin-top: 2rem; }
 .internal-note { border: 2px solid #a90061; padding: .5rem .75rem; font-weight: bold; }
 .tag { display: inline-block; border: 1px solid #a90061; color: #a90061; font-size: .8em;
   padding: 0 .35em; margin-left: .4em; vertical-align: middle; font-weight: bold; }
@@ -52,7 +52,7 @@ ul.progress { margin: 0; padding-left: 1.1rem; }
 .small { font-size: .9em; }
 footer { margin-top: 3rem; font-size: .9em; color: #333; }
 @media (max-width: 30rem) { body { padding: .75rem; } dl { display: block; } dd { margin-bottom: .4rem; } }
-@media print { .wide { overflow: visible; } body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
+@media print { .cover { min-height: 240mm; } .cover .asof { margin-top: auto; } .wide { overflow: visible; } body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
 "#;
 
 /// The report as an HTML document, in a wiped buffer.
@@ -79,7 +79,7 @@ pub fn document(report: &Report) -> Zeroizing<String> {
                     h1 { (title) }
                     p.sub { (fill(t("annual.subtitle"), &[("year", &year)])) }
                     @if internal { p.internal-note data-internal { (t("annual.internal.banner")) } }
-                    p.asof { (fill(t("annual.as_of"), &[("day", &day_text(lang, &report.last_day()))])) }
+                    p.asof { (fill(t("annual.as_of"), &[("day", &day_text(lang, &report.as_of))])) }
                 }
                 nav.toc aria-labelledby="toc" {
                     h2 #toc { (t("annual.contents")) }
@@ -146,7 +146,7 @@ fn summary(report: &Report) -> Markup {
                     caption { (t("annual.by_status")) }
                     thead { tr {
                         th scope="col" { (t("annual.status")) }
-                        th.n scope="col" { (fill(t("annual.at_end"), &[("day", &day_text(lang, &report.last_day()))])) }
+                        th.n scope="col" { (fill(t("annual.at_end"), &[("day", &day_text(lang, &report.as_of))])) }
                         th.n scope="col" { (fill(t("annual.set_in"), &[("year", &report.asked.year)])) }
                     } }
                     tbody {
@@ -197,7 +197,7 @@ fn hardship(report: &Report, n: usize, h: &Hardship) -> Markup {
                     thead { tr {
                         th scope="col" { (t("annual.measure")) }
                         th scope="col" { (t("annual.lever")) }
-                        th scope="col" { (t("annual.status_end")) }
+                        th scope="col" { (fill(t("annual.status_end"), &[("day", &day_text(lang, &report.as_of))])) }
                         th scope="col" { (fill(t("annual.progress"), &[("year", &year)])) }
                     } }
                     tbody {

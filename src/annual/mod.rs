@@ -9,8 +9,9 @@
 //! publication is dated on or before 31 December Y; with a reviewer's key, an
 //! unpublished one (or one published only after Y) when it was created on or
 //! before that day, marked internal. A measure belongs to it when it was added
-//! by that day; its progress is the status it had at the year's end and the
-//! statuses set within Y. Signals count when linked by the year's end.
+//! by that day; its progress is the status it had at the year's end (while
+//! Y lasts: today, the day the report says it stands on) and the statuses
+//! set within Y. Signals count when linked by the year's end.
 //!
 //! Invariants: without an identity only what the team published is read;
 //! with one, unpublished texts are opened into wiped buffers and every such
@@ -157,16 +158,14 @@ pub struct Hardship {
 pub struct Report {
     /// What was asked.
     pub asked: Asked,
+    /// The day the report stands on: the year's last day, or today while
+    /// the year lasts.
+    pub as_of: String,
     /// The hardships.
     pub hardships: Vec<Hardship>,
 }
 
 impl Report {
-    /// The year's last day, `YYYY-12-31`.
-    pub fn last_day(&self) -> String {
-        last_day(self.asked.year)
-    }
-
     /// Rows of the summary by domain: (domain, hardships, hardships per
     /// lever in [`LEVERS`]' order), in the form's order of domains, those
     /// without a domain last.
@@ -193,7 +192,7 @@ impl Report {
                             .count() as u64
                     })
                     .collect();
-                (!of.is_empty()).then(|| (d, of.len() as u64, levers))
+                (!of.is_empty()).then_some((d, of.len() as u64, levers))
             })
             .collect()
     }
@@ -230,9 +229,10 @@ pub fn last_day(year: i32) -> String {
     format!("{year:04}-12-31")
 }
 
-/// Reads the year's hardships and makes the report, opening the unpublished
-/// ones with `identity` when `asked.internal`. The caller has written
-/// [`audit_entry`] first.
+/// Reads the year's hardships and makes the report as it stands today (a
+/// year that has ended: on its last day), opening the unpublished ones with
+/// `identity` when `asked.internal`. The caller has written [`audit_entry`]
+/// first.
 pub fn make(
     store: &Store,
     asked: Asked,
@@ -240,7 +240,9 @@ pub fn make(
 ) -> Result<Zeroizing<String>, StoreError> {
     let identity = identity.filter(|_| asked.internal);
     let rows = store.hardships_of_year_blocking(last_day(asked.year), identity.is_some())?;
-    let report = build(asked, rows, identity);
+    let mut report = build(asked, rows, identity);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    report.as_of = report.as_of.min(today);
     Ok(render(&report))
 }
 
@@ -301,7 +303,11 @@ pub fn build(asked: Asked, rows: Vec<YearHardship>, identity: Option<&x25519::Id
     hardships.sort_by(|a, b| {
         (a.internal, a.title.to_lowercase()).cmp(&(b.internal, b.title.to_lowercase()))
     });
-    Report { asked, hardships }
+    Report {
+        asked,
+        as_of: last_day(asked.year),
+        hardships,
+    }
 }
 
 type Texts = Vec<(String, Zeroizing<String>)>;

@@ -38,7 +38,7 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
     let lang = report.asked.lang;
     let t = |key: &str| lang.t(key);
     let year = report.asked.year;
-    let end = day_text(lang, &report.last_day());
+    let end = day_text(lang, &report.as_of);
     let internal = report.hardships.iter().any(|h| h.internal);
     let mut o = Zeroizing::new(String::with_capacity(4096 + report.hardships.len() * 2048));
     let w = &mut *o;
@@ -170,7 +170,7 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
             "| {} | {} | {} | {} |\n|---|---|---|---|",
             t("annual.measure"),
             t("annual.lever"),
-            t("annual.status_end"),
+            fill(t("annual.status_end"), &[("day", &end)]),
             fill(t("annual.progress"), &[("year", &year)])
         );
         for m in &h.measures {
