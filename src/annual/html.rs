@@ -10,8 +10,9 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use zeroize::Zeroizing;
 
-use super::{Hardship, Report, count, domain_label, label};
+use super::{Hardship, Report, domain_label, label};
 use crate::store::hardships::LEVERS;
+use crate::views::export::shown;
 use crate::views::{day, day_text, fill};
 
 /// The print stylesheet: sober sans-serif, the Rijksoverheid's dark blue for
@@ -119,9 +120,9 @@ fn summary(report: &Report) -> Markup {
             } @else {
                 p data-totals {
                     (fill(t("annual.totals"), &[
-                        ("hardships", &count(hardships)),
-                        ("signals", &count(signals)),
-                        ("measures", &count(measures)),
+                        ("hardships", &shown(hardships)),
+                        ("signals", &shown(signals)),
+                        ("measures", &shown(measures)),
                     ]))
                 }
                 div.wide role="region" aria-label=(t("annual.by_domain")) tabindex="0" { table data-by-domain {
@@ -135,8 +136,8 @@ fn summary(report: &Report) -> Markup {
                         @for (d, n, levers) in &by_domain {
                             tr {
                                 th scope="row" { (domain_label(lang, d.as_deref())) }
-                                td.n { (count(*n)) }
-                                @for l in levers { td.n { (count(*l)) } }
+                                td.n { (shown(*n)) }
+                                @for l in levers { td.n { (shown(*l)) } }
                             }
                         }
                     }
@@ -153,8 +154,8 @@ fn summary(report: &Report) -> Markup {
                         @for (s, at_end, set) in report.by_status() {
                             tr data-status=(s) {
                                 th scope="row" { (label(lang, "status", s)) }
-                                td.n { (count(at_end)) }
-                                td.n { (count(set)) }
+                                td.n { (shown(at_end)) }
+                                td.n { (shown(set)) }
                             }
                         }
                     }
@@ -184,7 +185,7 @@ fn hardship(report: &Report, n: usize, h: &Hardship) -> Markup {
                     dt { (t("annual.origin")) }
                     dd { (crate::views::choice_label(lang, "origin", o).unwrap_or(o)) }
                 }
-                dt { (t("annual.signals")) } dd data-signals=(count(h.signals)) { (count(h.signals)) }
+                dt { (t("annual.signals")) } dd data-signals=(shown(h.signals)) { (shown(h.signals)) }
                 @if let Some(p) = &h.published_on { dt { (t("annual.published_on")) } dd { (day(lang, p)) } }
                 @if h.internal { dt { (t("annual.publicity")) } dd { (t("annual.internal.one")) } }
             }

@@ -16,7 +16,7 @@
 //! Invariants: without an identity only what the team published is read;
 //! with one, unpublished texts are opened into wiped buffers and every such
 //! hardship is marked internal in every format. Every count goes through
-//! [`shown`] (never below 5), and nothing of a signal but its number is
+//! [`crate::views::export::shown`] (never below 5), and nothing of a signal but its number is
 //! read. The report is audited (through [`audit_entry`]) before it is made.
 
 pub mod html;
@@ -31,7 +31,6 @@ use crate::store::annual::{YearHardship, YearMeasure};
 use crate::store::hardships::{LEVERS, MEASURE_STATUSES};
 use crate::store::{Store, StoreError};
 use crate::views::Lang;
-use crate::views::export::shown;
 
 /// The formats the report is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +145,7 @@ pub struct Hardship {
     pub domain: Option<String>,
     /// Its origin, if chosen.
     pub origin: Option<String>,
-    /// How many signals are linked to it (shown through [`shown`]).
+    /// How many signals are linked to it (shown through `views::export::shown`).
     pub signals: u64,
     /// The day it was made public, if it was.
     pub published_on: Option<String>,
@@ -377,11 +376,6 @@ pub fn domain_label(lang: Lang, domain: Option<&str>) -> String {
 pub fn label(lang: Lang, list: &str, value: &str) -> &'static str {
     lang.get(&format!("review.measure.{list}.{value}"))
         .unwrap_or("")
-}
-
-/// A count as the report shows it.
-pub fn count(n: u64) -> String {
-    shown(n)
 }
 
 #[cfg(test)]

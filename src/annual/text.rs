@@ -4,15 +4,15 @@
 //! Markdown's marks are backslashed and line breaks folded, so a text can
 //! start no heading, link, table cell or HTML; every CSV field goes through
 //! [`csv_field`], so no spreadsheet takes one for a formula. Counts go
-//! through [`count`]. The output is built in one wiped buffer.
+//! through [`shown`]. The output is built in one wiped buffer.
 
 use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
 
-use super::{Report, count, domain_label, label};
+use super::{Report, domain_label, label};
 use crate::store::hardships::LEVERS;
-use crate::views::export::csv_field;
+use crate::views::export::{csv_field, shown};
 use crate::views::{day_text, fill};
 
 /// `s` as inline Markdown text: every mark that could format, link, quote
@@ -73,9 +73,9 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
             fill(
                 t("annual.totals"),
                 &[
-                    ("hardships", &count(hardships)),
-                    ("signals", &count(signals)),
-                    ("measures", &count(measures)),
+                    ("hardships", &shown(hardships)),
+                    ("signals", &shown(signals)),
+                    ("measures", &shown(measures)),
                 ],
             )
         );
@@ -94,10 +94,10 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
                 w,
                 "| {} | {} |",
                 md(&domain_label(lang, d.as_deref())),
-                count(n)
+                shown(n)
             );
             for l in levers {
-                let _ = write!(w, " {} |", count(l));
+                let _ = write!(w, " {} |", shown(l));
             }
             let _ = writeln!(w);
         }
@@ -115,8 +115,8 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
                 w,
                 "| {} | {} | {} |",
                 label(lang, "status", s),
-                count(at_end),
-                count(set)
+                shown(at_end),
+                shown(set)
             );
         }
     }
@@ -143,7 +143,7 @@ pub fn markdown(report: &Report) -> Zeroizing<String> {
             t("annual.domain"),
             md(&domain_label(lang, h.domain.as_deref()))
         );
-        let _ = writeln!(w, "- **{}:** {}", t("annual.signals"), count(h.signals));
+        let _ = writeln!(w, "- **{}:** {}", t("annual.signals"), shown(h.signals));
         if let Some(p) = &h.published_on {
             let _ = writeln!(
                 w,
@@ -231,7 +231,7 @@ pub fn csv(report: &Report) -> Zeroizing<String> {
             csv_field(&h.pattern),
             csv_field(&h.cause),
             csv_field(&domain_label(lang, h.domain.as_deref())),
-            count(h.signals),
+            shown(h.signals),
             h.published_on.clone().unwrap_or_default(),
         ]
         .join(",");
