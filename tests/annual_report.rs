@@ -15,28 +15,10 @@
 mod common;
 mod review_support;
 
-use common::{Server, canary, client, receipt_in, submit};
-use review_support::{Session, attr_after, db, demo_login, run_with_stdin, signal_ids};
-
-/// The id in a `Location: /hardships/{id}?…` answer.
-fn hardship_in(res: &reqwest::Response) -> String {
-    let to = res.headers()["location"].to_str().unwrap();
-    let rest = to.strip_prefix("/hardships/").expect(to);
-    rest.split(['?', '/', '#']).next().unwrap().to_owned()
-}
-
-/// Files a signal; returns (receipt code, id as the queue shows it).
-async fn signal(server: &Server, s: &Session, n: usize) -> (String, String) {
-    let before = signal_ids(&s.get("/").await.1);
-    let situation = format!("Situatie {n}: de toeslag wordt teruggevorderd.");
-    let (status, page) = submit(&client(), server, &[("situation", &situation)]).await;
-    assert_eq!(status, 200, "{page}");
-    let code = receipt_in(&page).unwrap();
-    let after = signal_ids(&s.get("/").await.1);
-    let new: Vec<String> = after.into_iter().filter(|i| !before.contains(i)).collect();
-    assert_eq!(new.len(), 1);
-    (code, new[0].clone())
-}
+use common::{Server, canary};
+use review_support::{
+    Session, attr_after, db, demo_login, hardship_in, run_with_stdin, signal_with_id,
+};
 
 /// A hardship with one measure, made over HTTP; (hardship, measure).
 async fn hardship(s: &Session, title: &str, measure: &str) -> (String, String) {
@@ -90,7 +72,7 @@ async fn the_annual_report_shows_the_published_and_with_a_reviewers_key_the_rest
     let year = this_year();
     let mut signals = Vec::new();
     for n in 0..6 {
-        signals.push(signal(&server, &s, n).await);
+        signals.push(signal_with_id(&server, &s, n).await);
     }
     let (inner_title, inner_measure) = (canary("INNERTITLE"), canary("INNERMEASURE"));
     let (public_title, public_measure) = (canary("PUBLICTITLE"), canary("PUBLICMEASURE"));
