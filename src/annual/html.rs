@@ -51,9 +51,10 @@ dd { margin: 0; }
 section.hardship { break-before: page; }
 ul.progress { margin: 0; padding-left: 1.1rem; }
 .small { font-size: .9em; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 footer { margin-top: 3rem; font-size: .9em; color: #333; }
 @media (max-width: 30rem) { body { padding: .75rem; } dl { display: block; } dd { margin-bottom: .4rem; } }
-@media print { .cover { min-height: 240mm; } .cover .asof { margin-top: auto; } .wide { overflow: visible; } body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
+@media print { table[data-by-domain] { font-size: 8.5pt; } .cover { min-height: 240mm; } .cover .asof { margin-top: auto; } .wide { overflow: visible; } body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; } }
 "#;
 
 /// The report as an HTML document, in a wiped buffer.
@@ -194,7 +195,7 @@ fn hardship(report: &Report, n: usize, h: &Hardship) -> Markup {
                 p { (t("annual.measures.none")) }
             } @else {
                 div.wide role="region" aria-label=(fill(t("annual.measures.of"), &[("n", &n)])) tabindex="0" { table {
-                    caption.small { (fill(t("annual.measures.of"), &[("n", &n)])) }
+                    caption.vh { (fill(t("annual.measures.of"), &[("n", &n)])) }
                     thead { tr {
                         th scope="col" { (t("annual.measure")) }
                         th scope="col" { (t("annual.lever")) }
