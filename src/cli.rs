@@ -88,11 +88,39 @@ enum Command {
         #[command(subcommand)]
         cmd: KeysCmd,
     },
-    /// Print the aggregate report (small counts suppressed).
+    /// Print the aggregate report (small counts suppressed), or with
+    /// `hardships` the annual report "Hardheden en oplossingen".
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Report {
-        /// As CSV on standard output (the only format).
+        /// As CSV on standard output (the only format of the aggregate report).
         #[arg(long, required = true)]
         csv: bool,
+        #[command(subcommand)]
+        what: Option<ReportCmd>,
+    },
+}
+
+/// `signaal report …`
+#[derive(Debug, Subcommand)]
+enum ReportCmd {
+    /// Write the annual report "Hardheden en oplossingen" of the published
+    /// hardships to standard output (with --reviewer also the unpublished
+    /// ones, marked internal).
+    Hardships {
+        /// The year (four digits): the hardships published by its 31 December.
+        #[arg(long)]
+        year: String,
+        /// html (print-ready), md or csv.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// nl or en.
+        #[arg(long, default_value = "nl")]
+        lang: String,
+        /// Also the unpublished hardships, opened with this reviewer's
+        /// identity (passphrase from the terminal, or the first line of
+        /// standard input).
+        #[arg(long)]
+        reviewer: Option<String>,
     },
 }
 
@@ -171,7 +199,23 @@ pub fn main() -> ExitCode {
         } => crate::ops::commands::rewrap(&config, &reviewer),
         Command::Reviewer { cmd } => crate::reviewer_cmd::reviewer(&config, cmd),
         Command::Audit { cmd } => crate::reviewer_cmd::audit(&config, cmd),
-        Command::Report { .. } => crate::reviewer_cmd::report_csv(&config),
+        Command::Report {
+            what:
+                Some(ReportCmd::Hardships {
+                    year,
+                    format,
+                    lang,
+                    reviewer,
+                }),
+            ..
+        } => crate::reviewer_cmd::report_hardships(
+            &config,
+            &year,
+            &format,
+            &lang,
+            reviewer.as_deref(),
+        ),
+        Command::Report { what: None, .. } => crate::reviewer_cmd::report_csv(&config),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Command-line tools of the review side: `reviewer add|list|remove`,
-//! `audit verify`, `report --csv`.
+//! `audit verify`, `report --csv`, `report hardships`.
 //!
 //! Invariants: a passphrase is read from the terminal without echo (or from
 //! standard input when it is not a terminal, for automation), held in wiped
@@ -15,6 +15,7 @@ use age::x25519;
 use clap::Subcommand;
 use zeroize::Zeroizing;
 
+use crate::annual;
 use crate::audit::{Action, Entry, Verdict};
 use crate::config::Config;
 use crate::crypto;
@@ -408,5 +409,78 @@ pub fn report_csv(config: &Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Runs `signaal report hardships --year YYYY [--format F] [--lang L]
+/// [--reviewer NAME]`: the annual report on standard output, audited first.
+/// With a reviewer, their identity (unlocked with the passphrase, as `keys
+/// rewrap` takes it) opens the unpublished hardships, marked internal.
+pub fn report_hardships(
+    config: &Config,
+    year: &str,
+    format: &str,
+    lang: &str,
+    reviewer: Option<&str>,
+) -> ExitCode {
+    let Some(year) = annual::parse_year(year) else {
+        return fail(&format!(
+            "--year takes a year of four digits from 2000 to 2999, such as 2026, not {:?}",
+            year.chars().take(12).collect::<String>()
+        ));
+    };
+    let Some(format) = annual::Format::parse(format) else {
+        return fail("--format takes html, md or csv");
+    };
+    let Some(lang) = crate::views::Lang::parse(lang) else {
+        return fail("--lang takes nl or en");
+    };
+    let identity = match reviewer.map(|name| unlock(config, name)).transpose() {
+        Ok(identity) => identity,
+        Err(e) => return fail(&e),
+    };
+    let asked = annual::Asked {
+        year,
+        format,
+        lang,
+        internal: identity.is_some(),
+    };
+    let actor = reviewer.map_or_else(crate::ops::command_line_actor, str::to_owned);
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let made = store
+        .audit_blocking(annual::audit_entry(&actor, &asked))
+        .and_then(|()| annual::make(&store, asked, identity.as_ref()));
+    store.close();
+    drop(identity);
+    match made {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("cannot write the report: {}", e.kind())),
+            }
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Unlocks reviewer `name`'s identity with the passphrase from the terminal
+/// or standard input; refused for a reviewer no longer in `team.pub`.
+fn unlock(config: &Config, name: &str) -> Result<x25519::Identity, String> {
+    if !reviewers::valid_name(name) {
+        return Err("no such reviewer name".into());
+    }
+    let team = keys::load_team(&config.keys_dir).map_err(|e| e.to_string())?;
+    let passphrase = crate::ops::commands::read_passphrase(name)
+        .map_err(|e| format!("cannot read the passphrase: {e}"))?;
+    match crate::ops::rewrap::unlock(&config.keys_dir, &team, name, &passphrase) {
+        Ok((identity, true)) => Ok(identity),
+        Ok((_, false)) => Err(format!(
+            "{name}'s recipient is not in team.pub: a revoked reviewer makes no internal report"
+        )),
+        Err(e) => Err(e.to_string()),
     }
 }

@@ -215,6 +215,19 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
         ..Options::default()
     });
     let (published, part_of_code) = published_server();
+    // The annual report of the published hardship, as the command line
+    // writes it, in each language: a standalone document the browser opens.
+    let annual = tempfile::tempdir().unwrap();
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let mut annual_files = Vec::new();
+    for lang in ["nl", "en"] {
+        let (code, html, err) =
+            published.run(&["report", "hardships", "--year", &year, "--lang", lang]);
+        assert_eq!(code, 0, "{err}");
+        let path = annual.path().join(format!("annual-{lang}.html"));
+        std::fs::write(&path, html).unwrap();
+        annual_files.push(path);
+    }
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new("node");
     cmd.arg("run.mjs")
@@ -233,6 +246,8 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
                 .demo_passphrase()
                 .expect("the demo passphrase is printed"),
         )
+        .env("SIGNAAL_ANNUAL_NL", &annual_files[0])
+        .env("SIGNAAL_ANNUAL_EN", &annual_files[1])
         .env("SIGNAAL_REPORT", report.path())
         .env("SIGNAAL_CHROMIUM", chromium());
     // Every check waits for its page a few seconds at most; the whole run
@@ -251,11 +266,11 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let rows = report["axe"].as_array().unwrap();
     // Twenty-seven intake pages (one of them a thread with the team's open
     // question, three the results and a thread that is part of a published
-    // hardship) and thirteen review pages (six of them the hardships': the
-    // overview, empty and with measures, a refused form, a hardship, the
-    // guard's check before publishing, the hardship published), two
-    // languages, each checked and clean.
-    assert_eq!(rows.len(), 80, "{rows:?}");
+    // hardship), the annual report, and thirteen review pages (six of them
+    // the hardships': the overview, empty and with measures, a refused form,
+    // a hardship, the guard's check before publishing, the hardship
+    // published), two languages, each checked and clean.
+    assert_eq!(rows.len(), 82, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

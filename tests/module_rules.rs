@@ -28,6 +28,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("crypto", &["store", "web", "views"]),
     // The audit chain's format sits below the store and both faces.
     ("audit", &["intake", "review", "store", "views", "web"]),
+    // The annual report sits below the review face and the command line
+    // that make it, beside the store and views it reads: no face, no server.
+    ("annual", &["intake", "review", "web"]),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -419,6 +422,11 @@ fn the_crypto_knows_no_store_no_server_and_no_page() {
 #[test]
 fn the_audit_chain_sits_below_the_store_and_both_faces() {
     check("audit");
+}
+
+#[test]
+fn the_annual_report_knows_no_face_and_no_server() {
+    check("annual");
 }
 
 #[test]

@@ -16,8 +16,8 @@ mod review_support;
 
 use std::time::{Duration, Instant};
 
-use common::{Options, Server, canary, client, receipt_in, submit};
-use review_support::{Session, attr_after, demo_login, signal_ids};
+use common::{Options, Server, canary, client};
+use review_support::{attr_after, demo_login, signal_with_id};
 use signaal::store::Store;
 use signaal::store::publications::NewPublication;
 
@@ -155,19 +155,6 @@ async fn with_nothing_published_the_results_say_so_in_dutch_and_english_with_the
         let page = res.text().await.unwrap();
         assert!(page.contains("Deze pagina werkt zo niet"), "{page}");
     }
-}
-
-/// Submits a signal; returns its receipt code and (found in the queue) its id.
-async fn signal_with_id(server: &Server, s: &Session, n: usize) -> (String, String) {
-    let before = signal_ids(&s.get("/").await.1);
-    let situation = format!("Situatie nummer {n}: de kostendelersnorm pakt hard uit.");
-    let (status, page) = submit(&client(), server, &[("situation", &situation)]).await;
-    assert_eq!(status, 200, "{page}");
-    let code = receipt_in(&page).unwrap();
-    let after = signal_ids(&s.get("/").await.1);
-    let new: Vec<String> = after.into_iter().filter(|i| !before.contains(i)).collect();
-    assert_eq!(new.len(), 1, "one new signal in the queue");
-    (code, new[0].clone())
 }
 
 /// Opens the server's store from this process (as the review face running

@@ -15,13 +15,6 @@ mod review_support;
 use common::{Server, canary};
 use review_support::*;
 
-/// The id in a `Location: /hardships/{id}?…` answer.
-fn hardship_in(res: &reqwest::Response) -> String {
-    let to = res.headers()["location"].to_str().unwrap();
-    let rest = to.strip_prefix("/hardships/").expect(to);
-    rest.split(['?', '/', '#']).next().unwrap().to_owned()
-}
-
 fn all_after(page: &str, marker: &str) -> Vec<String> {
     page.match_indices(marker)
         .filter_map(|(i, m)| attr_after(&page[i..], m))

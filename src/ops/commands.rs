@@ -160,7 +160,7 @@ pub fn rewrap(config: &Config, reviewer: &str) -> ExitCode {
 
 /// Reads one passphrase: from the terminal without echo, or the first line of
 /// standard input when that is not a terminal (automation).
-fn read_passphrase(reviewer: &str) -> Result<Zeroizing<String>, String> {
+pub(crate) fn read_passphrase(reviewer: &str) -> Result<Zeroizing<String>, String> {
     if std::io::stdin().is_terminal() {
         return rpassword::prompt_password(format!("Passphrase of {reviewer}: "))
             .map(Zeroizing::new)

@@ -26,26 +26,7 @@ use crate::store::hardships::NewMeasure;
 /// Longest status note, in characters.
 pub const MAX_NOTE: usize = 500;
 
-/// What a course of action is.
-pub const KINDS: &[&str] = &["recommendation", "proposal", "measure"];
-/// What a measure changes.
-pub const LEVERS: &[&str] = &[
-    "law",
-    "policy_rule",
-    "discretion",
-    "practice",
-    "cooperation",
-    "other",
-];
-/// Where a measure stands.
-pub const MEASURE_STATUSES: &[&str] = &[
-    "proposed",
-    "agreed",
-    "in_progress",
-    "implemented",
-    "not_implemented",
-    "withdrawn",
-];
+pub use crate::store::hardships::{KINDS, LEVERS, MEASURE_STATUSES};
 
 /// A measure's form as sent: what was chosen and typed, and what is wrong
 /// with it (field, text key), so that a refused form comes back filled in.

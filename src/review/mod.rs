@@ -14,6 +14,7 @@
 //! - Every decryption and every change is in the audit log before its result
 //!   is shown.
 
+mod annual;
 mod export;
 mod fields;
 mod glance;
@@ -198,6 +199,9 @@ const GATED: &[Gated] = &[
         on(m, hardships::unlink)
     }),
     (Method::GET, "/hardships", |m| on(m, hardships::list)),
+    (Method::GET, "/hardships/report", |m| {
+        on(m, annual::download)
+    }),
     (Method::POST, "/hardships", |m| on(m, hardships::create)),
     (Method::GET, "/hardships/{id}", |m| on(m, hardships::page)),
     (Method::POST, "/hardships/{id}/measures", |m| {

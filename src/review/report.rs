@@ -3,7 +3,7 @@
 //! (`GET /report.csv`) and from the command line (`signaal report --csv`).
 //!
 //! Invariant: in what may leave the team (the CSV, the command line, the
-//! page's "for publication" column) every count below [`SUPPRESS_BELOW`] is
+//! page's "for publication" column) every count below [`crate::views::export::SUPPRESS_BELOW`] is
 //! `<5`, so no published figure points at a person; the page shows the team
 //! the exact counts beside them. The report reads plaintext metadata only:
 //! `domain` and `origin` are the reviewer-confirmed categories set at triage,
@@ -17,49 +17,7 @@ use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::store::report::ReportCell;
-
-/// Counts below this are suppressed.
-pub const SUPPRESS_BELOW: u64 = 5;
-
-/// A count as it may be published.
-pub fn shown(count: u64) -> String {
-    if count < SUPPRESS_BELOW {
-        "<5".to_owned()
-    } else {
-        count.to_string()
-    }
-}
-
-/// Characters a spreadsheet may take to start a formula: the ASCII ones and
-/// their full-width forms, which some spreadsheets fold to ASCII.
-const FORMULA_STARTS: &[char] = &[
-    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
-];
-/// Characters a spreadsheet may split a line at: the comma of this file, the
-/// semicolon of a Dutch (or German) Excel, tab, pipe, and line breaks.
-const SEPARATORS: &[char] = &[',', ';', '\t', '|', '\n', '\r'];
-
-/// One CSV field, safe for a spreadsheet however it splits the line (OWASP
-/// "CSV injection"): a formula start at the beginning of the field, or just
-/// after any separator in it, gets a `'` before it, so no cell it may become
-/// starts a formula; a field holding a separator or quote is quoted. A lone
-/// `-` (no domain) stays as it is.
-fn csv_field(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    let mut at_start = true;
-    for c in s.chars() {
-        if at_start && FORMULA_STARTS.contains(&c) && s != "-" {
-            out.push('\'');
-        }
-        out.push(c);
-        at_start = SEPARATORS.contains(&c);
-    }
-    if out.contains(SEPARATORS) || out.contains('"') {
-        format!("\"{}\"", out.replace('"', "\"\""))
-    } else {
-        out
-    }
-}
+use crate::views::export::{csv_field, shown};
 
 /// The report as CSV, suppression applied.
 pub fn to_csv(cells: &[ReportCell]) -> String {
@@ -144,27 +102,5 @@ mod tests {
         assert_eq!(lines.get(1), Some(&"2026-11,taxes,new,-,<5"));
         assert_eq!(lines.get(2), Some(&"2026-11,\"'=cmd|calc\",new,-,5"));
         assert_eq!(lines.get(3), Some(&"2026-11,\"a,b\",new,-,12"));
-    }
-
-    #[test]
-    fn a_semicolon_spreadsheet_finds_no_formula_in_any_cell() {
-        assert_eq!(csv_field("x;=1+1;"), "\"x;'=1+1;\"");
-        assert_eq!(csv_field("\u{FF1D}1+1"), "'\u{FF1D}1+1");
-        assert_eq!(csv_field("a|@SUM(A1)"), "\"a|'@SUM(A1)\"");
-        assert_eq!(csv_field("a\t-2"), "\"a\t'-2\"");
-        assert_eq!(csv_field("pensioen-aow"), "pensioen-aow");
-        assert_eq!(csv_field("-"), "-");
-        // Split the way Dutch Excel splits it, on `;`, quotes ignored: every
-        // piece that starts a formula carries the defusing quote.
-        for field in ["x;=1+1;", "x;\u{FF0B}1;", "\"q\";@x", "a,b;-c"] {
-            let line = to_csv(&[cell(field, 7)]);
-            for piece in line.lines().nth(1).unwrap().split([';', ',']) {
-                let bare = piece.trim_start_matches('"');
-                assert!(
-                    !bare.starts_with(FORMULA_STARTS) || bare == "-",
-                    "{field:?} gives the cell {piece:?}"
-                );
-            }
-        }
     }
 }

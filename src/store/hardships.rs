@@ -126,6 +126,27 @@ pub struct HardshipPage {
 /// The first status of every measure.
 pub const FIRST_STATUS: &str = "proposed";
 
+/// What a course of action is.
+pub const KINDS: &[&str] = &["recommendation", "proposal", "measure"];
+/// What a measure changes.
+pub const LEVERS: &[&str] = &[
+    "law",
+    "policy_rule",
+    "discretion",
+    "practice",
+    "cooperation",
+    "other",
+];
+/// Where a measure stands.
+pub const MEASURE_STATUSES: &[&str] = &[
+    "proposed",
+    "agreed",
+    "in_progress",
+    "implemented",
+    "not_implemented",
+    "withdrawn",
+];
+
 fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<HardshipRecord> {
     Ok(HardshipRecord {
         id: r.get(0)?,

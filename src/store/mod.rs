@@ -12,6 +12,7 @@
 //! the inbox tables, which the mix rebuilds (see [`mix`]), so nothing in the
 //! file orders what arrived before the last mix.
 
+pub mod annual;
 pub mod audit;
 pub mod hardships;
 pub mod mix;

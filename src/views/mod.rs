@@ -7,6 +7,7 @@
 //! data goes into `<script>`, `<style>` or URL attributes. This module knows no
 //! face, no store and no key.
 
+pub mod export;
 pub mod i18n;
 
 pub use i18n::Lang;

@@ -87,18 +87,23 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Zeroizing<Vec<u8>>, B
 /// Sends a page from a buffer that is wiped when hyper drops the body: for
 /// pages that show decrypted text or a receipt code.
 pub fn wiped(markup: maud::Markup) -> Response<Body> {
+    wiped_text(
+        Zeroizing::new(markup.into_string()),
+        "text/html; charset=utf-8",
+    )
+}
+
+/// Sends `text` as `content_type` from a buffer that is wiped when hyper
+/// drops the body (a download that holds decrypted text).
+pub fn wiped_text(text: Zeroizing<String>, content_type: &'static str) -> Response<Body> {
     struct Wiped(Zeroizing<String>);
     impl AsRef<[u8]> for Wiped {
         fn as_ref(&self) -> &[u8] {
             self.0.as_bytes()
         }
     }
-    let body = bytes::Bytes::from_owner(Wiped(Zeroizing::new(markup.into_string())));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        Body::from(body),
-    )
-        .into_response()
+    let body = bytes::Bytes::from_owner(Wiped(text));
+    ([(header::CONTENT_TYPE, content_type)], Body::from(body)).into_response()
 }
 
 /// Settings of one listener.

@@ -747,6 +747,13 @@ const pages = {
     assert(res.status() === 410, `status ${res.status()}`);
     assert((await p.locator('[data-receipt]').count()) === 0, 'a receipt for a withdrawn signal');
   },
+  // The annual report as `signaal report hardships` writes it: a standalone
+  // document, opened as it would be from a file.
+  'annual report': async (p, l) => {
+    await p.setContent(readFileSync(process.env[`SIGNAAL_ANNUAL_${l.toUpperCase()}`], 'utf8'), { waitUntil: 'load' });
+    assert((await p.locator('section.hardship').count()) === 1, 'the published hardship is not in the report');
+    assert((await p.locator('nav.toc a[href="#hardship-1"]').count()) === 1, 'no table of contents');
+  },
   'results, none published': async (p, l) => p.goto(`${BASE}${l === 'nl' ? '/resultaten' : '/results'}`),
   'results': async (p, l) => {
     await p.goto(`${PUBLISHED}${l === 'nl' ? '/resultaten' : '/results'}`);

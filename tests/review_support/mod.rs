@@ -330,3 +330,24 @@ fn echo_is_off(tty: &Path) -> bool {
     rustix::termios::tcgetattr(&fd)
         .is_ok_and(|t| !t.local_modes.contains(rustix::termios::LocalModes::ECHO))
 }
+
+/// Submits a signal; returns its receipt code and (found in the queue) its id.
+pub async fn signal_with_id(server: &Server, s: &Session, n: usize) -> (String, String) {
+    let before = signal_ids(&s.get("/").await.1);
+    let situation = format!("Situatie nummer {n}: de kostendelersnorm pakt hard uit.");
+    let (status, page) =
+        common::submit(&common::client(), server, &[("situation", &situation)]).await;
+    assert_eq!(status, 200, "{page}");
+    let code = common::receipt_in(&page).unwrap();
+    let after = signal_ids(&s.get("/").await.1);
+    let new: Vec<String> = after.into_iter().filter(|i| !before.contains(i)).collect();
+    assert_eq!(new.len(), 1, "one new signal in the queue");
+    (code, new[0].clone())
+}
+
+/// The id in a `Location: /hardships/{id}?…` answer.
+pub fn hardship_in(res: &reqwest::Response) -> String {
+    let to = res.headers()["location"].to_str().unwrap();
+    let rest = to.strip_prefix("/hardships/").expect(to);
+    rest.split(['?', '/', '#']).next().unwrap().to_owned()
+}

@@ -6,7 +6,7 @@
 //! Invariant: these pages show only what a reviewer published for the public
 //! (public title, summary and cause, the measures' public texts and their
 //! progress) and, of the signals, only their number, never below
-//! [`SMALLEST_COUNT`]: a smaller number is "<5". Never an id (of a signal, a
+//! [`views::export::SUPPRESS_BELOW`]: a smaller number is "<5". Never an id (of a signal, a
 //! hardship or a measure), a signal's text or who published; elements are
 //! numbered by their place on the page, never by an id.
 
@@ -22,9 +22,6 @@ use crate::views::{self, Lang, choice_label, fill, href};
 pub const PER_PAGE: usize = 20;
 /// The most changes of this year listed; the summary above counts them all.
 pub const MAX_CHANGES: usize = 30;
-/// The smallest number of signals shown as a number; fewer is "<5".
-pub const SMALLEST_COUNT: u64 = 5;
-
 /// The statuses in which a measure no longer has a target to meet.
 const FINISHED: &[&str] = &["implemented", "not_implemented", "withdrawn"];
 
@@ -43,11 +40,7 @@ pub fn page_count(total: usize) -> usize {
 
 /// The number of signals as the public may see it: "<5" below five.
 pub fn signal_count(n: u64) -> String {
-    if n < SMALLEST_COUNT {
-        format!("<{SMALLEST_COUNT}")
-    } else {
-        n.to_string()
-    }
+    views::export::shown(n)
 }
 
 /// Whether measure `m` is past its target day (`today` is `YYYY-MM-DD`)

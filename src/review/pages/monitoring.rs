@@ -12,7 +12,7 @@ use super::Face;
 use crate::review::measures::{LEVERS, MEASURE_STATUSES};
 use crate::review::monitoring::Filters;
 use crate::signal::questions;
-use crate::views::{choice_label, day, fill};
+use crate::views::{Lang, choice_label, day, fill};
 
 /// One hardship of the overview.
 pub struct OverviewRow {
@@ -122,7 +122,49 @@ fn filters_form(face: Face, f: &Filters, today: &str) -> Markup {
     }
 }
 
-/// The overview: filters, the table of hardships, and the changes since.
+/// The form that downloads the annual report (`GET /hardships/report`).
+fn annual_form(face: Face, today: &str) -> Markup {
+    let t = |key: &str| face.t(key);
+    let year = today.get(..4).unwrap_or("2026");
+    html! {
+        section #annual-report aria-labelledby="annual-report-h" {
+            h2 #annual-report-h { (t("review.annual.heading")) }
+            p { (t("review.annual.intro")) }
+            form.filters method="get" action="/hardships/report" {
+                div.field {
+                    label for="r-year" { (t("review.annual.year")) }
+                    input #r-year name="year" type="number" min="2000" max="2999" required value=(year);
+                }
+                div.field {
+                    label for="r-format" { (t("review.annual.format")) }
+                    select #r-format name="format" {
+                        @for f in ["html", "md", "csv"] {
+                            option value=(f) { (t(&format!("review.annual.format.{f}"))) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="r-lang" { (t("review.annual.lang")) }
+                    select #r-lang name="lang" {
+                        @for l in [Lang::Nl, Lang::En] {
+                            option value=(l.code()) selected[l == face.lang] {
+                                (t(&format!("review.annual.lang.{}", l.code())))
+                            }
+                        }
+                    }
+                }
+                div.field {
+                    input #r-internal name="internal" type="checkbox" value="1";
+                    " " label for="r-internal" { (t("review.annual.internal")) }
+                }
+                p { button type="submit" { (t("review.annual.download")) } }
+            }
+        }
+    }
+}
+
+/// The overview: filters, the table of hardships, the changes since, and
+/// the annual report's form.
 pub fn overview(face: Face, view: &OverviewView<'_>) -> Markup {
     let t = |key: &str| face.t(key);
     html! {
@@ -187,5 +229,6 @@ pub fn overview(face: Face, view: &OverviewView<'_>) -> Markup {
                 }
             }
         }
+        (annual_form(face, &view.today))
     }
 }

@@ -5,11 +5,11 @@
 use maud::{Markup, html};
 
 use super::super::Face;
-use super::super::report::shown;
 use super::super::session::Reviewer;
 use super::{layout, status_label};
 use crate::store::report::ReportCell;
 use crate::views::choice_label;
+use crate::views::export::shown;
 
 /// `GET /report`.
 pub fn report(face: Face, who: &Reviewer, cells: &[ReportCell]) -> Markup {
