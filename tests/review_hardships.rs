@@ -297,6 +297,29 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_
             "a count on the sender's page"
         );
     }
+    // The year's report holds the same, with its table of contents; what
+    // the team wrote for itself and the signals stay out of it.
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let (code, report, err) = server.run(&["report", "hardships", "--year", &year]);
+    assert_eq!(code, 0, "{err}");
+    assert!(report.contains("<nav class=\"toc\""), "{report}");
+    for shown in [
+        title.as_str(),
+        summary,
+        public_measure,
+        "Hardheden en oplossingen",
+        "&lt;5",
+        "Uitgevoerd",
+    ] {
+        assert!(report.contains(shown), "{shown} is not in the report");
+    }
+    for hidden in [&pattern, &advice, &measure_text, &hardship] {
+        assert!(!report.contains(hidden.as_str()), "{hidden} in the report");
+    }
+    for id in &ids {
+        assert!(!report.contains(id.as_str()), "a signal id in the report");
+    }
+    assert_eq!(audit_count(&server, "hardship-report"), 1);
     let (code, out, err) = server.run(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
 }
