@@ -174,7 +174,7 @@ fn rows(
     hardship_texts: &HashMap<String, OpenedTexts>,
     measure_texts: &HashMap<String, OpenedTexts>,
     unreadable: &str,
-) -> (Vec<pages::OverviewRow>, HashMap<String, String>) {
+) -> Vec<pages::OverviewRow> {
     let today = today();
     let none: OpenedTexts = std::sync::Arc::new(Vec::new());
     let wanted = filters.organisation.to_lowercase();
@@ -182,7 +182,6 @@ fn rows(
     for m in measures {
         by_hardship.entry(&m.hardship_id).or_default().push(m);
     }
-    let mut titles = HashMap::new();
     let mut out = Vec::new();
     for h in hardships {
         let texts = hardship_texts.get(&h.id).unwrap_or(&none);
@@ -190,7 +189,6 @@ fn rows(
             "" => unreadable,
             t => t,
         };
-        titles.insert(h.id.clone(), title.to_owned());
         let own = by_hardship
             .get(h.id.as_str())
             .map_or(&[][..], Vec::as_slice);
@@ -198,7 +196,7 @@ fn rows(
             .iter()
             .filter(|m| {
                 m.target_on.as_deref().is_some_and(|t| t < today.as_str())
-                    && !ENDED.contains(&m.status.as_str())
+                    && !ENDED.contains(&m.status.as_ref())
             })
             .count();
         let changed_on = [
@@ -223,18 +221,19 @@ fn rows(
             });
         let keep = organisation_matches
             && (filters.domain.is_empty() || h.domain.as_deref() == Some(filters.domain.as_str()))
-            && (filters.lever.is_empty() || own.iter().any(|m| m.lever == filters.lever))
-            && (filters.status.is_empty() || own.iter().any(|m| m.status == filters.status))
+            && (filters.lever.is_empty() || own.iter().any(|m| m.lever == filters.lever.as_str()))
+            && (filters.status.is_empty()
+                || own.iter().any(|m| m.status == filters.status.as_str()))
             && (!filters.overdue || overdue > 0)
             && (filters.since.is_empty() || changed_on >= filters.since);
         if !keep {
             continue;
         }
-        let mut by_status: Vec<(String, usize)> = Vec::new();
+        let mut by_status: Vec<(&'static str, usize)> = Vec::new();
         for s in MEASURE_STATUSES {
             let n = own.iter().filter(|m| m.status == *s).count();
             if n > 0 {
-                by_status.push(((*s).to_owned(), n));
+                by_status.push((s, n));
             }
         }
         out.push(pages::OverviewRow {
@@ -249,7 +248,7 @@ fn rows(
             published: h.published_on.is_some(),
         });
     }
-    (out, titles)
+    out
 }
 
 /// The overview page (with the new hardship's form as sent, when refused).
@@ -308,7 +307,7 @@ pub async fn page(
         .map_err(fail)?
     };
     let unreadable = face.t("review.signal.undecryptable");
-    let (rows, titles) = rows(
+    let rows = rows(
         &hardships,
         &measures,
         &filters,
@@ -316,21 +315,23 @@ pub async fn page(
         &measure_texts,
         unreadable,
     );
-    let shown: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let shown: HashMap<&str, &pages::OverviewRow> =
+        rows.iter().map(|r| (r.id.as_str(), r)).collect();
     // Each measure's place in the overview's order (by hardship, then as added).
     let place: HashMap<&str, (usize, &OverviewMeasure)> = measures
         .iter()
         .enumerate()
         .map(|(i, m)| (m.id.as_str(), (i, m)))
         .collect();
-    let mut kept: Vec<(StatusChange, usize, &OverviewMeasure)> = changes
+    let mut kept: Vec<(StatusChange, usize, &OverviewMeasure, &pages::OverviewRow)> = changes
         .into_iter()
         .filter_map(|c| {
             let (at, m) = place.get(c.measure_id.as_str()).copied()?;
-            shown.contains(m.hardship_id.as_str()).then_some((c, at, m))
+            let row = shown.get(m.hardship_id.as_str()).copied()?;
+            Some((c, at, m, row))
         })
         .collect();
-    kept.sort_by(|(a, at_a, _), (b, at_b, _)| {
+    kept.sort_by(|(a, at_a, ..), (b, at_b, ..)| {
         b.day
             .cmp(&a.day)
             .then(at_a.cmp(at_b))
@@ -338,11 +339,11 @@ pub async fn page(
     });
     let changes: Vec<pages::ChangeShown> = kept
         .into_iter()
-        .map(|(c, _, m)| pages::ChangeShown {
-            title: zeroize::Zeroizing::new(titles.get(&m.hardship_id).cloned().unwrap_or_default()),
+        .map(|(c, _, m, row)| pages::ChangeShown {
+            title: row.title.clone(),
             hardship_id: m.hardship_id.clone(),
-            kind: m.kind.clone(),
-            lever: m.lever.clone(),
+            kind: m.kind.to_string(),
+            lever: m.lever.to_string(),
             status: c.status,
             day: c.day,
         })

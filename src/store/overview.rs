@@ -7,6 +7,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::hardships::{KINDS, LEVERS, MEASURE_STATUSES};
 use super::{Store, StoreError};
 
 /// A hardship as the overview reads it.
@@ -34,17 +35,31 @@ pub struct OverviewMeasure {
     /// The hardship it is under.
     pub hardship_id: String,
     /// `recommendation`, `proposal` or `measure`.
-    pub kind: String,
+    pub kind: Category,
     /// The lever it pulls.
-    pub lever: String,
+    pub lever: Category,
     /// Its current status.
-    pub status: String,
+    pub status: Category,
     /// Its target day, if one.
     pub target_on: Option<String>,
     /// The day it was added.
     pub created_on: String,
     /// The day of its last status.
     pub changed_on: String,
+}
+
+/// A value of one of the measures' lists: the list's own string when it is
+/// one (as every value the review face stores is), so that 5,000 rows of the
+/// overview need not allocate three strings each.
+pub type Category = std::borrow::Cow<'static, str>;
+
+/// The value in column `i` of `r` as a [`Category`] of `list`.
+fn category(r: &rusqlite::Row<'_>, i: usize, list: &[&'static str]) -> rusqlite::Result<Category> {
+    let raw = r.get_ref(i)?.as_str()?;
+    Ok(match list.iter().find(|v| **v == raw) {
+        Some(known) => Category::Borrowed(known),
+        None => Category::Owned(raw.to_owned()),
+    })
 }
 
 /// The kinds of sealed record the overview opens.
@@ -107,9 +122,9 @@ impl Store {
                     Ok(OverviewMeasure {
                         id: r.get(0)?,
                         hardship_id: r.get(1)?,
-                        kind: r.get(2)?,
-                        lever: r.get(3)?,
-                        status: r.get(4)?,
+                        kind: category(r, 2, KINDS)?,
+                        lever: category(r, 3, LEVERS)?,
+                        status: category(r, 4, MEASURE_STATUSES)?,
                         target_on: r.get(5)?,
                         created_on: r.get(6)?,
                         changed_on: r.get(7)?,

@@ -1063,6 +1063,23 @@ for (const lang of ['nl', 'en']) {
       await page.waitForLoadState('load');
       assert(await page.locator('[data-done="link"]').isVisible(), 'linked');
     }
+    // A measure without its organisation comes back as typed, the field marked.
+    await page.goto(hardshipUrl);
+    const typedMeasure = `Een voorstel dat terugkomt (${lang})`;
+    await page.selectOption('#m-kind', 'proposal');
+    await page.fill('#m-text', typedMeasure);
+    await page.evaluate(() => { document.querySelector('#m-organisation').removeAttribute('required'); });
+    const [refusedMeasure] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/measures') && r.request().method() === 'POST'),
+      page.click(`button:has-text("${w.addMeasure}")`),
+    ]);
+    assert(refusedMeasure.status() === 422, `a measure without its organisation: ${refusedMeasure.status()}`);
+    await page.waitForLoadState('load');
+    assert((await page.inputValue('#m-text')) === typedMeasure, 'the text typed is kept');
+    assert((await page.inputValue('#m-kind')) === 'proposal', 'the kind chosen is kept');
+    assert((await page.getAttribute('#m-organisation', 'aria-invalid')) === 'true', 'the organisation is marked');
+    assert((await page.locator('article.measure').count()) === 0, 'nothing was added');
+    await reviewPage('hardship with a refused measure');
     // A recommendation from an earlier report, and a measure it led to.
     await page.goto(hardshipUrl);
     await page.selectOption('#m-kind', 'recommendation');

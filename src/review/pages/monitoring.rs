@@ -27,7 +27,7 @@ pub struct OverviewRow {
     /// How many measures it has.
     pub measures: usize,
     /// (status, how many of its measures have it), in the statuses' order.
-    pub by_status: Vec<(String, usize)>,
+    pub by_status: Vec<(&'static str, usize)>,
     /// How many of its measures are past their target and not ended.
     pub overdue: usize,
     /// The last day anything about it changed.
