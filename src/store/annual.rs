@@ -129,12 +129,6 @@ impl Store {
                     .into_iter()
                     .map(|(_, m)| m)
                     .filter(|m| !published || m.public.is_some())
-                    .map(|mut m| {
-                        if published {
-                            m.envelope = None;
-                        }
-                        m
-                    })
                     .collect();
             }
             Ok(hardships.into_iter().map(|(_, h)| h).collect())
@@ -143,7 +137,9 @@ impl Store {
 }
 
 /// Every measure added on or before `last_day`, by hardship id, in the order
-/// they were added, with its statuses up to that day.
+/// they were added, with its statuses up to that day; with `envelopes`, the
+/// sealed texts of the measures of hardships not published by that day (a
+/// published one shows only its public texts).
 fn measures_of_year(
     c: &rusqlite::Connection,
     last_day: &str,
@@ -165,7 +161,10 @@ fn measures_of_year(
     let mut by_hardship: HashMap<String, Vec<(i64, MeasureRow)>> = HashMap::new();
     let mut read = c.prepare(
         "SELECT m.id, m.hardship_id, m.seq, m.kind, m.lever, m.target_on,
-            pm.text, pm.organisation, pm.source, CASE WHEN ?2 THEN m.envelope END
+            pm.text, pm.organisation, pm.source,
+            CASE WHEN ?2 AND NOT EXISTS (SELECT 1 FROM publications p
+                 WHERE p.hardship_id = m.hardship_id AND p.published_on <= ?1)
+            THEN m.envelope END
          FROM measures m LEFT JOIN published_measures pm ON pm.measure_id = m.id
          WHERE m.created_on <= ?1",
     )?;
