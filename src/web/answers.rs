@@ -122,6 +122,28 @@ pub fn catch_panics() -> tower_http::catch_panic::CatchPanicLayer<OnPanic> {
     tower_http::catch_panic::CatchPanicLayer::custom(internal as OnPanic)
 }
 
+/// An answer with `status`, the security headers and a page in both
+/// languages, for a request refused before it reached a face (a client
+/// behind a trusted proxy over its bound); `extra` headers come on top.
+pub fn refusal(status: StatusCode, extra: &[(&'static str, &'static str)]) -> Response<Body> {
+    let body = crate::views::both_languages_page(&status_key(status)).into_string();
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for (name, value) in [("cache-control", "no-store"), ("x-robots-tag", "noindex")]
+        .iter()
+        .chain(SECURITY_HEADERS)
+        .chain(extra)
+    {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
+    res
+}
+
 /// A whole HTTP/1.1 answer with `status`, the security headers, and a page
 /// in both languages (nothing of the request could be read to choose one),
 /// for the connection to send before it closes: what hyper would otherwise

@@ -217,7 +217,8 @@ impl Connection {
             peer
         };
         let ip = peer.ip().to_canonical();
-        let _slot = if self.clients.trusted.iter().any(|net| net.contains(&ip)) {
+        let through_proxy = self.clients.trusted.iter().any(|net| net.contains(&ip));
+        let _slot = if through_proxy {
             None
         } else {
             match self.slots.take(self.clients.limiters.client_key(ip)) {
@@ -235,13 +236,39 @@ impl Connection {
         };
         let taken = Arc::new(wire::Taken::default());
         let noted = Arc::clone(&taken);
-        let svc =
-            self.app
-                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    noted.push(req.method() == axum::http::Method::HEAD);
-                    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                    req
-                });
+        let (app, slots, clients) = (self.app, self.slots, self.clients);
+        let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            noted.push(req.method() == axum::http::Method::HEAD);
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            // A proxy's connection carries many clients: each request holds
+            // a slot of the client it names while it is read and handled, so
+            // slow bodies from one client behind the proxy cannot take every
+            // connection the proxy has to signaal.
+            let slot = if through_proxy {
+                let client =
+                    crate::limits::client_addr(peer, req.headers(), clients.trusted.as_slice());
+                slots
+                    .take(clients.limiters.client_key(client))
+                    .ok_or(())
+                    .map(Some)
+            } else {
+                Ok(None)
+            };
+            let app = app.clone();
+            async move {
+                match slot {
+                    Ok(slot) => {
+                        let res = app.oneshot(req).await;
+                        drop(slot);
+                        res
+                    }
+                    Err(()) => Ok(answers::refusal(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        &[("retry-after", "10"), ("connection", "close")],
+                    )),
+                }
+            }
+        });
         let svc = hyper_util::service::TowerToHyperService::new(svc);
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
