@@ -402,6 +402,100 @@ async fn guessing_one_reviewers_passphrase_is_slowed_to_a_trickle() {
     assert_eq!(limited, 1);
 }
 
+/// A login attempt sent with `cookie`.
+async fn try_login_with(
+    server: &Server,
+    cookie: &str,
+    passphrase: &str,
+    totp: &str,
+) -> reqwest::Response {
+    common::client()
+        .post(format!("{}/login", server.review))
+        .header("origin", &server.review)
+        .header("cookie", cookie)
+        .form(&[
+            ("name", "alice"),
+            ("passphrase", passphrase),
+            ("totp", totp),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn guesses_at_a_reviewers_name_do_not_lock_her_out_of_a_browser_she_logged_in_from() {
+    let team = TeamKey::generate();
+    let server = Server::start_with(production(&team));
+    let totp = totp_in(&add_reviewer(&server, "alice", PASS, &[]));
+    // Alice logs in once in her browser, which is given a device cookie.
+    let first = try_login(&server, "alice", PASS, &code(&totp, -1)).await;
+    assert_eq!(first.status().as_u16(), 303);
+    let cookies: Vec<String> = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let device = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-signaal-device="))
+        .unwrap_or_else(|| panic!("no device cookie in {cookies:?}"));
+    for attribute in [
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=",
+    ] {
+        assert!(device.contains(attribute), "{device}");
+    }
+    let device = device.split(';').next().unwrap().to_owned();
+    // Someone who knows her name spends its allowance, from elsewhere.
+    let mut limited = 0;
+    for i in 0..30 {
+        let res = try_login(&server, "alice", &format!("guess number {i}"), "").await;
+        limited += usize::from(res.status().as_u16() == 429);
+    }
+    assert!(limited >= 19, "{limited} of 30 guesses were limited");
+    // Without her browser's cookie even the right passphrase waits; in her
+    // browser she is in at once.
+    let elsewhere = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
+    assert_eq!(elsewhere.status().as_u16(), 429);
+    let forged = try_login_with(
+        &server,
+        &format!("__Host-signaal-device={}", "ab".repeat(32)),
+        PASS,
+        &code(&totp, 0),
+    )
+    .await;
+    assert_eq!(
+        forged.status().as_u16(),
+        429,
+        "a made-up device is no device"
+    );
+    let res = try_login_with(&server, &device, PASS, &code(&totp, 0)).await;
+    assert_eq!(
+        res.status().as_u16(),
+        303,
+        "her browser's login was refused"
+    );
+    let again: Vec<_> = res.headers().get_all("set-cookie").iter().collect();
+    assert_eq!(
+        again.len(),
+        1,
+        "a known device gets no new cookie: {again:?}"
+    );
+    // Guesses typed into her browser slow only that browser: with the login
+    // above, ten attempts, then one a minute.
+    for i in 0..9 {
+        let res = try_login_with(&server, &device, &format!("typo {i}"), "").await;
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    let res = try_login_with(&server, &device, PASS, &code(&totp, 1)).await;
+    assert_eq!(res.status().as_u16(), 429);
+}
+
 #[tokio::test]
 async fn at_a_terminal_the_passphrase_is_asked_twice_without_echo_and_must_match() {
     let server = Server::start();

@@ -9,7 +9,9 @@
 //!   as the last decoy took; a known name's refusal is held until it has
 //!   taken as long, so a reviewer with a cheaper file does not stand out.
 //! - A known reviewer's attempts are limited by that name's own bucket only
-//!   (see [`super::throttle`]); unknown names have buckets of their own, so
+//!   (see [`super::throttle`]), or, from a browser they logged in from before,
+//!   by that device's bucket ([`super::device`]), so guesses at a reviewer's
+//!   name elsewhere do not lock them out; unknown names have buckets of their own, so
 //!   the answer to an unknown name is the answer to a known one (a 429 after
 //!   ten, a 401 before).
 //! - scrypt of a known name runs on the blocking pool, at most
@@ -31,7 +33,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::fields::Fields;
@@ -62,7 +64,12 @@ pub async fn form(State(state): State<ReviewState>, face: Face) -> Response {
 }
 
 /// `POST /login`.
-pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) -> Response {
+pub async fn submit(
+    State(state): State<ReviewState>,
+    face: Face,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(fields) = Fields::read(body).await else {
         return ReviewError::BadRequest.page(face);
     };
@@ -76,7 +83,12 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
     } else {
         ""
     };
-    if !state.guard.allow(&name, known) {
+    let device = if known {
+        state.guard.devices.of(&name, &headers, state.production)
+    } else {
+        None
+    };
+    if !state.guard.allow(&name, known, device.as_ref()) {
         refused(&state, actor, "rate-limited").await;
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -123,6 +135,13 @@ pub async fn submit(State(state): State<ReviewState>, face: Face, body: Body) ->
                 header::SET_COOKIE,
                 session::set_cookie(state.production, &token),
             );
+            if device.is_none() {
+                let device = state.guard.devices.give(&name);
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    super::device::set_cookie(state.production, &device),
+                );
+            }
             res
         }
         Err(reason) => {

@@ -15,6 +15,7 @@
 //!   is shown.
 
 mod annual;
+mod device;
 mod export;
 mod fields;
 mod glance;

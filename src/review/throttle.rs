@@ -40,6 +40,7 @@ pub struct LoginGuard {
     decoy_slot: Arc<Semaphore>,
     decoy_time: Mutex<Option<Duration>>,
     pub(super) tally: Tally,
+    pub(super) devices: super::device::Devices,
 }
 
 impl std::fmt::Debug for LoginGuard {
@@ -74,12 +75,23 @@ impl LoginGuard {
             decoy_slot: Arc::new(Semaphore::new(1)),
             decoy_time: Mutex::new(None),
             tally: Tally::default(),
+            devices: super::device::Devices::default(),
         }
     }
 
-    /// Whether an attempt for `name` may go on: a known reviewer by their own
-    /// bucket, any other name by its own in the unknown names' set.
-    pub(super) fn allow(&self, name: &str, known: bool) -> bool {
+    /// Whether an attempt for `name` may go on: from a browser the reviewer
+    /// logged in from before, by that device's own bucket; else a known
+    /// reviewer by their name's bucket, any other name by its own in the
+    /// unknown names' set.
+    pub(super) fn allow(
+        &self,
+        name: &str,
+        known: bool,
+        device: Option<&super::device::Device>,
+    ) -> bool {
+        if let Some(device) = device {
+            return self.devices.allow(device);
+        }
         if known {
             return self.known.check_key(&name.to_owned()).is_ok();
         }
@@ -249,15 +261,15 @@ mod tests {
     fn a_known_name_is_not_held_back_by_a_flood_of_others() {
         let guard = LoginGuard::new();
         for i in 0..1_000 {
-            let _ = guard.allow(&format!("junk{i}"), false);
-            let _ = guard.allow("INVALID NAME", false);
+            let _ = guard.allow(&format!("junk{i}"), false, None);
+            let _ = guard.allow("INVALID NAME", false, None);
         }
-        assert!(guard.allow("ann", true));
+        assert!(guard.allow("ann", true, None));
         for _ in 0..20 {
-            let _ = guard.allow("nobody", false);
+            let _ = guard.allow("nobody", false, None);
         }
         assert!(
-            !guard.allow("nobody", false),
+            !guard.allow("nobody", false, None),
             "an unknown name has a bucket too"
         );
     }
