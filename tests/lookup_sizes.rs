@@ -127,3 +127,201 @@ async fn an_ordinary_client_reads_the_padded_page_as_it_was() {
     assert_eq!(page.len(), 8192);
     assert!(page.trim_end().ends_with("</html>"), "{page}");
 }
+
+/// Whether nginx is installed; with `CI=true` a missing one fails.
+fn nginx_available() -> bool {
+    let found = std::process::Command::new("nginx")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "nginx is missing in CI (apt-get install nginx)"
+        );
+        eprintln!("skipping: nginx is not installed (apt-get install nginx)");
+    }
+    found
+}
+
+/// The shipped nginx example's intake, as it is but for its port, its
+/// certificate, its logs and signaal's address: its top and its first
+/// `server` block after "# The public intake.".
+fn shipped_intake_site(port: u16, dir: &std::path::Path, upstream: &str) -> String {
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx/signaal.conf"),
+    )
+    .unwrap();
+    let top = &shipped[..shipped.find("\nserver {").unwrap()];
+    let intake = &shipped[shipped.find("# The public intake.").unwrap()..];
+    let intake = &intake[..intake.find("\n}\n").unwrap() + 3];
+    let mut site = format!("{top}\n{intake}");
+    assert_eq!(site.matches("listen 443 ssl").count(), 1, "{site}");
+    site = site
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("listen [::]:443"))
+        .map(|l| {
+            if l.trim_start().starts_with("listen 443 ssl") {
+                // Only the port and the default_server flag change: `http2`
+                // (or its absence) stays as shipped.
+                l.replace("listen 443", &format!("listen 127.0.0.1:{port}"))
+                    .replace(" default_server", "")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    site.replace("/etc/signaal/tls", &dir.display().to_string())
+        .replace("/var/log/nginx", &dir.display().to_string())
+        .replace("http://127.0.0.1:8080", upstream)
+}
+
+/// Runs nginx in the foreground until dropped.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// POSTs `body` to `url` over TLS with curl, asking for HTTP/2; returns the
+/// HTTP version spoken, the status, and the head and body as received.
+fn curl_post(url: &str, body: &str) -> (String, u16, Vec<u8>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (head, page) = (dir.path().join("head"), dir.path().join("body"));
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-k", "--http2", "--max-time", "30", "--data", body])
+        .arg("-D")
+        .arg(&head)
+        .arg("-o")
+        .arg(&page)
+        .args(["-w", "%{http_version} %{http_code}", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8(out.stdout).unwrap();
+    let (version, status) = said.split_once(' ').unwrap();
+    (
+        version.to_owned(),
+        status.parse().unwrap(),
+        std::fs::read(head).unwrap(),
+        std::fs::read(page).unwrap(),
+    )
+}
+
+/// Through the shipped nginx example over TLS, as a visitor's browser
+/// reaches the intake: HTTP/1.1 even when HTTP/2 is asked for (its header
+/// compression would tell the statuses apart again), and every answer to a
+/// code one size, head and body, as nginx sends it.
+#[tokio::test]
+async fn through_the_shipped_nginx_every_answer_to_a_code_is_one_size() {
+    if !nginx_available() {
+        return;
+    }
+    let server = Server::start_with(Options {
+        env: vec![
+            ("SIGNAAL_LOOKUP_BURST".into(), "2".into()),
+            ("SIGNAAL_LOOKUP_PER_HOUR".into(), "2".into()),
+            // nginx connects from 127.0.0.2 (`proxy_bind`).
+            ("SIGNAAL_TRUSTED_PROXIES".into(), "127.0.0.2/32".into()),
+        ],
+        ..Options::default()
+    });
+    let (status, page) = submit(
+        &client_from("127.0.0.74"),
+        &server,
+        &[("situation", "De peildatum pakt hard uit.")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let code = receipt_in(&page).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let openssl = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args([
+            "ec_paramgen_curve:P-256",
+            "-noenc",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=x",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("intake.key"))
+        .arg("-out")
+        .arg(dir.path().join("intake.crt"))
+        .output()
+        .unwrap();
+    assert!(openssl.status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let site = shipped_intake_site(port, dir.path(), &server.intake);
+    std::fs::write(dir.path().join("signaal.conf"), &site).unwrap();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        format!(
+            "pid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\n\
+             http {{\n  include {0}/signaal.conf;\n}}\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let _nginx = Nginx(
+        std::process::Command::new("nginx")
+            .args(["-g", "daemon off;", "-e"])
+            .arg(dir.path().join("startup.log"))
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let url = format!("https://127.0.0.1:{port}/follow-up");
+    let right = format!("receipt={code}");
+    let wrong = "receipt=AAAA-BBBB-CCCC-DDDD-EEEE";
+    let mut seen = Vec::new();
+    for (what, body, status) in [
+        ("right code", right.as_str(), 200),
+        ("wrong code", wrong, 404),
+        ("malformed code", "receipt=x", 404),
+        ("limited, wrong code", wrong, 429),
+        ("right code past the limit", right.as_str(), 200),
+    ] {
+        let (version, got, head, page) = curl_post(&url, body);
+        assert_eq!(version, "1.1", "{what}: the intake must not speak HTTP/2");
+        assert_eq!(got, status, "{what}");
+        println!(
+            "{what}: HTTP/{version} {got}, head {} bytes, body {} bytes",
+            head.len(),
+            page.len()
+        );
+        seen.push((what, head.len(), page.len()));
+    }
+    let (_, head0, body0) = seen[0];
+    assert_eq!(body0, 8192);
+    for (what, head, body) in &seen {
+        assert_eq!(
+            (*head, *body),
+            (head0, body0),
+            "{what} differs in size: {seen:?}"
+        );
+    }
+}

@@ -457,4 +457,33 @@ fn the_caddyfile_validates_on_the_caddy_that_debian_ships() {
     );
     assert!(out.status.success(), "{said}");
     assert!(said.contains("Valid configuration"), "{said}");
+
+    // What Caddy makes of it: the intake (:443) speaks HTTP/1.1 only, since
+    // header compression would make the padded answers to a code differ in
+    // size again, and reads a whole body before signaal sees the request.
+    let adapted = Command::new("caddy")
+        .args(["adapt", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(adapted.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&adapted.stdout).unwrap();
+    let servers = json["apps"]["http"]["servers"].as_object().unwrap();
+    let intake = servers
+        .values()
+        .find(|s| s["listen"] == serde_json::json!([":443"]))
+        .unwrap_or_else(|| panic!("no :443 server in {servers:?}"));
+    assert_eq!(intake["protocols"], serde_json::json!(["h1"]), "{intake}");
+    let proxies: Vec<&serde_json::Value> = intake["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["handle"].as_array().unwrap())
+        .flat_map(|h| h["routes"].as_array().into_iter().flatten())
+        .flat_map(|r| r["handle"].as_array().unwrap())
+        .filter(|h| h["handler"] == "reverse_proxy")
+        .collect();
+    assert_eq!(proxies.len(), 1, "{intake}");
+    assert_eq!(proxies[0]["buffer_requests"], true, "{intake}");
 }
