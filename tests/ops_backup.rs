@@ -1,6 +1,9 @@
 //! Backup and restore: a backup taken while senders keep submitting restores
 //! to a database that passes `signaal check` and holds every signal that was
-//! acknowledged before the backup began.
+//! acknowledged before the backup began. An audit chain cut off, or
+//! rewritten and re-hashed, still links, but not past the heads kept beside
+//! the backups: `audit verify --heads` names them, and the next backup is
+//! refused.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -266,12 +269,20 @@ async fn two_backups() -> (Server, std::path::PathBuf) {
 fn assert_backup_refused(server: &Server, dir: &std::path::Path, head_file: &str) {
     let before = names_in(dir);
     let dest = dir.join("three.db");
-    let (code, out, err) = run(server, &[], &["backup", dest.to_str().unwrap()], "");
-    assert_ne!(code, 0, "{out}{err}");
-    assert!(err.contains(head_file), "{err}");
-    assert_eq!(names_in(dir), before, "nothing written: {err}");
-    let staging = server.data_dir().join("signaal.db.backup-staging");
-    assert!(!staging.exists(), "no plain copy left behind");
+    let dest = dest.to_str().unwrap();
+    let recipient = TeamKey::generate().recipient();
+    // Plain, and sealed (the copy checked is then the staging copy).
+    for args in [
+        &["backup", dest][..],
+        &["backup", dest, "--encrypt-to", &recipient][..],
+    ] {
+        let (code, out, err) = run(server, &[], args, "");
+        assert_ne!(code, 0, "{out}{err}");
+        assert!(err.contains(head_file), "{err}");
+        assert_eq!(names_in(dir), before, "nothing written: {err}");
+        let staging = server.data_dir().join("signaal.db.backup-staging");
+        assert!(!staging.exists(), "no plain copy left behind");
+    }
 }
 
 #[tokio::test]
