@@ -445,7 +445,7 @@ fn pinned(head: Option<&str>, heads: Option<&Path>) -> Result<Pinned, String> {
             .push(("the head given with --head".to_owned(), pin));
     }
     if let Some(dir) = heads {
-        for kept in crate::ops::backup::kept_heads(dir).map_err(|e| e.to_string())? {
+        for kept in crate::ops::heads::kept_heads(dir).map_err(|e| e.to_string())? {
             let file = kept.file.display().to_string();
             match kept.head {
                 Ok(pin) => {
