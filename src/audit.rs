@@ -16,9 +16,10 @@
 //! The chain alone cannot tell a rewrite that re-hashes every later row, or
 //! the last rows cut off, from the real thing: its [`Head`] is therefore
 //! copied out of the database (the log at every mix and stop, a file beside
-//! every backup, which goes off-site with it), and [`verify`] with a pinned
-//! head checks that the chain still holds that very row: everything up to a
-//! pinned head can be neither removed nor rewritten unseen.
+//! every backup, which goes off-site with it), and [`verify`] with pinned
+//! heads ([`Pin`]: as many as are kept, checked in the same single pass over
+//! the table) checks that the chain still holds each very row: everything
+//! up to a pinned head can be neither removed nor rewritten unseen.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -286,6 +287,49 @@ pub fn head(conn: &Connection) -> rusqlite::Result<Head> {
     })
 }
 
+/// A head the chain must still hold: a hash, and with it the row it was the
+/// head at when the row is known (a head file names it; a bare `--head` hash
+/// does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pin {
+    /// The row the head was at, if known.
+    pub seq: Option<i64>,
+    /// That row's hash.
+    pub hash: [u8; 32],
+}
+
+impl Pin {
+    /// A head as the operator gives it: 64 hex digits, optionally after
+    /// `sha256 ` (as the log and the backup's `.head` file write it). The row
+    /// is not known.
+    pub fn from_hash(text: &str) -> Option<Self> {
+        parse_pin(text).map(|hash| Self { seq: None, hash })
+    }
+
+    /// A head as [`Head`]'s `Display` writes it after `audit head: ` (the
+    /// line of a `.head` file): `row N, sha256 HEX`, surrounding whitespace
+    /// allowed, nothing else.
+    pub fn from_line(text: &str) -> Option<Self> {
+        let rest = text.trim().strip_prefix("audit head: ")?;
+        let (row, hex) = rest.strip_prefix("row ")?.split_once(", sha256 ")?;
+        let seq: i64 = row.parse().ok().filter(|n| *n >= 0)?;
+        let hash = data_encoding::HEXLOWER
+            .decode(hex.to_ascii_lowercase().as_bytes())
+            .ok()?
+            .try_into()
+            .ok()?;
+        Some(Self {
+            seq: Some(seq),
+            hash,
+        })
+    }
+
+    /// Whether row `seq` with hash `hash` is this head.
+    fn is(&self, seq: i64, hash: &[u8]) -> bool {
+        self.hash.as_slice() == hash && self.seq.is_none_or(|s| s == seq)
+    }
+}
+
 /// A pinned head as the operator gives it: 64 hex digits, optionally after
 /// `sha256 ` (as the log and the backup's `.head` file write it).
 pub fn parse_pin(text: &str) -> Option<[u8; 32]> {
@@ -310,11 +354,13 @@ pub enum Verdict {
         /// chain: someone who rewrites the table cannot reproduce it.
         head: String,
     },
-    /// Every row links, but the pinned head is not among them: rows up to it
-    /// were removed, or rewritten and re-hashed.
+    /// Every row links, but some pinned heads are not among them: rows up to
+    /// each were removed, or rewritten and re-hashed.
     Unpinned {
         /// Rows checked.
         rows: u64,
+        /// The places in the pins given to [`verify`] of those not held, in order.
+        missing: Vec<usize>,
     },
     /// The first row where the chain does not hold.
     Broken {
@@ -325,10 +371,11 @@ pub enum Verdict {
     },
 }
 
-/// Reads the whole chain in order and checks every link; with `pinned`,
-/// also that the chain holds a row with that hash (a head copied out of the
-/// database earlier).
-pub fn verify(conn: &Connection, pinned: Option<&[u8; 32]>) -> rusqlite::Result<Verdict> {
+/// Reads the whole chain in order, once, and checks every link; and that
+/// the chain holds each of `pins` (heads copied out of the database earlier):
+/// a row with that hash, at that row when the pin names it. The genesis hash
+/// at row 0 (the head of an empty log) is held by every chain.
+pub fn verify(conn: &Connection, pins: &[Pin]) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, signal_id, detail, prev_hash, hash FROM audit ORDER BY seq",
     )?;
@@ -336,7 +383,13 @@ pub fn verify(conn: &Connection, pinned: Option<&[u8; 32]>) -> rusqlite::Result<
     let mut expected_prev = GENESIS.to_vec();
     let mut expected_seq = 1i64;
     let mut count = 0u64;
-    let mut found = pinned.is_none_or(|p| *p == GENESIS);
+    let mut held: Vec<bool> = pins.iter().map(|p| p.is(0, &GENESIS)).collect();
+    // The pins by hash: one look-up per row, however many heads are kept.
+    let mut by_hash: std::collections::HashMap<[u8; 32], Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, pin) in pins.iter().enumerate() {
+        by_hash.entry(pin.hash).or_default().push(i);
+    }
     while let Some(r) = rows.next()? {
         let row = read_row(r)?;
         if row.seq != expected_seq {
@@ -366,13 +419,32 @@ pub fn verify(conn: &Connection, pinned: Option<&[u8; 32]>) -> rusqlite::Result<
                 reason: "its content does not match its hash",
             });
         }
-        found |= pinned.is_some_and(|p| p.as_slice() == row.hash.as_slice());
+        for &i in by_hash
+            .get(&computed)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if pins.get(i).is_some_and(|p| p.is(row.seq, &computed)) {
+                if let Some(h) = held.get_mut(i) {
+                    *h = true;
+                }
+            }
+        }
         expected_prev = row.hash;
         expected_seq += 1;
         count += 1;
     }
-    if !found {
-        return Ok(Verdict::Unpinned { rows: count });
+    let missing: Vec<usize> = held
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !**h)
+        .map(|(i, _)| i)
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Verdict::Unpinned {
+            rows: count,
+            missing,
+        });
     }
     Ok(Verdict::Intact {
         rows: count,
@@ -396,7 +468,7 @@ pub fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn db() -> Connection {
@@ -417,7 +489,7 @@ mod tests {
             append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
         }
         assert!(matches!(
-            verify(&conn, None).unwrap(),
+            verify(&conn, &[]).unwrap(),
             Verdict::Intact { rows: 5, .. }
         ));
     }
@@ -432,13 +504,27 @@ mod tests {
         assert_eq!(pinned.seq, 5);
         let pin = parse_pin(&format!("sha256 {}", pinned.hash)).unwrap();
         assert!(matches!(
-            verify(&conn, Some(&pin)).unwrap(),
+            verify(
+                &conn,
+                &[Pin {
+                    seq: None,
+                    hash: pin
+                }]
+            )
+            .unwrap(),
             Verdict::Intact { rows: 5, .. }
         ));
         append(&conn, &Entry::general("ann", Action::Search, "")).unwrap();
         assert!(
             matches!(
-                verify(&conn, Some(&pin)).unwrap(),
+                verify(
+                    &conn,
+                    &[Pin {
+                        seq: None,
+                        hash: pin
+                    }]
+                )
+                .unwrap(),
                 Verdict::Intact { rows: 6, .. }
             ),
             "rows after the pin are fine"
@@ -447,12 +533,22 @@ mod tests {
         conn.execute("DELETE FROM audit WHERE seq >= 5", [])
             .unwrap();
         assert!(matches!(
-            verify(&conn, None).unwrap(),
+            verify(&conn, &[]).unwrap(),
             Verdict::Intact { rows: 4, .. }
         ));
         assert_eq!(
-            verify(&conn, Some(&pin)).unwrap(),
-            Verdict::Unpinned { rows: 4 }
+            verify(
+                &conn,
+                &[Pin {
+                    seq: None,
+                    hash: pin
+                }]
+            )
+            .unwrap(),
+            Verdict::Unpinned {
+                rows: 4,
+                missing: vec![0]
+            }
         );
         // A row rewritten and every later one re-hashed.
         let conn = db();
@@ -473,14 +569,75 @@ mod tests {
             append_named(&conn, actor, &r.action, r.signal_id.as_deref(), &r.detail).unwrap();
         }
         assert!(matches!(
-            verify(&conn, None).unwrap(),
+            verify(&conn, &[]).unwrap(),
             Verdict::Intact { rows: 5, .. }
         ));
         assert_eq!(
-            verify(&conn, Some(&pin)).unwrap(),
-            Verdict::Unpinned { rows: 5 }
+            verify(
+                &conn,
+                &[Pin {
+                    seq: None,
+                    hash: pin
+                }]
+            )
+            .unwrap(),
+            Verdict::Unpinned {
+                rows: 5,
+                missing: vec![0]
+            }
         );
         assert_eq!(parse_pin("not hex"), None);
+    }
+
+    #[test]
+    fn heads_kept_in_files_are_checked_in_one_pass_and_each_one_missing_is_named() {
+        let conn = db();
+        let mut kept =
+            vec![Pin::from_line(&format!("audit head: {}", head(&conn).unwrap())).unwrap()];
+        for i in 0..3 {
+            append(&conn, &Entry::on("ann", Action::View, &format!("s{i}"), "")).unwrap();
+            let line = format!("audit head: {}\n", head(&conn).unwrap());
+            kept.push(Pin::from_line(&line).unwrap());
+        }
+        assert_eq!(kept[0].seq, Some(0), "an empty log's head");
+        assert!(matches!(
+            verify(&conn, &kept).unwrap(),
+            Verdict::Intact { rows: 3, .. }
+        ));
+        // The right hash at the wrong row is not the head.
+        let moved = Pin {
+            seq: Some(1),
+            ..kept[2]
+        };
+        let other = Pin {
+            seq: Some(2),
+            hash: [7u8; 32],
+        };
+        assert_eq!(
+            verify(&conn, &[kept[3], moved, kept[1], other]).unwrap(),
+            Verdict::Unpinned {
+                rows: 3,
+                missing: vec![1, 3]
+            }
+        );
+        conn.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+        assert_eq!(
+            verify(&conn, &kept).unwrap(),
+            Verdict::Unpinned {
+                rows: 2,
+                missing: vec![3]
+            }
+        );
+        for garbled in [
+            "",
+            "audit head: row 3",
+            "audit head: row -1, sha256 00",
+            "row 3, sha256 0000000000000000000000000000000000000000000000000000000000000000",
+            "audit head: row x, sha256 0000000000000000000000000000000000000000000000000000000000000000",
+            "audit head: row 3, sha256 000000000000000000000000000000000000000000000000000000000000000",
+        ] {
+            assert_eq!(Pin::from_line(garbled), None, "{garbled:?}");
+        }
     }
 
     #[test]
@@ -492,7 +649,7 @@ mod tests {
         conn.execute("UPDATE audit SET actor = 'bob' WHERE seq = 3", [])
             .unwrap();
         assert!(matches!(
-            verify(&conn, None).unwrap(),
+            verify(&conn, &[]).unwrap(),
             Verdict::Broken { seq: 3, .. }
         ));
         let conn = db();
@@ -501,7 +658,7 @@ mod tests {
         }
         conn.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
         assert!(matches!(
-            verify(&conn, None).unwrap(),
+            verify(&conn, &[]).unwrap(),
             Verdict::Broken { seq: 3, .. }
         ));
     }

@@ -16,7 +16,7 @@ use clap::Subcommand;
 use zeroize::Zeroizing;
 
 use crate::annual;
-use crate::audit::{Action, Entry, Verdict};
+use crate::audit::{Action, Entry, Pin, Verdict};
 use crate::config::Config;
 use crate::crypto;
 use crate::keys;
@@ -75,6 +75,10 @@ pub enum AuditCmd {
         /// rows cut off or rewritten up to it are found.
         #[arg(long, value_name = "HASH")]
         head: Option<String>,
+        /// A folder of backups (such as /var/backups/signaal): the chain must
+        /// hold every head kept there in a `*.head` file.
+        #[arg(long, value_name = "DIR")]
+        heads: Option<std::path::PathBuf>,
     },
 }
 
@@ -350,45 +354,131 @@ fn remove(config: &Config, name: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `signaal audit verify [--head HASH]`.
+/// Runs `signaal audit verify [--head HASH] [--heads DIR]`: exit 0 when the
+/// chain links and holds every head given, 1 when it does not (or a head
+/// file cannot be read), 2 when it could not be checked at all.
 pub fn audit(config: &Config, cmd: AuditCmd) -> ExitCode {
-    let AuditCmd::Verify { head } = cmd;
-    let pinned = match head.as_deref().map(crate::audit::parse_pin) {
-        None => None,
-        Some(Some(pin)) => Some(pin),
-        Some(None) => {
-            return fail("--head takes the 64 hex digits of a head's sha256, as the log writes it");
-        }
+    let AuditCmd::Verify { head, heads } = cmd;
+    let Pinned {
+        pins,
+        from_files,
+        unreadable,
+    } = match pinned(head.as_deref(), heads.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
     };
     let store = match Store::open(&config.data_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    let verdict = store.verify_audit_blocking(pinned.as_ref());
+    let only: Vec<Pin> = pins.iter().map(|(_, p)| *p).collect();
+    let verdict = store.verify_audit_blocking(&only);
     store.close();
-    match verdict {
-        Ok(Verdict::Intact { rows, head }) => {
+    let chain_holds = match verdict {
+        Ok(Verdict::Intact { rows, head: hash }) => {
             println!("audit chain intact: {rows} rows");
-            if pinned.is_some() {
+            if head.is_some() {
                 println!(
                     "the pinned head is in the chain: nothing up to it was removed or rewritten"
                 );
             }
-            println!("head: sha256 {head} (note it elsewhere to pin the chain)");
-            ExitCode::SUCCESS
+            if let Some(dir) = &heads {
+                say_kept(dir, from_files, unreadable.len(), &pins, true);
+            }
+            println!("head: sha256 {hash} (note it elsewhere to pin the chain)");
+            true
         }
-        Ok(Verdict::Unpinned { rows }) => {
+        Ok(Verdict::Unpinned { rows, missing }) => {
             println!(
-                "audit chain NOT as pinned: its {rows} rows link, but none is the pinned head; \
-                 rows up to it were removed, or rewritten and re-hashed"
+                "audit chain NOT as pinned: its {rows} rows link, but they do not hold every \
+                 pinned head; rows up to each head named below were removed, or rewritten and \
+                 re-hashed"
             );
-            ExitCode::from(1)
+            for (name, pin) in missing.iter().filter_map(|&i| pins.get(i)) {
+                match pin.seq {
+                    Some(seq) => println!("{name}: row {seq}: the chain does NOT hold this head"),
+                    None => println!("{name}: the chain does NOT hold this head"),
+                }
+            }
+            if let Some(dir) = &heads {
+                say_kept(dir, from_files, unreadable.len(), &pins, false);
+            }
+            false
         }
         Ok(Verdict::Broken { seq, reason }) => {
             println!("audit chain broken at row {seq}: {reason}");
-            ExitCode::from(1)
+            false
         }
-        Err(e) => fail(&e.to_string()),
+        Err(e) => return fail(&e.to_string()),
+    };
+    for line in &unreadable {
+        println!("{line}: the chain cannot be checked against it");
+    }
+    if chain_holds && unreadable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The heads `audit verify` was given, each with what the output calls it.
+struct Pinned {
+    /// `--head`'s, then those of the head files, by file name.
+    pins: Vec<(String, Pin)>,
+    /// How many of them came from head files.
+    from_files: usize,
+    /// Each head file that cannot be read as one, and why.
+    unreadable: Vec<String>,
+}
+
+/// Reads `--head HASH` and the head files in `--heads DIR`.
+fn pinned(head: Option<&str>, heads: Option<&Path>) -> Result<Pinned, String> {
+    let mut out = Pinned {
+        pins: Vec::new(),
+        from_files: 0,
+        unreadable: Vec::new(),
+    };
+    if let Some(hash) = head {
+        let pin = Pin::from_hash(hash)
+            .ok_or("--head takes the 64 hex digits of a head's sha256, as the log writes it")?;
+        out.pins
+            .push(("the head given with --head".to_owned(), pin));
+    }
+    if let Some(dir) = heads {
+        for kept in crate::ops::heads::kept_heads(dir).map_err(|e| e.to_string())? {
+            let file = kept.file.display().to_string();
+            match kept.head {
+                Ok(pin) => {
+                    out.from_files += 1;
+                    out.pins.push((file, pin));
+                }
+                Err(problem) => out.unreadable.push(format!("{file}: {problem}")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Says how many heads the folder `dir` held, the newest of them, and
+/// whether the chain holds them all.
+fn say_kept(dir: &Path, count: usize, unreadable: usize, pins: &[(String, Pin)], held: bool) {
+    let newest = pins.iter().filter_map(|(_, p)| p.seq).max();
+    let heads = if count == 1 { "head" } else { "heads" };
+    match newest {
+        Some(newest) if count > 0 && held => println!(
+            "{count} {heads} kept in {} checked, the newest at row {newest}: the chain holds \
+             every one, nothing up to them was removed or rewritten",
+            dir.display()
+        ),
+        Some(newest) if count > 0 => println!(
+            "{count} {heads} kept in {} checked, the newest at row {newest}",
+            dir.display()
+        ),
+        _ if unreadable > 0 => {}
+        _ => println!(
+            "no heads in {}: nothing to compare (each backup writes one beside it)",
+            dir.display()
+        ),
     }
 }
 

@@ -1,6 +1,9 @@
 //! Backup and restore: a backup taken while senders keep submitting restores
 //! to a database that passes `signaal check` and holds every signal that was
-//! acknowledged before the backup began.
+//! acknowledged before the backup began. An audit chain cut off, or
+//! rewritten and re-hashed, still links, but not past the heads kept beside
+//! the backups: `audit verify --heads` names them, and the next backup is
+//! refused.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -205,4 +208,204 @@ async fn a_backup_never_overwrites_and_a_restore_refuses_a_running_server_damage
     server.restart();
     ops_support::submit_many(&server, 1, "after the restore").await;
     assert_eq!(server.signal_count(), 3);
+}
+
+/// Makes `n` audit rows the way an operator does: `signaal report --csv`.
+fn audit_rows(server: &Server, n: usize) {
+    for _ in 0..n {
+        let (code, out, err) = run(server, &[], &["report", "--csv"], "");
+        assert_eq!(code, 0, "{out}{err}");
+    }
+}
+
+/// The row of the head in a backup's `.head` file.
+fn row_in(head_file: &std::path::Path) -> i64 {
+    let text = std::fs::read_to_string(head_file).unwrap();
+    text.strip_prefix("audit head: row ")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no head in {text:?}"))
+}
+
+/// The names of the files in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A server with two signals, stopped, and two backups (with audit rows
+/// before and between them) in `backups/`, beside a file that is no backup.
+async fn two_backups() -> (Server, std::path::PathBuf) {
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 2, "kept").await;
+    assert!(server.stop().success());
+    let dir = server.root.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    audit_rows(&server, 3);
+    for name in ["one.db", "two.db"] {
+        let dest = dir.join(name);
+        let (code, out, err) = run(&server, &[], &["backup", dest.to_str().unwrap()], "");
+        assert_eq!(
+            code, 0,
+            "the first backup in a folder, and the next: {out}{err}"
+        );
+        audit_rows(&server, 2);
+        if name == "one.db" {
+            std::fs::write(dir.join("README.txt"), "not a backup").unwrap();
+        }
+    }
+    (server, dir)
+}
+
+/// Asserts that a backup into `dir` is refused naming `head_file`, and
+/// writes nothing there.
+fn assert_backup_refused(server: &Server, dir: &std::path::Path, head_file: &str) {
+    let before = names_in(dir);
+    let dest = dir.join("three.db");
+    let dest = dest.to_str().unwrap();
+    let recipient = TeamKey::generate().recipient();
+    // Plain, and sealed (the copy checked is then the staging copy).
+    for args in [
+        &["backup", dest][..],
+        &["backup", dest, "--encrypt-to", &recipient][..],
+    ] {
+        let (code, out, err) = run(server, &[], args, "");
+        assert_ne!(code, 0, "{out}{err}");
+        assert!(err.contains(head_file), "{err}");
+        assert_eq!(names_in(dir), before, "nothing written: {err}");
+        let staging = server.data_dir().join("signaal.db.backup-staging");
+        assert!(!staging.exists(), "no plain copy left behind");
+    }
+}
+
+#[tokio::test]
+async fn cutting_off_the_audit_chain_is_caught_against_the_heads_kept_beside_the_backups() {
+    let (server, dir) = two_backups().await;
+    let heads = dir.to_str().unwrap().to_owned();
+    let newest = row_in(&dir.join("two.db.head"));
+    assert_eq!(newest, row_in(&dir.join("one.db.head")) + 2);
+
+    // Untouched, the chain holds every head, with or without one by hand.
+    let (code, out, err) = run(&server, &[], &["audit", "verify", "--heads", &heads], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "2 heads kept in {heads} checked, the newest at row {newest}: the chain holds every one"
+        )),
+        "{out}"
+    );
+    let hash = std::fs::read_to_string(dir.join("one.db.head")).unwrap();
+    let hash = hash.trim().rsplit(' ').next().unwrap().to_owned();
+    let (code, out, _) = run(
+        &server,
+        &[],
+        &["audit", "verify", "--head", &hash, "--heads", &heads],
+        "",
+    );
+    assert_eq!(code, 0, "{out}");
+
+    // The last rows cut off, the newest backup's row among them.
+    let conn = db(&server.data_dir().join("signaal.db"));
+    conn.execute("DELETE FROM audit WHERE seq > ?1", [newest - 2])
+        .unwrap();
+    drop(conn);
+    let (code, out, _) = run(&server, &[], &["audit", "verify"], "");
+    assert_eq!(code, 0, "the chain alone cannot tell: {out}");
+    assert!(out.contains("audit chain intact"), "{out}");
+    let (code, out, _) = run(&server, &[], &["audit", "verify", "--heads", &heads], "");
+    assert_eq!(code, 1, "{out}");
+    let two = dir.join("two.db.head").display().to_string();
+    assert!(
+        out.contains(&format!(
+            "{two}: row {newest}: the chain does NOT hold this head"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("one.db.head: row"),
+        "the older head is held: {out}"
+    );
+    assert!(out.contains("2 heads kept in"), "{out}");
+    // And the next backup notices by itself, and fails.
+    assert_backup_refused(&server, &dir, "two.db.head");
+
+    // A head file that cannot be read is named and fails, never skipped.
+    let fresh = server.root.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &["audit", "verify", "--heads", fresh.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no heads in"), "{out}");
+    std::fs::write(
+        fresh.join("garbled.db.head"),
+        "audit head: row 3, sha256 zz\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(
+        &server,
+        &[],
+        &["audit", "verify", "--heads", fresh.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("garbled.db.head: does not hold"), "{out}");
+    assert_backup_refused(&server, &fresh, "garbled.db.head");
+    let (code, _, err) = run(
+        &server,
+        &[],
+        &["audit", "verify", "--heads", "no-such-folder"],
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no-such-folder"), "{err}");
+}
+
+#[tokio::test]
+async fn rewriting_an_early_audit_row_and_rehashing_the_rest_is_caught_against_the_kept_heads() {
+    let (server, dir) = two_backups().await;
+    let heads = dir.to_str().unwrap().to_owned();
+    // Who made the second report, rewritten, and every later row re-hashed.
+    let conn = db(&server.data_dir().join("signaal.db"));
+    let kept: Vec<(i64, String, String, Option<String>, String)> = conn
+        .prepare("SELECT seq, actor, action, signal_id, detail FROM audit ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    conn.execute("DELETE FROM audit", []).unwrap();
+    for (seq, actor, action, signal, detail) in &kept {
+        let actor = if *seq == 2 { "someone-else" } else { actor };
+        signaal::audit::append_named(&conn, actor, action, signal.as_deref(), detail).unwrap();
+    }
+    drop(conn);
+    let (code, out, _) = run(&server, &[], &["audit", "verify"], "");
+    assert_eq!(code, 0, "re-hashed, the chain alone links again: {out}");
+    let (code, out, _) = run(&server, &[], &["audit", "verify", "--heads", &heads], "");
+    assert_eq!(code, 1, "{out}");
+    for name in ["one.db.head", "two.db.head"] {
+        let file = dir.join(name);
+        let row = row_in(&file);
+        assert!(
+            out.contains(&format!(
+                "{}: row {row}: the chain does NOT hold this head",
+                file.display()
+            )),
+            "{out}"
+        );
+    }
+    assert_backup_refused(&server, &dir, "two.db.head");
 }

@@ -16,9 +16,9 @@
 //!
 //! Beside each backup lies `DEST.head`: the head of the copy's audit chain
 //! (its last row and hash, nothing else), written after the copy's chain was
-//! checked. It travels off-site with the copy, where the server cannot
-//! rewrite it, and `signaal audit verify --head` checks the live chain
-//! against it.
+//! checked: that it links, and that it holds the newest head beside the
+//! other backups in DEST's folder (see [`super::heads`]). A backup that
+//! check refuses writes nothing.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,6 +26,7 @@ use std::time::Duration;
 use age::x25519;
 use rusqlite::{Connection, OpenFlags};
 
+use super::heads::{checked_head, head_path, heads_to_hold};
 use super::{Health, OpsError, inspect, sealed};
 use crate::store::DB_FILE;
 
@@ -43,31 +44,12 @@ pub struct Written {
     pub head: crate::audit::Head,
 }
 
-/// The file beside a backup that holds the head of its audit chain.
-pub fn head_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(".head");
-    dest.with_file_name(name)
-}
-
-/// Checks the audit chain of the plain copy `path` and returns its head.
-fn checked_head(path: &Path) -> Result<crate::audit::Head, OpsError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    match crate::audit::verify(&conn, None)? {
-        crate::audit::Verdict::Broken { seq, reason } => Err(OpsError::Database {
-            path: path.to_owned(),
-            problem: format!(
-                "has an audit chain broken at row {seq} ({reason}); run signaal audit verify"
-            ),
-        }),
-        _ => Ok(crate::audit::head(&conn)?),
-    }
-}
-
 /// Copies the database in `data_dir` to the new file `dest`, consistently and
 /// without order, while the server may be writing; sealed to `recipients`
 /// when there are any; and the head of its audit chain beside it in
-/// `DEST.head`. Refuses to overwrite an existing file.
+/// `DEST.head`. Refuses to overwrite an existing file, and refuses when the
+/// copy's chain does not hold the newest head beside the other backups in
+/// DEST's folder.
 pub fn backup(
     data_dir: &Path,
     dest: &Path,
@@ -88,13 +70,15 @@ pub fn backup(
             ));
         }
     }
+    // Read before anything is written: a refusal leaves no file behind.
+    let kept = heads_to_hold(dest)?;
     let partial = partial_path(dest);
     let _ = std::fs::remove_file(&partial);
     let checked = |copy: &Path| -> Result<Written, OpsError> {
         let health = inspect(copy)?;
         Ok(Written {
             health,
-            head: checked_head(copy)?,
+            head: checked_head(copy, &kept)?,
         })
     };
     let result = match recipients {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use super::{backup, purge, rewrap, sealed};
+use super::{backup, heads, purge, rewrap, sealed};
 use crate::config::Config;
 use crate::keys;
 
@@ -62,7 +62,7 @@ pub fn backup(config: &Config, dest: &Path, encrypt_to: Option<&str>) -> ExitCod
             // (the journal of the backup unit) and beside the backup.
             println!(
                 "audit head: {head} (also in {})",
-                backup::head_path(dest).display()
+                heads::head_path(dest).display()
             );
             // For the metrics' age of the last backup (an operator's act,
             // not a sender's: its time may be kept).

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod check;
 pub mod commands;
 pub mod hardening;
+pub mod heads;
 pub mod lock;
 pub mod purge;
 pub mod rewrap;

@@ -87,12 +87,9 @@ impl Store {
         self.audit(Entry::on(actor, Action::View, id, "")).await
     }
 
-    /// Checks the audit chain, and that it holds the head `pinned` if given.
-    pub fn verify_audit_blocking(
-        &self,
-        pinned: Option<&[u8; 32]>,
-    ) -> Result<audit::Verdict, StoreError> {
-        self.read_blocking(|c| audit::verify(c, pinned))
+    /// Checks the audit chain, and that it holds every head in `pins`.
+    pub fn verify_audit_blocking(&self, pins: &[audit::Pin]) -> Result<audit::Verdict, StoreError> {
+        self.read_blocking(|c| audit::verify(c, pins))
     }
 
     /// Writes the head of the audit chain to the log, so that a copy of it

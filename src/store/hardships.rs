@@ -634,7 +634,7 @@ mod tests {
         assert_eq!(steps, ["proposed", "agreed", "implemented"]);
         assert!(m.history.iter().all(|h| h.day.len() == 10));
         assert!(matches!(
-            store.verify_audit_blocking(None).unwrap(),
+            store.verify_audit_blocking(&[]).unwrap(),
             crate::audit::Verdict::Intact { .. }
         ));
         store.close();

@@ -501,7 +501,7 @@ mod tests {
             .unwrap();
         assert_eq!(detail, "withdrawn (on 2020-01-01)");
         assert!(matches!(
-            store.verify_audit_blocking(None).unwrap(),
+            store.verify_audit_blocking(&[]).unwrap(),
             crate::audit::Verdict::Intact { .. }
         ));
         // A second mix with nothing new moves nothing; a leftover copy of a
