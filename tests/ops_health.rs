@@ -1,7 +1,7 @@
 //! Health: `/healthz` on both faces says a bare "ok" while the store accepts
 //! a write and the keys load, and 503 when the database is read-only or full;
 //! under systemd (`Type=notify`) signaal says when it is ready and pings the
-//! watchdog while it lives.
+//! watchdog while it lives, and withholds the ping while its database hangs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -234,5 +234,115 @@ async fn under_systemd_it_says_ready_pings_the_watchdog_and_says_stopping() {
     assert!(
         !heard.iter().any(|(_, m)| m.contains("WATCHDOG=1")),
         "{heard:?}"
+    );
+}
+
+/// The watchdog's hang path: while the database does not answer (here
+/// every sync of its WAL takes five seconds, as a failing disk's would), the
+/// pings stop, so systemd (`WatchdogSec=`) restarts the process; once it
+/// answers again they come back, and the signal that waited is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_that_hangs_withholds_the_watchdog_ping_until_it_answers_again() {
+    if !common::strace_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let start = |inject: String| {
+        Server::start_with(Options {
+            team: vec![TeamKey::generate().recipient()],
+            env: vec![
+                ("NOTIFY_SOCKET".into(), path.to_str().unwrap().into()),
+                ("WATCHDOG_USEC".into(), "600000".into()),
+            ],
+            strace: Some(inject),
+            ..Options::default()
+        })
+    };
+    // strace counts syncs per thread: past the most any thread makes while
+    // the server starts (the migrations, the writer's first commits), each
+    // sync takes five seconds.
+    let mut first = start("delay_exit=1".into());
+    let _ = notifications(&socket, Duration::from_millis(1500));
+    let mut per_thread = std::collections::HashMap::<u32, usize>::new();
+    for sync in first.wal_syncs() {
+        *per_thread.entry(sync.thread).or_default() += 1;
+    }
+    let most = per_thread.values().copied().max().unwrap_or(0);
+    assert!(first.stop().success());
+    let server = start(format!("delay_exit=5000000:when={}+", most + 1));
+    let pings = |heard: &[(Instant, String)]| -> Vec<Instant> {
+        heard
+            .iter()
+            .filter(|(_, m)| m.contains("WATCHDOG=1"))
+            .map(|(at, _)| *at)
+            .collect()
+    };
+    // Nothing is written: the pings come twice per interval.
+    let calm = pings(&notifications(&socket, Duration::from_millis(1500)));
+    assert!(calm.len() >= 3, "too few pings while calm: {calm:?}");
+    for pair in calm.windows(2) {
+        assert!(pair[1] - pair[0] < Duration::from_millis(600), "{calm:?}");
+    }
+
+    // Signals are sent one after another until a commit hangs in its sync,
+    // and the writer with it.
+    let client = common::client();
+    let intake = server.intake.clone();
+    let started = Instant::now();
+    let sending = tokio::spawn(async move {
+        for _ in 0..50 {
+            let sent = Instant::now();
+            let res = client
+                .post(format!("{intake}/signal"))
+                .form(&[("situation", "De peildatum pakt hard uit.")])
+                .send()
+                .await
+                .unwrap();
+            let answered = Instant::now();
+            if answered - sent >= Duration::from_secs(4) {
+                return Some((res.status().as_u16(), sent, answered));
+            }
+        }
+        None
+    });
+    let heard =
+        tokio::task::spawn_blocking(move || notifications(&socket, Duration::from_secs(16)))
+            .await
+            .unwrap();
+    let during = pings(&heard);
+    let (status, sent, answered) = sending.await.unwrap().expect("no commit hung in its sync");
+    assert_eq!(status, 200, "the signal that waited is stored");
+    let rel = |t: &Instant| t.saturating_duration_since(started);
+    println!(
+        "the hung submission: sent at {:?}, answered at {:?}; pings at {:?}",
+        rel(&sent),
+        rel(&answered),
+        during.iter().map(rel).collect::<Vec<_>>()
+    );
+    // No ping while the writer hung: none between shortly after the send
+    // and shortly before the answer.
+    let hung: Vec<&Instant> = during
+        .iter()
+        .filter(|p| {
+            **p > sent + Duration::from_millis(700) && **p + Duration::from_millis(700) < answered
+        })
+        .collect();
+    assert!(
+        hung.is_empty(),
+        "the watchdog was pinged while the database hung: {:?}",
+        hung.iter().map(|p| rel(p)).collect::<Vec<_>>()
+    );
+    // And back once it answers.
+    let after = during.iter().filter(|p| **p > answered).count();
+    assert!(after >= 2, "no pings after the database answered");
+    assert!(
+        server
+            .wal_syncs()
+            .iter()
+            .any(|s| s.result.contains("DELAYED")),
+        "{:?}",
+        server.wal_syncs()
     );
 }
