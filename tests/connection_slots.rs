@@ -161,3 +161,43 @@ async fn slow_bodies_from_one_client_behind_a_trusted_proxy_leave_room_for_the_o
     }
     drop(slow);
 }
+
+/// The review face has the same bound: a third connection from one place
+/// gets the 503 page with the headers at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_face_bounds_one_clients_connections_too() {
+    let server = Server::start_with(Options {
+        env: vec![("SIGNAAL_MAX_CONNECTIONS_PER_CLIENT".into(), "2".into())],
+        ..Options::default()
+    });
+    let host = server.review.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        let mut s = connect_from("127.0.0.9", &server.review).await;
+        s.write_all(
+            format!(
+                "POST /login HTTP/1.1\r\nHost: {host}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nname="
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        slow.push(s);
+    }
+    let mut answers = Vec::new();
+    for s in &mut slow {
+        let mut answer = Vec::new();
+        if let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut answer)).await
+        {
+            answers.push(String::from_utf8_lossy(&answer).into_owned());
+        }
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let text = &answers[0];
+    assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
+    assert!(text.contains("content-security-policy:"), "{text}");
+    assert!(text.contains("It is too busy right now"), "{text}");
+    drop(slow);
+}

@@ -409,3 +409,54 @@ async fn rewriting_an_early_audit_row_and_rehashing_the_rest_is_caught_against_t
     }
     assert_backup_refused(&server, &dir, "two.db.head");
 }
+
+/// A backup whose head cannot be written (the disk full when it is synced)
+/// fails and leaves nothing behind: no copy, no head, no partial file, so
+/// the next backup into the folder goes ahead as if it had not been tried.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_whose_head_cannot_be_written_leaves_nothing_behind() {
+    if !common::strace_available() {
+        return;
+    }
+    let server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 2, "kept").await;
+    let dir = server.root.path().join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let dest = dir.join("one.db");
+    let head = dir.join("one.db.head");
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(["-f", "-qq", "--seccomp-bpf", "-e", "trace=fsync,fdatasync"])
+        .args([
+            "-e",
+            "inject=fsync,fdatasync:error=ENOSPC",
+            "-o",
+            "/dev/null",
+            "-P",
+        ])
+        .arg(&head)
+        .arg(common::binary())
+        .arg("backup")
+        .arg(&dest)
+        .envs(server.env())
+        .current_dir(server.root.path());
+    let out = common::output_within(&mut cmd, None, common::DEADLINE);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("one.db.head") && err.contains("cannot be written"),
+        "{err}"
+    );
+    assert_eq!(
+        names_in(&dir),
+        Vec::<String>::new(),
+        "left behind after {err}"
+    );
+
+    // Tried again without the fault: the backup and its head are written.
+    let (code, out, err) = run(&server, &[], &["backup", dest.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(names_in(&dir), ["one.db", "one.db.head"]);
+}

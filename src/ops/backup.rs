@@ -95,21 +95,30 @@ pub fn backup(
     };
     match result {
         Ok(written) => {
+            // The head beside it, then the copy into place; if either fails
+            // (a full disk), neither is left behind, so the next run starts clean.
             let head_file = head_path(dest);
-            let mut file = create_private(&head_file)?;
-            std::io::Write::write_all(
-                &mut file,
-                format!("audit head: {}\n", written.head).as_bytes(),
-            )
-            .and_then(|()| file.sync_all())
-            .map_err(|e| OpsError::path(&head_file, format!("cannot be written ({})", e.kind())))?;
-            if let Err(e) = std::fs::rename(&partial, dest) {
-                let _ = std::fs::remove_file(&head_file);
+            let mut made_head = false;
+            let mut finish = || -> Result<(), OpsError> {
+                let mut file = create_private(&head_file)?;
+                made_head = true;
+                std::io::Write::write_all(
+                    &mut file,
+                    format!("audit head: {}\n", written.head).as_bytes(),
+                )
+                .and_then(|()| file.sync_all())
+                .map_err(|e| {
+                    OpsError::path(&head_file, format!("cannot be written ({})", e.kind()))
+                })?;
+                std::fs::rename(&partial, dest)
+                    .map_err(|e| OpsError::path(dest, format!("cannot be written ({})", e.kind())))
+            };
+            if let Err(e) = finish() {
+                if made_head {
+                    let _ = std::fs::remove_file(&head_file);
+                }
                 let _ = std::fs::remove_file(&partial);
-                return Err(OpsError::path(
-                    dest,
-                    format!("cannot be written ({})", e.kind()),
-                ));
+                return Err(e);
             }
             sync_parent(dest);
             Ok(written)
