@@ -394,3 +394,240 @@ async fn production_writes_only_sealed_backups_and_a_wrong_identity_restores_not
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("restored 3 signals"), "{out}");
 }
+
+/// Runs `program` with `args` and `env`; panics with its output if it fails.
+fn checked(program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(program);
+    cmd.args(args).envs(env.iter().copied());
+    let out = common::output_within(&mut cmd, None, common::DEADLINE);
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An OpenSSH server on a loopback port, for this test only; stopped when dropped.
+struct Sshd(std::process::Child);
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The shipped off-site unit's two commands, as the operator's machine runs
+/// them, against a real SFTP server (OpenSSH's, on a loopback port): the
+/// daily sealed copies go there, and `forget --keep-within` then removes a
+/// copy older than `KEEP_WITHIN`, its data pruned from the repository, while
+/// the newer one comes back whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_units_restic_commands_send_to_sftp_and_forget_what_is_older_than_keep_within() {
+    let sshd_bin = Path::new("/usr/sbin/sshd");
+    if !sshd_bin.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "sshd is missing in CI (apt-get install openssh-server)"
+        );
+        eprintln!("skipping: sshd is not installed (apt-get install openssh-server)");
+        return;
+    }
+    if !tool("restic", "apt-get install restic") {
+        return;
+    }
+    let team = TeamKey::generate();
+    let server = Server::start_with(Options {
+        team: vec![team.recipient()],
+        ..Options::default()
+    });
+    ops_support::submit_many(&server, 3, "off-site").await;
+
+    // The SFTP server, with a key of its own and one for the client.
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    for key in ["host", "client"] {
+        checked(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-f", &d(key)],
+            &[],
+        );
+    }
+    std::fs::copy(d("client.pub"), d("authorized_keys")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        d("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             StrictModes no\nPermitRootLogin prohibit-password\nPidFile {}\n\
+             Subsystem sftp internal-sftp\n",
+            d("host"),
+            d("authorized_keys"),
+            d("sshd.pid")
+        ),
+    )
+    .unwrap();
+    // OpenSSH wants its privilege separation folder, which a package install makes.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let _sshd = Sshd(
+        Command::new(sshd_bin)
+            .args(["-D", "-e", "-f", &d("sshd_config")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "sshd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let user = checked("id", &["-un"], &[]).trim().to_owned();
+    let sftp = format!(
+        "sftp.command=ssh -p {port} -i {} -o BatchMode=yes -o StrictHostKeyChecking=no \
+         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {user}@127.0.0.1 -s sftp",
+        d("client")
+    );
+    std::fs::write(d("offsite.pass"), "a test repository's password\n").unwrap();
+    let repo = format!("sftp:{user}@127.0.0.1:{}", d("repo"));
+    let env = [
+        ("RESTIC_REPOSITORY", repo.as_str()),
+        ("RESTIC_PASSWORD_FILE", &d("offsite.pass")),
+        ("RESTIC_CACHE_DIR", &d("cache")),
+    ];
+    checked("restic", &["-o", &sftp, "init"], &env);
+
+    // The unit's commands, as shipped, with this test's folder and KEEP_WITHIN.
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/systemd/signaal-offsite.service"),
+    )
+    .unwrap();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let command = |key: &str| -> Vec<String> {
+        let line = unit
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in the unit"));
+        let words: Vec<String> = line
+            .replace("/var/backups/signaal", &backups.display().to_string())
+            .replace("${KEEP_WITHIN}", "14d")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(words[0], "/usr/bin/restic", "{line}");
+        words[1..].to_vec()
+    };
+    let send = command("ExecStart=");
+    let forget = command("ExecStartPost=");
+    assert!(forget.contains(&"--prune".to_owned()), "{forget:?}");
+    let restic_unit = |words: &[String], extra: &[&str]| -> String {
+        let mut args: Vec<&str> = vec!["-o", &sftp];
+        args.extend(words.iter().map(String::as_str));
+        args.extend(extra);
+        checked("restic", &args, &env)
+    };
+
+    // Twenty days ago: a sealed copy, sent that day.
+    let old = backups.join("signaal-old.db.age");
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &[
+            "backup",
+            old.to_str().unwrap(),
+            "--encrypt-to",
+            &team.recipient(),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let twenty_days_ago = checked(
+        "date",
+        &["-u", "-d", "20 days ago", "+%Y-%m-%d %H:%M:%S"],
+        &[],
+    );
+    restic_unit(&send, &["--time", twenty_days_ago.trim()]);
+    // The machine keeps two days of copies; today's is the only one left.
+    std::fs::remove_file(&old).unwrap();
+    std::fs::remove_file(backups.join("signaal-old.db.age.head")).unwrap();
+    ops_support::submit_many(&server, 1, "since").await;
+    let new = backups.join("signaal-new.db.age");
+    let (code, out, err) = run(
+        &server,
+        &[],
+        &[
+            "backup",
+            new.to_str().unwrap(),
+            "--encrypt-to",
+            &team.recipient(),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    restic_unit(&send, &[]);
+    let before: serde_json::Value = serde_json::from_str(&restic_unit(
+        &[
+            "stats".into(),
+            "--json".into(),
+            "--mode".into(),
+            "raw-data".into(),
+        ],
+        &[],
+    ))
+    .unwrap();
+    assert!(
+        restic_unit(&["find".into(), "signaal-old.db.age".into()], &[])
+            .contains("signaal-old.db.age")
+    );
+
+    restic_unit(&forget, &[]);
+    let snapshots: serde_json::Value =
+        serde_json::from_str(&restic_unit(&["snapshots".into(), "--json".into()], &[])).unwrap();
+    let snapshots = snapshots.as_array().unwrap();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    assert!(
+        !restic_unit(&["find".into(), "signaal-old.db.age".into()], &[])
+            .contains("signaal-old.db.age"),
+        "the copy older than KEEP_WITHIN is still in the repository"
+    );
+    let after: serde_json::Value = serde_json::from_str(&restic_unit(
+        &[
+            "stats".into(),
+            "--json".into(),
+            "--mode".into(),
+            "raw-data".into(),
+        ],
+        &[],
+    ))
+    .unwrap();
+    println!("raw data before forget: {before}, after: {after}");
+    assert!(
+        after["total_size"].as_u64().unwrap() < before["total_size"].as_u64().unwrap(),
+        "prune removed no data: {before} → {after}"
+    );
+
+    // The newer copy comes back from the SFTP server byte for byte.
+    let back = dir.path().join("back");
+    restic_unit(
+        &[
+            "restore".into(),
+            "latest".into(),
+            "--target".into(),
+            back.display().to_string(),
+        ],
+        &[],
+    );
+    let restored = back.join(new.strip_prefix("/").unwrap());
+    assert_eq!(
+        std::fs::read(&restored).unwrap(),
+        std::fs::read(&new).unwrap()
+    );
+}
