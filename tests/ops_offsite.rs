@@ -535,20 +535,33 @@ async fn the_units_restic_commands_send_to_sftp_and_forget_what_is_older_than_ke
         checked("restic", &args, &env)
     };
 
+    let sealed_backup = |dest: &Path| {
+        let (code, out, err) = run(
+            &server,
+            &[],
+            &[
+                "backup",
+                dest.to_str().unwrap(),
+                "--encrypt-to",
+                &team.recipient(),
+            ],
+            "",
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    let raw_size = || -> u64 {
+        let words = ["stats", "--json", "--mode", "raw-data"].map(String::from);
+        let stats: serde_json::Value = serde_json::from_str(&restic_unit(&words, &[])).unwrap();
+        stats["total_size"].as_u64().unwrap()
+    };
+    let holds_old = || {
+        restic_unit(&["find".into(), "signaal-old.db.age".into()], &[])
+            .contains("signaal-old.db.age")
+    };
+
     // Twenty days ago: a sealed copy, sent that day.
     let old = backups.join("signaal-old.db.age");
-    let (code, out, err) = run(
-        &server,
-        &[],
-        &[
-            "backup",
-            old.to_str().unwrap(),
-            "--encrypt-to",
-            &team.recipient(),
-        ],
-        "",
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    sealed_backup(&old);
     let twenty_days_ago = checked(
         "date",
         &["-u", "-d", "20 days ago", "+%Y-%m-%d %H:%M:%S"],
@@ -560,33 +573,10 @@ async fn the_units_restic_commands_send_to_sftp_and_forget_what_is_older_than_ke
     std::fs::remove_file(backups.join("signaal-old.db.age.head")).unwrap();
     ops_support::submit_many(&server, 1, "since").await;
     let new = backups.join("signaal-new.db.age");
-    let (code, out, err) = run(
-        &server,
-        &[],
-        &[
-            "backup",
-            new.to_str().unwrap(),
-            "--encrypt-to",
-            &team.recipient(),
-        ],
-        "",
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    sealed_backup(&new);
     restic_unit(&send, &[]);
-    let before: serde_json::Value = serde_json::from_str(&restic_unit(
-        &[
-            "stats".into(),
-            "--json".into(),
-            "--mode".into(),
-            "raw-data".into(),
-        ],
-        &[],
-    ))
-    .unwrap();
-    assert!(
-        restic_unit(&["find".into(), "signaal-old.db.age".into()], &[])
-            .contains("signaal-old.db.age")
-    );
+    let before = raw_size();
+    assert!(holds_old());
 
     restic_unit(&forget, &[]);
     let snapshots: serde_json::Value =
@@ -594,25 +584,12 @@ async fn the_units_restic_commands_send_to_sftp_and_forget_what_is_older_than_ke
     let snapshots = snapshots.as_array().unwrap();
     assert_eq!(snapshots.len(), 1, "{snapshots:?}");
     assert!(
-        !restic_unit(&["find".into(), "signaal-old.db.age".into()], &[])
-            .contains("signaal-old.db.age"),
+        !holds_old(),
         "the copy older than KEEP_WITHIN is still in the repository"
     );
-    let after: serde_json::Value = serde_json::from_str(&restic_unit(
-        &[
-            "stats".into(),
-            "--json".into(),
-            "--mode".into(),
-            "raw-data".into(),
-        ],
-        &[],
-    ))
-    .unwrap();
-    println!("raw data before forget: {before}, after: {after}");
-    assert!(
-        after["total_size"].as_u64().unwrap() < before["total_size"].as_u64().unwrap(),
-        "prune removed no data: {before} → {after}"
-    );
+    let after = raw_size();
+    println!("raw data before forget: {before} bytes, after: {after} bytes");
+    assert!(after < before, "prune removed no data: {before} → {after}");
 
     // The newer copy comes back from the SFTP server byte for byte.
     let back = dir.path().join("back");

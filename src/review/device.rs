@@ -19,7 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
@@ -94,15 +94,7 @@ fn cookie(headers: &HeaderMap, production: bool) -> Option<String> {
     } else {
         COOKIE_PLAIN
     };
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    super::session::hex_cookie(headers, name)
 }
 
 /// The one constructor of the device cookie: only the login page reads it
@@ -122,6 +114,7 @@ pub fn set_cookie(production: bool, token: &str) -> HeaderValue {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use axum::http::header;
 
     fn with_cookie(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

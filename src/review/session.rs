@@ -342,7 +342,12 @@ impl Reviewer {
 
 /// Reads the session token from the request's cookies.
 fn token_from(headers: &HeaderMap, production: bool) -> Option<String> {
-    let name = cookie_name(production);
+    hex_cookie(headers, cookie_name(production))
+}
+
+/// The value of the cookie `name` in the request, if it is 32 bytes in hex
+/// (the session's and the device's cookies both are).
+pub(super) fn hex_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
