@@ -402,27 +402,6 @@ async fn guessing_one_reviewers_passphrase_is_slowed_to_a_trickle() {
     assert_eq!(limited, 1);
 }
 
-/// A login attempt sent with `cookie`.
-async fn try_login_with(
-    server: &Server,
-    cookie: &str,
-    passphrase: &str,
-    totp: &str,
-) -> reqwest::Response {
-    common::client()
-        .post(format!("{}/login", server.review))
-        .header("origin", &server.review)
-        .header("cookie", cookie)
-        .form(&[
-            ("name", "alice"),
-            ("passphrase", passphrase),
-            ("totp", totp),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn guesses_at_a_reviewers_name_do_not_lock_her_out_of_a_browser_she_logged_in_from() {
     let team = TeamKey::generate();
@@ -462,19 +441,14 @@ async fn guesses_at_a_reviewers_name_do_not_lock_her_out_of_a_browser_she_logged
     // browser she is in at once.
     let elsewhere = try_login(&server, "alice", PASS, &code(&totp, 0)).await;
     assert_eq!(elsewhere.status().as_u16(), 429);
-    let forged = try_login_with(
-        &server,
-        &format!("__Host-signaal-device={}", "ab".repeat(32)),
-        PASS,
-        &code(&totp, 0),
-    )
-    .await;
+    let made_up = format!("__Host-signaal-device={}", "ab".repeat(32));
+    let forged = try_login_with(&server, Some(&made_up), "alice", PASS, &code(&totp, 0)).await;
     assert_eq!(
         forged.status().as_u16(),
         429,
         "a made-up device is no device"
     );
-    let res = try_login_with(&server, &device, PASS, &code(&totp, 0)).await;
+    let res = try_login_with(&server, Some(&device), "alice", PASS, &code(&totp, 0)).await;
     assert_eq!(
         res.status().as_u16(),
         303,
@@ -489,10 +463,10 @@ async fn guesses_at_a_reviewers_name_do_not_lock_her_out_of_a_browser_she_logged
     // Guesses typed into her browser slow only that browser: with the login
     // above, ten attempts, then one a minute.
     for i in 0..9 {
-        let res = try_login_with(&server, &device, &format!("typo {i}"), "").await;
+        let res = try_login_with(&server, Some(&device), "alice", &format!("typo {i}"), "").await;
         assert_eq!(res.status().as_u16(), 401);
     }
-    let res = try_login_with(&server, &device, PASS, &code(&totp, 1)).await;
+    let res = try_login_with(&server, Some(&device), "alice", PASS, &code(&totp, 1)).await;
     assert_eq!(res.status().as_u16(), 429);
 }
 

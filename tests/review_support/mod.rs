@@ -88,10 +88,24 @@ pub async fn try_login(
     passphrase: &str,
     totp: &str,
 ) -> reqwest::Response {
-    common::client()
+    try_login_with(server, None, name, passphrase, totp).await
+}
+
+/// Attempts a login from a browser that sends `cookie`; returns the response.
+pub async fn try_login_with(
+    server: &Server,
+    cookie: Option<&str>,
+    name: &str,
+    passphrase: &str,
+    totp: &str,
+) -> reqwest::Response {
+    let mut req = common::client()
         .post(format!("{}/login", server.review))
-        .header("origin", &server.review)
-        .form(&[("name", name), ("passphrase", passphrase), ("totp", totp)])
+        .header("origin", &server.review);
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    req.form(&[("name", name), ("passphrase", passphrase), ("totp", totp)])
         .send()
         .await
         .unwrap()
