@@ -1,7 +1,9 @@
 //! Connection slots per client: one client (one keyed hash, see
 //! [`crate::limits`]) may hold at most `max_connections_per_client` of a
 //! listener's connections, so slow sockets from one place cannot take every
-//! slot from everyone else.
+//! slot from everyone else. A trusted proxy's connection carries many
+//! clients: there each request takes a slot of the client its
+//! `X-Forwarded-For` names, from its head until it is answered.
 //!
 //! Invariant: only keyed hashes are held, in memory, and an entry lives only
 //! while its client has a connection open.
