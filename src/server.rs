@@ -443,6 +443,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn retention_runs_at_start_and_then_once_every_day_until_the_stop() {
+        // A day on the clock, not the constant under test: a period of a
+        // week would otherwise pass as "daily".
+        const DAY: Duration = Duration::from_secs(24 * 3600);
         let runs = Arc::new(AtomicUsize::new(0));
         let (stop_tx, stop_rx) = watch::channel(false);
         let counted = Arc::clone(&runs);
@@ -452,7 +455,7 @@ mod tests {
         }));
         settle().await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "at start");
-        tokio::time::advance(RETENTION_EVERY - Duration::from_secs(1)).await;
+        tokio::time::advance(DAY - Duration::from_secs(1)).await;
         settle().await;
         assert_eq!(
             runs.load(Ordering::SeqCst),
@@ -462,12 +465,12 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         settle().await;
         assert_eq!(runs.load(Ordering::SeqCst), 2, "a day after the start");
-        tokio::time::advance(RETENTION_EVERY).await;
+        tokio::time::advance(DAY).await;
         settle().await;
         assert_eq!(runs.load(Ordering::SeqCst), 3, "and the day after");
         stop_tx.send(true).unwrap();
         task.await.unwrap();
-        tokio::time::advance(RETENTION_EVERY * 3).await;
+        tokio::time::advance(DAY * 3).await;
         settle().await;
         assert_eq!(runs.load(Ordering::SeqCst), 3, "nothing after the stop");
     }

@@ -84,6 +84,45 @@ fn read_as(uid: Option<u32>, path: &str) -> bool {
     }
 }
 
+/// The kit finds, signals and stops its server as an ordinary user, whose
+/// rights stop at a non-dumpable process's /proc files: a PID looked up
+/// there, instead of taken from the child handle, works only for root. As
+/// root, this very test runs again as an unprivileged user.
+#[test]
+fn the_kit_signals_and_stops_its_server_as_an_unprivileged_user() {
+    if rustix::process::getuid().is_root() {
+        use std::os::unix::process::CommandExt;
+        let mut again = std::process::Command::new(std::env::current_exe().unwrap());
+        again
+            .args([
+                "the_kit_signals_and_stops_its_server_as_an_unprivileged_user",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env("TMPDIR", "/tmp")
+            .env("HOME", "/tmp")
+            .uid(65534)
+            .gid(65534);
+        let out = common::output_within(&mut again, None, common::DEADLINE);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && said.contains("1 passed"),
+            "as uid 65534:\n{said}"
+        );
+        return;
+    }
+    let mut server = Server::start();
+    let pid = server.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.contains("signaal"), "{status}");
+    assert!(server.stop().success(), "{}", server.output());
+    assert!(server.output().contains("stopped"), "{}", server.output());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_serving_process_can_not_dump_core() {
     // Root may read any process: then the server runs as an unprivileged

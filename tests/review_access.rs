@@ -81,6 +81,109 @@ async fn without_a_session_every_review_route_redirects_to_login_or_is_refused()
     assert_eq!(status, 200, "the login page itself is public");
 }
 
+/// The calls that add routes to an axum router.
+const ROUTE_CALLS: &[&str] = &[
+    ".route(",
+    ".route_service(",
+    ".nest(",
+    ".nest_service(",
+    ".merge(",
+];
+
+/// Every call in `file` that adds routes, as (line, call, its first argument
+/// as written). Line comments are left out.
+fn route_calls(file: &std::path::Path) -> Vec<(usize, &'static str, String)> {
+    let text = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    let code: String = text
+        .lines()
+        .map(|l| l.split_once("//").map_or(l, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = Vec::new();
+    for call in ROUTE_CALLS {
+        for (at, _) in code.match_indices(call) {
+            let line = code[..at].matches('\n').count() + 1;
+            let rest = code[at + call.len()..].trim_start();
+            let end = rest.find([',', ')']).unwrap_or(rest.len());
+            out.push((line, *call, rest[..end].trim().to_owned()));
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The no-session test walks the table the router is built from; a route
+/// added to the router beside that table would slip past it. So every call
+/// that adds a route to the review face is read from the source: the table's
+/// loop, `/login`, `/style.css`, and the health router's `/healthz`, merged
+/// in where the face is served, and nothing else.
+#[test]
+fn the_review_face_serves_no_route_outside_the_table_the_no_session_test_walks() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("review"), &mut files);
+    files.push(src.join("health.rs"));
+    let allowed: &[(&str, &str, &str)] = &[
+        ("review/mod.rs", ".route(", "path"),
+        ("review/mod.rs", ".route(", "\"/login\""),
+        ("review/mod.rs", ".route(", "\"/style.css\""),
+        ("health.rs", ".route(", "\"/healthz\""),
+    ];
+    let mut seen = Vec::new();
+    for file in &files {
+        let name = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for (line, call, arg) in route_calls(file) {
+            assert!(
+                allowed.contains(&(name.as_str(), call, arg.as_str())),
+                "src/{name}:{line}: {call}{arg}, …) adds a route outside the table \
+                 the router is built from (review::GATED)"
+            );
+            seen.push((name.clone(), call, arg));
+        }
+    }
+    for (name, call, arg) in allowed {
+        assert!(
+            seen.iter()
+                .any(|s| (s.0.as_str(), s.1, s.2.as_str()) == (*name, *call, *arg)),
+            "src/{name}: {call}{arg}, …) not found: the scan reads the wrong files"
+        );
+    }
+    // Where the face is served, only the health router is merged into it.
+    let server = src.join("server.rs");
+    let text = std::fs::read_to_string(&server).unwrap();
+    let built: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("review::router("))
+        .collect();
+    assert_eq!(built.len(), 1, "{built:?}");
+    let merged: Vec<(usize, &str, String)> = route_calls(&server)
+        .into_iter()
+        .filter(|(line, _, _)| text.lines().nth(line - 1) == Some(built[0]))
+        .collect();
+    assert!(!merged.is_empty(), "{built:?}");
+    for (line, call, arg) in merged {
+        assert!(
+            call == ".merge(" && arg.starts_with("crate::health::router("),
+            "src/server.rs:{line}: the review face gets {call}{arg}, …)"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_intake_listener_serves_no_review_route() {
     let (server, id) = server_with_one_signal().await;
