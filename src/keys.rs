@@ -187,6 +187,33 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Appends `line` to `team.pub` and syncs it. A file it creates is
+/// owner-only and, when root runs the command, given to the owner of the
+/// keys folder (the service's user), who must read it.
+pub fn append_team_line(path: &Path, line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let existed = path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    if !existed && rustix::process::geteuid().is_root() {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let Ok(owner) = std::fs::metadata(folder) {
+            if owner.uid() != 0 {
+                std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))?;
+            }
+        }
+    }
+    file.write_all(line.as_bytes())?;
+    file.sync_all()
+}
+
 /// Five words' worth of randomness in lower-case base32 groups, easy to type.
 fn demo_passphrase() -> zeroize::Zeroizing<String> {
     let raw = zeroize::Zeroizing::new(crypto::random_bytes::<10>());

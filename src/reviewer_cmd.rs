@@ -204,37 +204,52 @@ fn add(
     if let Err(e) = keys::write_private(&path, &file) {
         return fail(&format!("cannot write {}: {}", path.display(), e.kind()));
     }
+    // Every file first, then what the operator reads: a closed standard
+    // output (`… | head`) cannot leave a reviewer half added.
     let recipient = identity.to_public();
-    println!("reviewer {name} written to {}", path.display());
-    println!("recipient: {recipient}");
+    let mut said = Zeroizing::new(format!(
+        "reviewer {name} written to {}\nrecipient: {recipient}\n",
+        path.display()
+    ));
     if !no_totp {
-        if let Err(e) = setup_totp(config, name, &recipient) {
-            return fail(&e);
+        match setup_totp(config, name, &recipient) {
+            Ok(text) => said.push_str(&text),
+            Err(e) => return fail(&e),
         }
     }
     if add_recipient {
         let team = keys::team_pub_path(&config.keys_dir);
-        let line = format!("# reviewer {name}\n{recipient}\n");
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&team)
-            .and_then(|mut f| f.write_all(line.as_bytes()).and_then(|()| f.sync_all()));
-        if let Err(e) = appended {
+        if let Err(e) = keys::append_team_line(&team, &format!("# reviewer {name}\n{recipient}\n"))
+        {
             return fail(&format!(
                 "cannot append to {}: {}",
                 team.display(),
                 e.kind()
             ));
         }
-        println!("recipient appended to {}", team.display());
+        said.push_str(&format!("recipient appended to {}\n", team.display()));
     } else if !is_listed(&config.keys_dir, &recipient) {
-        println!(
-            "this reviewer cannot log in until the recipient is in {} (or use --add-recipient)",
+        said.push_str(&format!(
+            "this reviewer cannot log in until the recipient is in {} (or use --add-recipient)\n",
             keys::team_pub_path(&config.keys_dir).display()
-        );
+        ));
     }
-    ExitCode::SUCCESS
+    say(&said, name)
+}
+
+/// Prints `text` (which may hold a TOTP secret) on standard output; if it
+/// cannot be printed, says how to get a new second factor instead of
+/// panicking half-way.
+fn say(text: &str, name: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!(
+            "every file was written, but standard output was closed ({}); \
+             run `signaal reviewer totp {name}` for a new second factor",
+            e.kind()
+        )),
+    }
 }
 
 fn is_listed(keys_dir: &Path, recipient: &x25519::Recipient) -> bool {
@@ -282,7 +297,13 @@ fn make_identity_file(
     Ok((identity, file))
 }
 
-fn setup_totp(config: &Config, name: &str, recipient: &x25519::Recipient) -> Result<(), String> {
+/// Makes and seals a new second factor; returns what to show the
+/// reviewer once (the URI and its QR code).
+fn setup_totp(
+    config: &Config,
+    name: &str,
+    recipient: &x25519::Recipient,
+) -> Result<Zeroizing<String>, String> {
     let secret = reviewers::new_totp_secret();
     let totp = reviewers::totp(name, &secret).ok_or("cannot set up TOTP")?;
     let sealed = reviewers::seal_totp(&secret, recipient).ok_or("cannot seal the TOTP secret")?;
@@ -290,19 +311,23 @@ fn setup_totp(config: &Config, name: &str, recipient: &x25519::Recipient) -> Res
     keys::write_private(&path, &sealed)
         .map_err(|e| format!("cannot write {}: {}", path.display(), e.kind()))?;
     let url = Zeroizing::new(totp.get_url());
-    println!("TOTP second factor: scan this code with an authenticator app, or enter the URI.");
-    println!("otpauth URI: {}", url.as_str());
+    let mut text = format!(
+        "TOTP second factor: scan this code with an authenticator app, or enter the URI.\n\
+         otpauth URI: {}\n",
+        url.as_str()
+    );
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
             let art = code
                 .render::<qrcode::render::unicode::Dense1x2>()
                 .quiet_zone(true)
                 .build();
-            println!("{art}");
+            text.push_str(&art);
+            text.push('\n');
         }
-        Err(_) => println!("(the QR code could not be drawn; use the URI)"),
+        Err(_) => text.push_str("(the QR code could not be drawn; use the URI)\n"),
     }
-    Ok(())
+    Ok(Zeroizing::new(text))
 }
 
 fn reset_totp(config: &Config, name: &str) -> ExitCode {
@@ -326,7 +351,7 @@ fn reset_totp(config: &Config, name: &str) -> ExitCode {
         ));
     };
     match setup_totp(config, name, &identity.to_public()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(text) => say(&text, name),
         Err(e) => fail(&e),
     }
 }

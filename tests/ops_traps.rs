@@ -265,16 +265,88 @@ fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
         std::os::unix::fs::chown(&dir, Some(service), Some(service)).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
+    // The first reviewer of a fresh install also makes team.pub.
+    let team = server.keys_dir().join("team.pub");
+    std::fs::remove_file(&team).unwrap();
     let (code, out, err) = run(
         &server,
         &[],
-        &["reviewer", "add", "anna", "--work-factor", "10"],
+        &[
+            "reviewer",
+            "add",
+            "anna",
+            "--work-factor",
+            "10",
+            "--add-recipient",
+        ],
         "a long enough passphrase\n",
     );
     assert_eq!(code, 0, "{out}{err}");
-    for name in ["anna.age", "anna.totp"] {
-        let meta = std::fs::metadata(reviewers.join(name)).unwrap();
-        assert_eq!((meta.uid(), meta.gid()), (service, service), "{name}");
-        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    for path in [
+        reviewers.join("anna.age"),
+        reviewers.join("anna.totp"),
+        team.clone(),
+    ] {
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (service, service),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o600,
+            "{}",
+            path.display()
+        );
     }
+
+    // A closed standard output (`… | head`) leaves no reviewer half added:
+    // every file is written, and the command says how to get the second
+    // factor it could not show.
+    let mut child = std::process::Command::new(common::binary())
+        .args([
+            "reviewer",
+            "add",
+            "bob",
+            "--work-factor",
+            "10",
+            "--add-recipient",
+        ])
+        .envs(server.env())
+        .current_dir(server.root.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        b"another long enough passphrase\n",
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reviewer add did not end"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("signaal reviewer totp bob"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(reviewers.join("bob.age").exists() && reviewers.join("bob.totp").exists());
+    assert!(
+        std::fs::read_to_string(&team)
+            .unwrap()
+            .contains("# reviewer bob\n")
+    );
 }
