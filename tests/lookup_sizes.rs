@@ -182,8 +182,7 @@ struct Nginx(std::process::Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        common::stop_child(&mut self.0);
     }
 }
 
@@ -285,6 +284,8 @@ async fn through_the_shipped_nginx_every_answer_to_a_code_is_one_size() {
             .arg(dir.path())
             .arg("-c")
             .arg(dir.path().join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
     );

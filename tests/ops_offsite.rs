@@ -414,8 +414,7 @@ struct Sshd(std::process::Child);
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        common::stop_child(&mut self.0);
     }
 }
 

@@ -748,3 +748,22 @@ pub fn age_cli_available() -> bool {
     }
     ok
 }
+
+/// Stops a helper process the test started (a proxy, an SSH server): SIGTERM,
+/// so that a master process stops its workers too (a SIGKILL would leave
+/// them running, holding the test's output open), then SIGKILL past
+/// [`DEADLINE`].
+pub fn stop_child(child: &mut Child) {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
