@@ -350,3 +350,33 @@ fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
             .contains("# reviewer bob\n")
     );
 }
+
+/// `check` run as root on a new installation, whose data folder belongs to
+/// the service's user, makes no database of root's (which the service could
+/// not open, and would fail to start on): it says to run as that user.
+#[test]
+fn check_as_root_makes_no_database_the_service_cannot_open() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipping: only root can hand a folder to another user");
+        return;
+    }
+    let mut server = Server::start_with(Options {
+        team: vec![TeamKey::generate().recipient()],
+        ..Options::default()
+    });
+    assert!(server.stop().success());
+    // A new installation: an empty data folder of the service's user.
+    let data = server.data_dir();
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(65534), Some(65534)).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (code, out, err) = run(&server, &[], &["check"], "");
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("runuser -u signaal"), "{out}{err}");
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        0,
+        "check wrote into the folder"
+    );
+}

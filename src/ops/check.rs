@@ -66,7 +66,15 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
     }
     problems.extend(too_open(&reviewers::folder(&config.keys_dir), 0o077));
     let db = config.data_dir.join(DB_FILE);
-    if !db.exists() {
+    if !db.exists() && made_by_root_for_another(&config.data_dir) {
+        // Root would make a database the service's user cannot open.
+        problems.push(format!(
+            "{} holds no database yet, and one made now would be root's, which the \
+             service's user cannot open; run check as that user \
+             (runuser -u signaal -- signaal --config … check)",
+            config.data_dir.display()
+        ));
+    } else if !db.exists() {
         // A new installation: make the folder and the database as the first
         // start would, which also proves the folder is writable.
         match crate::store::Store::open(&config.data_dir) {
@@ -254,4 +262,11 @@ async fn healthz(addr: std::net::SocketAddr) -> Result<u16, String> {
     tokio::time::timeout(Duration::from_secs(10), ask)
         .await
         .unwrap_or_else(|_| Err("no answer within 10 seconds".to_owned()))
+}
+
+/// Whether root is running this and `dir` belongs to another user (the
+/// package's data folder belongs to the service's user).
+fn made_by_root_for_another(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    rustix::process::geteuid().is_root() && std::fs::metadata(dir).is_ok_and(|m| m.uid() != 0)
 }
