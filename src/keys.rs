@@ -165,7 +165,7 @@ fn make_demo(keys_dir: &Path) -> Result<DemoCreated, KeysError> {
 /// the service can read what an operator made without a chown afterwards.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -173,18 +173,27 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
+    give_to_folder_owner(&file, path)?;
+    file.sync_all()
+}
+
+/// Run as root, hands `file` (at `path`) to the owner of its folder when that
+/// is another user (the service's, in the package's folders), who must read it.
+fn give_to_folder_owner(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if !rustix::process::geteuid().is_root() {
+        return Ok(());
+    }
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if rustix::process::geteuid().is_root() {
-        if let Ok(owner) = std::fs::metadata(folder) {
-            if owner.uid() != 0 {
-                std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))?;
-            }
+    match std::fs::metadata(folder) {
+        Ok(owner) if owner.uid() != 0 => {
+            std::os::unix::fs::fchown(file, Some(owner.uid()), Some(owner.gid()))
         }
+        _ => Ok(()),
     }
-    file.sync_all()
 }
 
 /// Appends `line` to `team.pub` and syncs it. A file it creates is
@@ -192,23 +201,15 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// keys folder (the service's user), who must read it.
 pub fn append_team_line(path: &Path, line: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let existed = path.exists();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
         .open(path)?;
-    if !existed && rustix::process::geteuid().is_root() {
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if let Ok(owner) = std::fs::metadata(folder) {
-            if owner.uid() != 0 {
-                std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))?;
-            }
-        }
+    if !existed {
+        give_to_folder_owner(&file, path)?;
     }
     file.write_all(line.as_bytes())?;
     file.sync_all()

@@ -135,18 +135,7 @@ fn the_binary_holds_no_hidden_switch() {
 }
 
 fn gdb_available() -> bool {
-    let ok = Command::new("gdb")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").is_err(),
-            "gdb is missing in CI: install the Debian package gdb"
-        );
-        eprintln!("skipping: gdb is not installed (apt-get install gdb)");
-    }
-    ok
+    common::tool_available("gdb", &["--version"], "apt-get install gdb")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -128,22 +128,6 @@ async fn an_ordinary_client_reads_the_padded_page_as_it_was() {
     assert!(page.trim_end().ends_with("</html>"), "{page}");
 }
 
-/// Whether nginx is installed; with `CI=true` a missing one fails.
-fn nginx_available() -> bool {
-    let found = std::process::Command::new("nginx")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "nginx is missing in CI (apt-get install nginx)"
-        );
-        eprintln!("skipping: nginx is not installed (apt-get install nginx)");
-    }
-    found
-}
-
 /// The shipped nginx example's intake, as it is but for its port, its
 /// certificate, its logs and signaal's address: its top and its first
 /// `server` block after "# The public intake.".
@@ -221,7 +205,7 @@ fn curl_post(url: &str, body: &str) -> (String, u16, Vec<u8>, Vec<u8>) {
 /// code one size, head and body, as nginx sends it.
 #[tokio::test]
 async fn through_the_shipped_nginx_every_answer_to_a_code_is_one_size() {
-    if !nginx_available() {
+    if !common::tool_available("nginx", &["-v"], "apt-get install nginx") {
         return;
     }
     let server = Server::start_with(Options {

@@ -307,18 +307,7 @@ async fn the_example_configuration_serves_in_production_mode() {
 
 /// Whether a proxy is installed; with `CI=true` a missing one fails.
 fn proxy_available(program: &str, args: &[&str]) -> bool {
-    let found = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "{program} is missing in CI (apt-get install nginx caddy)"
-        );
-        eprintln!("skipping: {program} is not installed (apt-get install nginx caddy)");
-    }
-    found
+    common::tool_available(program, args, "apt-get install nginx caddy")
 }
 
 /// The certificates and the revocation list that deploy/README.md makes, in

@@ -577,16 +577,22 @@ pub fn skip(what: &str) {
     eprintln!("skipping: {what}");
 }
 
-/// Whether strace is there; without it, a skip (with `CI` set, a failure).
-pub fn strace_available() -> bool {
-    let ok = Command::new("strace")
-        .arg("-V")
+/// Whether `program ARGS` runs and succeeds (a tool a test needs is
+/// installed); without it, a skip naming `install` (with `CI` set, a failure).
+pub fn tool_available(program: &str, args: &[&str], install: &str) -> bool {
+    let ok = Command::new(program)
+        .args(args)
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        skip("strace is not installed (apt-get install strace)");
+        skip(&format!("{program} is not installed ({install})"));
     }
     ok
+}
+
+/// Whether strace is there; without it, a skip (with `CI` set, a failure).
+pub fn strace_available() -> bool {
+    tool_available("strace", &["-V"], "apt-get install strace")
 }
 
 /// strace's arguments to apply `inject` to the fsync-family calls on `file`
