@@ -184,7 +184,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Export { dir, thread } => export(&config, &dir, thread),
-        Command::Check { server } => crate::ops::check::check(&config, server),
+        Command::Check { server } => crate::ops::check::check(&config, server, file.as_deref()),
         Command::Backup { dest, encrypt_to } => {
             crate::ops::commands::backup(&config, &dest, encrypt_to.as_deref())
         }

@@ -116,6 +116,13 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             .min(config.max_connections),
         header_timeout: Duration::from_secs(config.header_timeout_secs),
         proxy_protocol: false,
+        // The intake counts what it refuses before routing, as it counts
+        // its requests; the other listeners log it.
+        refused: web::log_refusal,
+    };
+    let intake_options = ServeOptions {
+        refused: crate::summary::refused,
+        ..options
     };
     let clients = web::Clients {
         limiters: Arc::clone(&limiters),
@@ -141,7 +148,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
         tasks.push(tokio::spawn(web::serve(
             listener,
             app.clone(),
-            options,
+            intake_options,
             clients.clone(),
             stop_rx.clone(),
         )));
@@ -151,7 +158,7 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
             announce("tor", &listener);
             let options = ServeOptions {
                 proxy_protocol: true,
-                ..options
+                ..intake_options
             };
             let clients = web::Clients {
                 trusted: Arc::new(Vec::new()),

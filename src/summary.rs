@@ -144,6 +144,13 @@ pub async fn count(req: Request, next: Next) -> Response<Body> {
     res
 }
 
+/// Counts an answer given before a request reached the intake's routes
+/// (`reason`: see [`crate::web::Refused`]), under the method `-`. It is not
+/// timed: there is nothing to time but the client's own slowness.
+pub fn refused(reason: crate::web::Refused, status: u16) {
+    record("-", reason.name(), status, Duration::ZERO);
+}
+
 fn record(method: &'static str, route: &str, status: u16, elapsed: Duration) {
     let bucket = BUCKETS
         .iter()

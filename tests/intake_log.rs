@@ -132,3 +132,115 @@ fn counted(log: &str, key: &str) -> u64 {
         .filter_map(|rest| rest.split(' ').next()?.parse::<u64>().ok())
         .sum()
 }
+
+/// What the intake refuses before a route sees it (a client over its share of
+/// connections, a head too large, a head that never comes) and a body that
+/// stops coming (408) reach the summary as counts, with no line of their own.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(Options {
+        env: vec![
+            ("SIGNAAL_MIX_INTERVAL_SECS".into(), "2".into()),
+            ("SIGNAAL_MAX_CONNECTIONS_PER_CLIENT".into(), "1".into()),
+            ("SIGNAAL_HEADER_TIMEOUT_SECS".into(), "1".into()),
+            ("SIGNAAL_REQUEST_TIMEOUT_SECS".into(), "2".into()),
+        ],
+        ..Options::default()
+    });
+    let host = server.intake.trim_start_matches("http://").to_owned();
+    // Each from an address of its own, but the held one and the one over the bound.
+    let connect = |from: &str| {
+        let (from, host) = (from.to_owned(), host.clone());
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+            socket.connect(host.parse().unwrap()).await.unwrap()
+        }
+    };
+    let answer_of = |from: &str, request: Vec<u8>| {
+        let connecting = connect(from);
+        async move {
+            let mut stream = connecting.await;
+            stream.write_all(&request).await.unwrap();
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+                .await;
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    };
+    // A body that stops coming: 408 from the request timeout.
+    let slow = answer_of(
+        "127.0.3.1",
+        format!(
+            "POST /signal HTTP/1.1\r\nHost: {host}\r\nContent-Type: \
+             application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nsituation="
+        )
+        .into_bytes(),
+    );
+    // A head hyper refuses by itself: 431.
+    let long = answer_of(
+        "127.0.3.2",
+        format!(
+            "GET / HTTP/1.1\r\nHost: {host}\r\nX-Long: {}\r\n\r\n",
+            "a".repeat(70 * 1024)
+        )
+        .into_bytes(),
+    );
+    let (slow, long) = tokio::join!(slow, long);
+    assert!(slow.starts_with("HTTP/1.1 408"), "{slow}");
+    assert!(long.starts_with("HTTP/1.1 431"), "{long}");
+    // A connection that never sends a head is closed after the header timeout.
+    let silent = answer_of("127.0.3.3", Vec::new()).await;
+    assert!(silent.is_empty(), "{silent}");
+    // One connection held open by this client; its second gets 503.
+    let mut held = connect("127.0.3.4").await;
+    held.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let over = answer_of(
+        "127.0.3.4",
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+    )
+    .await;
+    assert!(over.starts_with("HTTP/1.1 503"), "{over}");
+    // The held head never ends: the header timeout closes it without a page.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), held.read_to_end(&mut rest))
+        .await
+        .expect("the header timeout closes a head that never ends")
+        .unwrap();
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    // A page served and then left idle is no refusal.
+    let c = client_from("127.0.3.5");
+    let form = c.get(format!("{}/", server.intake)).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+
+    let expected = [
+        ("- connection:bad-head 431", 1),
+        ("- connection:per-client-bound 503", 1),
+        // The silent connection, and the held one (its head never ended).
+        ("- connection:head-timeout 408", 2),
+        ("POST - 408", 1),
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while expected
+        .iter()
+        .any(|(k, n)| counted(&server.output(), k) < *n)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Two more intervals, so that the idle keep-alive connection of the
+    // form's request has timed out and would have been counted.
+    std::thread::sleep(Duration::from_secs(4));
+    let log = server.output();
+    for (key, n) in expected {
+        assert_eq!(counted(&log, key), n, "{key} in the summaries: {log}");
+    }
+    assert_eq!(counted(&log, "GET / 200"), 1, "{log}");
+    let own_lines = log
+        .lines()
+        .filter(|l| l.contains("connection:") && !l.contains("intake summary"))
+        .count();
+    assert_eq!(own_lines, 0, "refusals have lines of their own: {log}");
+    assert!(!log.contains("127.0.3."), "an address in the log: {log}");
+}

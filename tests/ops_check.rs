@@ -164,3 +164,89 @@ fn check_says_demo_keys_are_in_use_and_production_refuses_them() {
         "{err}"
     );
 }
+
+/// The files an operator keeps beside the configuration (the off-site
+/// settings and password, the TLS keys) are looked at: too open, a missing
+/// password file, or a KEEP_WITHIN that keeps copies longer than the privacy
+/// page says is a warning with the fix — and the check still passes, since
+/// it runs before every start and these must not stop the intake.
+#[test]
+fn check_warns_about_the_off_site_files_the_tls_keys_and_a_keep_within_the_page_does_not_state() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = stopped_server();
+    let etc = server.root.path().join("etc");
+    std::fs::create_dir_all(etc.join("tls/ca")).unwrap();
+    let conf = etc.join("signaal.toml");
+    std::fs::write(&conf, "backup_keep_days = 15\n").unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let mode = |path: &std::path::Path, m| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let write = |name: &str, text: &str, m| {
+        let path = etc.join(name);
+        std::fs::write(&path, text).unwrap();
+        mode(&path, m);
+        path
+    };
+    let pass = etc.join("offsite.pass");
+    let env = |keep: &str| {
+        format!(
+            "# comment\nRESTIC_REPOSITORY=/srv/restic\nRESTIC_PASSWORD_FILE={}\nKEEP_WITHIN={keep}\n",
+            pass.display()
+        )
+    };
+    // As the guide makes them: nothing to say.
+    write("offsite.env", &env("14d"), 0o640);
+    write("offsite.pass", "secret-restic-password\n", 0o400);
+    write("tls/review.key", "PRIVATE\n", 0o600);
+    mode(&etc.join("tls/ca"), 0o700);
+    let (code, out, err) = run(&server, &[], &["--config", conf_arg, "check"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(out.lines().last(), Some("ok"), "{out}");
+
+    // Too open, and kept 30 days off the machine while the page says 15.
+    write("offsite.env", &env("30d"), 0o644);
+    write("offsite.pass", "secret-restic-password\n", 0o644);
+    write("tls/review.key", "PRIVATE\n", 0o644);
+    mode(&etc.join("tls/ca"), 0o755);
+    let (code, out, err) = run(&server, &[], &["--config", conf_arg, "check"], "");
+    assert_eq!(code, 0, "warnings do not fail the check: {out}{err}");
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("signaal check: warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 5, "{err}");
+    for (path, fix) in [
+        ("offsite.env", "chmod 0640"),
+        ("offsite.pass", "chmod 0600"),
+        ("tls/review.key", "chmod 0600"),
+        ("tls/ca", "chmod 0700"),
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("{path} is open to other users")) && w.contains(fix)),
+            "{path}: {err}"
+        );
+    }
+    assert!(
+        warnings.iter().any(|w| w.contains("KEEP_WITHIN")
+            && w.contains("31 days")
+            && w.contains("backup_keep_days = 31")),
+        "{err}"
+    );
+    assert_eq!(out.lines().last(), Some("ok, with 5 warnings"), "{out}");
+    assert!(
+        !err.contains("secret-restic-password") && !err.contains("PRIVATE"),
+        "{err}"
+    );
+
+    // A password file that is not there, and a duration restic would refuse.
+    std::fs::remove_file(&pass).unwrap();
+    write("offsite.env", &env("two weeks"), 0o640);
+    let (code, _, err) = run(&server, &[], &["--config", conf_arg, "check"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("which is not there"), "{err}");
+    assert!(err.contains("is not a restic duration"), "{err}");
+}

@@ -19,8 +19,10 @@ use crate::store::DB_FILE;
 /// This build's version, as `--version` prints it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Runs the check; one line per problem on stderr, exit 1.
-pub fn check(config: &Config, server: bool) -> ExitCode {
+/// Runs the check; one line per problem on stderr, exit 1. Warnings about
+/// the files around the installation ([`super::around`]) are said on stderr
+/// too, but do not fail it.
+pub fn check(config: &Config, server: bool, file: Option<&Path>) -> ExitCode {
     println!("signaal {VERSION}");
     let mut problems = Vec::new();
     if let Err(e) = config.validate() {
@@ -104,8 +106,16 @@ pub fn check(config: &Config, server: bool) -> ExitCode {
     if server {
         problems.extend(faces(config));
     }
+    let warnings = super::around::warnings(config, file);
+    for w in &warnings {
+        eprintln!("signaal check: warning: {w}");
+    }
     if problems.is_empty() {
-        println!("ok");
+        match warnings.len() {
+            0 => println!("ok"),
+            1 => println!("ok, with 1 warning"),
+            n => println!("ok, with {n} warnings"),
+        }
         ExitCode::SUCCESS
     } else {
         for p in &problems {

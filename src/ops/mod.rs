@@ -7,6 +7,7 @@
 //! opening and resealing it; every other operation moves envelopes as opaque
 //! bytes, and a sealed backup leaves the data folder only as age ciphertext.
 
+pub mod around;
 pub mod backup;
 pub mod check;
 pub mod commands;

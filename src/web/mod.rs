@@ -118,6 +118,43 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Every connection starts with a PROXY protocol header (the Tor listener).
     pub proxy_protocol: bool,
+    /// Told of every answer given before a request reaches the face's
+    /// routes: the intake counts them in its summary
+    /// ([`crate::summary::refused`]), the review face logs them
+    /// ([`log_refusal`]).
+    pub refused: fn(Refused, u16),
+}
+
+/// Why a connection or a request was answered before the face's routes saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The client already held its share of connections (503).
+    PerClientBound,
+    /// A connection on the Tor listener without a valid PROXY header (400).
+    BadProxyHeader,
+    /// No request head (or PROXY header) came in time; closed without a
+    /// page (counted as 408).
+    HeadTimeout,
+    /// A request head hyper refused (400, 414, 431, 505: too large, malformed).
+    BadHead,
+}
+
+impl Refused {
+    /// The name in the summary, the metrics and the log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refused::PerClientBound => "connection:per-client-bound",
+            Refused::BadProxyHeader => "connection:bad-proxy-header",
+            Refused::HeadTimeout => "connection:head-timeout",
+            Refused::BadHead => "connection:bad-head",
+        }
+    }
+}
+
+/// The review face's [`ServeOptions::refused`]: one line, as its requests
+/// have (no address).
+pub fn log_refusal(reason: Refused, status: u16) {
+    tracing::info!(reason = reason.name(), status, "refused before routing");
 }
 
 /// How a listener tells its clients apart for the per-client bound.
@@ -208,10 +245,16 @@ impl Connection {
                 Ok(Ok(source)) => source,
                 Ok(Err(e)) => {
                     warn_once_about_proxy(&e);
+                    if !matches!(e, proxy::ProxyError::Closed) {
+                        (self.options.refused)(Refused::BadProxyHeader, 400);
+                    }
                     refuse(stream, &self.refusals, axum::http::StatusCode::BAD_REQUEST).await;
                     return;
                 }
-                Err(_) => return,
+                Err(_) => {
+                    (self.options.refused)(Refused::HeadTimeout, 408);
+                    return;
+                }
             }
         } else {
             peer
@@ -224,6 +267,7 @@ impl Connection {
             match self.slots.take(self.clients.limiters.client_key(ip)) {
                 Some(slot) => Some(slot),
                 None => {
+                    (self.options.refused)(Refused::PerClientBound, 503);
                     refuse(
                         stream,
                         &self.refusals,
@@ -237,6 +281,7 @@ impl Connection {
         let taken = Arc::new(wire::Taken::default());
         let noted = Arc::clone(&taken);
         let (app, slots, clients) = (self.app, self.slots, self.clients);
+        let refused = self.options.refused;
         let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             noted.push(req.method() == axum::http::Method::HEAD);
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
@@ -262,10 +307,13 @@ impl Connection {
                         drop(slot);
                         res
                     }
-                    Err(()) => Ok(answers::refusal(
-                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                        &[("retry-after", "10"), ("connection", "close")],
-                    )),
+                    Err(()) => {
+                        refused(Refused::PerClientBound, 503);
+                        Ok(answers::refusal(
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            &[("retry-after", "10"), ("connection", "close")],
+                        ))
+                    }
                 }
             }
         });
@@ -275,8 +323,18 @@ impl Connection {
             .header_read_timeout(self.options.header_timeout)
             .max_header_size(MAX_HEAD_BYTES)
             .writev(false)
-            .serve_connection(TokioIo::new(wire::Answered::new(stream, taken)), svc);
-        let _ = self.watcher.watch(conn).await;
+            .serve_connection(
+                TokioIo::new(wire::Answered::new(stream, Arc::clone(&taken), refused)),
+                svc,
+            );
+        if let Err(e) = self.watcher.watch(conn).await {
+            // A connection that kept its requests coming and then idled is
+            // closed by the same timeout: only one that never sent a whole
+            // head was refused.
+            if e.is_timeout() && !taken.any_request() {
+                refused(Refused::HeadTimeout, 408);
+            }
+        }
     }
 }
 

@@ -24,22 +24,27 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// The requests the service has taken and not yet answered, in order: for
 /// each, whether it was a HEAD (whose answer has no body).
 #[derive(Debug, Default)]
-pub struct Taken(Mutex<VecDeque<bool>>);
+pub struct Taken(Mutex<(VecDeque<bool>, bool)>);
 
 impl Taken {
     /// Notes a request the service takes.
     pub fn push(&self, head: bool) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(head);
+        let mut taken = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        taken.0.push_back(head);
+        taken.1 = true;
     }
 
     fn pop(&self) -> Option<bool> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .0
             .pop_front()
+    }
+
+    /// Whether the service has taken any request on this connection.
+    pub fn any_request(&self) -> bool {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).1
     }
 }
 
@@ -186,6 +191,8 @@ pub struct Answered<S> {
     /// not reset the connection before the client has read the page.
     shut: bool,
     linger: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Told of each answer of hyper's own that is replaced.
+    refused: fn(super::Refused, u16),
 }
 
 /// How long a connection whose answer was replaced waits for the client to
@@ -194,8 +201,9 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl<S> Answered<S> {
     /// Wraps `inner`; `taken` is shared with the service of this connection.
-    pub fn new(inner: S, taken: Arc<Taken>) -> Self {
+    pub fn new(inner: S, taken: Arc<Taken>, refused: fn(super::Refused, u16)) -> Self {
         Self {
+            refused,
             inner,
             taken,
             out: Out::Head,
@@ -224,6 +232,7 @@ impl<S> Answered<S> {
         }
         let Some(was_head) = self.taken.pop() else {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            (self.refused)(super::Refused::BadHead, status.as_u16());
             self.pending = super::answers::raw_answer(status, &[]);
             self.out = Out::Replaced;
             return;
