@@ -14,8 +14,9 @@
 //!    such a move writes comes from one period, which the row says anyway;
 //! 2. the inbox is copied, in key order, into a fresh table that has its
 //!    indexes from the start, a chunk per transaction; rows that change
-//!    meanwhile are noted by a trigger and copied again at the end; then, in
-//!    one transaction, the copy takes the inbox's name and the old table
+//!    meanwhile are noted by a trigger and copied again, a chunk per
+//!    transaction, until fewer than a chunk wait; then, in one transaction,
+//!    the last of them are copied, the copy takes the inbox's name and the old table
 //!    steps aside, to be emptied chunk by chunk and dropped (its pages are
 //!    zeroed by `secure_delete`);
 //! 3. the WAL is checkpointed and truncated, so no frame of any earlier
@@ -29,8 +30,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Rows moved or copied per transaction.
-pub const CHUNK: i64 = 128;
+/// Rows moved, copied or deleted per transaction. A signal's row is a few
+/// KiB (its padded envelope), so a chunk writes a few hundred KiB: the
+/// writer is kept from the senders for milliseconds at a time.
+pub const CHUNK: i64 = 64;
 
 /// One inbox table and the main table its rows move to.
 #[derive(Debug, Clone, Copy)]
@@ -331,8 +334,47 @@ pub fn copy_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(bool, u
     Ok((copied as i64 >= CHUNK, copied as u64))
 }
 
-/// Finishes rebuilding `inbox`: copies what changed meanwhile again, then
-/// puts the copy (with its indexes) in the inbox's place.
+/// Copies the next chunk of the rows changed or added since the copy began
+/// (noted by the triggers) into the copy again, in key order, and forgets
+/// their note; a row changed again later is noted again. Whether a whole
+/// chunk was copied (more may be waiting).
+pub fn catch_up_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(bool, u64)> {
+    let (table, key) = (inbox.table, inbox.key);
+    let next = format!("{table}_next");
+    let last: Option<rusqlite::types::Value> = conn
+        .prepare_cached(&format!(
+            "SELECT max(k) FROM (SELECT k FROM {table}_touched ORDER BY k LIMIT ?1)"
+        ))?
+        .query_row(params![CHUNK], |r| r.get(0))
+        .optional()?
+        .filter(|v| !matches!(v, rusqlite::types::Value::Null));
+    let Some(last) = last else {
+        return Ok((false, 0));
+    };
+    let columns = columns(conn, table)?;
+    let carried = if inbox.rowid {
+        format!("rowid, {columns}")
+    } else {
+        columns
+    };
+    conn.prepare_cached(&format!(
+        "DELETE FROM {next} WHERE {key} IN (SELECT k FROM {table}_touched WHERE k <= ?1)"
+    ))?
+    .execute(params![last])?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
+         WHERE {key} IN (SELECT k FROM {table}_touched WHERE k <= ?1) ORDER BY {key}"
+    ))?
+    .execute(params![last])?;
+    let noted = conn
+        .prepare_cached(&format!("DELETE FROM {table}_touched WHERE k <= ?1"))?
+        .execute(params![last])?;
+    Ok((noted as i64 >= CHUNK, noted as u64))
+}
+
+/// Finishes rebuilding `inbox`: copies what changed meanwhile again (after
+/// [`catch_up_chunk`], only what changed during its last chunk), then puts
+/// the copy (with its indexes) in the inbox's place.
 pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64> {
     let (table, key) = (inbox.table, inbox.key);
     let next = format!("{table}_next");
@@ -392,8 +434,8 @@ pub fn clear_old_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<boo
         .prepare_cached(&format!(
             "DELETE FROM {old} WHERE {key} IN (SELECT {key} FROM {old} LIMIT ?1)"
         ))?
-        .execute(params![CHUNK * 4])?;
-    if (deleted as i64) < CHUNK * 4 {
+        .execute(params![CHUNK])?;
+    if (deleted as i64) < CHUNK {
         conn.execute_batch(&format!("DROP TABLE {old};"))?;
         return Ok(false);
     }
@@ -519,6 +561,95 @@ mod tests {
             0
         );
         assert_eq!(count(&store, "SELECT count(*) FROM all_signals"), 4);
+        store.close();
+    }
+
+    #[tokio::test]
+    async fn rows_that_change_during_the_copy_are_copied_again_a_chunk_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let today = super::super::times::day_string(time::OffsetDateTime::now_utc().date());
+        for n in 0..100 {
+            store.insert_signal(signal(&today, n)).await.unwrap();
+        }
+        store
+            .write(|c| {
+                super::begin_rebuild(c, &super::SIGNALS)?;
+                while super::copy_chunk(c, &super::SIGNALS)?.0 {}
+                Ok(())
+            })
+            .await
+            .unwrap();
+        // While the copy waits for its swap: 150 more arrive, one is
+        // withdrawn, one is triaged.
+        for n in 100..250 {
+            store.insert_signal(signal(&today, n)).await.unwrap();
+        }
+        let tag = |n: u8| vec![n; 32];
+        store
+            .write(move |c| {
+                c.execute("DELETE FROM inbox_signals WHERE lookup_tag = ?1", [tag(3)])?;
+                c.execute(
+                    "UPDATE inbox_signals SET status = 'in_progress' WHERE lookup_tag = ?1",
+                    [tag(4)],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let mut chunks = 0;
+        while store
+            .write(|c| super::catch_up_chunk(c, &super::SIGNALS))
+            .await
+            .unwrap()
+            .0
+        {
+            chunks += 1;
+        }
+        assert_eq!(chunks, 2, "152 noted rows: two whole chunks of 64, then 24");
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM inbox_signals_touched"),
+            0
+        );
+        let rows = store
+            .write(|c| super::finish_rebuild(c, &super::SIGNALS))
+            .await
+            .unwrap();
+        assert_eq!(rows, 249);
+        while store
+            .write(|c| super::clear_old_chunk(c, &super::SIGNALS))
+            .await
+            .unwrap()
+        {}
+        assert_eq!(count(&store, "SELECT count(*) FROM inbox_signals"), 249);
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM inbox_signals WHERE lookup_tag = x'0303030303030303030303030303030303030303030303030303030303030303'"
+            ),
+            0,
+            "the withdrawn one is gone from the copy"
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM inbox_signals WHERE status = 'in_progress'"
+            ),
+            1,
+            "the triaged one is copied as it is now"
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'inbox_signals_%' AND type = 'table'"
+            ),
+            0,
+            "no copy, note or old table is left"
+        );
+        let ok: String = store
+            .read_blocking(|c| c.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(ok, "ok");
         store.close();
     }
 }

@@ -330,6 +330,15 @@ impl Store {
         })
         .await?;
         while self.write(move |c| mix::copy_chunk(c, &inbox)).await?.0 {}
+        // What changed during the copy, a chunk at a time, so that the
+        // swap's own transaction holds only the last chunk's changes. Bounded:
+        // senders who keep changing rows faster than this copies them would
+        // otherwise keep the mix from ending (the swap then takes the rest).
+        for _ in 0..CATCH_UP_ROUNDS {
+            if !self.write(move |c| mix::catch_up_chunk(c, &inbox)).await?.0 {
+                break;
+            }
+        }
         let rows = self.write(move |c| mix::finish_rebuild(c, &inbox)).await?;
         while self.write(move |c| mix::clear_old_chunk(c, &inbox)).await? {}
         Ok(rows)
@@ -539,6 +548,10 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
+
+/// Most chunks of rows changed during a rebuild's copy that are copied again
+/// before the swap (see [`Store::rebuild`]).
+const CATCH_UP_ROUNDS: usize = 4096;
 
 /// Checkpoints the WAL and truncates it to nothing, so that no frame of an
 /// earlier generation stays in the file. Waits (the busy timeout) for readers.
