@@ -276,6 +276,9 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
         started.elapsed(),
         server.output()
     );
+    // File times say the day, never the moment (looked at before this test
+    // reads the files itself).
+    assert_times_say_the_day(&server.data_dir(), "after the mix");
     let copy = copy_folder(&server.data_dir());
     let (_, older) = forensic::wal_frames(&copy.path().join("signaal.db-wal"));
     assert_eq!(
@@ -290,35 +293,46 @@ async fn a_timed_mix_leaves_no_order_and_no_earlier_wal_generation_while_serving
         "the table and its four indexes: {found:#?}"
     );
     assert_no_order(&found);
-    // File times say the day, never the moment.
-    for e in std::fs::read_dir(server.data_dir()).unwrap() {
+    // Reading the copy above moved the files' access times; senders' look-ups
+    // (reads, which also write the shared-memory file) set them back too.
+    let c = common::client();
+    for receipt in receipts.iter().take(5) {
+        let res = c
+            .post(format!("{}/follow-up", server.intake))
+            .form(&[("receipt", receipt.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    assert_times_say_the_day(&server.data_dir(), "after five look-ups");
+}
+
+/// Every file's access and modification time in `dir`, and the folder's, is
+/// midnight (UTC). The folder is read first: listing it moves its access time.
+fn assert_times_say_the_day(dir: &std::path::Path, when: &str) {
+    let midnight = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 86_400 == 0
+    };
+    let folder = std::fs::metadata(dir).unwrap();
+    assert!(
+        midnight(folder.modified().unwrap()) && midnight(folder.accessed().unwrap()),
+        "{when}: the data folder's times are midnight (UTC)"
+    );
+    for e in std::fs::read_dir(dir).unwrap() {
         let e = e.unwrap();
         let meta = e.metadata().unwrap();
-        let secs = meta
-            .modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        assert_eq!(
-            secs % 86_400,
-            0,
-            "{:?}: its time is midnight (UTC)",
+        assert!(
+            midnight(meta.modified().unwrap()),
+            "{when}: {:?}: its modification time is midnight (UTC)",
+            e.file_name()
+        );
+        assert!(
+            midnight(meta.accessed().unwrap()),
+            "{when}: {:?}: its access time is midnight (UTC)",
             e.file_name()
         );
     }
-    let dir_secs = std::fs::metadata(server.data_dir())
-        .unwrap()
-        .modified()
-        .unwrap()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    assert_eq!(
-        dir_secs % 86_400,
-        0,
-        "the data folder's time is midnight (UTC)"
-    );
 }
 
 #[tokio::test]

@@ -100,6 +100,9 @@ struct Inner {
     /// Counts the changes to what the public sees of hardships, so that a
     /// page drawn from them can be kept until the next change.
     public_changes: std::sync::atomic::AtomicU64,
+    /// Set back after every read too: a read moves the access time of the
+    /// database (relatime) and readers write the shared-memory file.
+    times: times::FileTimes,
 }
 
 /// A handle on the store; cheap to clone.
@@ -158,7 +161,10 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("signaal-writer".into())
             .stack_size(crate::config::THREAD_STACK)
-            .spawn(move || writer::run(conn, rx, times))
+            .spawn({
+                let times = times.clone();
+                move || writer::run(conn, rx, times)
+            })
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),
                 reason: format!("cannot start the writer thread: {e}"),
@@ -175,6 +181,7 @@ impl Store {
             mixing: tokio::sync::Mutex::new(()),
             truncated: AtomicBool::new(false),
             public_changes: std::sync::atomic::AtomicU64::new(0),
+            times,
         })))
     }
 
@@ -367,6 +374,8 @@ impl Store {
             None => open_reader(&self.0.path)?,
         };
         let result = f(&conn);
+        // A look-up's moment must not stay in the files' access times.
+        self.0.times.settle();
         if let Ok(mut readers) = self.0.readers.lock() {
             if readers.len() < READERS_KEPT {
                 readers.push(conn);

@@ -2,14 +2,15 @@
 //!
 //! Every write moves the modification time of the database, its WAL and its
 //! shared-memory file to the moment of the write; the data folder's own time
-//! moves when SQLite creates or removes one of them. After every commit the
-//! writer sets the access and modification times of the folder and of every
-//! file in it back to the start of the current period (UTC midnight of the
-//! day, or of the week's Monday), so a copy of the folder dates its files no
-//! finer than the rows inside them. What a program cannot set: the
-//! status-change time (`ctime`) of every file, and the modification time of
-//! the shared-memory file, which readers also write through a memory map.
-//! Both tell the moment of the last activity, which the privacy page says.
+//! moves when SQLite creates or removes one of them; a read moves the access
+//! time (`relatime`), and readers write the shared-memory file through a
+//! memory map. After every commit (the writer) and every read (the store's
+//! readers) the access and modification times of the folder and of every
+//! file in it are set back to the start of the current period (UTC midnight
+//! of the day, or of the week's Monday), so a copy of the folder dates its
+//! files no finer than the rows inside them. What a program cannot set: the
+//! status-change time (`ctime`) of every file, which tells the moment of the
+//! last activity, as the privacy page says.
 
 use std::path::{Path, PathBuf};
 
