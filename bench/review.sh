@@ -19,7 +19,7 @@ if [ -n "${BENCH_FRESH:-}" ]; then
   ROOT=$(mktemp -d)
   trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$ROOT"' EXIT
 else
-  ROOT=${BENCH_ROOT:-target/bench/review-$N$([ "$H" -gt 0 ] && echo "-h$H")}
+  ROOT=${BENCH_ROOT:-target/bench/review-$N$( [ "$H" -gt 0 ] && echo "-h$H" || true)}
   mkdir -p "$ROOT"
   trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
 fi
@@ -47,7 +47,7 @@ COOKIE=
 for _ in 1 2 3 4 5; do
   COOKIE=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
     --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
-    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | paste -sd ';' | sed 's/;/; /g')
   [ -n "$COOKIE" ] && break
   sleep 1
 done
@@ -100,7 +100,7 @@ LUA
   echo; echo "== a new session's first overview (GET /hardships: $H titles decrypted) and first organisation filter ($((H * 10)) measures decrypted) =="
   COOKIE2=$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
     --data-urlencode name=bench --data-urlencode "passphrase=bench passphrase" \
-    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | paste -sd ';' | sed 's/;/; /g')
   curl -s -o /dev/null -w "first overview %{time_total} s\n" -H "Cookie: $COOKIE2" "$BASE/hardships"
   curl -s -o /dev/null -w "first organisation filter %{time_total} s\n" -H "Cookie: $COOKIE2" "$BASE/hardships?organisation=uwv"
   echo; echo "== monitoring overview (GET /hardships, $H hardships, one audit row) =="
