@@ -5,10 +5,14 @@
 //! summary (`crate::summary`), published once per mix interval as running
 //! totals, so a scraper sees them move at most once per interval, however often
 //! it polls; there are no per-request times or histograms; the gauges are the
-//! database's size and the age of the last mix and of the last backup.
+//! database's size (measured right after each mix, when the WAL is empty: the
+//! WAL grows with every commit, so a size read at each scrape would date each
+//! signal to the scrape interval) and the age of the last mix and of the last
+//! backup.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -23,8 +27,20 @@ use crate::store::Store;
 pub struct MetricsState {
     /// The store, for the time of the last backup.
     pub store: Store,
-    /// The data folder, for the database's size.
-    pub data_dir: PathBuf,
+}
+
+/// The database's size as measured after the last mix (see [`sample_size`]).
+static DATABASE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Measures the database file and its WAL for the size gauge; called right
+/// after each mix (and the one at start), never per request.
+pub fn sample_size(db: &Path) {
+    let bytes = [db.to_owned(), db.with_extension("db-wal")]
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    DATABASE_BYTES.store(bytes, Ordering::Relaxed);
 }
 
 /// `GET /metrics` and nothing else.
@@ -36,7 +52,7 @@ async fn page(State(state): State<MetricsState>) -> impl IntoResponse {
     let last_backup = state.store.last_backup().await.ok().flatten();
     let text = render(
         &crate::summary::published(),
-        database_bytes(&state.data_dir),
+        DATABASE_BYTES.load(Ordering::Relaxed),
         last_backup,
     );
     (
@@ -46,15 +62,6 @@ async fn page(State(state): State<MetricsState>) -> impl IntoResponse {
         )],
         text,
     )
-}
-
-/// The size of the database file and its WAL.
-fn database_bytes(dir: &std::path::Path) -> u64 {
-    ["signaal.db", "signaal.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-        .map(|m| m.len())
-        .sum()
 }
 
 /// The page: every counter as of the last summary, and the gauges now.
@@ -100,7 +107,7 @@ pub fn render(p: &crate::summary::Published, db_bytes: u64, last_backup: Option<
     }
     let _ = writeln!(
         out,
-        "# HELP signaal_database_bytes The database file and its WAL.\n# TYPE signaal_database_bytes gauge\nsignaal_database_bytes {db_bytes}"
+        "# HELP signaal_database_bytes The database file and its WAL, after the last mix.\n# TYPE signaal_database_bytes gauge\nsignaal_database_bytes {db_bytes}"
     );
     if let Some(at) = p.at {
         let _ = writeln!(

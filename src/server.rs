@@ -193,9 +193,9 @@ pub async fn run(config: Config, face: Face) -> Result<(), StartError> {
     // in the split units the review-only process opens no metrics listener.
     if let Some(addr) = config.metrics_addr.filter(|_| face != Face::Review) {
         let listener = bind("metrics_addr", addr).await?;
+        crate::metrics::sample_size(store.path());
         let app = crate::metrics::router(crate::metrics::MetricsState {
             store: store.clone(),
-            data_dir: config.data_dir.clone(),
         })
         .layer(axum::middleware::from_fn(web::security_headers));
         announce("metrics", &listener);
@@ -354,6 +354,7 @@ async fn mix_every(store: Store, interval: Duration, mut stop: watch::Receiver<b
                 tracing::error!(error = %e, "the mix failed; it runs again at the next interval")
             }
         }
+        crate::metrics::sample_size(store.path());
         crate::summary::flush();
     }
 }

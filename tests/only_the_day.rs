@@ -228,8 +228,10 @@ async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_da
     let db = with_wal_applied(before.path());
     let ranks = arrival_ranks(&db, &receipts, &messages_on);
 
-    // A clean stop mixes.
+    // A clean stop mixes, and its last act (SQLite removing the WAL and the
+    // shared memory) does not date the folder either.
     assert!(server.stop().success());
+    assert_times_say_the_day(&server.data_dir(), "after a clean stop");
     let after = server.data_dir().join("signaal.db");
     let found = correlations(&after, &ranks, 100, 200);
     let names: Vec<&str> = found.iter().map(|(n, ..)| n.as_str()).collect();

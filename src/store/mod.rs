@@ -432,6 +432,9 @@ impl Store {
         let handle = self.0.writer.lock().ok().and_then(|mut h| h.take());
         if let Some(handle) = handle {
             let _ = handle.join();
+            // Closing removed the WAL and the shared memory, which moved the
+            // folder's time to the moment of the stop.
+            self.0.times.settle();
         }
     }
 
