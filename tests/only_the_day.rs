@@ -346,9 +346,13 @@ async fn the_privacy_page_says_how_long_the_order_of_arrival_stays_visible() {
         (
             "nl",
             "minstens elke 30 minuten",
-            "hooguit 30 minuten geleden",
+            "hooguit 30 minuten geleden, plus de paar minuten die het husselen duurt",
         ),
-        ("en", "at least every 30 minutes", "at most 30 minutes ago"),
+        (
+            "en",
+            "at least every 30 minutes",
+            "at most 30 minutes ago, plus the few minutes a shuffle takes",
+        ),
     ] {
         let page = c
             .get(format!("{}/privacy?lang={lang}", half_hourly.intake))
@@ -375,5 +379,8 @@ async fn the_privacy_page_says_how_long_the_order_of_arrival_stays_visible() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("at least every hour") && page.contains("at most an hour ago"));
+    assert!(
+        page.contains("at least every hour")
+            && page.contains("at most an hour ago, plus the few minutes")
+    );
 }
