@@ -155,7 +155,7 @@ pub fn main() -> ExitCode {
         face: Face::Both,
     });
     if !matches!(command, Command::Serve { .. }) {
-        if let Some(sentence) = no_installation_here(cli.config.as_deref(), &config) {
+        if let Some(sentence) = no_installation_here(file.as_deref(), &config) {
             return fail(&sentence);
         }
     }

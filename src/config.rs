@@ -268,7 +268,7 @@ pub struct Config {
     pub backups_per_day: u32,
     /// Days a sealed backup is kept, on the machine and off it, before it is
     /// deleted (the privacy page says so): the local copies' age and restic's
-    /// `KEEP_WITHIN` together, so a signal deleted on day D is in no copy
+    /// `KEEP_WITHIN` (+ 2) together, so a signal deleted on day D is in no copy
     /// after D + this many days.
     pub backup_keep_days: u32,
     /// Address of the optional metrics listener (loopback only; off when unset).

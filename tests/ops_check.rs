@@ -196,7 +196,7 @@ fn check_warns_about_the_off_site_files_the_tls_keys_and_a_keep_within_the_page_
         )
     };
     // As the guide makes them: nothing to say.
-    write("offsite.env", &env("14d"), 0o640);
+    write("offsite.env", &env("13d"), 0o640);
     write("offsite.pass", "secret-restic-password\n", 0o400);
     write("tls/review.key", "PRIVATE\n", 0o600);
     mode(&etc.join("tls/ca"), 0o700);
@@ -232,8 +232,8 @@ fn check_warns_about_the_off_site_files_the_tls_keys_and_a_keep_within_the_page_
     }
     assert!(
         warnings.iter().any(|w| w.contains("KEEP_WITHIN")
-            && w.contains("31 days")
-            && w.contains("backup_keep_days = 31")),
+            && w.contains("32 days")
+            && w.contains("backup_keep_days = 32")),
         "{err}"
     );
     assert_eq!(out.lines().last(), Some("ok, with 5 warnings"), "{out}");
@@ -249,4 +249,24 @@ fn check_warns_about_the_off_site_files_the_tls_keys_and_a_keep_within_the_page_
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("which is not there"), "{err}");
     assert!(err.contains("is not a restic duration"), "{err}");
+
+    // In production, no offsite.env means no copy leaves the machine.
+    std::fs::remove_file(etc.join("offsite.env")).unwrap();
+    let (_, _, err) = run(&server, &[], &["--config", conf_arg, "check"], "");
+    assert!(!err.contains("offsite.env is missing"), "{err}");
+    let (_, _, err) = run(
+        &server,
+        &[
+            ("SIGNAAL_PRODUCTION", "true"),
+            ("SIGNAAL_PUBLIC_URL", "https://meldpunt.example.nl/"),
+        ],
+        &["--config", conf_arg, "check"],
+        "",
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("signaal check: warning: ")
+                && l.contains("offsite.env is missing: no copy leaves this machine")),
+        "{err}"
+    );
 }

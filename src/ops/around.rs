@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 
+/// Days a deleted signal can outlast `KEEP_WITHIN` in the copies: one
+/// withdrawn after the day's backup is in that copy, which stays on the
+/// machine until the backup two days later and so reaches the next day's
+/// off-site snapshot, from which restic counts `KEEP_WITHIN`
+/// (deploy/README.md, "How long a purged or withdrawn signal lingers").
+const LINGER: u64 = 2;
+
 /// Where the packaged backup unit writes its sealed copies.
 pub const BACKUPS: &str = "/var/backups/signaal";
 
@@ -35,10 +42,22 @@ pub fn warnings(config: &Config, file: Option<&Path>) -> Vec<String> {
 /// against `backup_keep_days`.
 fn offsite(config: &Config, dir: &Path) -> Vec<String> {
     let env = dir.join("offsite.env");
-    let Ok(text) = std::fs::read_to_string(&env) else {
-        // No off-site copies (the unit does nothing), or a file this user
-        // cannot read: only its mode can be said.
-        return open_file(&env, 0o027).into_iter().collect();
+    let text = match std::fs::read_to_string(&env) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // The off-site unit then does nothing, and says nothing.
+            return if config.production {
+                vec![format!(
+                    "{} is missing: no copy leaves this machine (deploy/README.md, \
+                     \"Off the machine with restic\")",
+                    env.display()
+                )]
+            } else {
+                Vec::new()
+            };
+        }
+        // A file this user cannot read: only its mode can be said.
+        Err(_) => return open_file(&env, 0o027).into_iter().collect(),
     };
     let mut warnings: Vec<String> = open_file(&env, 0o027).into_iter().collect();
     let setting = |name: &str| {
@@ -71,17 +90,17 @@ fn offsite(config: &Config, dir: &Path) -> Vec<String> {
         None => {}
     }
     match setting("KEEP_WITHIN").as_deref().map(restic_days) {
-        Some(Some(days)) if days + 1 != u64::from(config.backup_keep_days) => {
+        Some(Some(days)) if days + LINGER != u64::from(config.backup_keep_days) => {
             warnings.push(format!(
                 "KEEP_WITHIN in {} keeps off-site copies up to {} days, so a deleted \
                  signal can be in one for {} days, but backup_keep_days = {} is what the \
                  privacy page states; set backup_keep_days = {} (or KEEP_WITHIN = {}d)",
                 env.display(),
                 days,
-                days + 1,
+                days + LINGER,
                 config.backup_keep_days,
-                days + 1,
-                config.backup_keep_days.saturating_sub(1)
+                days + LINGER,
+                u64::from(config.backup_keep_days).saturating_sub(LINGER)
             ));
         }
         Some(None) => warnings.push(format!(
