@@ -225,15 +225,23 @@ pub fn main() -> ExitCode {
 /// instead of making an empty database and reporting success on it.
 fn no_installation_here(file: Option<&std::path::Path>, config: &Config) -> Option<String> {
     let default = Config::default().data_dir;
-    (file.is_none() && config.data_dir == default && !default.exists()).then(|| {
-        let here = std::env::current_dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_else(|_| "this folder".to_owned());
-        format!(
+    if config.data_dir != default || default.exists() {
+        return None;
+    }
+    let here = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "this folder".to_owned());
+    Some(match file {
+        None => format!(
             "no configuration (--config FILE or SIGNAAL_CONFIG) and no ./data in {here}: \
              this is not a signaal installation; name its configuration, for example \
              --config /etc/signaal/signaal.toml"
-        )
+        ),
+        Some(file) => format!(
+            "{} sets no data_dir, and there is no ./data in {here}: set data_dir (for \
+             example /var/lib/signaal) instead of making an empty database here",
+            file.display()
+        ),
     })
 }
 

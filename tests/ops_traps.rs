@@ -65,6 +65,24 @@ fn a_command_run_where_there_is_no_installation_says_so_instead_of_making_one() 
         0,
         "something was made in the wrong place"
     );
+    // A configuration (named either way) that sets no data_dir would make
+    // an empty ./data here just the same.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let conf = elsewhere.path().join("signaal.toml");
+    std::fs::write(&conf, "max_body_bytes = 65536\n").unwrap();
+    let conf = conf.to_str().unwrap();
+    for (args, env) in [
+        (vec!["--config", conf, "audit", "verify"], vec![]),
+        (vec!["audit", "verify"], vec![("SIGNAAL_CONFIG", conf)]),
+    ] {
+        let (code, out, err) = bare(dir.path(), &args, &env);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("sets no data_dir") && err.contains(conf),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     // Where the installation is, the same command works.
     std::fs::create_dir(dir.path().join("data")).unwrap();
     std::fs::set_permissions(
