@@ -52,7 +52,7 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
 
     // Confirmed, the signal goes through as typed, with a bidi override in it.
     let typed = "Nummer 1234\u{200b}56782, rekening NL91ABNA04171\u{2060}64300, \
-                 mail jan\u{fe0f}@voorbeeld.nl \u{202e}omgekeerd";
+                 mail jan\u{fe0f}@voorbeeld.nl, bel ０６１２３４５６７８ \u{202e}omgekeerd";
     let (_, page) = submit(
         &c,
         &server,
@@ -69,6 +69,11 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
     // digits, a zero-width space, a word joiner, a soft hyphen, a variation
     // selector and a Hangul filler.
     for message in [
+        // The four of the form, in a message too.
+        "Mevrouw met nummer 1234\u{200b}56782 kreeg een boete.",
+        "Haar nummer １２３４５６７８２ stond op de brief.",
+        "Terugbetalen op NL91ABNA04171\u{200b}64300 werd geëist.",
+        "Mail jan\u{200b}@voorbeeld.nl voor de stukken.",
         "Mijn nummer is ０６１２３４５６７８.",
         "Mijn nummer is 06\u{200b}12345678.",
         "Mijn nummer is 06\u{2060}12345678.",
@@ -113,7 +118,7 @@ async fn hidden_characters_do_not_smuggle_personal_data_past_the_guard() {
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("the reviewer's flags");
-    for kind in ["bsn", "iban", "email"] {
+    for kind in ["bsn", "iban", "email", "phone"] {
         assert!(
             flags.split(' ').any(|k| k == kind),
             "the reviewer's flags name {kind}: {flags}"
