@@ -149,26 +149,20 @@ async fn show(
         .audit_view(&reviewer.name, id)
         .await
         .map_err(|e| fail(e.into()))?;
-    let extras = state
+    let crate::store::thread::PageRows {
+        extras,
+        domains,
+        labels: vocabulary,
+        hardships: linked,
+    } = state
         .store
-        .signal_extras(id.to_owned())
+        .signal_page_rows(id.to_owned())
         .await
         .map_err(|e| fail(e.into()))?;
     let neighbours = match &asked.place {
         Some(place) => place.neighbours(state, reviewer, id).await.map_err(fail)?,
         None => Default::default(),
     };
-    let domains = state
-        .store
-        .domains_in_use()
-        .await
-        .map_err(|e| fail(e.into()))?;
-    let vocabulary = state.store.labels().await.map_err(|e| fail(e.into()))?;
-    let linked = state
-        .store
-        .hardships_of(id.to_owned())
-        .await
-        .map_err(|e| fail(e.into()))?;
     let hardships = super::hardships::listed(state, face, reviewer).await?;
     let identity = &*reviewer.identity;
     let (sender_lang, opened) =

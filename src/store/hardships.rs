@@ -218,14 +218,7 @@ impl Store {
 
     /// The hardships signal `id` is linked to.
     pub async fn hardships_of(&self, id: String) -> Result<Vec<String>, StoreError> {
-        self.read(move |c| {
-            c.prepare_cached(
-                "SELECT hardship_id FROM hardship_signals WHERE signal_id = ?1 ORDER BY hardship_id",
-            )?
-            .query_map(params![id], |r| r.get(0))?
-            .collect()
-        })
-        .await
+        self.read(move |c| hardships_in(c, &id)).await
     }
 
     /// A hardship with its signals and measures; `None` if there is no such hardship.
@@ -491,6 +484,15 @@ fn insert_status(
         note
     ])?;
     Ok(())
+}
+
+/// The hardships signal `id` is linked to, by id.
+pub(super) fn hardships_in(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    c.prepare_cached(
+        "SELECT hardship_id FROM hardship_signals WHERE signal_id = ?1 ORDER BY hardship_id",
+    )?
+    .query_map(params![id], |r| r.get(0))?
+    .collect()
 }
 
 #[cfg(test)]

@@ -581,24 +581,26 @@ impl Store {
 
     /// The domains confirmed at triage, for the queue's filter.
     pub async fn domains_in_use(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| {
-            // One index seek per distinct domain instead of a walk over every signal.
-            let mut stmt = c.prepare_cached(
-                "WITH RECURSIVE d(v) AS (
-                    SELECT min(domain) FROM signals WHERE domain IS NOT NULL
-                    UNION ALL
-                    SELECT (SELECT min(domain) FROM signals WHERE domain > d.v) FROM d
-                    WHERE d.v IS NOT NULL
-                 )
-                 SELECT v FROM d WHERE v IS NOT NULL
-                 UNION
-                 SELECT DISTINCT domain FROM inbox_signals WHERE domain IS NOT NULL
-                 ORDER BY 1",
-            )?;
-            stmt.query_map([], |r| r.get(0))?.collect()
-        })
-        .await
+        self.read(domains_in).await
     }
+}
+
+/// The domains confirmed at triage.
+pub(super) fn domains_in(c: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    // One index seek per distinct domain instead of a walk over every signal.
+    let mut stmt = c.prepare_cached(
+        "WITH RECURSIVE d(v) AS (
+            SELECT min(domain) FROM signals WHERE domain IS NOT NULL
+            UNION ALL
+            SELECT (SELECT min(domain) FROM signals WHERE domain > d.v) FROM d
+            WHERE d.v IS NOT NULL
+         )
+         SELECT v FROM d WHERE v IS NOT NULL
+         UNION
+         SELECT DISTINCT domain FROM inbox_signals WHERE domain IS NOT NULL
+         ORDER BY 1",
+    )?;
+    stmt.query_map([], |r| r.get(0))?.collect()
 }
 
 #[cfg(test)]

@@ -340,13 +340,15 @@ impl Store {
 
     /// The labels the team has made, sorted.
     pub async fn labels(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| {
-            c.prepare_cached("SELECT name FROM labels ORDER BY name COLLATE NOCASE")?
-                .query_map([], |r| r.get(0))?
-                .collect()
-        })
-        .await
+        self.read(labels_in).await
     }
+}
+
+/// The team's labels, in the order the lists show them.
+pub(super) fn labels_in(c: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    c.prepare_cached("SELECT name FROM labels ORDER BY name COLLATE NOCASE")?
+        .query_map([], |r| r.get(0))?
+        .collect()
 }
 
 /// Adds `label` to the team's list (if it is not there yet).

@@ -58,41 +58,16 @@ pub struct SignalExtras {
 }
 
 impl Store {
-    /// The sealed notes and the sealed thread of a signal, in order, and its audit trail.
-    pub async fn signal_extras(&self, id: String) -> Result<SignalExtras, StoreError> {
+    /// What a signal's page shows besides the signal itself, in one read:
+    /// its notes, thread and trail, the domains in use, the team's labels and
+    /// the hardships it is linked to.
+    pub async fn signal_page_rows(&self, id: String) -> Result<PageRows, StoreError> {
         self.read(move |c| {
-            let sealed = |table: &str| -> rusqlite::Result<Vec<SealedItem>> {
-                let sql = format!(
-                    "SELECT seq, author, day, format, envelope FROM {table}
-                     WHERE signal_id = ?1 ORDER BY seq"
-                );
-                c.prepare_cached(&sql)?
-                    .query_map(params![id], |r| {
-                        Ok(SealedItem {
-                            seq: r.get(0)?,
-                            author: r.get(1)?,
-                            day: r.get(2)?,
-                            format: r.get(3)?,
-                            envelope: r.get(4)?,
-                        })
-                    })?
-                    .collect()
-            };
-            let notes = sealed("notes")?;
-            let messages = sealed("all_messages")?;
-            let (trail, trail_total) = trail_of(c, &id)?;
-            let unanswered = c
-                .prepare_cached(
-                    "SELECT count(*) FROM all_messages
-                     WHERE signal_id = ?1 AND author = 'sender' AND answered = 0",
-                )?
-                .query_row(params![id], |r| r.get(0))?;
-            Ok(SignalExtras {
-                notes,
-                messages,
-                trail,
-                trail_total,
-                unanswered,
+            Ok(PageRows {
+                extras: extras_in(c, &id)?,
+                domains: super::queue::domains_in(c)?,
+                labels: super::signals::labels_in(c)?,
+                hardships: super::hardships::hardships_in(c, &id)?,
             })
         })
         .await
@@ -235,4 +210,54 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// See [`Store::signal_page_rows`].
+#[derive(Debug)]
+pub struct PageRows {
+    /// Notes, thread and trail.
+    pub extras: SignalExtras,
+    /// The domains confirmed at triage.
+    pub domains: Vec<String>,
+    /// The team's labels.
+    pub labels: Vec<String>,
+    /// The hardships the signal is linked to.
+    pub hardships: Vec<String>,
+}
+
+/// The sealed notes and the sealed thread of a signal, in order, and its audit trail.
+fn extras_in(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<SignalExtras> {
+    let sealed = |table: &str| -> rusqlite::Result<Vec<SealedItem>> {
+        let sql = format!(
+            "SELECT seq, author, day, format, envelope FROM {table}
+                 WHERE signal_id = ?1 ORDER BY seq"
+        );
+        c.prepare_cached(&sql)?
+            .query_map(params![id], |r| {
+                Ok(SealedItem {
+                    seq: r.get(0)?,
+                    author: r.get(1)?,
+                    day: r.get(2)?,
+                    format: r.get(3)?,
+                    envelope: r.get(4)?,
+                })
+            })?
+            .collect()
+    };
+    let notes = sealed("notes")?;
+    let messages = sealed("all_messages")?;
+    let (trail, trail_total) = trail_of(c, id)?;
+    let unanswered = c
+        .prepare_cached(
+            "SELECT count(*) FROM all_messages
+                 WHERE signal_id = ?1 AND author = 'sender' AND answered = 0",
+        )?
+        .query_row(params![id], |r| r.get(0))?;
+    Ok(SignalExtras {
+        notes,
+        messages,
+        trail,
+        trail_total,
+        unanswered,
+    })
 }
