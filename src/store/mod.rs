@@ -375,7 +375,7 @@ impl Store {
         };
         let result = f(&conn);
         // A look-up's moment must not stay in the files' access times.
-        self.0.times.settle();
+        self.0.times.settle_after_read(&self.0.path);
         if let Ok(mut readers) = self.0.readers.lock() {
             if readers.len() < READERS_KEPT {
                 readers.push(conn);

@@ -42,6 +42,23 @@ impl FileTimes {
             .unwrap_or_default();
         // The folder last: setting a file's times does not change it.
         paths.push(self.dir.clone());
+        self.set_back(&paths);
+    }
+
+    /// After a read: the database's files only (a read moves the database's
+    /// and the WAL's access times and writes the shared memory; it creates
+    /// and removes nothing, so the folder and the other files keep theirs).
+    pub fn settle_after_read(&self, db: &Path) {
+        let name = db.file_name().unwrap_or_default().to_string_lossy();
+        let paths = [
+            db.to_owned(),
+            self.dir.join(format!("{name}-wal")),
+            self.dir.join(format!("{name}-shm")),
+        ];
+        self.set_back(&paths);
+    }
+
+    fn set_back(&self, paths: &[PathBuf]) {
         let start = period_start(self.precision, time::OffsetDateTime::now_utc().date());
         let seconds = start.midnight().assume_utc().unix_timestamp();
         let at = rustix::fs::Timespec {
@@ -52,7 +69,7 @@ impl FileTimes {
             last_access: at,
             last_modification: at,
         };
-        for path in &paths {
+        for path in paths {
             match rustix::fs::utimensat(rustix::fs::CWD, path, &times, rustix::fs::AtFlags::empty())
             {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => {}
