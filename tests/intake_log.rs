@@ -81,14 +81,7 @@ async fn senders_leave_counts_in_the_log_never_a_line_of_their_own() {
         ("POST /receipt 200", 4),
         ("GET - 404", 1),
     ];
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while expected
-        .iter()
-        .any(|(k, n)| counted(&server.output(), k) < *n)
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_counts(&server, &expected);
     let log = server.output();
     for (key, n) in expected {
         assert_eq!(counted(&log, key), n, "{key} in the summaries: {log}");
@@ -120,6 +113,18 @@ async fn senders_leave_counts_in_the_log_never_a_line_of_their_own() {
         assert!(!log.contains(address), "a sender's address in the log");
     }
     assert!(!log.contains("111222333"), "the held-back text in the log");
+}
+
+/// Waits (up to 20 s) until the summaries hold at least the `expected` counts.
+fn wait_for_counts(server: &Server, expected: &[(&str, u64)]) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while expected
+        .iter()
+        .any(|(k, n)| counted(&server.output(), k) < *n)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The sum of the counts for `key` (`METHOD ROUTE STATUS`) over every summary line.
@@ -196,6 +201,9 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
     // One connection held open by this client; its second gets 503.
     let mut held = connect("127.0.3.4").await;
     held.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    // The server takes the slot in the connection's own task: give it the
+    // moment to run (the header timeout, 1 s, keeps the connection longer).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let over = answer_of(
         "127.0.3.4",
         format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
@@ -221,14 +229,7 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
         ("- connection:head-timeout 408", 2),
         ("POST - 408", 1),
     ];
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while expected
-        .iter()
-        .any(|(k, n)| counted(&server.output(), k) < *n)
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_counts(&server, &expected);
     // Two more intervals, so that the idle keep-alive connection of the
     // form's request has timed out and would have been counted.
     std::thread::sleep(Duration::from_secs(4));

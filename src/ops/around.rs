@@ -177,14 +177,8 @@ fn backups(dir: &Path) -> Vec<String> {
 
 /// A file or folder (links followed) whose mode grants any of `forbidden`.
 fn open_file(path: &Path, forbidden: u32) -> Option<String> {
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & forbidden != 0).then(|| {
-        format!(
-            "{} is open to other users (mode {mode:o}); chmod {:04o} it",
-            path.display(),
-            mode & !forbidden
-        )
-    })
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    super::check::open_sentence(path, mode, forbidden)
 }
 
 #[cfg(test)]

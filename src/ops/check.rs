@@ -158,7 +158,13 @@ fn open_files_in(dir: &Path) -> Vec<String> {
 /// A folder or file whose mode grants any of `forbidden`, with the mode
 /// that would not.
 fn too_open(path: &Path, forbidden: u32) -> Option<String> {
-    let mode = std::fs::symlink_metadata(path).ok()?.permissions().mode() & 0o777;
+    let mode = std::fs::symlink_metadata(path).ok()?.permissions().mode();
+    open_sentence(path, mode, forbidden)
+}
+
+/// The sentence for `path` whose `mode` grants any of `forbidden`, if it does.
+pub(super) fn open_sentence(path: &Path, mode: u32, forbidden: u32) -> Option<String> {
+    let mode = mode & 0o777;
     (mode & forbidden != 0).then(|| {
         format!(
             "{} is open to other users (mode {mode:o}); chmod {:04o} it",

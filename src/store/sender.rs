@@ -86,21 +86,7 @@ impl Store {
                 })
                 .optional()?;
             let id = found.as_ref().map_or("", |f| f.id.as_str()).to_owned();
-            let messages = c
-                .prepare_cached(
-                    "SELECT seq, author, day, format, envelope FROM all_messages
-                     WHERE signal_id = ?1 ORDER BY seq",
-                )?
-                .query_map(params![id], |r| {
-                    Ok(SealedItem {
-                        seq: r.get(0)?,
-                        author: r.get(1)?,
-                        day: r.get(2)?,
-                        format: r.get(3)?,
-                        envelope: r.get(4)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let messages = super::thread::sealed_items(c, "all_messages", &id)?;
             Ok(found.map(|f| SenderRecord { messages, ..f }))
         })
         .await

@@ -225,27 +225,33 @@ pub struct PageRows {
     pub hardships: Vec<String>,
 }
 
+/// The sealed items of signal `id` in `table` (notes, messages), in order.
+pub(super) fn sealed_items(
+    c: &rusqlite::Connection,
+    table: &str,
+    id: &str,
+) -> rusqlite::Result<Vec<SealedItem>> {
+    let sql = format!(
+        "SELECT seq, author, day, format, envelope FROM {table}
+         WHERE signal_id = ?1 ORDER BY seq"
+    );
+    c.prepare_cached(&sql)?
+        .query_map(params![id], |r| {
+            Ok(SealedItem {
+                seq: r.get(0)?,
+                author: r.get(1)?,
+                day: r.get(2)?,
+                format: r.get(3)?,
+                envelope: r.get(4)?,
+            })
+        })?
+        .collect()
+}
+
 /// The sealed notes and the sealed thread of a signal, in order, and its audit trail.
 fn extras_in(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<SignalExtras> {
-    let sealed = |table: &str| -> rusqlite::Result<Vec<SealedItem>> {
-        let sql = format!(
-            "SELECT seq, author, day, format, envelope FROM {table}
-                 WHERE signal_id = ?1 ORDER BY seq"
-        );
-        c.prepare_cached(&sql)?
-            .query_map(params![id], |r| {
-                Ok(SealedItem {
-                    seq: r.get(0)?,
-                    author: r.get(1)?,
-                    day: r.get(2)?,
-                    format: r.get(3)?,
-                    envelope: r.get(4)?,
-                })
-            })?
-            .collect()
-    };
-    let notes = sealed("notes")?;
-    let messages = sealed("all_messages")?;
+    let notes = sealed_items(c, "notes", id)?;
+    let messages = sealed_items(c, "all_messages", id)?;
     let (trail, trail_total) = trail_of(c, id)?;
     let unanswered = c
         .prepare_cached(
