@@ -214,9 +214,25 @@ async fn a_reply_is_marked_handled_and_a_new_signal_is_acknowledged_with_the_sta
     let id = signal_ids(&s.get("/").await.1).remove(0);
     let (_, page) = s.get(&format!("/signals/{id}")).await;
     assert!(page.contains("Ontvangst bevestigen"));
+    let views = |server: &Server| -> i64 {
+        db(server)
+            .query_row(
+                "SELECT count(*) FROM audit WHERE signal_id = ?1 AND action = 'view'",
+                [&id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let before = views(&server);
     let res = s.post(&format!("/signals/{id}/acknowledge"), &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(location(&res), format!("/signals/{id}?done=ack"));
+    // It opened the envelope for the sender's language: audited.
+    assert_eq!(
+        views(&server),
+        before + 1,
+        "the acknowledgement's decryption is audited"
+    );
     // The sender reads the English acknowledgement with the code.
     let thread = intake(&server, "/follow-up", &[("receipt", &receipt)]).await;
     assert!(

@@ -616,6 +616,13 @@ pub async fn acknowledge(
         .await
         .map_err(|e| Failure(face, e.into()))?
         .ok_or(Failure(face, ReviewError::NotFound))?;
+    // The envelope is opened for the sender's language: a decryption, audited
+    // like any other before it happens.
+    state
+        .store
+        .audit_view(&reviewer.name, &id)
+        .await
+        .map_err(|e| Failure(face, e.into()))?;
     let lang = open_signal(&record.envelope, &reviewer.identity)
         .ok()
         .and_then(|(lang, _)| Lang::parse(&lang))
