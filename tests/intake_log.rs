@@ -148,7 +148,7 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
         env: vec![
             ("SIGNAAL_MIX_INTERVAL_SECS".into(), "2".into()),
             ("SIGNAAL_MAX_CONNECTIONS_PER_CLIENT".into(), "1".into()),
-            ("SIGNAAL_HEADER_TIMEOUT_SECS".into(), "1".into()),
+            ("SIGNAAL_HEADER_TIMEOUT_SECS".into(), "2".into()),
             ("SIGNAAL_REQUEST_TIMEOUT_SECS".into(), "2".into()),
         ],
         ..Options::default()
@@ -202,8 +202,8 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
     let mut held = connect("127.0.3.4").await;
     held.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
     // The server takes the slot in the connection's own task: give it the
-    // moment to run (the header timeout, 1 s, keeps the connection longer).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // moment to run (the header timeout, 2 s, keeps the connection longer).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let over = answer_of(
         "127.0.3.4",
         format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
@@ -232,7 +232,7 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
     wait_for_counts(&server, &expected);
     // Two more intervals, so that the idle keep-alive connection of the
     // form's request has timed out and would have been counted.
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(6));
     let log = server.output();
     for (key, n) in expected {
         assert_eq!(counted(&log, key), n, "{key} in the summaries: {log}");
