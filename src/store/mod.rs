@@ -163,7 +163,8 @@ impl Store {
             .stack_size(crate::config::THREAD_STACK)
             .spawn({
                 let times = times.clone();
-                move || writer::run(conn, rx, times)
+                let db = path.clone();
+                move || writer::run(conn, rx, times, db)
             })
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),

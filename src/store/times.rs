@@ -49,13 +49,26 @@ impl FileTimes {
     /// and the WAL's access times and writes the shared memory; it creates
     /// and removes nothing, so the folder and the other files keep theirs).
     pub fn settle_after_read(&self, db: &Path) {
+        self.set_back(&self.database_files(db));
+    }
+
+    /// After a commit: the database's files and the folder, without listing
+    /// it (a commit writes those three files; the folder's time moves when
+    /// anything in it is made or removed, by this process or another). What
+    /// else the folder holds is set back at start, after each checkpoint of
+    /// the WAL and at a clean stop ([`FileTimes::settle`]).
+    pub fn settle_after_commit(&self, db: &Path) {
+        let [a, b, c] = self.database_files(db);
+        self.set_back(&[a, b, c, self.dir.clone()]);
+    }
+
+    fn database_files(&self, db: &Path) -> [PathBuf; 3] {
         let name = db.file_name().unwrap_or_default().to_string_lossy();
-        let paths = [
+        [
             db.to_owned(),
             self.dir.join(format!("{name}-wal")),
             self.dir.join(format!("{name}-shm")),
-        ];
-        self.set_back(&paths);
+        ]
     }
 
     fn set_back(&self, paths: &[PathBuf]) {

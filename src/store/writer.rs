@@ -44,7 +44,12 @@ pub(super) enum Work {
 }
 
 /// Runs until every sender is dropped, then returns (after the last commit).
-pub(super) fn run(mut conn: Connection, work: mpsc::Receiver<Work>, times: FileTimes) {
+pub(super) fn run(
+    mut conn: Connection,
+    work: mpsc::Receiver<Work>,
+    times: FileTimes,
+    db: std::path::PathBuf,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut pending_alone = None;
     while let Ok(first) = work.recv() {
@@ -62,10 +67,14 @@ pub(super) fn run(mut conn: Connection, work: mpsc::Receiver<Work>, times: FileT
         if !group.is_empty() {
             commit_group(&mut conn, &mut group);
         }
-        if let Some(f) = pending_alone.take() {
-            f(&mut conn);
+        match pending_alone.take() {
+            // A checkpoint may truncate or remove files: the whole folder.
+            Some(f) => {
+                f(&mut conn);
+                times.settle();
+            }
+            None => times.settle_after_commit(&db),
         }
-        times.settle();
     }
     tracing::debug!("writer drained");
 }
