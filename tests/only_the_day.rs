@@ -195,7 +195,7 @@ fn assert_no_order(found: &[Reading]) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_day() {
+async fn after_a_mix_nothing_in_the_file_or_a_backup_orders_the_signals_and_messages_of_a_day() {
     let team = TeamKey::generate();
     let mut server = server(3600, &team);
     // The controls, before any mix: the same readings find the order of
@@ -227,6 +227,19 @@ async fn after_a_mix_nothing_in_the_file_orders_the_signals_and_messages_of_a_da
     let before = copy_folder(&server.data_dir());
     let db = with_wal_applied(before.path());
     let ranks = arrival_ranks(&db, &receipts, &messages_on);
+
+    // A backup made now, while the server runs and before any mix of these
+    // signals and messages, carries no order either (VACUUM INTO rebuilds
+    // every table and index in key order).
+    let backup = server.root.path().join("while-serving.db");
+    let (code, out, err) = server.run(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let found = correlations(&backup, &ranks, 100, 200);
+    assert!(
+        found.len() >= 7,
+        "every table and index of signals and messages in the backup: {found:#?}"
+    );
+    assert_no_order(&found);
 
     // A clean stop mixes, and its last act (SQLite removing the WAL and the
     // shared memory) does not date the folder either.
