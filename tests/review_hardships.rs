@@ -55,6 +55,11 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_
 
     let (_, empty) = s.get("/hardships").await;
     assert!(empty.contains("data-hardships=\"0\""), "{empty}");
+    // The server answers a missing field in the page's language, not the browser.
+    assert!(
+        empty.contains(r#"action="/hardships" novalidate"#),
+        "the new-hardship form leaves validation to the server: {empty}"
+    );
     let res = s
         .post(
             "/hardships",
@@ -97,6 +102,10 @@ async fn a_reviewer_groups_three_signals_into_a_hardship_follows_its_measure_to_
     assert_eq!(res.status().as_u16(), 303);
     let (_, page) = s.get(&format!("/hardships/{hardship}")).await;
     assert!(page.contains("data-linked=\"2\""), "{page}");
+    assert!(
+        page.contains(r#"measures" novalidate"#),
+        "the new-measure form leaves validation to the server"
+    );
     s.post(&format!("{third}/hardships"), &[("hardship", &hardship)])
         .await;
     let (_, page) = s.get(&third).await;

@@ -167,7 +167,7 @@ pub fn hardships(
                 @if !form.errors.is_empty() {
                     div.error-summary role="alert" { p { (t("review.hardships.refused")) } }
                 }
-                form method="post" action="/hardships" {
+                form method="post" action="/hardships" novalidate {
                     input type="hidden" name="csrf" value=(who.csrf);
                     (text_field(face, form, "title", false, true))
                     (text_field(face, form, "description", true, true))
@@ -310,7 +310,7 @@ fn measure_text(face: Face, form: &MeasureForm, name: &str, kind: &str, required
 fn new_measure(face: Face, who: &Reviewer, hardship: &str, form: &MeasureForm) -> Markup {
     let t = |key: &str| face.t(key);
     html! {
-        form #new-measure method="post" action=(format!("/hardships/{hardship}/measures")) {
+        form #new-measure method="post" action=(format!("/hardships/{hardship}/measures")) novalidate {
             h3 { (t("review.measure.add")) }
             input type="hidden" name="csrf" value=(who.csrf);
             (measure_choice(face, form, "kind", KINDS))

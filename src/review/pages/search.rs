@@ -77,7 +77,7 @@ pub fn search(
 fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
     let t = |key: &str| face.t(key);
     html! {
-        form.search method="post" action="/search" {
+        form.search method="post" action="/search" novalidate {
             input type="hidden" name="csrf" value=(who.csrf);
             div.field { label for="q" { (t("review.search.label")) }
                 input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
