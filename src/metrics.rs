@@ -35,7 +35,8 @@ static DATABASE_BYTES: AtomicU64 = AtomicU64::new(0);
 /// Measures the database file and its WAL for the size gauge; called right
 /// after each mix (and the one at start), never per request.
 pub fn sample_size(db: &Path) {
-    let bytes = [db.to_owned(), db.with_extension("db-wal")]
+    let [file, wal, _] = crate::store::database_files(db);
+    let bytes = [file, wal]
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())

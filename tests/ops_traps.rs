@@ -263,18 +263,27 @@ async fn an_export_folder_and_its_files_are_open_to_their_owner_only() {
     }
 }
 
-#[test]
-fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
+/// A server started and stopped with a team key, when root runs the test
+/// (`None`, said, otherwise: `why` only root can do it).
+fn stopped_as_root(why: &str) -> Option<Server> {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("skipping: only root can hand a file to another user");
-        return;
+        eprintln!("skipping: {why}");
+        return None;
     }
-    use std::os::unix::fs::MetadataExt;
     let mut server = Server::start_with(Options {
         team: vec![TeamKey::generate().recipient()],
         ..Options::default()
     });
     assert!(server.stop().success());
+    Some(server)
+}
+
+#[test]
+fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
+    let Some(server) = stopped_as_root("only root can hand a file to another user") else {
+        return;
+    };
+    use std::os::unix::fs::MetadataExt;
     // As the package makes it: the keys folders belong to the service's user.
     let service = 65534;
     let reviewers = server.keys_dir().join("reviewers");
@@ -374,15 +383,9 @@ fn a_reviewer_added_by_root_belongs_to_the_service_that_must_read_it() {
 /// not open, and would fail to start on): it says to run as that user.
 #[test]
 fn check_as_root_makes_no_database_the_service_cannot_open() {
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipping: only root can hand a folder to another user");
+    let Some(server) = stopped_as_root("only root can hand a folder to another user") else {
         return;
-    }
-    let mut server = Server::start_with(Options {
-        team: vec![TeamKey::generate().recipient()],
-        ..Options::default()
-    });
-    assert!(server.stop().success());
+    };
     // A new installation: an empty data folder of the service's user.
     let data = server.data_dir();
     std::fs::remove_dir_all(&data).unwrap();

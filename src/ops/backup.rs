@@ -229,8 +229,8 @@ pub fn restore(
     };
     // The old database's WAL and index belong to the old file: remove them
     // with it, or SQLite would replay the old WAL into the restored file.
-    for suffix in ["-wal", "-shm"] {
-        let side = data_dir.join(format!("{DB_FILE}{suffix}"));
+    let [_, wal, shm] = crate::store::database_files(&data_dir.join(DB_FILE));
+    for side in [wal, shm] {
         if side.exists() {
             std::fs::remove_file(&side)
                 .map_err(|e| OpsError::path(&side, format!("cannot be removed ({})", e.kind())))?;

@@ -205,7 +205,6 @@ pub fn move_chunk(
     let Some(last) = last else {
         return Ok((false, 0));
     };
-    let columns = columns(conn, table)?;
     if inbox.rowid {
         // A random rowid that the main table already holds (a 2^-63 chance per
         // pair) gets a new one first, so the move can never fail on it.
@@ -215,11 +214,7 @@ pub fn move_chunk(
         ))?
         .execute(params![period_start, last])?;
     }
-    let carried = if inbox.rowid {
-        format!("rowid, {columns}")
-    } else {
-        columns.clone()
-    };
+    let carried = carried(conn, inbox)?;
     conn.prepare_cached(&format!(
         "INSERT INTO {main} ({carried}) SELECT {carried} FROM {table}
          WHERE {day} < ?1 AND {key} <= ?2 ORDER BY {key}"
@@ -318,12 +313,7 @@ pub fn begin_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<()> {
 pub fn copy_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(bool, u64)> {
     let (table, key) = (inbox.table, inbox.key);
     let next = format!("{table}_next");
-    let columns = columns(conn, table)?;
-    let carried = if inbox.rowid {
-        format!("rowid, {columns}")
-    } else {
-        columns
-    };
+    let carried = carried(conn, inbox)?;
     let copied = conn
         .prepare_cached(&format!(
             "INSERT INTO {next} ({carried}) SELECT {carried} FROM {table}
@@ -351,12 +341,7 @@ pub fn catch_up_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(boo
     let Some(last) = last else {
         return Ok((false, 0));
     };
-    let columns = columns(conn, table)?;
-    let carried = if inbox.rowid {
-        format!("rowid, {columns}")
-    } else {
-        columns
-    };
+    let carried = carried(conn, inbox)?;
     conn.prepare_cached(&format!(
         "DELETE FROM {next} WHERE {key} IN (SELECT k FROM {table}_touched WHERE k <= ?1)"
     ))?
@@ -378,12 +363,7 @@ pub fn catch_up_chunk(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<(boo
 pub fn finish_rebuild(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<u64> {
     let (table, key) = (inbox.table, inbox.key);
     let next = format!("{table}_next");
-    let columns = columns(conn, table)?;
-    let carried = if inbox.rowid {
-        format!("rowid, {columns}")
-    } else {
-        columns
-    };
+    let carried = carried(conn, inbox)?;
     // The noted rows again, and the note goes (with its triggers, on the old
     // table), so nothing of the rebuild is left for the next one to clear.
     conn.execute_batch(&format!(
@@ -463,6 +443,17 @@ fn lowest(inbox: &Inbox) -> rusqlite::types::Value {
     } else {
         rusqlite::types::Value::Text(String::new())
     }
+}
+
+/// The columns a copy of `inbox`'s rows carries, comma-separated: the
+/// rowid first when it is the key, then every column in its order.
+fn carried(conn: &Connection, inbox: &Inbox) -> rusqlite::Result<String> {
+    let columns = columns(conn, inbox.table)?;
+    Ok(if inbox.rowid {
+        format!("rowid, {columns}")
+    } else {
+        columns
+    })
 }
 
 /// The table's columns, comma-separated, in their order.

@@ -467,6 +467,16 @@ impl Store {
 }
 
 /// Makes the database and its WAL and shared-memory files readable by their
+/// The database file `db`, its WAL and its shared memory, in that order.
+pub fn database_files(db: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [db.to_owned(), with("-wal"), with("-shm")]
+}
+
 /// owner only: a new database is created empty with mode 0600 (SQLite keeps
 /// the mode, and gives it to the WAL and the shared memory), and files an
 /// older signaal left more open are closed to others.
@@ -479,10 +489,7 @@ fn owner_only(db: &Path) -> std::io::Result<()> {
             .mode(0o600)
             .open(db)?;
     }
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        let path = std::path::PathBuf::from(name);
+    for path in database_files(db) {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };

@@ -49,7 +49,7 @@ impl FileTimes {
     /// and the WAL's access times and writes the shared memory; it creates
     /// and removes nothing, so the folder and the other files keep theirs).
     pub fn settle_after_read(&self, db: &Path) {
-        self.set_back(&self.database_files(db));
+        self.set_back(&super::database_files(db));
     }
 
     /// After a commit: the database's files and the folder, without listing
@@ -58,17 +58,8 @@ impl FileTimes {
     /// else the folder holds is set back at start, after each checkpoint of
     /// the WAL and at a clean stop ([`FileTimes::settle`]).
     pub fn settle_after_commit(&self, db: &Path) {
-        let [a, b, c] = self.database_files(db);
+        let [a, b, c] = super::database_files(db);
         self.set_back(&[a, b, c, self.dir.clone()]);
-    }
-
-    fn database_files(&self, db: &Path) -> [PathBuf; 3] {
-        let name = db.file_name().unwrap_or_default().to_string_lossy();
-        [
-            db.to_owned(),
-            self.dir.join(format!("{name}-wal")),
-            self.dir.join(format!("{name}-shm")),
-        ]
     }
 
     fn set_back(&self, paths: &[PathBuf]) {
