@@ -347,6 +347,32 @@ async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_w
         page.contains("Uitloggen") && page.contains("Niet gevonden"),
         "{page}"
     );
+    // So does a signal, hardship or envelope that does not exist, answered by
+    // a route's handler rather than the fallback; without a session the same
+    // address is the plain page (no navigation, no reviewer's name).
+    for missing in [
+        "/signals/aaaaaaaaaaaaaaaa",
+        "/signals/aaaaaaaaaaaaaaaa/envelope.age",
+        "/hardships/aaaaaaaaaaaaaaaa",
+    ] {
+        let (status, page) = s.get(missing).await;
+        assert_eq!(status, 404, "{missing}");
+        assert!(
+            page.contains("Uitloggen")
+                && page.contains("Niet gevonden")
+                && page.contains("href=\"/search\""),
+            "{missing}: {page}"
+        );
+    }
+    let bare = reqwest::get(format!("{}/no/such/page", s.base))
+        .await
+        .unwrap();
+    assert_eq!(bare.status().as_u16(), 404);
+    let bare = bare.text().await.unwrap();
+    assert!(
+        bare.contains("Niet gevonden") && !bare.contains("Uitloggen"),
+        "{bare}"
+    );
 
     // Opening a signal again and again folds into one line of its trail.
     for _ in 0..3 {

@@ -41,6 +41,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on};
@@ -265,6 +266,10 @@ pub fn router(state: ReviewState) -> Router {
         )
     };
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            framed_errors,
+        ))
         .route_layer(axum::middleware::from_fn(web::log_request))
         .fallback(not_found)
         .layer(web::catch_panics())
@@ -381,8 +386,46 @@ impl ReviewError {
         };
         let title = face.t(&format!("review.error.{key}.title"));
         let text = face.t(&format!("review.error.{key}.body"));
-        (status, pages::message(face, title, text)).into_response()
+        let mut res = (status, pages::message(face, title, text)).into_response();
+        if !matches!(self, Self::NoSession { .. }) {
+            res.extensions_mut().insert(ErrorPage { face, key });
+        }
+        res
     }
+}
+
+/// Marks a response as the error page of `key`, so that [`framed_errors`]
+/// can give it the frame and navigation of a reviewer who is logged in.
+#[derive(Debug, Clone, Copy)]
+struct ErrorPage {
+    face: Face,
+    key: &'static str,
+}
+
+/// An error page answered to a reviewer who is logged in (a signal that does
+/// not exist, a value refused) gets the frame and navigation, so they can go
+/// on from there; without a session it stays the plain page.
+async fn framed_errors(
+    State(state): State<ReviewState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let who = session::peek(&state, req.headers());
+    let res = next.run(req).await;
+    let (Some(who), Some(page)) = (who, res.extensions().get::<ErrorPage>().copied()) else {
+        return res;
+    };
+    let ErrorPage { face, key } = page;
+    (
+        res.status(),
+        pages::message_for(
+            face,
+            Some(&who),
+            face.t(&format!("review.error.{key}.title")),
+            face.t(&format!("review.error.{key}.body")),
+        ),
+    )
+        .into_response()
 }
 
 /// A [`ReviewError`] with the face it is shown on.

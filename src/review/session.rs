@@ -256,15 +256,19 @@ impl Sessions {
         }
         let s = map.get_mut(&key).ok_or(None)?;
         s.last_seen = now;
-        Ok(Reviewer {
-            name: s.name.clone(),
-            recipient: s.recipient.clone(),
-            identity: Arc::clone(&s.identity),
-            csrf: data_encoding::HEXLOWER.encode(&s.csrf),
-            notice: s.notice.take(),
-            opened: Arc::clone(&s.opened),
-            token: token.to_owned(),
-        })
+        let notice = s.notice.take();
+        Ok(Reviewer::of(s, token, notice))
+    }
+
+    /// The reviewer of the live session `token`, if any, without refreshing
+    /// its idle clock or taking its notice: for the frame of an error page
+    /// after the request's own lookup.
+    fn peek(&self, token: &str) -> Option<Reviewer> {
+        let map = self.map.lock().ok()?;
+        let s = map.get(&token_key(token))?;
+        self.expiry(s, Instant::now())
+            .is_none()
+            .then(|| Reviewer::of(s, token, None))
     }
 
     /// Number of live sessions.
@@ -329,6 +333,18 @@ impl std::fmt::Debug for Reviewer {
 }
 
 impl Reviewer {
+    fn of(s: &Session, token: &str, notice: Option<u64>) -> Self {
+        Self {
+            name: s.name.clone(),
+            recipient: s.recipient.clone(),
+            identity: Arc::clone(&s.identity),
+            csrf: data_encoding::HEXLOWER.encode(&s.csrf),
+            notice,
+            opened: Arc::clone(&s.opened),
+            token: token.to_owned(),
+        }
+    }
+
     /// Whether `sent` is this session's CSRF token (constant time).
     pub fn csrf_ok(&self, sent: &str) -> bool {
         bool::from(sent.as_bytes().ct_eq(self.csrf.as_bytes()))
@@ -405,6 +421,12 @@ impl FromRequestParts<ReviewState> for Reviewer {
         }
         Ok(reviewer)
     }
+}
+
+/// The reviewer whose live session the request carries, if any, as
+/// [`Sessions::peek`] finds it.
+pub(super) fn peek(state: &ReviewState, headers: &HeaderMap) -> Option<Reviewer> {
+    state.sessions.peek(&token_from(headers, state.production)?)
 }
 
 /// The session cookie's name in this mode.
