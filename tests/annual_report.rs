@@ -284,6 +284,33 @@ async fn the_annual_report_shows_the_published_and_with_a_reviewers_key_the_rest
         assert_eq!(status, 400, "{bad}");
         assert!(page.contains("<h1>"), "{bad}: a page");
     }
+    // A year typed wrong is said at its box on the overview, with what was
+    // typed kept (escaped) and the other choices as they were; nothing is
+    // written or audited (the count below).
+    for (typed, shown) in [("26", "26"), ("%3Cb%3E2026", "&lt;b&gt;2026"), ("", "")] {
+        let (status, page) = s
+            .get(&format!(
+                "/hardships/report?year={typed}&format=md&lang=en&internal=1"
+            ))
+            .await;
+        assert_eq!(status, 400, "{typed}");
+        assert!(
+            page.contains("id=\"r-year-error\"")
+                && page.contains("Vul een jaar in van vier cijfers")
+                && page.contains(&format!("name=\"year\" type=\"text\" inputmode=\"numeric\" maxlength=\"4\" size=\"6\" autocomplete=\"off\" value=\"{shown}\" aria-invalid=\"true\""))
+                && page.contains("<option value=\"md\" selected>")
+                && page.contains("<option value=\"en\" selected>")
+                && page.contains("id=\"r-internal\" name=\"internal\" type=\"checkbox\" value=\"1\" checked")
+                && page.contains("Uitloggen"),
+            "{typed}: {page}"
+        );
+        assert!(!page.contains("<b>2026"), "escaped");
+    }
+    let (_, overview) = s.get("/hardships").await;
+    assert!(
+        overview.contains("novalidate") && !overview.contains("r-year-error"),
+        "the browser leaves the year to the server"
+    );
     // The aggregate report is as it was.
     let (code, out, _) = server.run(&["report", "--csv"]);
     assert_eq!(code, 0);

@@ -266,12 +266,13 @@ fn the_intake_and_the_review_face_work_in_a_real_browser_without_javascript_and_
     let rows = report["axe"].as_array().unwrap();
     // Twenty-seven intake pages (one of them a thread with the team's open
     // question, three the results and a thread that is part of a published
-    // hardship), the annual report, and fourteen review pages (seven of them
+    // hardship), the annual report, and sixteen review pages (seven of them
     // the hardships': the overview, empty and with measures, a refused form,
     // a hardship with a refused measure, a hardship, the guard's check
-    // before publishing, the hardship published), two languages, each
+    // before publishing, the hardship published; then the overview with a
+    // refused year and a signal that does not exist), two languages, each
     // checked and clean.
-    assert_eq!(rows.len(), 84, "{rows:?}");
+    assert_eq!(rows.len(), 88, "{rows:?}");
     assert!(rows.iter().all(|r| r["violations"] == 0), "{rows:?}");
     // Nothing the browser typed reached the log.
     let log = server.output();

@@ -277,6 +277,148 @@ async fn search_keeps_the_query_shows_the_sentence_marked_and_escaped_and_finds_
     );
 }
 
+/// The ids a search page lists as hits.
+fn hits(page: &str) -> Vec<String> {
+    let mut out: Vec<String> = page
+        .match_indices("<li data-signal=\"")
+        .filter_map(|(i, m)| page[i + m.len()..].split('"').next().map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn search_combines_with_the_queues_filters_label_mine_attention_and_the_senders_domain() {
+    let server = Server::start();
+    // Five signals with the same word; the third one's sender chose youth.
+    for i in 0..5 {
+        let text = format!("De toeslag stopt ({i}).");
+        if i == 2 {
+            submit_signal(&server, &[("situation", &text), ("domain", "youth")]).await;
+        } else {
+            submit_signal(&server, &[("situation", &text)]).await;
+        }
+    }
+    let s = demo_login(&server).await;
+    let all = {
+        let mut ids = signal_ids(&s.get("/").await.1);
+        ids.sort();
+        ids
+    };
+    assert_eq!(all.len(), 5);
+    // Which id holds which number, as the page shows it.
+    let mut by_number = vec![String::new(); 5];
+    for id in &all {
+        let (_, page) = s.get(&format!("/signals/{id}")).await;
+        let n = (0..5).find(|n| page.contains(&format!("({n})"))).unwrap();
+        by_number[n] = id.clone();
+    }
+    // 0: labelled "spoed"; 1: assigned to demo; 4: ten days old, unacknowledged.
+    s.post(
+        &format!("/signals/{}/triage", by_number[0]),
+        &[
+            ("status", "in_progress"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", "spoed"),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    s.post(
+        &format!("/signals/{}/triage", by_number[1]),
+        &[
+            ("status", "in_progress"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", ""),
+            ("assignee", "demo"),
+        ],
+    )
+    .await;
+    {
+        let conn = db(&server);
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        for table in ["signals", "inbox_signals"] {
+            conn.execute(
+                &format!("UPDATE {table} SET received_on = date(?2, '-10 days') WHERE id = ?1"),
+                [by_number[4].as_str(), today.as_str()],
+            )
+            .unwrap();
+        }
+    }
+    let search = async |extra: &[(&str, &str)]| {
+        let mut form = vec![("q", "toeslag")];
+        form.extend_from_slice(extra);
+        s.post("/search", &form).await.text().await.unwrap()
+    };
+    let one = |n: usize| vec![by_number[n].clone()];
+    assert_eq!(hits(&search(&[]).await), all, "no filter: all five");
+    let page = search(&[("label", "spoed")]).await;
+    assert_eq!(hits(&page), one(0), "label");
+    assert!(
+        page.contains("id=\"s-label\" name=\"label\" value=\"spoed\""),
+        "the filter stays: {page}"
+    );
+    let page = search(&[("who", "mine")]).await;
+    assert_eq!(hits(&page), one(1), "mine");
+    assert!(page.contains("<option value=\"mine\" selected>"), "{page}");
+    let mut nobody = all.clone();
+    nobody.retain(|id| *id != by_number[1]);
+    assert_eq!(
+        hits(&search(&[("who", "nobody")]).await),
+        nobody,
+        "unassigned"
+    );
+    let page = search(&[("attention", "1")]).await;
+    assert_eq!(hits(&page), one(4), "needs attention");
+    assert!(
+        page.contains(
+            "id=\"s-attention\" type=\"checkbox\" name=\"attention\" value=\"1\" checked"
+        ),
+        "{page}"
+    );
+    assert_eq!(
+        hits(&search(&[("domain", "youth")]).await),
+        one(2),
+        "the sender's domain"
+    );
+    assert!(
+        hits(&search(&[("label", "spoed"), ("who", "mine")]).await).is_empty(),
+        "both at once"
+    );
+    // The queue's filter carries over: its link opens the search with the
+    // same filters chosen.
+    let (_, queue) = s
+        .get("/?label=spoed&who=mine&attention=1&sort=oldest")
+        .await;
+    assert!(
+        queue.contains(
+            "href=\"/search?label=spoed&amp;who=mine&amp;attention=1&amp;sort=oldest&amp;page=1\""
+        ),
+        "{queue}"
+    );
+    let (status, form) = s
+        .get("/search?label=spoed&who=mine&attention=1&sort=oldest&page=1")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("name=\"label\" value=\"spoed\"")
+            && form.contains("<option value=\"mine\" selected>")
+            && form.contains("name=\"attention\" value=\"1\" checked"),
+        "{form}"
+    );
+    // Reading the sender's choice of domain for the search was audited.
+    let audited: i64 = db(&server)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE detail LIKE 'domain chosen by the sender read:%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(audited >= 1);
+}
+
 #[tokio::test]
 async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_without_content() {
     let server = Server::start();
@@ -381,6 +523,41 @@ async fn the_metadata_of_selected_or_filtered_signals_downloads_as_csv_audited_w
     let (_, page) = s.get(&format!("/signals/{}", ids[1])).await;
     assert!(page.contains("data-folded=\"4\""), "{page}");
     assert!(page.contains("geopend (ontsleuteld) 4× tussen"), "{page}");
+    // A second session of the same reviewer folds on its own line: the fold
+    // is per session, which each view row names as its login row does.
+    let again = demo_login(&server).await;
+    again.get(&format!("/signals/{}", ids[1])).await;
+    let (_, page) = again.get(&format!("/signals/{}", ids[1])).await;
+    assert!(
+        page.contains("data-folded=\"2\"") && page.contains("data-folded=\"4\""),
+        "{page}"
+    );
+    let conn = db(&server);
+    let logins: Vec<String> = conn
+        .prepare("SELECT detail FROM audit WHERE action = 'login' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let views: Vec<String> = conn
+        .prepare("SELECT detail FROM audit WHERE action = 'view' AND signal_id = ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([ids[1].as_str()], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(logins.len(), 2);
+    assert_ne!(logins[0], logins[1], "each session its own name");
+    assert_eq!(views.len(), 6);
+    assert!(
+        views[..4].iter().all(|v| *v == logins[0]),
+        "{views:?} {logins:?}"
+    );
+    assert!(
+        views[4..].iter().all(|v| *v == logins[1]),
+        "{views:?} {logins:?}"
+    );
 }
 
 fn signaal_day(server: &Server, id: &str) -> String {

@@ -11,6 +11,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::pages::AnnualForm;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState};
 use crate::annual::{self, Asked, Format};
@@ -39,6 +40,26 @@ pub fn asked(query: Option<&str>, page_lang: Lang) -> Option<Asked> {
     })
 }
 
+/// The form as `query` typed it, for the page that says its year was
+/// refused: the year as typed (its first ten characters), the rest if known.
+fn typed(query: Option<&str>) -> AnnualForm {
+    let mut form = AnnualForm::default();
+    let mut year = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "year" => year = Some(v.chars().filter(|c| !c.is_control()).take(10).collect()),
+            "format" if Format::parse(v.trim()).is_some() => form.format = v.trim().to_owned(),
+            "lang" => form.lang = Lang::parse(v.trim()),
+            "internal" => form.internal = v == "1",
+            _ => {}
+        }
+    }
+    let year: String = year.unwrap_or_default();
+    form.bad_year = annual::parse_year(&year).is_none();
+    form.year = year;
+    form
+}
+
 /// `GET /hardships/report`.
 pub async fn download(
     State(state): State<ReviewState>,
@@ -46,7 +67,22 @@ pub async fn download(
     reviewer: Reviewer,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Failure> {
-    let asked = asked(query.as_deref(), face.lang).ok_or(Failure(face, ReviewError::BadRequest))?;
+    let Some(asked) = asked(query.as_deref(), face.lang) else {
+        let typed = typed(query.as_deref());
+        if !typed.bad_year {
+            return Err(Failure(face, ReviewError::BadRequest));
+        }
+        let filters = super::monitoring::Filters::default();
+        return super::monitoring::page(
+            &state,
+            face,
+            &reviewer,
+            filters,
+            &super::hardships::HardshipForm::default(),
+            &typed,
+        )
+        .await;
+    };
     let fail = |e: crate::store::StoreError| Failure(face, ReviewError::from(e));
     state
         .store

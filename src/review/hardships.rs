@@ -153,7 +153,15 @@ pub async fn list(
 ) -> Result<Response, Failure> {
     let filters = super::monitoring::Filters::parse(query.as_deref())
         .ok_or(Failure(face, ReviewError::BadRequest))?;
-    super::monitoring::page(&state, face, &reviewer, filters, &HardshipForm::default()).await
+    super::monitoring::page(
+        &state,
+        face,
+        &reviewer,
+        filters,
+        &HardshipForm::default(),
+        &pages::AnnualForm::default(),
+    )
+    .await
 }
 
 /// `POST /hardships`: a new hardship, sealed to the team; 303 to its page.
@@ -170,7 +178,15 @@ pub async fn create(
     drop(fields);
     if !form.errors.is_empty() {
         let filters = super::monitoring::Filters::default();
-        return super::monitoring::page(&state, face, &reviewer, filters, &form).await;
+        return super::monitoring::page(
+            &state,
+            face,
+            &reviewer,
+            filters,
+            &form,
+            &pages::AnnualForm::default(),
+        )
+        .await;
     }
     let team = team_recipients(&state, face)?;
     let texts: Vec<(&str, &str)> = form.texts.iter().map(|(n, v)| (*n, v.as_str())).collect();

@@ -114,10 +114,11 @@ pub async fn submit(
             let Some(token) = state.sessions.create(&name, identity) else {
                 return ReviewError::Unavailable.page(face);
             };
+            let label = state.sessions.label(&token).unwrap_or_default();
             let detail = if refused_before > 0 {
-                format!("after {refused_before} refused second factors")
+                format!("session {label}, after {refused_before} refused second factors")
             } else {
-                String::new()
+                format!("session {label}")
             };
             if let Err(e) = state
                 .store

@@ -258,6 +258,7 @@ pub async fn page(
     reviewer: &Reviewer,
     filters: Filters,
     form: &HardshipForm,
+    annual: &pages::AnnualForm,
 ) -> Result<axum::response::Response, Failure> {
     let fail = |e: ReviewError| Failure(face, e);
     let (hardships, measures) = state.store.overview().await.map_err(|e| fail(e.into()))?;
@@ -353,10 +354,13 @@ pub async fn page(
         changes: &changes,
         filters: &filters,
         today: today(),
+        annual,
     };
     let mut res = web::wiped(pages::hardships(face, reviewer, &view, form));
     if !form.errors.is_empty() {
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    } else if annual.bad_year {
+        *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
     }
     Ok(res)
 }

@@ -19,10 +19,10 @@ use super::fields::Fields;
 use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
-use crate::signal::STATUSES;
 use crate::signal::sealed::open_answers;
 use crate::signal::sealed::open_text;
-use crate::store::search::{ScanFilter, ScanItem};
+use crate::store::queue::QueueFilter;
+use crate::store::search::ScanItem;
 use crate::web;
 
 /// Signals scanned when the form does not say.
@@ -92,17 +92,20 @@ pub fn scan(
     identity: &age::x25519::Identity,
     needle: &str,
     scope: u32,
-    filter: &ScanFilter,
+    filter: &QueueFilter,
     deadline: Instant,
 ) -> Result<Outcome, crate::store::StoreError> {
     let needle = Zeroizing::new(needle.to_lowercase());
     let mut out = Outcome::default();
-    let mut after = None;
+    let mut filter = QueueFilter {
+        before: None,
+        ..filter.clone()
+    };
     let mut left = scope;
     while left > 0 && !out.timed_out {
-        let batch = store.search_batch_blocking(after.take(), BATCH.min(left), filter)?;
+        let batch = store.search_batch_blocking(BATCH.min(left), &filter)?;
         let Some(last) = batch.last() else { break };
-        after = Some((last.received_on.clone(), last.rowid));
+        filter.before = Some((last.received_on.clone(), last.rowid));
         left = left.saturating_sub(u32::try_from(batch.len()).unwrap_or(u32::MAX));
         let per_worker = batch.len().div_ceil(workers()).max(1);
         let parts: Vec<Outcome> = std::thread::scope(|s| {
@@ -234,8 +237,21 @@ pub struct Asked {
     pub needle: Zeroizing<String>,
     /// How many of the newest signals to scan.
     pub scope: u32,
-    /// Status and domain the search is narrowed to.
-    pub filter: ScanFilter,
+    /// The queue's filters the search is narrowed to (status, domain,
+    /// assignee, label, needs attention).
+    pub filter: QueueFilter,
+}
+
+/// The queue's filters among `fields` (the search form's, or the queue's
+/// address on `GET /search`), read as the queue reads them.
+fn filter_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, reviewer: &str) -> QueueFilter {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if matches!(k, "status" | "domain" | "label" | "who" | "attention") && !v.is_empty() {
+            q.append_pair(k, v);
+        }
+    }
+    super::queue::parse_filter(Some(&q.finish()), reviewer).filter
 }
 
 /// `GET /search`: the form.
@@ -243,6 +259,7 @@ pub async fn page(
     State(state): State<ReviewState>,
     face: Face,
     reviewer: Reviewer,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, Failure> {
     let domains = state
         .store
@@ -250,8 +267,15 @@ pub async fn page(
         .await
         .map_err(|e| Failure(face, e.into()))?;
     let title = face.t("review.search.title");
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
     let asked = Asked {
         scope: DEFAULT_SCOPE,
+        filter: filter_of(
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &reviewer.name,
+        ),
         ..Asked::default()
     };
     Ok(pages::layout(
@@ -277,9 +301,13 @@ pub async fn run(
         .domains_in_use()
         .await
         .map_err(|e| fail(e.into()))?;
-    let status = fields.get("status");
-    let domain = fields.get("domain");
-    let asked = Asked {
+    let filter = filter_of(
+        ["status", "domain", "label", "who", "attention"]
+            .into_iter()
+            .map(|k| (k, fields.get(k))),
+        &reviewer.name,
+    );
+    let mut asked = Asked {
         needle: Zeroizing::new(fields.get("q").trim().chars().take(200).collect()),
         scope: fields
             .get("scope")
@@ -287,10 +315,7 @@ pub async fn run(
             .parse()
             .unwrap_or(DEFAULT_SCOPE)
             .clamp(1, 1_000_000),
-        filter: ScanFilter {
-            status: STATUSES.contains(&status).then(|| status.to_owned()),
-            domain: (!domain.is_empty() && domain.len() <= 64).then(|| domain.to_owned()),
-        },
+        filter,
     };
     drop(fields);
     let t = |key: &str| face.t(key);
@@ -319,6 +344,9 @@ pub async fn run(
         ))
         .await
         .map_err(|e| fail(e.into()))?;
+    super::queue::sender_choices(&state, &reviewer, &mut asked.filter)
+        .await
+        .map_err(fail)?;
     let store = state.store.clone();
     let identity = std::sync::Arc::clone(&reviewer.identity);
     let started = Instant::now();

@@ -66,6 +66,9 @@ struct Session {
     notice: Option<u64>,
     /// What this session has opened of hardships and measures.
     opened: Arc<Opened>,
+    /// A short random name of this session for the audit log (never the
+    /// token, nor derived from it), so that its rows can be told apart.
+    label: String,
 }
 
 /// The sealed texts a session has opened, by record id, so that a page over
@@ -170,9 +173,16 @@ impl Sessions {
             last_seen: now,
             notice: None,
             opened: Arc::default(),
+            label: data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<4>()),
         };
         self.map.lock().ok()?.insert(token_key(&token), session);
         Some(token)
+    }
+
+    /// The audit log's name of the session of `token`.
+    pub fn label(&self, token: &str) -> Option<String> {
+        let map = self.map.lock().ok()?;
+        map.get(&token_key(token)).map(|s| s.label.clone())
     }
 
     /// Shows the session of `token`, on its next page, how many second
@@ -321,6 +331,8 @@ pub struct Reviewer {
     pub notice: Option<u64>,
     /// What this session has opened of hardships and measures.
     pub opened: Arc<Opened>,
+    /// The audit log's name of this session (see [`Sessions::label`]).
+    pub session: String,
     token: String,
 }
 
@@ -341,6 +353,7 @@ impl Reviewer {
             csrf: data_encoding::HEXLOWER.encode(&s.csrf),
             notice,
             opened: Arc::clone(&s.opened),
+            session: s.label.clone(),
             token: token.to_owned(),
         }
     }

@@ -146,7 +146,7 @@ async fn show(
         .ok_or_else(|| fail(ReviewError::NotFound))?;
     state
         .store
-        .audit_view(&reviewer.name, id)
+        .audit_view(&reviewer.name, id, &reviewer.session)
         .await
         .map_err(|e| fail(e.into()))?;
     let crate::store::thread::PageRows {
@@ -620,7 +620,7 @@ pub async fn acknowledge(
     // like any other before it happens.
     state
         .store
-        .audit_view(&reviewer.name, &id)
+        .audit_view(&reviewer.name, &id, &reviewer.session)
         .await
         .map_err(|e| Failure(face, e.into()))?;
     let lang = open_signal(&record.envelope, &reviewer.identity)

@@ -82,9 +82,16 @@ impl Store {
         handle.block_on(self.audit(entry))
     }
 
-    /// Records that `actor` decrypts signal `id`; returns once the row is durable.
-    pub async fn audit_view(&self, actor: &str, id: &str) -> Result<(), StoreError> {
-        self.audit(Entry::on(actor, Action::View, id, "")).await
+    /// Records that `actor` decrypts signal `id` in the session named
+    /// `session` (as its login row names it); returns once the row is durable.
+    pub async fn audit_view(&self, actor: &str, id: &str, session: &str) -> Result<(), StoreError> {
+        self.audit(Entry::on(
+            actor,
+            Action::View,
+            id,
+            format!("session {session}"),
+        ))
+        .await
     }
 
     /// Checks the audit chain, and that it holds every head in `pins`.

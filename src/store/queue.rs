@@ -133,6 +133,9 @@ pub struct QueueFilter {
     pub label: Option<String>,
     /// Only signals that need attention: a new reply, or a deadline passed.
     pub attention: bool,
+    /// Only signals before this (day, rowid) in the newest-first order: where
+    /// the next batch of a search starts.
+    pub before: Option<(String, i64)>,
     /// The order.
     pub sort: Sort,
     /// Page number from 1.
@@ -256,6 +259,10 @@ impl Conditions {
                 "(',' || replace({{t}}.labels, ', ', ',') || ',') LIKE {p}"
             ));
         }
+        if let Some((day, rowid)) = &filter.before {
+            let (d, r) = (self.bind(day.clone()), self.bind(*rowid));
+            out.push(format!("({{t}}.received_on, {{t}}.rowid) < ({d}, {r})"));
+        }
         if filter.attention {
             out.push(format!(
                 "({} OR {} OR {})",
@@ -368,6 +375,21 @@ fn count(c: &rusqlite::Connection, filter: &QueueFilter, cap: u64) -> rusqlite::
         n += bounded_count(c, &g, cap - n, &values)?;
     }
     Ok(n)
+}
+
+/// The rowids of the next `limit` signals that `filter` matches, newest
+/// first, before `filter.before`: one batch of a search, walked in the
+/// queue's own way.
+pub(super) fn batch_rids(
+    c: &rusqlite::Connection,
+    filter: &QueueFilter,
+    limit: u64,
+) -> rusqlite::Result<Vec<i64>> {
+    let newest = QueueFilter {
+        sort: Sort::Newest,
+        ..filter.clone()
+    };
+    page_rids(c, &newest, 0, limit)
 }
 
 /// The rowids at `offset..offset + limit` of the queue shown with `filter`:

@@ -2,11 +2,13 @@
 //! newest first, a batch at a time, with their envelopes, their notes'
 //! envelopes and their labels.
 //!
-//! Invariant: a batch is bounded by the (day, random rowid) of the last one, so
+//! Invariant: a batch is bounded by the (day, random rowid) of the last one
+//! and walks the queue's indexes with the queue's filters, so
 //! a search visits each signal once and its batches reveal no order of arrival.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
+use super::queue::QueueFilter;
 use super::{Store, StoreError};
 
 /// One signal handed to a search.
@@ -28,42 +30,26 @@ pub struct ScanItem {
     pub rowid: i64,
 }
 
-/// Which signals a search looks at (the queue's filters).
-#[derive(Debug, Clone, Default)]
-pub struct ScanFilter {
-    /// Only this status.
-    pub status: Option<String>,
-    /// Only this domain (as confirmed at triage).
-    pub domain: Option<String>,
-}
-
 impl Store {
-    /// Up to `limit` signals received before `(after_day, after_rowid)`
-    /// (newest first) that `filter` lets through, with their envelopes and
-    /// notes: one batch of a search.
+    /// Up to `limit` signals that `filter` lets through (the queue's filters;
+    /// its `before` says where the last batch ended), newest first, with
+    /// their envelopes and notes: one batch of a search.
     pub fn search_batch_blocking(
         &self,
-        after: Option<(String, i64)>,
         limit: u32,
-        filter: &ScanFilter,
+        filter: &QueueFilter,
     ) -> Result<Vec<ScanItem>, StoreError> {
         let filter = filter.clone();
         self.read_blocking(move |c| {
-            // A row-value bound walks the (received_on, rowid) index backwards.
-            let (day, rowid) = after.unwrap_or_else(|| ("9999-12-31".to_owned(), i64::MAX));
-            // Both tables' indexes, merged.
-            let mut items: Vec<ScanItem> = c
-                .prepare_cached(&format!(
-                    "{} ORDER BY received_on DESC, rid DESC LIMIT ?3",
-                    super::queue::both(
-                        "SELECT id, received_on, status, labels, envelope, rowid AS rid FROM {t}
-                         WHERE (received_on, rowid) < (?1, ?2)
-                           AND (?4 IS NULL OR status = ?4) AND (?5 IS NULL OR domain = ?5)"
-                    )
-                ))?
-                .query_map(
-                    params![day, rowid, limit, filter.status, filter.domain],
-                    |r| {
+            let rids = super::queue::batch_rids(c, &filter, u64::from(limit))?;
+            let mut row = c.prepare_cached(&super::queue::both(
+                "SELECT id, received_on, status, labels, envelope, rowid FROM {t} WHERE rowid = ?1",
+            ))?;
+            let mut notes = c.prepare_cached("SELECT envelope FROM notes WHERE signal_id = ?1")?;
+            let mut items = Vec::with_capacity(rids.len());
+            for rid in rids {
+                let Some(mut item) = row
+                    .query_row([rid], |r| {
                         Ok(ScanItem {
                             id: r.get(0)?,
                             received_on: r.get(1)?,
@@ -73,14 +59,15 @@ impl Store {
                             notes: Vec::new(),
                             rowid: r.get(5)?,
                         })
-                    },
-                )?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut notes = c.prepare_cached("SELECT envelope FROM notes WHERE signal_id = ?1")?;
-            for item in &mut items {
+                    })
+                    .optional()?
+                else {
+                    continue;
+                };
                 item.notes = notes
                     .query_map(params![item.id], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
+                items.push(item);
             }
             Ok(items)
         })
@@ -90,7 +77,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::ScanFilter;
+    use crate::store::queue::QueueFilter;
     use crate::store::testing::store_with;
 
     #[tokio::test]
@@ -100,13 +87,11 @@ mod tests {
             .collect();
         let (_dir, store) = store_with(&days).await;
         let mut seen = Vec::new();
-        let mut after = None;
+        let mut filter = QueueFilter::default();
         loop {
-            let batch = store
-                .search_batch_blocking(after.take(), 40, &ScanFilter::default())
-                .unwrap();
+            let batch = store.search_batch_blocking(40, &filter).unwrap();
             let Some(last) = batch.last() else { break };
-            after = Some((last.received_on.clone(), last.rowid));
+            filter.before = Some((last.received_on.clone(), last.rowid));
             seen.extend(batch.into_iter().map(|i| (i.received_on, i.id)));
         }
         assert_eq!(seen.len(), 230);
@@ -117,11 +102,10 @@ mod tests {
         assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
         let closed = store
             .search_batch_blocking(
-                None,
                 40,
-                &ScanFilter {
+                &QueueFilter {
                     status: Some("closed".into()),
-                    domain: None,
+                    ..QueueFilter::default()
                 },
             )
             .unwrap();

@@ -25,7 +25,7 @@ pub use hardships::{
     refused,
 };
 pub use login::login;
-pub use monitoring::{ChangeShown, OverviewRow, OverviewView};
+pub use monitoring::{AnnualForm, ChangeShown, OverviewRow, OverviewView};
 pub use publish::publish_check;
 pub use queue::{QueueView, domain_options, queue};
 pub use report::report;

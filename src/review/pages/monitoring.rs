@@ -62,6 +62,8 @@ pub struct OverviewView<'a> {
     pub filters: &'a Filters,
     /// Today, for the date box's limit.
     pub today: String,
+    /// The annual report's form as typed.
+    pub annual: &'a AnnualForm,
 }
 
 fn select(face: Face, id: &str, label: &str, chosen: &str, options: &[(&str, String)]) -> Markup {
@@ -98,7 +100,7 @@ fn filters_form(face: Face, f: &Filters, today: &str) -> Markup {
         .map(|s| (*s, t(&format!("review.measure.status.{s}")).to_owned()))
         .collect();
     html! {
-        form.filters method="get" action="/hardships" role="search" aria-label=(t("review.overview.filter")) {
+        form.filters method="get" action="/hardships" role="search" novalidate aria-label=(t("review.overview.filter")) {
             div.field {
                 label for="f-organisation" { (t("review.overview.organisation")) }
                 input #f-organisation name="organisation" type="search" maxlength="100" value=(f.organisation);
@@ -122,24 +124,48 @@ fn filters_form(face: Face, f: &Filters, today: &str) -> Markup {
     }
 }
 
-/// The form that downloads the annual report (`GET /hardships/report`).
-fn annual_form(face: Face, today: &str) -> Markup {
+/// The annual report's form as typed: the year as text (kept when refused),
+/// the format, the language and whether internal hardships are in it.
+#[derive(Debug, Clone, Default)]
+pub struct AnnualForm {
+    /// The year as typed; empty: this year.
+    pub year: String,
+    /// `html`, `md` or `csv`; empty: HTML.
+    pub format: String,
+    /// The report's language; `None`: the page's.
+    pub lang: Option<Lang>,
+    /// Whether the unpublished hardships are in it.
+    pub internal: bool,
+    /// Whether the year was refused.
+    pub bad_year: bool,
+}
+
+/// The form that downloads the annual report (`GET /hardships/report`); a
+/// refused year is said at its box, with what was typed kept.
+fn annual_form(face: Face, today: &str, form: &AnnualForm) -> Markup {
     let t = |key: &str| face.t(key);
-    let year = today.get(..4).unwrap_or("2026");
+    let year = if form.year.is_empty() && !form.bad_year {
+        today.get(..4).unwrap_or("2026")
+    } else {
+        form.year.as_str()
+    };
+    let lang = form.lang.unwrap_or(face.lang);
     html! {
         section #annual-report aria-labelledby="annual-report-h" {
             h2 #annual-report-h { (t("review.annual.heading")) }
             p { (t("review.annual.intro")) }
-            form.filters method="get" action="/hardships/report" {
-                div.field {
+            form.filters method="get" action="/hardships/report" novalidate {
+                div.field.has-error[form.bad_year] {
                     label for="r-year" { (t("review.annual.year")) }
-                    input #r-year name="year" type="number" min="2000" max="2999" required value=(year);
+                    @if form.bad_year { p.error #r-year-error { (t("review.annual.year.error")) } }
+                    input #r-year name="year" type="text" inputmode="numeric" maxlength="4" size="6" autocomplete="off" value=(year)
+                        aria-invalid=[form.bad_year.then_some("true")] aria-describedby=[form.bad_year.then_some("r-year-error")] autofocus[form.bad_year];
                 }
                 div.field {
                     label for="r-format" { (t("review.annual.format")) }
                     select #r-format name="format" {
                         @for f in ["html", "md", "csv"] {
-                            option value=(f) { (t(&format!("review.annual.format.{f}"))) }
+                            option value=(f) selected[form.format == f] { (t(&format!("review.annual.format.{f}"))) }
                         }
                     }
                 }
@@ -147,14 +173,14 @@ fn annual_form(face: Face, today: &str) -> Markup {
                     label for="r-lang" { (t("review.annual.lang")) }
                     select #r-lang name="lang" {
                         @for l in [Lang::Nl, Lang::En] {
-                            option value=(l.code()) selected[l == face.lang] {
+                            option value=(l.code()) selected[l == lang] {
                                 (t(&format!("review.annual.lang.{}", l.code())))
                             }
                         }
                     }
                 }
                 div.field {
-                    input #r-internal name="internal" type="checkbox" value="1";
+                    input #r-internal name="internal" type="checkbox" value="1" checked[form.internal];
                     " " label for="r-internal" { (t("review.annual.internal")) }
                 }
                 p { button type="submit" { (t("review.annual.download")) } }
@@ -229,6 +255,6 @@ pub fn overview(face: Face, view: &OverviewView<'_>) -> Markup {
                 }
             }
         }
-        (annual_form(face, &view.today))
+        (annual_form(face, &view.today, view.annual))
     }
 }

@@ -108,6 +108,7 @@ fn filter_bar(face: Face, v: &QueueView<'_>) -> Markup {
                 label for="f-attention" { (t("review.filter.attention")) } }
             div.field.actions { button.secondary type="submit" { (t("review.filter.show")) } }
         }
+        p.search-here { a href={ "/search?" (crate::review::queue::query_of(f, 1)) } { (t("review.filter.search_here")) } }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The search page: the form (query, status, domain, and under "advanced"
+//! The search page: the form (query, the queue's filters, and under "advanced"
 //! how many signals to scan) and what it found, each hit's matching sentence
 //! escaped with the match marked.
 
@@ -10,6 +10,7 @@ use super::super::search::{Asked, Outcome};
 use super::super::session::Reviewer;
 use super::{domain_options, layout, status_label};
 use crate::signal::STATUSES;
+use crate::store::queue::Assigned;
 use crate::views::fill;
 
 /// What the page shows below its form.
@@ -74,11 +75,16 @@ pub fn search(
     )
 }
 
-fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
+fn form(face: Face, reviewer: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
     let t = |key: &str| face.t(key);
+    let who = match &asked.filter.assigned {
+        Some(Assigned::To(_)) => "mine",
+        Some(Assigned::Nobody) => "nobody",
+        None => "",
+    };
     html! {
         form.search method="post" action="/search" novalidate {
-            input type="hidden" name="csrf" value=(who.csrf);
+            input type="hidden" name="csrf" value=(reviewer.csrf);
             div.field { label for="q" { (t("review.search.label")) }
                 input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
             div.actions {
@@ -94,6 +100,16 @@ fn form(face: Face, who: &Reviewer, asked: &Asked, domains: &[String]) -> maud::
                             option value=(code) selected[asked.filter.domain.as_deref() == Some(code)] { (label) }
                         }
                     } }
+                div.field { label for="s-who" { (t("review.filter.who")) }
+                    select #s-who name="who" {
+                        option value="" { (t("review.filter.everyone")) }
+                        option value="mine" selected[who == "mine"] { (t("review.filter.mine")) }
+                        option value="nobody" selected[who == "nobody"] { (t("review.filter.nobody")) }
+                    } }
+                div.field { label for="s-label" { (t("review.filter.label_one")) }
+                    input #s-label name="label" value=(asked.filter.label.as_deref().unwrap_or("")) maxlength="40" size="10"; }
+                div.field.check { input #s-attention type="checkbox" name="attention" value="1" checked[asked.filter.attention];
+                    label for="s-attention" { (t("review.filter.attention")) } }
             }
             details.advanced {
                 summary { (t("review.search.advanced")) }

@@ -374,7 +374,7 @@ fn triage(face: Face, who: &Reviewer, v: &SignalView<'_>) -> Markup {
     }
 }
 
-/// One line of the trail: a row, or repeated opens by one reviewer folded
+/// One line of the trail: a row, or repeated opens in one session folded
 /// into one line.
 enum Line<'a> {
     One(&'a audit::Row),
@@ -386,48 +386,77 @@ enum Line<'a> {
     },
 }
 
-/// Folds runs of `view` rows by the same reviewer, with nothing else done to
-/// the signal between, into one line each; every row stays in the audit log
+/// Whether `a` and `b` are opens in one session: the same reviewer, and the
+/// same session named in their detail (rows from before sessions were named
+/// have none, and fold by reviewer).
+fn same_session(a: &audit::Row, b: &audit::Row) -> bool {
+    a.action == "view" && b.action == "view" && a.actor == b.actor && a.detail == b.detail
+}
+
+/// Folds runs of `view` rows of one session, with nothing else done to the
+/// signal between, into one line each; every row stays in the audit log
 /// itself (and `signaal audit verify` checks them all).
 fn fold(trail: &[audit::Row]) -> Vec<Line<'_>> {
     let mut out: Vec<Line<'_>> = Vec::new();
     for row in trail {
-        if row.action == "view" {
-            if let Some(Line::Opens {
-                actor,
-                count,
-                first,
-                ..
-            }) = out.last_mut()
-            {
-                if *actor == row.actor {
-                    *count += 1;
-                    *first = row;
-                    continue;
-                }
+        let folded = match out.last_mut() {
+            Some(Line::Opens { count, first, .. }) if same_session(first, row) => {
+                *count += 1;
+                *first = row;
+                true
             }
-            if let Some(Line::One(prev)) = out.last() {
-                if prev.action == "view" && prev.actor == row.actor {
-                    let last = *prev;
-                    out.pop();
-                    out.push(Line::Opens {
+            Some(line) => match *line {
+                Line::One(prev) if same_session(prev, row) => {
+                    *line = Line::Opens {
                         actor: &row.actor,
                         count: 2,
                         first: row,
-                        last,
-                    });
-                    continue;
+                        last: prev,
+                    };
+                    true
                 }
-            }
+                _ => false,
+            },
+            None => false,
+        };
+        if !folded {
+            out.push(Line::One(row));
         }
-        out.push(Line::One(row));
     }
     out
+}
+
+/// The day of an audit row's RFC 3339 time (`2026-12-04`).
+fn day_of(at: &str) -> &str {
+    at.get(..10).unwrap_or(at)
 }
 
 /// The time of day of an audit row's RFC 3339 time (`10:02`).
 fn clock(at: &str) -> &str {
     at.get(11..16).unwrap_or(at)
+}
+
+/// The trail's rows, repeated opens in one session folded.
+fn trail_rows(face: Face, trail: &[audit::Row]) -> Markup {
+    let t = |key: &str| face.t(key);
+    html! {
+        @for line in fold(trail) {
+            @match line {
+                Line::One(a) => {
+                    tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (face.lang.get(&format!("review.action.{}", a.action)).unwrap_or(&a.action)) } td { (a.detail) } }
+                }
+                Line::Opens { actor, count, first, last } => {
+                    tr data-folded=(count) {
+                        td { (first.seq) "–" (last.seq) }
+                        td { (day_of(&first.at)) @if day_of(&first.at) != day_of(&last.at) { " – " (day_of(&last.at)) } }
+                        td { (actor) }
+                        td data-action="view" { (t("review.action.view")) " " (fill(t("review.trail.opened"), &[("n", &count), ("from", &clock(&first.at)), ("to", &clock(&last.at))])) }
+                        td { (first.detail) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn trail(face: Face, v: &SignalView<'_>) -> Markup {
@@ -442,22 +471,74 @@ fn trail(face: Face, v: &SignalView<'_>) -> Markup {
                         th scope="col" { "#" } th scope="col" { (t("review.trail.when")) } th scope="col" { (t("review.trail.who")) }
                         th scope="col" { (t("review.trail.what")) } th scope="col" { (t("review.trail.detail")) }
                     } }
-                    tbody { @for line in fold(v.trail) {
-                        @match line {
-                            Line::One(a) => {
-                                tr { td { (a.seq) } td { (a.at) } td { (a.actor) } td data-action=(a.action) { (face.lang.get(&format!("review.action.{}", a.action)).unwrap_or(&a.action)) } td { (a.detail) } }
-                            }
-                            Line::Opens { actor, count, first, last } => {
-                                tr data-folded=(count) {
-                                    td { (first.seq) "–" (last.seq) } td { (first.at.get(..10).unwrap_or(&first.at)) } td { (actor) }
-                                    td data-action="view" { (t("review.action.view")) " " (fill(t("review.trail.opened"), &[("n", &count), ("from", &clock(&first.at)), ("to", &clock(&last.at))])) }
-                                    td {}
-                                }
-                            }
-                        }
-                    } }
+                    tbody { (trail_rows(face, v.trail)) }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: i64, at: &str, actor: &str, action: &str, detail: &str) -> audit::Row {
+        audit::Row {
+            seq,
+            at: at.into(),
+            actor: actor.into(),
+            action: action.into(),
+            signal_id: Some("s".into()),
+            detail: detail.into(),
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+        }
+    }
+
+    fn shape(lines: &[Line<'_>]) -> Vec<(i64, usize)> {
+        lines
+            .iter()
+            .map(|l| match l {
+                Line::One(r) => (r.seq, 1),
+                Line::Opens { first, count, .. } => (first.seq, *count),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opens_fold_per_session_and_nothing_else_does() {
+        // Newest first, as the trail is shown.
+        let trail = [
+            row(9, "2026-12-05T00:10:00Z", "ann", "view", "session bb"),
+            row(8, "2026-12-04T23:50:00Z", "ann", "view", "session bb"),
+            row(7, "2026-12-04T10:09:00Z", "ann", "view", "session aa"),
+            row(6, "2026-12-04T10:05:00Z", "ann", "view", "session aa"),
+            row(5, "2026-12-04T10:04:00Z", "bob", "view", "session cc"),
+            row(4, "2026-12-04T10:03:00Z", "ann", "view", "session aa"),
+            row(
+                3,
+                "2026-12-04T10:02:00Z",
+                "ann",
+                "triage",
+                "status in_progress",
+            ),
+            row(2, "2026-12-04T10:01:00Z", "ann", "view", "session aa"),
+            row(1, "2026-12-04T10:00:00Z", "ann", "view", "session aa"),
+        ];
+        let lines = fold(&trail);
+        assert_eq!(
+            shape(&lines),
+            [(8, 2), (6, 2), (5, 1), (4, 1), (3, 1), (1, 2)],
+            "another session, another reviewer or another action between breaks a fold"
+        );
+        let face = Face {
+            demo: false,
+            lang: crate::views::Lang::Nl,
+        };
+        let html = trail_rows(face, &trail).into_string();
+        assert!(
+            html.contains("2026-12-04 – 2026-12-05"),
+            "a fold across midnight names both days: {html}"
+        );
     }
 }
