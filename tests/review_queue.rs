@@ -569,3 +569,140 @@ fn signaal_day(server: &Server, id: &str) -> String {
         )
         .unwrap()
 }
+
+#[tokio::test]
+async fn most_urgent_first_and_workflow_order_sort_the_queue_over_http() {
+    let server = Server::start();
+    for i in 0..6 {
+        submit_signal(&server, &[("situation", &format!("Volgorde {i}"))]).await;
+    }
+    let s = demo_login(&server).await;
+    let ids = signal_ids(&s.get("/").await.1);
+    assert_eq!(ids.len(), 6);
+    // (status, days waiting) per signal, every day different.
+    let set = [
+        ("new", 20),
+        ("in_progress", 10),
+        ("forwarded", 30),
+        ("closed", 40),
+        ("not_admissible", 5),
+        ("new", 2),
+    ];
+    {
+        let conn = db(&server);
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        for (id, (status, days)) in ids.iter().zip(set) {
+            for table in ["signals", "inbox_signals"] {
+                conn.execute(
+                    &format!(
+                        "UPDATE {table} SET status = ?2, received_on = date(?3, ?4) WHERE id = ?1"
+                    ),
+                    [
+                        id.as_str(),
+                        status,
+                        today.as_str(),
+                        &format!("-{days} days"),
+                    ],
+                )
+                .unwrap();
+            }
+        }
+    }
+    let order = |picks: [usize; 6]| picks.map(|i| ids[i].clone()).to_vec();
+    // Open signals (new, in progress) first, longest waiting first; then the rest, so.
+    let (_, urgent) = s.get("/?sort=urgent").await;
+    assert_eq!(
+        signal_ids(&urgent),
+        order([0, 1, 5, 3, 2, 4]),
+        "most urgent first"
+    );
+    // Workflow order of status (not alphabetical), longest waiting first within each.
+    let (_, by_status) = s.get("/?sort=status").await;
+    assert_eq!(
+        signal_ids(&by_status),
+        order([0, 5, 1, 2, 3, 4]),
+        "new, in progress, forwarded, closed, not admissible"
+    );
+    assert!(
+        by_status.contains("<option value=\"status\" selected>"),
+        "{by_status}"
+    );
+    // With a filter, the same orders hold within it.
+    let (_, new_urgent) = s.get("/?status=new&sort=urgent").await;
+    assert_eq!(signal_ids(&new_urgent), [ids[0].clone(), ids[5].clone()]);
+    let (_, oldest) = s.get("/?sort=oldest").await;
+    assert_eq!(
+        signal_ids(&oldest),
+        order([3, 2, 0, 1, 4, 5]),
+        "oldest first"
+    );
+}
+
+#[tokio::test]
+async fn a_domain_filter_says_when_older_untriaged_signals_were_not_read_for_the_senders_choice() {
+    let mut server = Server::start();
+    submit_signal(
+        &server,
+        &[("situation", "Jeugdzorg stopt."), ("domain", "youth")],
+    )
+    .await;
+    submit_signal(&server, &[("situation", "Zonder domein.")]).await;
+    let s = demo_login(&server).await;
+    let (_, youth) = s.get("/?domain=youth").await;
+    let chose = signal_ids(&youth);
+    assert_eq!(chose.len(), 1, "the sender's choice is read: {youth}");
+    assert!(!youth.contains("data-chosen-partly"), "all read: {youth}");
+    let chose = chose[0].clone();
+    server.stop();
+    // The one that chose youth ten days old, then 510 newer untriaged
+    // signals without a choice (copies of the other): it is past the newest 500.
+    {
+        let conn = db(&server);
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        for table in ["signals", "inbox_signals"] {
+            conn.execute(
+                &format!("UPDATE {table} SET received_on = date(?2, '-10 days') WHERE id = ?1"),
+                [chose.as_str(), today.as_str()],
+            )
+            .unwrap();
+        }
+        let copied = conn
+            .execute(
+                "INSERT INTO signals (rowid, id, received_on, status, domain, lookup_tag,
+                                      source_recipient, format, envelope)
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 510)
+                 SELECT abs(random() >> 1), lower(hex(randomblob(10))), ?2, 'new', NULL,
+                        randomblob(32), o.source_recipient, o.format, o.envelope
+                 FROM n, (SELECT * FROM all_signals WHERE id <> ?1) o",
+                [chose.as_str(), today.as_str()],
+            )
+            .unwrap();
+        assert_eq!(copied, 510);
+    }
+    server.restart();
+    let s = demo_login(&server).await;
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert!(youth.contains("data-chosen-partly"), "{youth}");
+    assert!(youth.contains("de 500 nieuwste signalen"), "{youth}");
+    assert!(
+        signal_ids(&youth).is_empty(),
+        "past the newest 500: {youth}"
+    );
+    // Triage confirms the domain: then the filter finds it, whatever its age.
+    s.post(
+        &format!("/signals/{chose}/triage"),
+        &[
+            ("status", "in_progress"),
+            ("domain", "youth"),
+            ("origin", ""),
+            ("labels", ""),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    let (_, youth) = s.get("/?domain=youth").await;
+    assert_eq!(signal_ids(&youth), [chose]);
+    // Without a domain filter nothing is read and nothing is said.
+    let (_, all) = s.get("/").await;
+    assert!(!all.contains("data-chosen-partly"));
+}

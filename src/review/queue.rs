@@ -137,7 +137,8 @@ pub(super) async fn sender_choices(
     let Some(domain) = filter.domain.clone() else {
         return Ok(());
     };
-    let untriaged = state.store.untriaged(filter.status.clone()).await?;
+    let (untriaged, more) = state.store.untriaged(filter.status.clone()).await?;
+    filter.chosen_partly = more;
     if untriaged.is_empty() {
         return Ok(());
     }

@@ -127,6 +127,10 @@ pub struct QueueFilter {
     /// Untriaged signals (rowids) whose sender chose [`QueueFilter::domain`],
     /// as the review face read them from their envelopes.
     pub chosen: Vec<i64>,
+    /// Whether there are more untriaged signals than the newest
+    /// [`UNTRIAGED_SCAN`] whose choice was read (the older ones show under a
+    /// domain once triage confirms it).
+    pub chosen_partly: bool,
     /// Only signals assigned so.
     pub assigned: Option<Assigned>,
     /// Only signals with this label.
@@ -559,8 +563,11 @@ impl Store {
 
     /// The untriaged signals (no domain confirmed) that a domain filter must
     /// read the sender's choice of, newest first, at most [`UNTRIAGED_SCAN`],
-    /// of `status` if given.
-    pub async fn untriaged(&self, status: Option<String>) -> Result<Vec<Untriaged>, StoreError> {
+    /// of `status` if given; and whether there are more.
+    pub async fn untriaged(
+        &self,
+        status: Option<String>,
+    ) -> Result<(Vec<Untriaged>, bool), StoreError> {
         self.read(move |c| {
             let only = if status.is_some() {
                 "AND status = ?1"
@@ -568,11 +575,12 @@ impl Store {
                 "AND ?1 IS NULL"
             };
             c.prepare_cached(&format!(
-                "{} ORDER BY received_on DESC, rid DESC LIMIT {UNTRIAGED_SCAN}",
+                "{} ORDER BY received_on DESC, rid DESC LIMIT {}",
                 both(&format!(
                     "SELECT rowid AS rid, id, received_on, envelope FROM {{t}}
                      WHERE domain IS NULL {only}"
-                ))
+                )),
+                UNTRIAGED_SCAN + 1
             ))?
             .query_map(rusqlite::params![status], |r| {
                 Ok(Untriaged {
@@ -581,7 +589,12 @@ impl Store {
                     envelope: r.get(3)?,
                 })
             })?
-            .collect()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map(|mut rows| {
+                let more = rows.len() > UNTRIAGED_SCAN as usize;
+                rows.truncate(UNTRIAGED_SCAN as usize);
+                (rows, more)
+            })
         })
         .await
     }

@@ -15,7 +15,7 @@ use crate::review::glance::{Glance, reference};
 use crate::review::queue::query_of;
 use crate::review::session::Reviewer;
 use crate::signal::{STATUSES, questions};
-use crate::store::queue::{Assigned, PER_PAGE, QueueFilter, QueuePage, Sort};
+use crate::store::queue::{Assigned, PER_PAGE, QueueFilter, QueuePage, Sort, UNTRIAGED_SCAN};
 use crate::views::{choice_label, fill};
 
 /// What the queue page shows.
@@ -179,6 +179,9 @@ pub fn queue(face: Face, who: &Reviewer, v: &QueueView<'_>) -> Markup {
                 Some(Some(n)) => { div.confirmation role="status" data-done="bulk" { (fill(t("review.bulk.done"), &[("n", &n)])) } }
                 Some(None) => { div.notice role="status" { p { (t("review.bulk.none")) } } }
                 None => {}
+            }
+            @if filter.chosen_partly {
+                p.notice data-chosen-partly { (fill(t("review.queue.chosen_partly"), &[("n", &UNTRIAGED_SCAN)])) }
             }
             p.count data-total=(page.total) data-more[page.more] { (count) " · "
                 @if v.all { a href={ "/?" (query_of(filter, current)) } { (t("review.queue.select_none")) } }

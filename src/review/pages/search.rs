@@ -10,7 +10,7 @@ use super::super::search::{Asked, Outcome};
 use super::super::session::Reviewer;
 use super::{domain_options, layout, status_label};
 use crate::signal::STATUSES;
-use crate::store::queue::Assigned;
+use crate::store::queue::{Assigned, UNTRIAGED_SCAN};
 use crate::views::fill;
 
 /// What the page shows below its form.
@@ -54,6 +54,9 @@ pub fn search(
                 }
                 SearchShown::Found { outcome, total, millis } => {
                     (form(face, who, asked, domains))
+                    @if asked.filter.chosen_partly {
+                        p.notice data-chosen-partly { (fill(t("review.queue.chosen_partly"), &[("n", &UNTRIAGED_SCAN)])) }
+                    }
                     p data-scanned=(outcome.scanned) data-total=(total) {
                         (fill(t("review.search.scanned"), &[("scanned", &outcome.scanned), ("total", &total), ("ms", &millis)]))
                         @if outcome.timed_out { (t("review.search.timed_out")) }
