@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Review-face benchmark: seeds N signals (default 100,000), logs in, and measures
 # the queue page (with the snippets it decrypts and audits), a filtered deep
-# page, opening signals, a search over 10,000 signals, and the peak RSS.
+# page, the work filters (label, mine, needs attention), opening signals, a search over 10,000 signals, and the peak RSS.
 # Not a test: run it by hand on a quiet machine. Needs wrk and curl.
 #
 #   bench/review.sh [N]                      # seeds target/bench/review-N once, reuses it after
@@ -75,6 +75,13 @@ echo; echo "== queue page (GET /, 25 of $N, newest first, snippets decrypted, on
 wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 echo; echo "== queue page, filtered and deep (GET /?status=new&sort=oldest&page=200) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?status=new&sort=oldest&page=200" | grep -E "Requests/sec|50%|99%|Non-2xx"
+# The work filters, on the seed's mix: a label on one in fifty, the rarest
+# label on one in 100,000, the reviewer's own (one in five), needs attention
+# (about two in a thousand).
+for q in "label=spoed" "label=zelden" "who=mine" "attention=1" "attention=1&page=20"; do
+  echo; echo "== queue page, work filter (GET /?$q) =="
+  wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?$q" | grep -E "Requests/sec|50%|99%|Non-2xx"
+done
 echo; echo "== open a signal (GET /signals/ID, the first page's 25 in turn: audit row + decrypt) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/open.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 if [ -z "${BENCH_ONLY_HARDSHIPS:-}" ]; then

@@ -1,7 +1,8 @@
 //! Seeds a data folder with sealed signals for the review benchmark
 //! (`bench/review.sh`): makes a team key with a reviewer `bench` (passphrase
 //! `bench passphrase`, low scrypt work factor, no TOTP), then writes N signals
-//! sealed to it straight through the store, in large transactions.
+//! sealed to it straight through the store, in large transactions, with a
+//! team's mix of labels, assignees and acknowledgements.
 //!
 //! With a third argument H it also makes H hardships, each with ten courses
 //! of action and measures (three dated statuses each, a few past their
@@ -92,6 +93,20 @@ fn seed(root: &std::path::Path, n: usize, h: usize) -> Result<(), Box<dyn std::e
             let source_recipient = source.identity.to_public();
             let envelope = crypto::seal(&plain, &[&recipient, &source_recipient])?;
             let day = today - time::Duration::days(rng.gen_range(0..400));
+            // A team's mix: a tenth labelled "kinderopvang", one in fifty
+            // "spoed", one in 100,000 "zelden"; a fifth assigned to the
+            // reviewer; all but one in a thousand acknowledged and given
+            // feedback on time (those few need attention).
+            let label = match rng.gen_range(0..100_000) {
+                0 => "zelden",
+                1..2_000 => "spoed",
+                2_000..12_000 => "kinderopvang",
+                _ => "",
+            };
+            let answered = |rng: &mut rand::rngs::ThreadRng, after: i64| {
+                (rng.gen_range(0..1000) != 0)
+                    .then(|| (day + time::Duration::days(after)).to_string())
+            };
             rows.push((
                 crypto::random_id(),
                 day.to_string(),
@@ -100,15 +115,26 @@ fn seed(root: &std::path::Path, n: usize, h: usize) -> Result<(), Box<dyn std::e
                 source.tag,
                 source_recipient.to_string(),
                 envelope,
+                label,
+                (rng.gen_range(0..5) == 0).then_some("bench"),
+                answered(&mut rng, 2),
+                answered(&mut rng, 30),
             ));
         }
         runtime.block_on(store.write(move |c| {
             let mut stmt = c.prepare_cached(
-                "INSERT INTO signals (id, received_on, status, domain, lookup_tag, source_recipient, format, envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'age-v1-x25519', ?7)",
+                "INSERT INTO signals (id, received_on, status, domain, lookup_tag, source_recipient, format, envelope,
+                                      labels, assignee, acknowledged_on, feedback_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'age-v1-x25519', ?7, ?8, ?9, ?10, ?11)",
             )?;
             for r in rows {
-                stmt.execute(params![r.0, r.1, r.2, r.3, r.4.as_slice(), r.5, r.6])?;
+                stmt.execute(params![r.0, r.1, r.2, r.3, r.4.as_slice(), r.5, r.6, r.7, r.8, r.9, r.10])?;
+            }
+            for label in ["kinderopvang", "spoed", "zelden"] {
+                c.execute(
+                    "INSERT OR IGNORE INTO labels (name, added_by) VALUES (?1, 'bench')",
+                    [label],
+                )?;
             }
             Ok(())
         }))?;

@@ -258,26 +258,42 @@ impl Conditions {
             None => {}
         }
         if let Some(label) = &filter.label {
+            // The distinct label lists in use that hold the label, one index
+            // seek each; then the signals of those lists, by index.
             let p = self.bind(format!("%,{label},%"));
             out.push(format!(
-                "(',' || replace({{t}}.labels, ', ', ',') || ',') LIKE {p}"
+                "{{t}}.labels <> '' AND {{t}}.labels IN (
+                    WITH RECURSIVE d(v) AS (
+                        SELECT min(labels) FROM {{t}} WHERE labels <> ''
+                        UNION ALL
+                        SELECT (SELECT min(labels) FROM {{t}} WHERE labels <> '' AND labels > d.v) FROM d
+                        WHERE d.v IS NOT NULL
+                    )
+                    SELECT v FROM d WHERE v IS NOT NULL
+                      AND (',' || replace(v, ', ', ',') || ',') LIKE {p})"
             ));
         }
         if let Some((day, rowid)) = &filter.before {
             let (d, r) = (self.bind(day.clone()), self.bind(*rowid));
             out.push(format!("({{t}}.received_on, {{t}}.rowid) < ({d}, {r})"));
         }
-        if filter.attention {
-            out.push(format!(
-                "({} OR {} OR {})",
-                ACK_OVERDUE.replace("s.", "{t}."),
-                FEEDBACK_OVERDUE.replace("s.", "{t}."),
-                "EXISTS (SELECT 1 FROM all_messages m WHERE m.signal_id = {t}.id
-                   AND m.author = 'sender' AND m.answered = 0)"
-            ));
-        }
         out
     }
+}
+
+/// The parts of "needs attention", disjoint so that their walks add up
+/// (each by its own index): not acknowledged in time; else no feedback in
+/// time; else a sender's reply not yet answered or handled.
+fn attention_arms() -> [String; 3] {
+    let ack = ACK_OVERDUE.replace("s.", "{t}.");
+    let feedback = FEEDBACK_OVERDUE.replace("s.", "{t}.");
+    let reply = "{t}.id IN (SELECT signal_id FROM messages WHERE author = 'sender' AND answered = 0
+                  UNION ALL SELECT signal_id FROM inbox_messages WHERE author = 'sender' AND answered = 0)";
+    [
+        ack.clone(),
+        format!("{feedback} AND NOT {ack}"),
+        format!("{reply} AND NOT {ack} AND NOT {feedback}"),
+    ]
 }
 
 /// Not acknowledged within 7 days (on alias `s`).
@@ -307,16 +323,27 @@ fn page_parts(filter: &QueueFilter) -> (Vec<String>, Vec<Value>) {
     } else {
         domains.push(String::new());
     }
+    let attention: Vec<String> = if filter.attention {
+        attention_arms().into()
+    } else {
+        vec![String::new()]
+    };
     let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
     for (group, status) in filter.sort.groups(filter.status.as_deref()) {
         let mut arms = Vec::new();
-        for domain in &domains {
+        for (domain, part) in domains
+            .iter()
+            .flat_map(|d| attention.iter().map(move |a| (d, a)))
+        {
             let mut conds = common.clone();
             if let Some(s) = status {
                 conds.push(format!("{{t}}.status = '{s}'"));
             }
             if !domain.is_empty() {
                 conds.push(domain.clone());
+            }
+            if !part.is_empty() {
+                conds.push(part.clone());
             }
             let where_sql = if conds.is_empty() {
                 String::new()
@@ -741,5 +768,191 @@ mod tests {
         let open = |s: &String| !FINAL_STATUSES.contains(&s.as_str());
         assert!(urgent[..4].iter().all(open), "{urgent:?}");
         assert!(!urgent[4..].iter().any(open), "{urgent:?}");
+    }
+
+    /// Moves every signal of the inbox into the main table (as a mix would),
+    /// where the work filters' indexes are.
+    async fn into_main(store: &Store) {
+        store
+            .write(|c| {
+                c.execute_batch(
+                    "INSERT INTO signals (rowid, id, received_on, status, domain, lookup_tag,
+                        source_recipient, format, envelope, origin, labels, assignee,
+                        acknowledged_on, feedback_on)
+                     SELECT rowid, id, received_on, status, domain, lookup_tag,
+                        source_recipient, format, envelope, origin, labels, assignee,
+                        acknowledged_on, feedback_on FROM inbox_signals;
+                     DELETE FROM inbox_signals;",
+                )
+            })
+            .await
+            .unwrap();
+    }
+
+    fn ids_of(page: &QueuePage) -> Vec<String> {
+        let mut ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
+    #[tokio::test]
+    async fn the_label_and_attention_filters_find_exactly_theirs_by_index() {
+        let now = time::OffsetDateTime::now_utc().date();
+        let day = |ago: i64| (now - time::Duration::days(ago)).to_string();
+        let days: Vec<String> = (0..12).map(|i| day(2 + 20 * i)).collect();
+        let refs: Vec<&str> = days.iter().map(String::as_str).collect();
+        let (_dir, store) = store_with(&refs).await;
+        into_main(&store).await;
+        let all = store.queue(QueueFilter::default()).await.unwrap();
+        // By age, youngest first: the queue's default order.
+        let ids: Vec<String> = all.rows.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(ids.len(), 12);
+        // Labels: a list holding "spoed", one holding a longer word, one
+        // holding it second; everything acknowledged and answered but
+        // signal 3 (not acknowledged, 62 days), 9 (no feedback, 182 days)
+        // and 11 (a reply not yet handled, and also no feedback).
+        let set = |sql: &'static str, id: String| {
+            let store = store.clone();
+            async move {
+                store.write(move |c| c.execute(sql, [id])).await.unwrap();
+            }
+        };
+        store
+            .write(|c| {
+                c.execute(
+                    "UPDATE signals SET acknowledged_on = received_on, feedback_on = received_on",
+                    [],
+                )
+            })
+            .await
+            .unwrap();
+        set(
+            "UPDATE signals SET labels = 'spoed' WHERE id = ?1",
+            ids[0].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET labels = 'spoedeisend' WHERE id = ?1",
+            ids[1].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET labels = 'kinderopvang, spoed' WHERE id = ?1",
+            ids[2].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET labels = 'kinderopvang' WHERE id = ?1",
+            ids[4].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET acknowledged_on = NULL WHERE id = ?1",
+            ids[3].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET feedback_on = NULL WHERE id = ?1",
+            ids[9].clone(),
+        )
+        .await;
+        set(
+            "UPDATE signals SET feedback_on = NULL WHERE id = ?1",
+            ids[11].clone(),
+        )
+        .await;
+        for (n, id) in [ids[11].clone(), ids[5].clone()].into_iter().enumerate() {
+            let answered = i64::from(n == 1);
+            store
+                .write(move |c| {
+                    c.execute(
+                        "INSERT INTO messages (id, signal_id, seq, author, day, format, envelope, answered)
+                         VALUES (?1, ?2, 1, 'sender', '2026-01-01', 'age', x'00', ?3)",
+                        rusqlite::params![format!("m{n}"), id, answered],
+                    )
+                })
+                .await
+                .unwrap();
+        }
+        let filtered = |f: QueueFilter| {
+            let store = store.clone();
+            async move { ids_of(&store.queue(f).await.unwrap()) }
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let spoed = QueueFilter {
+            label: Some("spoed".into()),
+            ..QueueFilter::default()
+        };
+        assert_eq!(
+            filtered(spoed.clone()).await,
+            sorted(vec![ids[0].clone(), ids[2].clone()])
+        );
+        let attention = QueueFilter {
+            attention: true,
+            ..QueueFilter::default()
+        };
+        let needs = filtered(attention.clone()).await;
+        assert_eq!(
+            needs,
+            sorted(vec![ids[3].clone(), ids[9].clone(), ids[11].clone()]),
+            "each once, the answered reply not"
+        );
+        for sort in Sort::ALL {
+            let got = filtered(QueueFilter {
+                sort,
+                ..attention.clone()
+            })
+            .await;
+            assert_eq!(got, needs, "{sort:?}");
+        }
+        let both = QueueFilter {
+            label: Some("kinderopvang".into()),
+            attention: true,
+            ..QueueFilter::default()
+        };
+        assert!(filtered(both).await.is_empty());
+        assert_eq!(store.queue(attention.clone()).await.unwrap().total, 3);
+        // Each walks its own index, never the whole table.
+        for (filter, index) in [
+            (spoed, "signals_by_labels"),
+            (attention.clone(), "signals_unacknowledged"),
+            (attention.clone(), "signals_without_feedback"),
+            (attention, "messages_unanswered"),
+        ] {
+            let (groups, values) = page_parts(&filter);
+            let plans: Vec<String> = store
+                .read(move |c| {
+                    let mut out = Vec::new();
+                    for g in groups {
+                        let sql = format!(
+                            "EXPLAIN QUERY PLAN SELECT rid FROM ({g} ORDER BY received_on DESC, rid DESC LIMIT ?2 OFFSET ?3)"
+                        );
+                        let mut stmt = c.prepare(&sql)?;
+                        let rows = stmt.query_map(
+                            rusqlite::params_from_iter(args(25, 0, &values).iter()),
+                            |r| r.get::<_, String>(3),
+                        )?;
+                        for r in rows {
+                            out.push(r?);
+                        }
+                    }
+                    Ok(out)
+                })
+                .await
+                .unwrap();
+            assert!(
+                plans.iter().any(|p| p.contains(index)),
+                "{index}: {plans:#?}"
+            );
+            assert!(
+                !plans
+                    .iter()
+                    .any(|p| p == "SCAN signals" || p.starts_with("SCAN signals ")),
+                "{plans:#?}"
+            );
+        }
     }
 }
