@@ -245,3 +245,81 @@ async fn refusals_before_routing_and_timeouts_are_counted_in_the_summary() {
     assert_eq!(own_lines, 0, "refusals have lines of their own: {log}");
     assert!(!log.contains("127.0.3."), "an address in the log: {log}");
 }
+
+/// The review face logs a line for every answer, also those no route gave:
+/// a POST from another site (403), a name it does not answer to (421), an
+/// address it does not have (404); and a start that makes the database logs
+/// each migration, a start on it none.
+#[tokio::test]
+async fn the_review_face_logs_refusals_and_a_new_database_logs_its_migrations() {
+    let mut server = Server::start();
+    let c = common::client();
+    let foreign = c
+        .post(format!("{}/logout", server.review))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let misdirected = c
+        .get(format!("{}/login", server.review))
+        .header("host", "elders.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(misdirected.status(), 421);
+    let missing = c
+        .get(format!("{}/nergens", server.review))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let line = |method: &str, status: u16| {
+        let method = method.to_owned();
+        move |l: &&str| {
+            l.contains("request")
+                && l.contains(&format!("method={method}"))
+                && l.contains("route=\"-\"")
+                && l.contains(&format!("status={status}"))
+        }
+    };
+    assert!(server.wait_for_output("status=404", std::time::Duration::from_secs(5)));
+    let log = server.output();
+    for (method, status) in [("POST", 403), ("GET", 421), ("GET", 404)] {
+        assert_eq!(
+            log.lines().filter(line(method, status)).count(),
+            1,
+            "{method} {status}: {log}"
+        );
+    }
+    // A routed request is logged once, by its route.
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("route=\"/logout\""))
+            .count(),
+        0,
+        "the refused POST never reached its route: {log}"
+    );
+    let migrated: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("migrated the database schema"))
+        .collect();
+    assert_eq!(migrated.len(), signaal::store::CURRENT_VERSION, "{log}");
+    assert!(
+        migrated
+            .last()
+            .is_some_and(|l| l.contains(&format!("to={}", signaal::store::CURRENT_VERSION))),
+        "{migrated:?}"
+    );
+    server.restart();
+    let again = server.output();
+    let both_starts = again
+        .lines()
+        .filter(|l| l.contains("migrated the database schema"))
+        .count();
+    assert_eq!(
+        both_starts,
+        migrated.len(),
+        "no migration on a current database: {again}"
+    );
+}

@@ -243,9 +243,11 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 /// The review face's routes. Layers wrap from the inside out: logging sees
 /// the matched route; a panic becomes a 500; the Origin check refuses foreign
 /// POSTs before any handler runs, and the `Host` check every request for
-/// another name before that; a request past its time gets a 408; every error
-/// that is not a page yet (an axum rejection, a 405, a 408, a 500) becomes
-/// one; the headers are added to every response, fallback included.
+/// another name before that; a request past its time gets a 408; whatever no
+/// route logged (those refusals, a 404, a 408) is logged with route `-`;
+/// every error that is not a page yet (an axum rejection, a 405, a 408, a
+/// 500) becomes one; the headers are added to every response, fallback
+/// included.
 pub fn router(state: ReviewState) -> Router {
     let mut router = Router::new()
         .route("/login", get(login::form).post(login::submit))
@@ -285,6 +287,7 @@ pub fn router(state: ReviewState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.request_timeout,
         ))
+        .layer(axum::middleware::from_fn(web::log_unrouted))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(status_page) as web::StatusPage,
             web::readable_errors,

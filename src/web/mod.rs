@@ -39,7 +39,7 @@ pub async fn log_request(req: Request, next: Next) -> Response<Body> {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned());
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     tracing::info!(
         %method,
         route,
@@ -47,6 +47,31 @@ pub async fn log_request(req: Request, next: Next) -> Response<Body> {
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
+    res.extensions_mut().insert(Logged);
+    res
+}
+
+/// Marks a response whose request [`log_request`] logged.
+#[derive(Debug, Clone, Copy)]
+struct Logged;
+
+/// Logs, as [`log_request`] does (route `-`), every answer no route logged:
+/// a refusal before routing (a foreign Origin, another Host name), an
+/// address the face does not have, a request past its time. So the review
+/// face's log holds a line for every request it answered.
+pub async fn log_unrouted(req: Request, next: Next) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    if res.extensions().get::<Logged>().is_none() {
+        tracing::info!(
+            %method,
+            route = "-",
+            status = res.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     res
 }
 
