@@ -61,6 +61,15 @@ IDS=$(grep -o 'data-signal="[a-z0-9]*"' <<<"$QUEUE" | sed 's/.*="//; s/"//' | se
 cat >"$ROOT/cookie.lua" <<LUA
 wrk.headers["Cookie"] = "$COOKIE"
 LUA
+cat >"$ROOT/open-filtered.lua" <<LUA
+wrk.headers["Cookie"] = "$COOKIE"
+local ids = { $IDS }
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/signals/" .. ids[n % #ids + 1] .. "?from=domain%3Dyouth%26sort%3Dnewest%26page%3D1&pos=" .. (n % 25))
+end
+LUA
 cat >"$ROOT/open.lua" <<LUA
 wrk.headers["Cookie"] = "$COOKIE"
 local ids = { $IDS }
@@ -77,13 +86,16 @@ echo; echo "== queue page, filtered and deep (GET /?status=new&sort=oldest&page=
 wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?status=new&sort=oldest&page=200" | grep -E "Requests/sec|50%|99%|Non-2xx"
 # The work filters, on the seed's mix: a label on one in fifty, the rarest
 # label on one in 100,000, the reviewer's own (one in five), needs attention
-# (about two in a thousand).
-for q in "label=spoed" "label=zelden" "who=mine" "attention=1" "attention=1&page=20"; do
+# (about two in a thousand), a domain (the confirmed ones, and the sender's
+# choice of the newest 500 untriaged, read once a session).
+for q in "label=spoed" "label=zelden" "who=mine" "attention=1" "attention=1&page=20" "domain=youth"; do
   echo; echo "== queue page, work filter (GET /?$q) =="
   wrk -t2 -c4 -d10s --latency -s "$ROOT/cookie.lua" "$BASE/?$q" | grep -E "Requests/sec|50%|99%|Non-2xx"
 done
 echo; echo "== open a signal (GET /signals/ID, the first page's 25 in turn: audit row + decrypt) =="
 wrk -t2 -c4 -d10s --latency -s "$ROOT/open.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
+echo; echo "== open a signal from the queue filtered by domain (previous / next within it: the sender's choices, read once a session) =="
+wrk -t2 -c4 -d10s --latency -s "$ROOT/open-filtered.lua" "$BASE/" | grep -E "Requests/sec|50%|99%|Non-2xx"
 if [ -z "${BENCH_ONLY_HARDSHIPS:-}" ]; then
 echo; echo "== search over the newest 10,000 signals (3 runs) =="
 for _ in 1 2 3; do

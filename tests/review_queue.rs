@@ -652,6 +652,27 @@ async fn a_domain_filter_says_when_older_untriaged_signals_were_not_read_for_the
     let chose = signal_ids(&youth);
     assert_eq!(chose.len(), 1, "the sender's choice is read: {youth}");
     assert!(!youth.contains("data-chosen-partly"), "all read: {youth}");
+    // Read once a session: the next pages and a search in the same session
+    // read no envelope again (no new audit row); another session reads them.
+    let reads = || -> i64 {
+        db(&server)
+            .query_row(
+                "SELECT count(*) FROM audit WHERE detail LIKE 'domain chosen by the sender read:%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(reads(), 1);
+    let (_, again) = s.get("/?domain=youth&sort=oldest").await;
+    assert_eq!(signal_ids(&again), chose);
+    s.post("/search", &[("q", "stopt"), ("domain", "youth")])
+        .await;
+    assert_eq!(reads(), 1, "the session kept what it read");
+    let other = demo_login(&server).await;
+    let (_, theirs) = other.get("/?domain=youth").await;
+    assert_eq!(signal_ids(&theirs), chose);
+    assert_eq!(reads(), 2, "another session reads for itself");
     let chose = chose[0].clone();
     server.stop();
     // The one that chose youth ten days old, then 510 newer untriaged

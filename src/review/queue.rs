@@ -4,8 +4,8 @@
 //!
 //! Invariants: before anything is decrypted, one audit row names the signals
 //! whose snippets the page shows (and, for a domain filter, one names the
-//! untriaged signals whose sealed choice of domain it reads); the page is sent
-//! from a wiped buffer.
+//! untriaged signals whose sealed choice of domain it reads: each once a
+//! session, which keeps what it read); the page is sent from a wiped buffer.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +15,7 @@ use super::session::Reviewer;
 use super::{Face, Failure, ReviewError, ReviewState, pages};
 use crate::audit::{Action, Entry};
 use crate::signal::STATUSES;
-use crate::store::queue::{Assigned, QueueFilter, Sort};
+use crate::store::queue::{Assigned, QueueFilter, Sort, Untriaged};
 use crate::web;
 
 /// What the queue's address asks for besides the filter: a reference typed
@@ -128,7 +128,8 @@ where
 }
 
 /// Fills `filter.chosen` for a domain filter: the untriaged signals whose
-/// sender chose that domain, read (and audited) from their envelopes.
+/// sender chose that domain. What the session has not read yet is read (and
+/// audited first) from the envelopes, and kept for the session's next pages.
 pub(super) async fn sender_choices(
     state: &ReviewState,
     reviewer: &Reviewer,
@@ -139,26 +140,39 @@ pub(super) async fn sender_choices(
     };
     let (untriaged, more) = state.store.untriaged(filter.status.clone()).await?;
     filter.chosen_partly = more;
-    if untriaged.is_empty() {
-        return Ok(());
+    let unread: Vec<&Untriaged> = untriaged
+        .iter()
+        .filter(|u| reviewer.chosen.get(&u.id).is_none())
+        .collect();
+    if !unread.is_empty() {
+        let ids: Vec<&str> = unread.iter().map(|u| u.id.as_str()).collect();
+        state
+            .store
+            .audit(Entry::general(
+                &reviewer.name,
+                Action::Glance,
+                format!("domain chosen by the sender read: {}", ids.join(" ")),
+            ))
+            .await?;
+        let envelopes = state
+            .store
+            .envelopes_at(unread.iter().map(|u| u.rid).collect())
+            .await?;
+        let found: Vec<(String, Vec<u8>)> = unread
+            .iter()
+            .zip(envelopes)
+            .filter_map(|(u, e)| Some((u.id.clone(), e?)))
+            .collect();
+        let (ids, envelopes): (Vec<String>, Vec<Vec<u8>>) = found.into_iter().unzip();
+        let chosen = decrypt_all(reviewer, envelopes, glance::chosen_domain).await?;
+        for (id, c) in ids.into_iter().zip(chosen) {
+            reviewer.chosen.keep(id, c);
+        }
     }
-    let ids: Vec<&str> = untriaged.iter().map(|u| u.id.as_str()).collect();
-    state
-        .store
-        .audit(Entry::general(
-            &reviewer.name,
-            Action::Glance,
-            format!("domain chosen by the sender read: {}", ids.join(" ")),
-        ))
-        .await?;
-    let rids: Vec<i64> = untriaged.iter().map(|u| u.rid).collect();
-    let envelopes = untriaged.into_iter().map(|u| u.envelope).collect();
-    let chosen = decrypt_all(reviewer, envelopes, glance::chosen_domain).await?;
-    filter.chosen = rids
-        .into_iter()
-        .zip(chosen)
-        .filter(|(_, c)| *c == Some(domain.as_str()))
-        .map(|(rid, _)| rid)
+    filter.chosen = untriaged
+        .iter()
+        .filter(|u| reviewer.chosen.get(&u.id) == Some(Some(domain.as_str())))
+        .map(|u| u.rid)
         .collect();
     Ok(())
 }

@@ -266,7 +266,6 @@ pub async fn page(
         .domains_in_use()
         .await
         .map_err(|e| Failure(face, e.into()))?;
-    let title = face.t("review.search.title");
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -278,13 +277,7 @@ pub async fn page(
         ),
         ..Asked::default()
     };
-    Ok(pages::layout(
-        face,
-        title,
-        Some(&reviewer),
-        pages::search(face, &reviewer, &asked, &domains, pages::SearchShown::Blank),
-    )
-    .into_response())
+    Ok(pages::search(face, &reviewer, &asked, &domains, pages::SearchShown::Blank).into_response())
 }
 
 /// `POST /search`: scan and list the hits, with the form as it was sent.
@@ -318,14 +311,13 @@ pub async fn run(
         filter,
     };
     drop(fields);
-    let t = |key: &str| face.t(key);
-    let title = t("review.search.title");
     if asked.needle.is_empty() {
-        let mut res = web::wiped(pages::layout(
+        let mut res = web::wiped(pages::search(
             face,
-            title,
-            Some(&reviewer),
-            pages::search(face, &reviewer, &asked, &domains, pages::SearchShown::Empty),
+            &reviewer,
+            &asked,
+            &domains,
+            pages::SearchShown::Empty,
         ));
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
@@ -365,21 +357,16 @@ pub async fn run(
     .map_err(|_| fail(ReviewError::Unavailable))?
     .map_err(|e| fail(e.into()))?;
     let millis = started.elapsed().as_millis();
-    Ok(web::wiped(pages::layout(
+    Ok(web::wiped(pages::search(
         face,
-        title,
-        Some(&reviewer),
-        pages::search(
-            face,
-            &reviewer,
-            &asked,
-            &domains,
-            pages::SearchShown::Found {
-                outcome: &outcome,
-                total,
-                millis,
-            },
-        ),
+        &reviewer,
+        &asked,
+        &domains,
+        pages::SearchShown::Found {
+            outcome: &outcome,
+            total,
+            millis,
+        },
     )))
 }
 

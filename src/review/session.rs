@@ -66,6 +66,8 @@ struct Session {
     notice: Option<u64>,
     /// What this session has opened of hardships and measures.
     opened: Arc<Opened>,
+    /// What this session has read of senders' choices of domain.
+    chosen: Arc<Chosen>,
     /// A short random name of this session for the audit log (never the
     /// token, nor derived from it), so that its rows can be told apart.
     label: String,
@@ -78,6 +80,31 @@ struct Session {
 /// when the session ends and its last request is done.
 #[derive(Default)]
 pub struct Opened(Mutex<HashMap<String, OpenedTexts>>);
+
+/// The sender's choice of domain (a code of the form's list, or none) of
+/// the untriaged signals this session has read it of, by signal id: a
+/// domain filter reads each envelope once a session, not on every page.
+#[derive(Default)]
+pub struct Chosen(Mutex<HashMap<String, Option<&'static str>>>);
+
+/// Most choices one session keeps; past it, they are read again each time.
+const CHOSEN_KEPT: usize = 20_000;
+
+impl Chosen {
+    /// What this session read of signal `id`'s choice: `None` if not read yet.
+    pub fn get(&self, id: &str) -> Option<Option<&'static str>> {
+        self.0.lock().ok().and_then(|m| m.get(id).copied())
+    }
+
+    /// Keeps what was read of signal `id`'s choice.
+    pub fn keep(&self, id: String, domain: Option<&'static str>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() < CHOSEN_KEPT || m.contains_key(&id) {
+                m.insert(id, domain);
+            }
+        }
+    }
+}
 
 /// The fields of one opened envelope.
 pub type OpenedTexts = Arc<Vec<(String, zeroize::Zeroizing<String>)>>;
@@ -173,6 +200,7 @@ impl Sessions {
             last_seen: now,
             notice: None,
             opened: Arc::default(),
+            chosen: Arc::default(),
             label: data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<4>()),
         };
         self.map.lock().ok()?.insert(token_key(&token), session);
@@ -331,6 +359,8 @@ pub struct Reviewer {
     pub notice: Option<u64>,
     /// What this session has opened of hardships and measures.
     pub opened: Arc<Opened>,
+    /// What this session has read of senders' choices of domain.
+    pub chosen: Arc<Chosen>,
     /// The audit log's name of this session (see [`Sessions::label`]).
     pub session: String,
     token: String,
@@ -353,6 +383,7 @@ impl Reviewer {
             csrf: data_encoding::HEXLOWER.encode(&s.csrf),
             notice,
             opened: Arc::clone(&s.opened),
+            chosen: Arc::clone(&s.chosen),
             session: s.label.clone(),
             token: token.to_owned(),
         }

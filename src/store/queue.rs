@@ -228,10 +228,8 @@ pub struct Metadata {
 pub struct Untriaged {
     /// Its rowid (what [`QueueFilter::chosen`] holds).
     pub rid: i64,
-    /// Its id (for the audit row).
+    /// Its id (for the audit row, and what a session keeps its choice by).
     pub id: String,
-    /// The envelope.
-    pub envelope: Vec<u8>,
 }
 
 /// The WHERE conditions of one part of a page (on table `{t}`), with their
@@ -260,7 +258,8 @@ impl Conditions {
         if let Some(label) = &filter.label {
             // The distinct label lists in use that hold the label, one index
             // seek each; then the signals of those lists, by index.
-            let p = self.bind(format!("%,{label},%"));
+            // `instr`, not LIKE: a label's `%` or `_` is itself.
+            let p = self.bind(format!(",{label},"));
             out.push(format!(
                 "{{t}}.labels <> '' AND {{t}}.labels IN (
                     WITH RECURSIVE d(v) AS (
@@ -270,7 +269,7 @@ impl Conditions {
                         WHERE d.v IS NOT NULL
                     )
                     SELECT v FROM d WHERE v IS NOT NULL
-                      AND (',' || replace(v, ', ', ',') || ',') LIKE {p})"
+                      AND instr(',' || replace(v, ', ', ',') || ',', {p}) > 0)"
             ));
         }
         if let Some((day, rowid)) = &filter.before {
@@ -589,8 +588,9 @@ impl Store {
     }
 
     /// The untriaged signals (no domain confirmed) that a domain filter must
-    /// read the sender's choice of, newest first, at most [`UNTRIAGED_SCAN`],
-    /// of `status` if given; and whether there are more.
+    /// know the sender's choice of, newest first, at most [`UNTRIAGED_SCAN`],
+    /// of `status` if given (without their envelopes: see
+    /// [`Store::envelopes_at`]); and whether there are more.
     pub async fn untriaged(
         &self,
         status: Option<String>,
@@ -604,7 +604,7 @@ impl Store {
             c.prepare_cached(&format!(
                 "{} ORDER BY received_on DESC, rid DESC LIMIT {}",
                 both(&format!(
-                    "SELECT rowid AS rid, id, received_on, envelope FROM {{t}}
+                    "SELECT rowid AS rid, id, received_on FROM {{t}}
                      WHERE domain IS NULL {only}"
                 )),
                 UNTRIAGED_SCAN + 1
@@ -613,7 +613,6 @@ impl Store {
                 Ok(Untriaged {
                     rid: r.get(0)?,
                     id: r.get(1)?,
-                    envelope: r.get(3)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -622,6 +621,18 @@ impl Store {
                 rows.truncate(UNTRIAGED_SCAN as usize);
                 (rows, more)
             })
+        })
+        .await
+    }
+
+    /// The envelopes of the signals with rowids `rids`, in that order (`None`
+    /// for one no longer there).
+    pub async fn envelopes_at(&self, rids: Vec<i64>) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&both("SELECT envelope FROM {t} WHERE rowid = ?1"))?;
+            rids.iter()
+                .map(|rid| stmt.query_row([rid], |r| r.get(0)).optional())
+                .collect()
         })
         .await
     }
@@ -847,6 +858,11 @@ mod tests {
         )
         .await;
         set(
+            "UPDATE signals SET labels = '5_%' WHERE id = ?1",
+            ids[6].clone(),
+        )
+        .await;
+        set(
             "UPDATE signals SET acknowledged_on = NULL WHERE id = ?1",
             ids[3].clone(),
         )
@@ -890,6 +906,19 @@ mod tests {
             filtered(spoed.clone()).await,
             sorted(vec![ids[0].clone(), ids[2].clone()])
         );
+        // A label's `%` and `_` are themselves, not wildcards.
+        for (label, want) in [
+            ("5_%", vec![ids[6].clone()]),
+            ("5__", vec![]),
+            ("%", vec![]),
+        ] {
+            let got = filtered(QueueFilter {
+                label: Some(label.into()),
+                ..QueueFilter::default()
+            })
+            .await;
+            assert_eq!(got, want, "{label}");
+        }
         let attention = QueueFilter {
             attention: true,
             ..QueueFilter::default()

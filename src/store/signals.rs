@@ -303,7 +303,7 @@ impl Store {
                                 assignee = CASE WHEN ?3 IS NULL THEN assignee
                                     WHEN ?3 = '' THEN NULL ELSE ?3 END,
                                 labels = CASE WHEN ?4 IS NULL
-                                    OR (',' || replace(labels, ', ', ',') || ',') LIKE '%,' || ?4 || ',%'
+                                    OR instr(',' || replace(labels, ', ', ',') || ',', ',' || ?4 || ',') > 0
                                     THEN labels
                                     WHEN labels = '' THEN ?4 ELSE labels || ', ' || ?4 END,
                                 acknowledged_on = CASE WHEN coalesce(?2, status) <> 'new'

@@ -108,6 +108,9 @@ pub fn layout_with(
     switch: LangSwitch,
     body: Markup,
 ) -> Markup {
+    // The body may hold what was decrypted for this page (a thread): once it
+    // is in the page, its own buffer is wiped (the page's is, when sent).
+    let body = zeroize::Zeroizing::new(body.into_string());
     // The accessibility statement and the results have a path of their own
     // in each language.
     let other_path = if self_path == accessibility_path(lang) {
@@ -153,7 +156,7 @@ pub fn layout_with(
                         }
                     }
                 }
-                main #main.wrap tabindex="-1" { (body) }
+                main #main.wrap tabindex="-1" { (maud::PreEscaped(body.as_str())) }
                 footer.site {
                     div.wrap.run-by {
                         p { (lang.t("org.run_by")) " " strong { (org.name) } ", " (org.team) "." }

@@ -43,6 +43,9 @@ use crate::signal::STATUSES;
 
 /// The frame of every review page: DEMO banner, navigation, logout.
 pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> Markup {
+    // The body may hold what was decrypted for this page: once it is in
+    // the page, its own buffer is wiped (the page's is, when sent).
+    let body = zeroize::Zeroizing::new(body.into_string());
     html! {
         (DOCTYPE)
         html lang=(face.lang.code()) {
@@ -85,7 +88,7 @@ pub fn layout(face: Face, title: &str, who: Option<&Reviewer>, body: Markup) -> 
                             (crate::views::fill(face.t("review.login.refused_second_factors"), &[("n", &n)]))
                         }
                     }
-                    (body)
+                    (maud::PreEscaped(body.as_str()))
                 }
             }
         }

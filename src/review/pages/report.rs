@@ -21,17 +21,19 @@ pub fn report(face: Face, who: &Reviewer, cells: &[ReportCell]) -> Markup {
         html! {
             h1 { (t("review.report.title")) }
             p { (t("review.report.intro")) " " a href="/report.csv" download { (t("review.report.csv")) } }
-            table.report {
-                thead { tr { @for col in ["month", "domain", "status", "origin", "signals", "publishable"] {
-                    th { (t(&format!("review.col.{col}"))) }
-                } } }
-                tbody { @for c in cells {
-                    tr {
-                        td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
-                        td data-status=(c.status) { (status_label(face, &c.status)) }
-                        td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (c.count) } td.count data-publishable { (shown(c.count)) }
-                    }
-                } }
+            div.table-scroll role="region" aria-label=(t("review.report.title")) tabindex="0" {
+                table.report {
+                    thead { tr { @for col in ["month", "domain", "status", "origin", "signals", "publishable"] {
+                        th scope="col" { (t(&format!("review.col.{col}"))) }
+                    } } }
+                    tbody { @for c in cells {
+                        tr {
+                            td { (c.month) } td { (choice_label(face.lang, "domain", &c.domain).unwrap_or(&c.domain)) }
+                            td data-status=(c.status) { (status_label(face, &c.status)) }
+                            td { (choice_label(face.lang, "origin", &c.origin).unwrap_or(&c.origin)) } td.count { (c.count) } td.count data-publishable { (shown(c.count)) }
+                        }
+                    } }
+                }
             }
         },
     )
