@@ -281,8 +281,9 @@ impl Conditions {
 }
 
 /// The parts of "needs attention", disjoint so that their walks add up
-/// (each by its own index): not acknowledged in time; else no feedback in
-/// time; else a sender's reply not yet answered or handled.
+/// (each by its own index alone): not acknowledged in time; else no feedback
+/// in time (a signal that old and not acknowledged is in the first part, so
+/// here it is one that was); else a sender's reply not yet answered or handled.
 fn attention_arms() -> [String; 3] {
     let ack = ACK_OVERDUE.replace("s.", "{t}.");
     let feedback = FEEDBACK_OVERDUE.replace("s.", "{t}.");
@@ -290,7 +291,7 @@ fn attention_arms() -> [String; 3] {
                   UNION ALL SELECT signal_id FROM inbox_messages WHERE author = 'sender' AND answered = 0)";
     [
         ack.clone(),
-        format!("{feedback} AND NOT {ack}"),
+        format!("{feedback} AND {{t}}.acknowledged_on IS NOT NULL"),
         format!("{reply} AND NOT {ack} AND NOT {feedback}"),
     ]
 }

@@ -254,11 +254,13 @@ const MIGRATIONS: &[&str] = &[
     // 11: the queue's work filters by index at a million signals. A label
     // filter reads the distinct label lists in use (one seek each) and walks
     // the signals of the lists that hold it; "needs attention" walks those
-    // not acknowledged, those without feedback, and those with a sender's
-    // reply not yet answered or handled: each a small part of the table.
+    // not acknowledged, those acknowledged but without feedback, and those
+    // with a sender's reply not yet answered or handled: each a small part
+    // of the table, each walk on its index alone.
     "CREATE INDEX signals_by_labels ON signals (labels, received_on) WHERE labels <> '';
      CREATE INDEX signals_unacknowledged ON signals (received_on) WHERE acknowledged_on IS NULL;
-     CREATE INDEX signals_without_feedback ON signals (received_on) WHERE feedback_on IS NULL;
+     CREATE INDEX signals_without_feedback ON signals (received_on)
+        WHERE feedback_on IS NULL AND acknowledged_on IS NOT NULL;
      CREATE INDEX messages_unanswered ON messages (signal_id) WHERE author = 'sender' AND answered = 0;",
 ];
 
