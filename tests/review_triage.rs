@@ -329,6 +329,47 @@ async fn three_selected_signals_get_a_status_an_assignee_and_a_label_at_once_eac
         .post("/bulk", &[("status", "closed"), ("back", "page=1")])
         .await;
     assert_eq!(location(&res), "/?sort=newest&page=1&bulk=none");
+    // The team's labels are offered by the label filter (a list, no script).
+    let (_, queue) = s.get("/").await;
+    assert!(
+        queue.contains("list=\"f-labels\"")
+            && queue.contains("<datalist id=\"f-labels\"><option value=\"gebundeld\"></option>"),
+        "{queue}"
+    );
+    // A signal that has the most labels gets none more in bulk.
+    let ten: Vec<String> = (0..10).map(|i| format!("l{i}")).collect();
+    let ten = ten.join(", ");
+    s.post(
+        &format!("/signals/{}/triage", ids[3]),
+        &[
+            ("status", "in_progress"),
+            ("domain", ""),
+            ("origin", ""),
+            ("labels", &ten),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    let labels = |id: &str| -> String {
+        db(&server)
+            .query_row("SELECT labels FROM all_signals WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(labels(&ids[3]), ten, "ten labels set at triage");
+    s.post(
+        "/bulk",
+        &[
+            ("id", &ids[3]),
+            ("id", &ids[4]),
+            ("label", "elfde"),
+            ("back", "page=1"),
+        ],
+    )
+    .await;
+    assert_eq!(labels(&ids[3]), ten, "no eleventh label");
+    assert_eq!(labels(&ids[4]), "elfde");
 }
 
 #[tokio::test]

@@ -234,6 +234,7 @@ pub async fn page(
         .domains_in_use()
         .await
         .map_err(|e| fail(e.into()))?;
+    let labels = state.store.labels().await.map_err(|e| fail(e.into()))?;
     let mut team = super::reviewers::list(&state.keys_dir);
     if !team.contains(&reviewer.name) {
         team.push(reviewer.name.clone());
@@ -246,6 +247,7 @@ pub async fn page(
         page: &page,
         glances: &glances,
         domains: &domains,
+        labels: &labels,
         typed_reference: &asked.typed_reference,
         found: found.as_deref(),
     };

@@ -240,6 +240,8 @@ pub struct Asked {
     /// The queue's filters the search is narrowed to (status, domain,
     /// assignee, label, needs attention).
     pub filter: QueueFilter,
+    /// The team's labels, which the label filter offers.
+    pub labels: Vec<String>,
 }
 
 /// The queue's filters among `fields` (the search form's, or the queue's
@@ -269,8 +271,14 @@ pub async fn page(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
+    let labels = state
+        .store
+        .labels()
+        .await
+        .map_err(|e| Failure(face, e.into()))?;
     let asked = Asked {
         scope: DEFAULT_SCOPE,
+        labels,
         filter: filter_of(
             pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             &reviewer.name,
@@ -309,6 +317,7 @@ pub async fn run(
             .unwrap_or(DEFAULT_SCOPE)
             .clamp(1, 1_000_000),
         filter,
+        labels: state.store.labels().await.map_err(|e| fail(e.into()))?,
     };
     drop(fields);
     if asked.needle.is_empty() {

@@ -33,7 +33,7 @@ use crate::web;
 pub const MAX_TEXT: usize = 10_000;
 /// Longest label, in characters, and most labels on one signal.
 pub const MAX_LABEL: usize = 40;
-const MAX_LABELS: usize = 10;
+const MAX_LABELS: usize = crate::store::signals::MAX_LABELS;
 
 /// The standard messages, by the key of their texts (`review.standard.KEY.*`).
 pub const STANDARD: &[&str] = &["ack", "more", "close"];

@@ -281,6 +281,9 @@ pub struct Bulk {
     pub label: Option<String>,
 }
 
+/// Most labels on one signal (a bulk change adds none past it).
+pub const MAX_LABELS: usize = 10;
+
 impl Store {
     /// Applies `change` to each signal in `ids` that exists, with an audit row
     /// per signal, in one transaction; returns how many changed.
@@ -304,6 +307,7 @@ impl Store {
                                     WHEN ?3 = '' THEN NULL ELSE ?3 END,
                                 labels = CASE WHEN ?4 IS NULL
                                     OR instr(',' || replace(labels, ', ', ',') || ',', ',' || ?4 || ',') > 0
+                                    OR (labels <> '' AND length(labels) - length(replace(labels, ',', '')) + 1 >= ?6)
                                     THEN labels
                                     WHEN labels = '' THEN ?4 ELSE labels || ', ' || ?4 END,
                                 acknowledged_on = CASE WHEN coalesce(?2, status) <> 'new'
@@ -312,7 +316,14 @@ impl Store {
                                     THEN coalesce(feedback_on, ?5) ELSE feedback_on END
                              WHERE id = ?1"
                         ))?
-                        .execute(params![id, change.status, change.assignee, change.label, today])?;
+                        .execute(params![
+                            id,
+                            change.status,
+                            change.assignee,
+                            change.label,
+                            today,
+                            i64::try_from(MAX_LABELS).unwrap_or(i64::MAX)
+                        ])?;
                 }
                 if changed == 0 {
                     continue;

@@ -28,6 +28,8 @@ pub struct QueueView<'a> {
     pub glances: &'a [Glance],
     /// Domains confirmed at triage (beside the form's own).
     pub domains: &'a [String],
+    /// The team's labels, offered by the label filter.
+    pub labels: &'a [String],
     /// A reference typed into "go to", shown back.
     pub typed_reference: &'a str,
     /// The signals that reference matched, when not exactly one.
@@ -68,44 +70,69 @@ pub fn domain_options(face: Face, in_use: &[String]) -> Vec<(&str, &str)> {
     out
 }
 
-fn filter_bar(face: Face, v: &QueueView<'_>) -> Markup {
+/// The queue's filters of status, domain, assignee and label, as fields with
+/// ids starting `prefix` (the queue's filter bar and the search form).
+pub fn filter_fields(
+    face: Face,
+    f: &QueueFilter,
+    domains: &[String],
+    labels: &[String],
+    prefix: &str,
+) -> Markup {
     let t = |key: &str| face.t(key);
-    let f = v.filter;
     let who = match &f.assigned {
         Some(Assigned::To(_)) => "mine",
         Some(Assigned::Nobody) => "nobody",
         None => "",
     };
+    let id = |name: &str| format!("{prefix}-{name}");
+    html! {
+        div.field { label for=(id("status")) { (t("review.filter.status")) }
+            select id=(id("status")) name="status" {
+                option value="" { (t("review.filter.all")) }
+                @for s in STATUSES { option value=(s) selected[f.status.as_deref() == Some(*s)] { (status_label(face, s)) } }
+            } }
+        div.field { label for=(id("domain")) { (t("review.filter.domain")) }
+            select id=(id("domain")) name="domain" {
+                option value="" { (t("review.filter.all")) }
+                @for (code, label) in domain_options(face, domains) {
+                    option value=(code) selected[f.domain.as_deref() == Some(code)] { (label) }
+                }
+            } }
+        div.field { label for=(id("who")) { (t("review.filter.who")) }
+            select id=(id("who")) name="who" {
+                option value="" { (t("review.filter.everyone")) }
+                option value="mine" selected[who == "mine"] { (t("review.filter.mine")) }
+                option value="nobody" selected[who == "nobody"] { (t("review.filter.nobody")) }
+            } }
+        div.field { label for=(id("label")) { (t("review.filter.label_one")) }
+            input id=(id("label")) name="label" value=(f.label.as_deref().unwrap_or("")) maxlength="40" size="10" list=(id("labels")) autocomplete="off";
+            datalist id=(id("labels")) { @for l in labels { option value=(l) {} } } }
+    }
+}
+
+/// The "needs attention" box, with an id starting `prefix`.
+pub fn attention_field(face: Face, f: &QueueFilter, prefix: &str) -> Markup {
+    let id = format!("{prefix}-attention");
+    html! {
+        div.field.check { input id=(id) type="checkbox" name="attention" value="1" checked[f.attention];
+            label for=(id) { (face.t("review.filter.attention")) } }
+    }
+}
+
+fn filter_bar(face: Face, v: &QueueView<'_>) -> Markup {
+    let t = |key: &str| face.t(key);
+    let f = v.filter;
     html! {
         form.filters method="get" action="/" role="search" aria-label=(t("review.filter.label")) {
-            div.field { label for="f-status" { (t("review.filter.status")) }
-                select #f-status name="status" {
-                    option value="" { (t("review.filter.all")) }
-                    @for s in STATUSES { option value=(s) selected[f.status.as_deref() == Some(*s)] { (status_label(face, s)) } }
-                } }
-            div.field { label for="f-domain" { (t("review.filter.domain")) }
-                select #f-domain name="domain" {
-                    option value="" { (t("review.filter.all")) }
-                    @for (code, label) in domain_options(face, v.domains) {
-                        option value=(code) selected[f.domain.as_deref() == Some(code)] { (label) }
-                    }
-                } }
-            div.field { label for="f-who" { (t("review.filter.who")) }
-                select #f-who name="who" {
-                    option value="" { (t("review.filter.everyone")) }
-                    option value="mine" selected[who == "mine"] { (t("review.filter.mine")) }
-                    option value="nobody" selected[who == "nobody"] { (t("review.filter.nobody")) }
-                } }
-            div.field { label for="f-label" { (t("review.filter.label_one")) }
-                input #f-label name="label" value=(f.label.as_deref().unwrap_or("")) maxlength="40" size="10"; }
+            (filter_fields(face, f, v.domains, v.labels, "f"))
             div.field { label for="f-sort" { (t("review.filter.sort")) }
                 select #f-sort name="sort" {
                     @for s in Sort::ALL {
                         option value=(s.as_str()) selected[f.sort == s] { (t(&format!("review.sort.{}", s.as_str()))) }
                     }
                 } }
-            div.field.check { input #f-attention type="checkbox" name="attention" value="1" checked[f.attention];
-                label for="f-attention" { (t("review.filter.attention")) } }
+            (attention_field(face, f, "f"))
             div.field.actions { button.secondary type="submit" { (t("review.filter.show")) } }
         }
         p.search-here { a href={ "/search?" (crate::review::queue::query_of(f, 1)) } { (t("review.filter.search_here")) } }

@@ -8,9 +8,9 @@ use super::super::Face;
 use super::super::glance::reference;
 use super::super::search::{Asked, Outcome};
 use super::super::session::Reviewer;
-use super::{domain_options, layout, status_label};
-use crate::signal::STATUSES;
-use crate::store::queue::{Assigned, UNTRIAGED_SCAN};
+use super::queue::{attention_field, filter_fields};
+use super::{layout, status_label};
+use crate::store::queue::UNTRIAGED_SCAN;
 use crate::views::fill;
 
 /// What the page shows below its form.
@@ -80,39 +80,14 @@ pub fn search(
 
 fn form(face: Face, reviewer: &Reviewer, asked: &Asked, domains: &[String]) -> maud::Markup {
     let t = |key: &str| face.t(key);
-    let who = match &asked.filter.assigned {
-        Some(Assigned::To(_)) => "mine",
-        Some(Assigned::Nobody) => "nobody",
-        None => "",
-    };
     html! {
         form.search method="post" action="/search" novalidate {
             input type="hidden" name="csrf" value=(reviewer.csrf);
             div.field { label for="q" { (t("review.search.label")) }
                 input #q type="search" name="q" value=(asked.needle.as_str()) size="40"; }
             div.actions {
-                div.field { label for="s-status" { (t("review.filter.status")) }
-                    select #s-status name="status" {
-                        option value="" { (t("review.filter.all")) }
-                        @for s in STATUSES { option value=(s) selected[asked.filter.status.as_deref() == Some(*s)] { (status_label(face, s)) } }
-                    } }
-                div.field { label for="s-domain" { (t("review.filter.domain")) }
-                    select #s-domain name="domain" {
-                        option value="" { (t("review.filter.all")) }
-                        @for (code, label) in domain_options(face, domains) {
-                            option value=(code) selected[asked.filter.domain.as_deref() == Some(code)] { (label) }
-                        }
-                    } }
-                div.field { label for="s-who" { (t("review.filter.who")) }
-                    select #s-who name="who" {
-                        option value="" { (t("review.filter.everyone")) }
-                        option value="mine" selected[who == "mine"] { (t("review.filter.mine")) }
-                        option value="nobody" selected[who == "nobody"] { (t("review.filter.nobody")) }
-                    } }
-                div.field { label for="s-label" { (t("review.filter.label_one")) }
-                    input #s-label name="label" value=(asked.filter.label.as_deref().unwrap_or("")) maxlength="40" size="10"; }
-                div.field.check { input #s-attention type="checkbox" name="attention" value="1" checked[asked.filter.attention];
-                    label for="s-attention" { (t("review.filter.attention")) } }
+                (filter_fields(face, &asked.filter, domains, &asked.labels, "s"))
+                (attention_field(face, &asked.filter, "s"))
             }
             details.advanced {
                 summary { (t("review.search.advanced")) }
