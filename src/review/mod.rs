@@ -413,9 +413,13 @@ async fn framed_errors(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let who = session::peek(&state, req.headers());
+    let token = session::token_of(&state, req.headers());
     let res = next.run(req).await;
-    let (Some(who), Some(page)) = (who, res.extensions().get::<ErrorPage>().copied()) else {
+    // Only an error page looks the session up again.
+    let Some(page) = res.extensions().get::<ErrorPage>().copied() else {
+        return res;
+    };
+    let Some(who) = token.and_then(|t| session::peek(&state, &t)) else {
         return res;
     };
     let ErrorPage { face, key } = page;

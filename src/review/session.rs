@@ -467,10 +467,14 @@ impl FromRequestParts<ReviewState> for Reviewer {
     }
 }
 
-/// The reviewer whose live session the request carries, if any, as
-/// [`Sessions::peek`] finds it.
-pub(super) fn peek(state: &ReviewState, headers: &HeaderMap) -> Option<Reviewer> {
-    state.sessions.peek(&token_from(headers, state.production)?)
+/// The session token the request carries, if any (not checked).
+pub(super) fn token_of(state: &ReviewState, headers: &HeaderMap) -> Option<String> {
+    token_from(headers, state.production)
+}
+
+/// The reviewer of the live session `token`, as [`Sessions::peek`] finds it.
+pub(super) fn peek(state: &ReviewState, token: &str) -> Option<Reviewer> {
+    state.sessions.peek(token)
 }
 
 /// The session cookie's name in this mode.
