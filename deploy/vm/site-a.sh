@@ -21,12 +21,15 @@ cp /etc/signaal/offsite.pass /root/offsite.pass.paper
 mkdir -p /etc/systemd/system/signaal-offsite.service.d
 printf '[Service]\nReadWritePaths=/mnt/offsite\n' > /etc/systemd/system/signaal-offsite.service.d/disk.conf
 systemctl daemon-reload
-runuser -u signaal -- env $(grep -v '^#' /etc/signaal/offsite.env | xargs) restic init
+runuser -u signaal -- env $(grep -v '^#' /etc/signaal/offsite.env | xargs) restic --no-cache init
 # Section 10: the secrets sealed to the backup recipient, beside the copies.
-tar -C / -cf - etc/signaal var/lib/tor/signaal 2>/dev/null | age -R /etc/signaal/keys/backup.pub > /var/backups/signaal/secrets-$(date -u +%F).tar.age
+(umask 077; tar -C / -cf - etc/signaal var/lib/tor/signaal 2>/dev/null \
+  | age -R /etc/signaal/keys/backup.pub \
+  > /var/backups/signaal/secrets-$(date -u +%F).tar.age)
+chown signaal /var/backups/signaal/secrets-*.tar.age
 systemctl start signaal-backup.service
 systemctl start signaal-offsite.service
 systemctl show -p Result signaal-backup.service signaal-offsite.service
 ls -l /var/backups/signaal
-runuser -u signaal -- env $(grep -v '^#' /etc/signaal/offsite.env | xargs) restic snapshots
+runuser -u signaal -- env $(grep -v '^#' /etc/signaal/offsite.env | xargs) restic --no-cache snapshots
 sync; umount /mnt/offsite

@@ -92,8 +92,9 @@ pub fn check(config: &Config, server: bool, file: Option<&Path>) -> ExitCode {
     if db.exists() {
         match inspect(&db) {
             Ok(h) if h.schema_version < crate::store::CURRENT_VERSION => println!(
-                "database schema version {} (signaal serve upgrades it to {} at start)",
+                "database ok: schema version {}, {} signals (signaal serve upgrades it to {} at start)",
                 h.schema_version,
+                h.signals,
                 crate::store::CURRENT_VERSION
             ),
             Ok(h) => println!(

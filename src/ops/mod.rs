@@ -129,9 +129,19 @@ pub fn inspect(path: &Path) -> Result<Health, OpsError> {
     if schema_version == 0 {
         return Err(damaged("holds no signaal schema (version 0)".into()));
     }
-    let signals: u64 = conn
-        .query_row("SELECT count(*) FROM all_signals", [], |r| r.get(0))
-        .map_err(|_| damaged("has no signals table".into()))?;
+    // Every schema has had a signals table; the view over it and the inboxes
+    // came with version 4. An older database is counted as it is and
+    // migrated by serve's next start (check runs before serve in the units).
+    let count = |table: &str| {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+            r.get::<_, u64>(0)
+        })
+    };
+    let signals = match count("all_signals") {
+        Err(_) if schema_version < known => count("signals"),
+        counted => counted,
+    }
+    .map_err(|_| damaged("has no signals table".into()))?;
     Ok(Health {
         schema_version,
         signals,
@@ -143,4 +153,41 @@ pub fn inspect(path: &Path) -> Result<Health, OpsError> {
 /// `USER` variable can say anything).
 pub fn command_line_actor() -> String {
     format!("(command line, uid {})", rustix::process::getuid().as_raw())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An upgrade's first start runs `check` (the units' ExecStartPre) on
+    /// the database an older release left, before serve migrates it: every
+    /// older schema must pass, counted as it is.
+    #[test]
+    fn a_database_of_every_older_schema_passes_the_inspection_with_its_signals_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        for version in 1..=crate::store::CURRENT_VERSION {
+            let path = dir.path().join(format!("v{version}.db"));
+            let mut conn = Connection::open(&path).unwrap();
+            crate::store::migrate_to(&mut conn, version);
+            conn.execute(
+                "INSERT INTO signals (id, received_on, lookup_tag, source_recipient, format, envelope)
+                 VALUES ('a', '2026-11-02', x'01', 'age1x', 'age-v1-x25519', x'00')",
+                [],
+            )
+            .unwrap();
+            drop(conn);
+            let health = inspect(&path).unwrap();
+            assert_eq!(health.schema_version, version);
+            assert_eq!(health.signals, 1, "schema version {version}");
+        }
+        // A database with no signaal table at all is still refused.
+        let path = dir.path().join("foreign.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 3;")
+            .unwrap();
+        drop(conn);
+        let refused = inspect(&path).unwrap_err().to_string();
+        assert!(refused.contains("has no signals table"), "{refused}");
+    }
 }

@@ -21,6 +21,8 @@ pub mod publications;
 pub mod queue;
 pub mod report;
 mod schema;
+#[cfg(test)]
+pub(crate) use schema::migrate_to;
 pub mod search;
 pub mod second_factor;
 pub mod sender;

@@ -304,6 +304,16 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// A database as the release that wrote schema `version` left it.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn migrate_to(conn: &mut Connection, version: usize) {
+    for (from, sql) in MIGRATIONS.iter().enumerate().take(version) {
+        conn.execute_batch(sql).unwrap();
+        conn.pragma_update(None, "user_version", from + 1).unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
