@@ -155,7 +155,10 @@ pub fn main() -> ExitCode {
         face: Face::Both,
     });
     if !matches!(command, Command::Serve { .. }) {
-        if let Some(sentence) = no_installation_here(file.as_deref(), &config) {
+        // The reviewer commands touch the keys alone (keys/README.md makes
+        // them in a checkout before the demo has made ./data).
+        let keys_only = matches!(command, Command::Reviewer { .. });
+        if let Some(sentence) = no_installation_here(file.as_deref(), &config, keys_only) {
             return fail(&sentence);
         }
     }
@@ -222,10 +225,17 @@ pub fn main() -> ExitCode {
 /// A command other than `serve` acts on an installation. Without a
 /// configuration file, with the default data folder and no `./data` here, it
 /// was run in the wrong place (a cron job, a shell in another folder): say so,
-/// instead of making an empty database and reporting success on it.
-fn no_installation_here(file: Option<&std::path::Path>, config: &Config) -> Option<String> {
-    let default = Config::default().data_dir;
-    if config.data_dir != default || default.exists() {
+/// instead of making an empty database and reporting success on it. A
+/// command that acts on the keys alone (`keys_only`) looks for `./keys`.
+fn no_installation_here(
+    file: Option<&std::path::Path>,
+    config: &Config,
+    keys_only: bool,
+) -> Option<String> {
+    let defaults = Config::default();
+    let data_here = config.data_dir != defaults.data_dir || defaults.data_dir.exists();
+    let keys_here = config.keys_dir != defaults.keys_dir || defaults.keys_dir.exists();
+    if data_here || (keys_only && keys_here) {
         return None;
     }
     let here = std::env::current_dir()

@@ -92,6 +92,20 @@ fn a_command_run_where_there_is_no_installation_says_so_instead_of_making_one() 
     .unwrap();
     let (code, out, err) = bare(dir.path(), &["audit", "verify"], &[]);
     assert_eq!(code, 0, "{out}{err}");
+    // The reviewer commands act on the keys alone: in a checkout whose keys
+    // are made (keys/README.md) before the demo has made ./data, they work.
+    let checkout = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(checkout.path().join("keys/reviewers")).unwrap();
+    let (code, out, err) = bare(checkout.path(), &["reviewer", "list"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("not a signaal installation"), "{err}");
+    assert!(
+        !checkout.path().join("data").exists(),
+        "a database was made"
+    );
+    let (code, _, err) = bare(checkout.path(), &["audit", "verify"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a signaal installation"), "{err}");
 }
 
 #[test]
