@@ -87,6 +87,14 @@ for u in signaal-offsite signaal-backup signaal-purge; do
 done
 journalctl -p crit -t signaal --since "$since" --no-pager -o short-precise | tee -a $LOG
 say "2. crit lines: $(journalctl -p crit -t signaal --since "$since" --no-pager -o cat | grep -c 'failed: see journalctl')"
+# Section 10 after the change to SFTP: the secrets sealed again (the guide's
+# tar line), so the next snapshot holds the SFTP offsite.env.
+rm -f /var/backups/signaal/secrets-*.tar.age
+(umask 077; tar -C / -cf - etc/signaal etc/ssh/ssh_config.d/signaal-offsite.conf \
+  etc/nginx/sites-available/signaal etc/tor/torrc var/lib/tor/signaal 2>/dev/null \
+  | age -R /etc/signaal/keys/backup.pub \
+  > /var/backups/signaal/secrets-$(date -u +%F).tar.age)
+chown signaal /var/backups/signaal/secrets-*.tar.age
 # and each unit works again once its fault is gone
 run systemctl start signaal-backup.service signaal-purge.service
 run systemctl start signaal-offsite.service
