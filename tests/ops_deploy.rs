@@ -418,6 +418,215 @@ fn the_nginx_example_passes_nginx_t_with_the_guides_certificates() {
     assert!(shipped.contains("ssl_crl /etc/signaal/tls/team-ca.crl;"));
 }
 
+/// A port on loopback that nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// nginx in the foreground, stopped when dropped.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a reviewer's browser gets from the review face through nginx: the
+/// status and the body, with the certificate and key given (or none).
+fn through_nginx(port: u16, cert: Option<(&Path, &Path)>) -> (String, String) {
+    let mut curl = Command::new("curl");
+    curl.args(["-sk", "--max-time", "5", "-w", "\n%{http_code}"]);
+    if let Some((crt, key)) = cert {
+        curl.arg("--cert").arg(crt).arg("--key").arg(key);
+    }
+    let out = curl
+        .arg(format!("https://127.0.0.1:{port}/healthz"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.to_owned(), body.to_owned())
+}
+
+/// Section 6 end to end: the team CA, a reviewer's certificate issued and
+/// revoked by the guide's openssl commands, and the shipped nginx site (its
+/// addresses moved to free loopback ports) in front of a real signaal.
+#[test]
+fn a_reviewer_certificate_opens_the_review_face_through_nginx_until_it_is_revoked() {
+    if !proxy_available("nginx", &["-v"])
+        || !common::tool_available("curl", &["-V"], "apt-get install curl")
+    {
+        return;
+    }
+    let server = common::Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    guide_certificates(&tls);
+    let ca = tls.join("ca");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&ca)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Issue (section 6, as written).
+    let anna_crt = tls.join("reviewers/anna.crt");
+    std::fs::remove_file(&anna_crt).unwrap();
+    let anna_key = ca.join("anna.key");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-noenc",
+        "-keyout",
+        "anna.key",
+        "-subj",
+        "/CN=anna",
+        "-out",
+        "anna.csr",
+    ]);
+    let anna = anna_crt.display().to_string();
+    openssl(&[
+        "ca",
+        "-config",
+        "team-ca.cnf",
+        "-batch",
+        "-extensions",
+        "reviewer",
+        "-in",
+        "anna.csr",
+        "-out",
+        &anna,
+    ]);
+    // A certificate from another CA, with the same name.
+    let stranger_key = dir.path().join("stranger.key");
+    let stranger_crt = dir.path().join("stranger.crt");
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-noenc",
+        ])
+        .arg("-keyout")
+        .arg(&stranger_key)
+        .args(["-subj", "/CN=anna", "-days", "2", "-out"])
+        .arg(&stranger_crt)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    let logs = dir.path().join("log");
+    std::fs::create_dir_all(&logs).unwrap();
+    let (plain, public, review) = (free_port(), free_port(), free_port());
+    let intake_addr = server.intake.trim_start_matches("http://").to_owned();
+    let review_addr = server.review.trim_start_matches("http://").to_owned();
+    let site = std::fs::read_to_string(deploy("nginx/signaal.conf"))
+        .unwrap()
+        .replace("/etc/signaal/tls", &tls.display().to_string())
+        .replace("/var/log/nginx", &logs.display().to_string())
+        .replace("listen [::]:80 default_server;", "")
+        .replace("listen [::]:443 ssl default_server;", "")
+        .replace(
+            "listen 80 default_server;",
+            &format!("listen 127.0.0.1:{plain} default_server;"),
+        )
+        .replace(
+            "listen 443 ssl default_server;",
+            &format!("listen 127.0.0.1:{public} ssl default_server;"),
+        )
+        .replace(
+            "listen 127.0.0.1:8443 ssl",
+            &format!("listen 127.0.0.1:{review} ssl"),
+        )
+        .replace("http://127.0.0.1:8080", &format!("http://{intake_addr}"))
+        .replace("http://127.0.0.1:8081", &format!("http://{review_addr}"));
+    std::fs::write(dir.path().join("signaal.conf"), site).unwrap();
+    let main = format!(
+        "daemon off;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\nhttp {{\n  include {0}/signaal.conf;\n}}\n",
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+    let nginx = Nginx(
+        Command::new("nginx")
+            .arg("-e")
+            .arg(logs.join("startup.log"))
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", review)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let (status, body) = through_nginx(review, Some((&anna_crt, &anna_key)));
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("200", "ok"),
+        "with Anna's certificate"
+    );
+    let (status, body) = through_nginx(review, None);
+    assert_eq!(status, "400", "without a certificate: {body}");
+    assert!(
+        body.contains("No required SSL certificate was sent"),
+        "{body}"
+    );
+    let (status, body) = through_nginx(review, Some((&stranger_crt, &stranger_key)));
+    assert_eq!(status, "400", "a certificate of another CA: {body}");
+
+    // Revoke (section 6, as written), then reload nginx.
+    openssl(&["ca", "-config", "team-ca.cnf", "-revoke", &anna]);
+    let crl = tls.join("team-ca.crl").display().to_string();
+    openssl(&["ca", "-config", "team-ca.cnf", "-gencrl", "-out", &crl]);
+    let master = rustix::process::Pid::from_raw(nginx.0.id() as i32).unwrap();
+    rustix::process::kill_process(master, rustix::process::Signal::HUP).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = through_nginx(review, Some((&anna_crt, &anna_key)));
+        if status == "400" {
+            assert!(body.contains("SSL certificate error"), "{body}");
+            break;
+        }
+        assert_eq!(status, "200", "{body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revocation never took"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The public face needs no certificate, and is not the review face.
+    let out = Command::new("curl")
+        .args(["-sk", "--max-time", "5"])
+        .arg(format!("https://127.0.0.1:{public}/healthz"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    drop(nginx);
+}
+
 #[test]
 fn the_caddyfile_validates_on_the_caddy_that_debian_ships() {
     if !proxy_available("caddy", &["version"]) {
